@@ -1,0 +1,1 @@
+"""numpy-only core: configuration, snapshots, forward pass, preprocessing, history (no Qt, no TensorFlow)."""

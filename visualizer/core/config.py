@@ -1,0 +1,87 @@
+"""TrainingConfig: everything that defines a training run, validated in one place."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+from visualizer.core.errors import ConfigError
+
+INPUT_SIZE = 784
+NUM_CLASSES = 10
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+OPTIMIZERS = ("adam", "sgd")
+DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyperparameters of one run. Same config + same seed gives the same weights."""
+
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    momentum: float = 0.9  # used by sgd only
+    batch_size: int = 32
+    epochs: int = 5
+    validation_split: float = 0.1  # used only when the dataset has no test set
+    seed: int = 0
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if not self.hidden or len(self.hidden) > 6:
+            raise ConfigError("hidden layers: give 1 to 6 sizes, e.g. 16,16")
+        if any(h < 1 or h > 1024 for h in self.hidden):
+            raise ConfigError("hidden layer sizes must be between 1 and 1024")
+        if self.activation not in ACTIVATIONS:
+            raise ConfigError(f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+        if not (0 < float(self.learning_rate) <= 10):
+            raise ConfigError("learning rate must be greater than 0 and at most 10")
+        if not (0 <= float(self.momentum) < 1):
+            raise ConfigError("momentum must be in [0, 1)")
+        if not (1 <= int(self.batch_size) <= 65536):
+            raise ConfigError("batch size must be between 1 and 65536")
+        if not (1 <= int(self.epochs) <= 10000):
+            raise ConfigError("epochs must be between 1 and 10000")
+        if not (0 < float(self.validation_split) < 1):
+            raise ConfigError("validation split must be between 0 and 1")
+        if not (0 <= int(self.seed) < 2**31):
+            raise ConfigError("seed must be between 0 and 2147483647")
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """All layer widths, input to output, e.g. (784, 16, 16, 10)."""
+        return (INPUT_SIZE, *self.hidden, NUM_CLASSES)
+
+    @property
+    def parameter_count(self) -> int:
+        s = self.layer_sizes
+        return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
+
+    def same_architecture(self, other: "TrainingConfig") -> bool:
+        """True when weights of one config fit the other (sizes and activation)."""
+        return self.hidden == other.hidden and self.activation == other.activation
+
+    def with_changes(self, **changes) -> "TrainingConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("extra", None)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Parse '16,16' (or '16 16') into (16, 16); raise ConfigError on anything else."""
+    parts = [p for p in text.replace(" ", ",").split(",") if p]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"hidden layers must be whole numbers separated by commas, e.g. 16,16 (got {text!r})") from None
+    if not sizes:
+        raise ConfigError("hidden layers: give at least one size, e.g. 16,16")
+    return sizes
