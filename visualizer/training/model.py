@@ -1,0 +1,44 @@
+"""Build the dense MNIST classifier in code, from a validated config (never from a user's file)."""
+
+from __future__ import annotations
+
+import os
+
+from visualizer.core.config import INPUT_SIZE, TrainingConfig
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def build_model(config: TrainingConfig, *, seed: int | None = None):
+    """Return an uncompiled ``keras.Sequential``: 784 -> hidden... -> 10 softmax.
+
+    Layers are named ``dense_1`` ... ``dense_N`` so exported files have stable names, and each
+    initializer gets its own seed derived from ``config.seed`` so the same config gives the same
+    initial weights.
+    """
+    import keras
+
+    seed = config.seed if seed is None else seed
+    layers = [keras.Input(shape=(INPUT_SIZE,), name="pixels")]
+    sizes = (*config.hidden, 10)
+    for i, units in enumerate(sizes):
+        last = i == len(sizes) - 1
+        layers.append(
+            keras.layers.Dense(
+                units,
+                activation="softmax" if last else config.activation,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 100 + i),
+                bias_initializer="zeros",
+                name=f"dense_{i + 1}",
+            )
+        )
+    return keras.Sequential(layers, name="nnviz_mlp")
+
+
+def make_optimizer(config: TrainingConfig):
+    """The optimizer named by the config (Adam, or SGD with momentum)."""
+    import keras
+
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
+    return keras.optimizers.Adam(learning_rate=config.learning_rate)
