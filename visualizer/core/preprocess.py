@@ -1,0 +1,198 @@
+"""Drawing-pad preprocessing: any grayscale canvas -> an MNIST-style 28x28 digit, every step kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIZE = 28  # output side, as in MNIST
+FIT = 20  # MNIST fitted every digit's bounding box into 20x20 before centering
+TARGET_COM = 14.0  # measured on the MNIST test set: mean center of mass is (13.99, 14.01) in pixel indices
+EMPTY_CONTRAST = 0.1  # ink must differ from the background by 10% of full scale, else "no digit"
+BOX_THRESHOLD = 0.1  # normalised ink above this locates the bounding box; pixels themselves are kept as is
+MAX_UPSCALE = 4.0  # a speck of a few pixels must not be blown up into a solid 20x20 square
+_MEDIAN_SAMPLES = 96  # the background median is taken on at most ~96x96 strided samples (speed)
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """Every step from canvas to network input, for the GUI to show. Arrays are read-only.
+
+    Attributes
+    ----------
+    raw
+        The whole canvas normalised to ink=1, background=0 (float32, canvas shape).
+    bbox
+        Ink bounding box ``(top, left, bottom, right)`` in canvas pixels; bottom/right are
+        exclusive, so ``raw[top:bottom, left:right]`` is ``cropped``.
+    cropped
+        The ink box cut out of ``raw`` (float32).
+    fitted
+        28x28 float32: the box scaled so its longest side is 20 px (aspect kept, area-averaged),
+        placed with its box centered in the field, i.e. before the center-of-mass shift.
+    centered
+        28x28 float32 in [0, 1]: ``fitted`` shifted (sub-pixel) so its center of mass lands on
+        pixel (14, 14), as in MNIST. This is what the network sees.
+    vector
+        ``centered`` flattened to 784 float32 values.
+    inverted
+        True when the canvas was dark ink on a light background.
+    scale
+        Output pixels per canvas pixel used for the fit (20 / longest box side, capped at 4).
+    shift
+        ``(dy, dx)`` in output pixels applied to ``fitted`` to get ``centered``.
+    """
+
+    raw: np.ndarray
+    bbox: tuple[int, int, int, int]
+    cropped: np.ndarray
+    fitted: np.ndarray
+    centered: np.ndarray
+    vector: np.ndarray
+    inverted: bool
+    scale: float
+    shift: tuple[float, float]
+
+
+def _to_unit_float(canvas: np.ndarray) -> np.ndarray:
+    """Canvas values as float32 on a 0..1 scale (uint8 and 0..255 floats are divided by 255)."""
+    a = np.asarray(canvas)
+    if a.ndim != 2:
+        raise ValueError(f"canvas must be a 2-D grayscale array, got shape {a.shape}")
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    top = float(a.max()) if a.size else 0.0
+    if a.dtype == np.uint8 or (1.0 < top <= 255.0):
+        return a.astype(np.float32) * np.float32(1 / 255)
+    if top > 255.0:
+        # 16-bit scans and the like: their own full scale.
+        full = float(np.iinfo(a.dtype).max) if np.issubdtype(a.dtype, np.integer) else top
+        return a.astype(np.float32) * np.float32(1 / full)
+    return a.astype(np.float32, copy=False)
+
+
+def _normalise(canvas: np.ndarray) -> tuple[np.ndarray, bool] | None:
+    """Ink=1 / background=0 float32 canvas and whether it was inverted; None when there is no ink."""
+    a = _to_unit_float(canvas)
+    if a.size == 0:
+        return None
+    # Ink is the minority of pixels, so the median is the background level; a strided sample is
+    # enough for that and keeps a 1000x1000 canvas fast.
+    step = max(1, -(-max(a.shape) // _MEDIAN_SAMPLES))
+    bg = float(np.median(a[::step, ::step]))
+    lo, hi = float(a.min()), float(a.max())
+    inverted = (hi - bg) < (bg - lo)  # the far extreme from the background is the ink
+    contrast = (bg - lo) if inverted else (hi - bg)
+    if contrast < EMPTY_CONTRAST:
+        return None
+    ink = (np.float32(bg) - a) if inverted else (a - np.float32(bg))
+    # Stretch so the strongest ink is 1, like MNIST's saturated strokes; the wrong side of the
+    # background (paper texture) clips to 0.
+    ink *= np.float32(1 / contrast)
+    np.clip(ink, 0.0, 1.0, out=ink)
+    return ink, inverted
+
+
+def _area_matrix(n_in: int, n_out: int, scale: float, offset: float) -> np.ndarray:
+    """(n_out, n_in) weights of an exact area-weighted resample.
+
+    Input pixel k covers [k, k+1); it is mapped to output coordinates ``offset + scale * u``.
+    Output pixel i is the mean of the mapped image over [i, i+1), so downscaling averages
+    (antialiased), partial coverage gives soft edges and sub-pixel offsets are exact.
+    """
+    lo = (np.arange(n_out, dtype=np.float64) - offset) / scale
+    hi = lo + 1.0 / scale
+    k = np.arange(n_in, dtype=np.float64)
+    overlap = np.minimum(hi[:, None], k + 1.0) - np.maximum(lo[:, None], k)
+    np.maximum(overlap, 0.0, out=overlap)
+    return (overlap * scale).astype(np.float32)
+
+
+def _place(img: np.ndarray, scale: float, offset: tuple[float, float]) -> np.ndarray:
+    """Resample ``img`` by ``scale`` into a 28x28 field with its top-left at ``offset`` (y, x)."""
+    rows = _area_matrix(img.shape[0], SIZE, scale, offset[0])
+    cols = _area_matrix(img.shape[1], SIZE, scale, offset[1])
+    return (rows @ img) @ cols.T
+
+
+def _center_of_mass(img: np.ndarray) -> tuple[float, float]:
+    idx = np.arange(img.shape[0], dtype=np.float64)
+    mass = float(img.sum())
+    return float(img.sum(axis=1) @ idx) / mass, float(img.sum(axis=0) @ idx) / mass
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def preprocess(canvas: np.ndarray) -> Preprocessed | None:
+    """Turn a drawing into the 28x28 input the network was trained on, the way MNIST was made.
+
+    Parameters
+    ----------
+    canvas
+        2-D grayscale array of any size: float in [0, 1] (or 0..255), or uint8. Dark ink on a
+        light background or light on dark; the background is whatever most pixels are.
+
+    Returns
+    -------
+    Preprocessed or None
+        All intermediate steps (see :class:`Preprocessed`), or None when the canvas holds no
+        ink (uniform, or nothing differs from the background by at least 10%), so callers
+        can show "no digit" instead of a guess.
+
+    Notes
+    -----
+    Steps: normalise polarity and contrast; crop to the ink bounding box (found with a 0.1
+    threshold, pixels are not thresholded); scale the longest side to 20 px keeping the aspect
+    ratio, with exact area averaging; center the 20x20 box in 28x28; shift by a sub-pixel amount
+    so the center of mass is at (14, 14); clip to [0, 1].
+    """
+    norm = _normalise(canvas)
+    if norm is None:
+        return None
+    raw, inverted = norm
+    mask = raw > BOX_THRESHOLD
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    cropped = raw[top:bottom, left:right]
+    h, w = cropped.shape
+
+    scale = min(FIT / max(h, w), MAX_UPSCALE)
+    box_offset = ((SIZE - h * scale) / 2, (SIZE - w * scale) / 2)
+    fitted = _place(cropped, scale, box_offset)
+    com_y, com_x = _center_of_mass(fitted)
+    dy, dx = TARGET_COM - com_y, TARGET_COM - com_x
+    centered = _place(cropped, scale, (box_offset[0] + dy, box_offset[1] + dx))
+    np.clip(centered, 0.0, 1.0, out=centered)
+    return Preprocessed(
+        raw=_frozen(raw),
+        bbox=(top, left, bottom, right),
+        cropped=_frozen(cropped),
+        fitted=_frozen(np.clip(fitted, 0.0, 1.0)),
+        centered=_frozen(centered),
+        vector=_frozen(centered.reshape(-1).copy()),
+        inverted=bool(inverted),
+        scale=float(scale),
+        shift=(float(dy), float(dx)),
+    )
+
+
+def naive_downscale(canvas: np.ndarray) -> np.ndarray:
+    """The whole canvas squashed to 28x28 (no crop, no centering), as 784 float32 values.
+
+    Same polarity and contrast handling as :func:`preprocess`; area-averaged. It exists so the
+    GUI can show what the network would say "without preprocessing". A canvas with no ink gives
+    784 zeros.
+    """
+    norm = _normalise(canvas)
+    if norm is None:
+        return np.zeros(SIZE * SIZE, dtype=np.float32)
+    raw = norm[0]
+    rows = _area_matrix(raw.shape[0], SIZE, SIZE / raw.shape[0], 0.0)
+    cols = _area_matrix(raw.shape[1], SIZE, SIZE / raw.shape[1], 0.0)
+    out = (rows @ raw) @ cols.T
+    return np.clip(out, 0.0, 1.0).reshape(-1).astype(np.float32, copy=False)
