@@ -1,0 +1,128 @@
+"""`nnviz` command line: argument parsing only, then hands off to the GUI, training, predict, export or bench."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from visualizer import __version__
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line and exit code 2 (no usage dump)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**31:
+        raise argparse.ArgumentTypeError("expected a seed between 0 and 2147483647")
+    return value
+
+
+def _add_data_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        metavar="PATH",
+        help="MNIST as a folder or file (IDX, mnist.npz, Kaggle/mnist CSV) or 'synthetic'; "
+        "default: $NNVIZ_DATA, else MNIST via Keras' downloader",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `nnviz` argument parser (exposed for tests and --help)."""
+    parser = _Parser(
+        prog="nnviz",
+        description="Watch a small neural network learn handwritten digits, live. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnviz {__version__}")
+    parser.add_argument("--self-test", action="store_true", help="start offscreen, train one batch, export, exit")
+    _add_data_arg(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train from the terminal and save the weights")
+    _add_data_arg(t)
+    t.add_argument("--epochs", type=_positive_int, default=5)
+    t.add_argument("--batch-size", type=_positive_int, default=32)
+    t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (adam 0.001, sgd 0.01)")
+    t.add_argument("--hidden", default="16,16", help="hidden layer sizes, e.g. 16,16 (default)")
+    t.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
+    t.add_argument("--seed", type=_seed, default=0)
+    t.add_argument("--out", metavar="FILE", help="save weights (.keras .weights.h5 .npz .json .tflite)")
+    t.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
+
+    p = sub.add_parser("predict", help="classify images of handwritten digits")
+    p.add_argument("--weights", required=True, metavar="FILE", help=".keras .weights.h5 .npz or .json")
+    p.add_argument("--json", action="store_true", help="one JSON object per image per line")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPG, any size, dark-on-light or light-on-dark")
+
+    e = sub.add_parser("export", help="convert weights between formats (by extension)")
+    e.add_argument("--weights", required=True, metavar="IN")
+    e.add_argument("--out", required=True, metavar="OUT")
+
+    b = sub.add_parser("bench", help="measure training, inference and GUI speed")
+    _add_data_arg(b)
+    b.add_argument("--epochs", type=_positive_int, default=2, help="epochs per training measurement (default 2)")
+    b.add_argument("--gui", action="store_true", help="also measure the window (offscreen)")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `nnviz` console command; returns the process exit code."""
+    from visualizer.core.errors import NnvizError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.self_test:
+            from visualizer.selftest import run_self_test
+
+            return run_self_test()
+        if args.command is None:
+            from visualizer.app import run_app
+
+            return run_app(data=args.data)
+        from visualizer import commands
+
+        return getattr(commands, f"cmd_{args.command}")(args)
+    except NnvizError as exc:
+        print(f"nnviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("nnviz: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: one line, full traceback on request
+        if os.environ.get("NNVIZ_DEBUG"):
+            raise
+        print(f"nnviz: internal error: {type(exc).__name__}: {exc} (set NNVIZ_DEBUG=1 for details)", file=sys.stderr)
+        return 1

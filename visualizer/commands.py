@@ -1,0 +1,243 @@
+"""The `nnviz train|predict|export|bench` commands: terminal front-ends over data, training and core."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import threading
+from pathlib import Path
+
+from visualizer.core.errors import ConfigError, NnvizError
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def resolve_dataset(spec: str | None, *, validation_split: float = 0.1, seed: int = 0):
+    """Load the dataset named on the command line; say loudly when synthetic digits stand in."""
+    from visualizer.data.sources import load_dataset, load_dataset_or_synthetic
+
+    if spec:
+        return load_dataset(spec, validation_split=validation_split, seed=seed)
+    dataset, warning = load_dataset_or_synthetic(None, validation_split=validation_split, seed=seed)
+    if warning:
+        _err(f"nnviz: warning: {warning}")
+        _err(f"nnviz: using {dataset.source} instead of MNIST")
+    return dataset
+
+
+class _Progress:
+    """A one-line progress bar on stderr (redrawn in place on a terminal, one line per epoch otherwise)."""
+
+    def __init__(self, stream=sys.stderr, width: int = 28):
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last_epoch_reported = -1
+
+    def update(self, snap) -> None:
+        m = snap.metrics
+        if self.tty:
+            filled = int(self.width * snap.progress)
+            bar = "█" * filled + "·" * (self.width - filled)
+            eta = m.get("eta_seconds")
+            eta_text = f" ETA {eta:4.0f}s" if eta is not None and math.isfinite(eta) else ""
+            line = (
+                f"\repoch {min(snap.epoch + 1, snap.epochs)}/{snap.epochs} {bar} "
+                f"{snap.batch:>5}/{snap.batches_per_epoch} loss {m.get('loss', float('nan')):.4f} "
+                f"acc {m.get('accuracy', float('nan')):.3f} {m.get('samples_per_second', 0):,.0f}/s{eta_text}"
+            )
+            self.stream.write(line)
+            self.stream.flush()
+        if snap.event == "epoch_end" and snap.epoch != self._last_epoch_reported:
+            self._last_epoch_reported = snap.epoch
+            va = m.get("val_accuracy")
+            val = f" val_loss {m.get('val_loss'):.4f} val_acc {va:.4f}" if va is not None else ""
+            prefix = "\r\033[K" if self.tty else ""
+            self.stream.write(
+                f"{prefix}epoch {snap.epoch}/{snap.epochs} loss {m.get('loss', float('nan')):.4f} "
+                f"acc {m.get('accuracy', float('nan')):.4f}{val}\n"
+            )
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _check_out_path(out: str | None) -> None:
+    from visualizer.training.export import EXPORT_SUFFIXES, suffix_of
+
+    if out is None:
+        return
+    if suffix_of(out) not in EXPORT_SUFFIXES:
+        raise ConfigError(f"--out {out}: unsupported format; use one of {', '.join(EXPORT_SUFFIXES)}")
+    parent = Path(out).expanduser().resolve().parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {parent.name or parent} does not exist")
+
+
+def cmd_train(args) -> int:
+    """Train from the terminal; progress on stderr, summary (and optional JSON) on stdout."""
+    from visualizer.core.config import DEFAULT_LR, TrainingConfig, parse_hidden
+
+    config = TrainingConfig(
+        hidden=parse_hidden(args.hidden),
+        activation=args.activation,
+        optimizer=args.optimizer,
+        learning_rate=args.lr if args.lr is not None else DEFAULT_LR[args.optimizer],
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        seed=args.seed,
+    )
+    _check_out_path(args.out)  # before minutes of training, not after
+    dataset = resolve_dataset(args.data, validation_split=config.validation_split, seed=config.seed)
+    _err(f"data: {dataset.describe()}")
+    _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
+         f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
+         f"batch {config.batch_size}, {config.epochs} epochs")
+
+    from visualizer.training.tfenv import import_keras
+
+    import_keras()
+    from visualizer.training.trainer import Trainer, TrainingControl
+
+    trainer = Trainer(config, dataset, snapshot_interval=0.2)
+    control = TrainingControl()
+    progress = _Progress()
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["result"] = trainer.run(progress.update, control)
+        except BaseException as exc:  # re-raised in the main thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="nnviz-train", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        # Ctrl+C stops after the current batch; the weights so far are still saved.
+        control.stop()
+        _err("\nnnviz: stopping after the current batch…")
+        thread.join()
+    progress.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+
+    out = None
+    if args.out:
+        from visualizer.training.export import export_weights
+
+        export_weights(result.snapshot, args.out)
+        out = str(args.out)
+    test_name = "holdout" if dataset.test_is_holdout else "test"
+    lines = [
+        f"data source:    {dataset.source}" + (f" ({dataset.note})" if dataset.note else ""),
+        f"train samples:  {len(dataset.x_train):,}",
+        f"{test_name} samples:{' ' * (7 - len(test_name))}{len(dataset.x_test):,}",
+        f"{test_name} accuracy:{' ' * (6 - len(test_name))}{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})",
+        f"speed:          {result.samples_per_second:,.0f} samples/s "
+        f"({result.seconds:.1f} s, {result.batches:,} batches)",
+        f"weights:        {out if out else 'not saved (pass --out FILE to keep them)'}",
+    ]
+    if result.stopped:
+        lines.insert(0, "stopped early by the user")
+    print("\n".join(lines), flush=True)
+    if args.json:
+        print(json.dumps({
+            "data_source": dataset.source,
+            "data_kind": dataset.kind,
+            "train_samples": int(len(dataset.x_train)),
+            "test_samples": int(len(dataset.x_test)),
+            "test_is_holdout": bool(dataset.test_is_holdout),
+            "test_accuracy": float(result.test_accuracy),
+            "test_loss": float(result.test_loss),
+            "samples_per_second": float(result.samples_per_second),
+            "seconds": float(result.seconds),
+            "epochs": config.epochs,
+            "stopped": bool(result.stopped),
+            "config": config.to_dict(),
+            "out": out,
+        }), flush=True)
+    return 0
+
+
+def classify_image(network, path):
+    """Run one image file through the pad's preprocessing and the numpy forward pass.
+
+    Returns ``(digit or None, probabilities or None)``; None when the image has no ink.
+    """
+    from visualizer.core.forward import forward
+    from visualizer.core.preprocess import preprocess
+    from visualizer.data.images import load_image
+
+    prepared = preprocess(load_image(path))
+    if prepared is None:
+        return None, None
+    probs = forward(network.weights, network.biases, network.activation, prepared.vector)[-1]
+    return int(probs.argmax()), probs
+
+
+def cmd_predict(args) -> int:
+    """Classify image files; exit 2 if any could not be read (after doing the others)."""
+    from visualizer.training.export import import_weights
+
+    network = import_weights(args.weights)
+    failed = 0
+    for path in args.images:
+        try:
+            digit, probs = classify_image(network, path)
+        except NnvizError as exc:
+            _err(f"nnviz: error: {exc}")
+            failed += 1
+            continue
+        if args.json:
+            print(json.dumps({
+                "path": str(path),
+                "digit": digit,
+                "probabilities": None if probs is None else [round(float(p), 6) for p in probs],
+            }), flush=True)
+        elif digit is None:
+            print(f"{path}: no digit (the image is empty)")
+        else:
+            runner = sorted(range(10), key=lambda k: -probs[k])[1]
+            print(f"{path}: {digit} ({probs[digit]:.1%}; next {runner} {probs[runner]:.1%})")
+    return 2 if failed else 0
+
+
+def cmd_export(args) -> int:
+    """Convert a weights file into another format, chosen by the output's extension."""
+    from visualizer.training.export import export_weights, import_weights
+
+    _check_out_path(args.out)
+    network = import_weights(args.weights)
+    if Path(args.out).expanduser().resolve() == Path(args.weights).expanduser().resolve():
+        raise ConfigError("--out must differ from --weights")
+    export_weights(network, args.out)
+    sizes = "-".join(map(str, network.layer_sizes))
+    print(f"wrote {args.out} ({sizes} {network.activation})")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    """Measure speed against baselines in the same run and print the figures side by side."""
+    from visualizer.bench_report import run_bench
+
+    dataset = resolve_dataset(args.data)
+    report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
+    if args.json:
+        print(json.dumps(report), flush=True)
+    else:
+        from visualizer.bench_report import format_report
+
+        print(format_report(report), flush=True)
+    return 0
+
+
