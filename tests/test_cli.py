@@ -1,0 +1,139 @@
+"""`nnviz` as a user runs it: real subprocesses, real exit codes, one-line errors, JSON outputs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nnviz(*args, cwd=None, timeout=600):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("NNVIZ_DATA", None)
+    env.pop("NNVIZ_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "visualizer", *map(str, args)],
+        cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+def assert_one_line_error(proc, *needles):
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for needle in needles:
+        assert needle.lower() in lines[0].lower(), lines[0]
+
+
+def test_version():
+    proc = nnviz("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("nnviz ")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["train", "--epochs", "0"], "epochs"),
+        (["train", "--lr", "abc"], "lr"),
+        (["train", "--optimizer", "rmsprop"], "optimizer"),
+        (["train", "--hidden", "16,x"], "hidden"),
+        (["train", "--hidden", "0"], "hidden"),
+        (["train", "--out", "weights.exe", "--data", "synthetic"], "unsupported"),
+        (["predict", "img.png"], "--weights"),
+        (["export", "--weights", "a.npz"], "--out"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_one_line_exit_2(args, needle):
+    assert_one_line_error(nnviz(*args), needle)
+
+
+def test_missing_data_path(tmp_path):
+    assert_one_line_error(nnviz("train", "--data", tmp_path / "nowhere", "--epochs", "1"), "nowhere")
+
+
+def test_corrupt_weights_file(tmp_path):
+    bad = tmp_path / "w.npz"
+    bad.write_bytes(b"not a zip at all")
+    img = tmp_path / "d.png"
+    img.write_bytes(b"")
+    assert_one_line_error(nnviz("predict", "--weights", bad, img), "w.npz")
+    assert_one_line_error(nnviz("export", "--weights", bad, "--out", tmp_path / "o.json"), "w.npz")
+    assert_one_line_error(nnviz("predict", "--weights", tmp_path / "missing.npz", img), "missing.npz")
+
+
+def _digit_png(path: Path, image28: np.ndarray, size=(300, 200), scale=6, at=(20, 30), invert=False):
+    """Render a 28x28 digit large, off-center, dark-on-light by default, into a PNG."""
+    from PIL import Image
+
+    big = np.kron(image28, np.ones((scale, scale)))
+    canvas = np.zeros(size[::-1])
+    y, x = at
+    canvas[y : y + big.shape[0], x : x + big.shape[1]] = big
+    pixels = canvas if invert else 1.0 - canvas
+    Image.fromarray((pixels * 255).astype(np.uint8)).save(path)
+
+
+def test_train_predict_export_roundtrip_on_synthetic(tmp_path):
+    out = tmp_path / "w.npz"
+    proc = nnviz("train", "--data", "synthetic", "--epochs", "1", "--seed", "3", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["data_source"].lower().startswith("synthetic")
+    assert summary["out"] == str(out) and out.exists()
+    assert summary["train_samples"] > 0 and summary["test_samples"] > 0
+    assert summary["test_accuracy"] > 0.5  # one epoch on the generated digits learns a lot
+    assert summary["samples_per_second"] > 0
+    assert "synthetic" in proc.stdout.lower()
+
+    from visualizer.data.sources import load_dataset
+
+    ds = load_dataset("synthetic")
+    images = []
+    for i in range(6):
+        img = tmp_path / f"digit{i}.png"
+        _digit_png(img, ds.x_test[i].reshape(28, 28), invert=bool(i % 2), at=(10 + 15 * i, 5 + 20 * i))
+        images.append(img)
+    blank = tmp_path / "blank.png"
+    _digit_png(blank, np.zeros((28, 28)))
+    proc = nnviz("predict", "--weights", out, "--json", *images, blank)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["path"] for r in rows] == [str(p) for p in [*images, blank]]
+    assert rows[-1]["digit"] is None
+    for row in rows[:-1]:
+        assert len(row["probabilities"]) == 10
+        assert abs(sum(row["probabilities"]) - 1) < 1e-4
+    hits = sum(r["digit"] == int(ds.y_test[i]) for i, r in enumerate(rows[:-1]))
+    assert hits >= 4, rows
+
+    reference = [r["probabilities"] for r in rows[:-1]]
+    for fmt in (".json", ".keras", ".weights.h5"):
+        converted = tmp_path / f"converted{fmt}"
+        proc = nnviz("export", "--weights", out, "--out", converted)
+        assert proc.returncode == 0, proc.stderr
+        again = nnviz("predict", "--weights", converted, "--json", *images)
+        assert again.returncode == 0, again.stderr
+        assert [json.loads(line)["probabilities"] for line in again.stdout.splitlines()] == reference
+    proc = nnviz("export", "--weights", out, "--out", tmp_path / "model.tflite")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "model.tflite").stat().st_size > 1000
+
+
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_train_on_real_mnist_reaches_93_percent(mnist_dir, tmp_path):
+    out = tmp_path / "w.npz"
+    proc = nnviz("train", "--data", mnist_dir, "--epochs", "5", "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["train_samples"] == 24345 and summary["test_samples"] == 10000
+    assert summary["test_accuracy"] >= 0.93, summary
+    assert "MNIST" in summary["data_source"]
