@@ -1,0 +1,105 @@
+"""MNIST through Keras' own downloader (cached in ~/.keras/datasets, hash-checked), failing fast offline."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from visualizer.core.errors import DataError
+from visualizer.data.dataset import Dataset, check_labels, images_to_float
+
+MNIST_HOST = "storage.googleapis.com"
+MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
+PROBE_TIMEOUT = 4.0  # seconds; urllib's download has no timeout, so a black-holed network would hang
+_PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+HOW_TO_SUPPLY = (
+    "Supply the digits another way: pass --data PATH (or set NNVIZ_DATA) pointing at a folder or "
+    "files with MNIST in IDX format (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+    "t10k-...), a Keras-style mnist.npz, Kaggle's train.csv, or mnist_train.csv/mnist_test.csv; "
+    "or copy mnist.npz into ~/.keras/datasets; or use the built-in synthetic digits with --data synthetic."
+)
+
+
+def keras_cache_file() -> Path:
+    """Where Keras keeps (or would keep) its copy of mnist.npz."""
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    if not os.access(home, os.W_OK) and not (home / "datasets" / "mnist.npz").exists():
+        home = Path("/tmp/.keras")  # keras falls back here when its home is not writable
+    return home / "datasets" / "mnist.npz"
+
+
+def _cache_is_valid(path: Path) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() == MNIST_SHA256
+    except OSError:
+        return False
+
+
+def network_reachable(host: str = MNIST_HOST, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True when a TCP connection to ``host``:443 opens within ``timeout`` seconds (DNS included)."""
+    result: list[bool] = []
+
+    def probe():
+        try:
+            socket.create_connection((host, 443), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    # A thread bounds the DNS lookup too, which create_connection's timeout does not cover.
+    worker = threading.Thread(target=probe, name="nnviz-mnist-probe", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return bool(result and result[0])
+
+
+def _download() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    import keras  # lazy: importing Keras loads TensorFlow (about 2 s)
+
+    return keras.datasets.mnist.load_data()
+
+
+def load_keras_mnist() -> Dataset:
+    """Load MNIST via ``keras.datasets.mnist.load_data()``.
+
+    Returns
+    -------
+    Dataset
+        60,000 training and 10,000 test images, ``kind="mnist-keras"``.
+
+    Raises
+    ------
+    DataError
+        When the file is neither cached nor downloadable (offline, corrupt cache, hash
+        mismatch, ...); the message lists the other ways to supply data.
+    """
+    cache = keras_cache_file()
+    cached = cache.exists() and _cache_is_valid(cache)
+    if not cached and not any(os.environ.get(v) for v in _PROXY_VARS) and not network_reachable():
+        where = _home_relative(cache)
+        state = f"the copy in {where} is incomplete or corrupt" if cache.exists() else f"{where} is not there"
+        raise DataError(f"MNIST could not be loaded through Keras: {state} and it cannot be downloaded "
+                        f"({MNIST_HOST} is unreachable: no internet connection?). {HOW_TO_SUPPLY}")
+    try:
+        (x_train, y_train), (x_test, y_test) = _download()
+    except Exception as exc:  # keras raises bare Exception for URL failures, ValueError for bad hashes
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DataError(f"MNIST could not be loaded through Keras ({reason}). {HOW_TO_SUPPLY}") from exc
+    name = "mnist.npz (Keras cache)"
+    x_train, x_test = images_to_float(x_train, name), images_to_float(x_test, name)
+    y_train = check_labels(y_train, name, count=len(x_train))
+    y_test = check_labels(y_test, name, count=len(x_test))
+    return Dataset(x_train, y_train, x_test, y_test, source="MNIST (Keras download)", kind="mnist-keras")
+
+
+def _home_relative(path: Path) -> str:
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
