@@ -60,7 +60,8 @@ def forward(
     except KeyError:
         raise ConfigError(f"unknown activation {activation!r}") from None
     x = np.asarray(x, dtype=np.float32)
-    single = x.ndim != 2
+    # A 28x28 image is 2-D too: only (n, inputs) is a batch, anything else is one input.
+    single = not (x.ndim == 2 and x.shape[1] == np.shape(weights[0])[0])
     a = x.reshape(1, -1) if single else x
     layers = [a]
     last = len(weights) - 1

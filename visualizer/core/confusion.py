@@ -1,0 +1,126 @@
+"""Test-set evaluation for the GUI's digit browser: predictions, confusion matrix, mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from visualizer.core.forward import forward
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """One evaluation pass over a labelled set.
+
+    Attributes
+    ----------
+    predictions
+        (n,) int64 predicted class per sample.
+    max_probabilities
+        (n,) float32 probability of the predicted class (the network's confidence).
+    confusion
+        (10, 10) int64, rows = true label, columns = predicted label.
+    accuracy
+        Fraction of correct predictions, 0..1 (0.0 for an empty set).
+    misclassified
+        (k,) int64 indices of the wrong predictions, in increasing order.
+    """
+
+    predictions: np.ndarray
+    max_probabilities: np.ndarray
+    confusion: np.ndarray
+    accuracy: float
+    misclassified: np.ndarray
+
+
+def _labels(y, n: int, name: str) -> np.ndarray:
+    y = np.asarray(y).reshape(-1)
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    y = y.astype(np.int64, copy=False)
+    if y.size and (y.min() < 0 or y.max() >= n):
+        raise ValueError(f"{name} must hold labels between 0 and {n - 1}")
+    return y
+
+
+def confusion_matrix(y_true, y_pred, n: int = 10) -> np.ndarray:
+    """Count (true, predicted) pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred
+        Integer labels in ``[0, n)``, same length.
+    n
+        Number of classes.
+
+    Returns
+    -------
+    np.ndarray
+        (n, n) int64; ``m[t, p]`` is how many samples of class ``t`` were predicted as ``p``.
+    """
+    t = _labels(y_true, n, "y_true")
+    p = _labels(y_pred, n, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true and y_pred differ in length ({t.size} vs {p.size})")
+    return np.bincount(t * n + p, minlength=n * n).reshape(n, n).astype(np.int64, copy=False)
+
+
+def indices_for_cell(y_true, y_pred, true_label: int, pred_label: int) -> np.ndarray:
+    """Indices of the samples in one confusion-matrix cell (true ``true_label``, predicted ``pred_label``)."""
+    t = np.asarray(y_true).reshape(-1)
+    p = np.asarray(y_pred).reshape(-1)
+    return np.flatnonzero((t == true_label) & (p == pred_label)).astype(np.int64, copy=False)
+
+
+def evaluate(
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    activation: str,
+    x: np.ndarray,
+    y,
+    batch: int = 4096,
+) -> EvalResult:
+    """Run the numpy forward pass over a labelled set in batches and summarise it.
+
+    Parameters
+    ----------
+    weights, biases, activation
+        The network, as for :func:`visualizer.core.forward.forward`.
+    x
+        (n, 784) or (n, 28, 28) inputs: floats in [0, 1], or uint8 0..255 (scaled by 1/255).
+    y
+        (n,) integer labels.
+    batch
+        Samples per forward call; bounds the temporary memory.
+
+    Returns
+    -------
+    EvalResult
+    """
+    x = np.asarray(x)
+    n_samples = x.shape[0] if x.ndim else 0
+    x = x.reshape(n_samples, -1)
+    y = _labels(y, weights[-1].shape[1], "y")
+    if y.size != n_samples:
+        raise ValueError(f"x has {n_samples} samples but y has {y.size} labels")
+    scale = np.float32(1 / 255) if x.dtype == np.uint8 else None
+    predictions = np.empty(n_samples, dtype=np.int64)
+    confidence = np.empty(n_samples, dtype=np.float32)
+    step = max(1, int(batch))
+    for start in range(0, n_samples, step):
+        chunk = x[start : start + step]
+        chunk = chunk.astype(np.float32) * scale if scale is not None else chunk
+        proba = forward(weights, biases, activation, chunk)[-1]
+        predictions[start : start + len(chunk)] = proba.argmax(axis=1)
+        confidence[start : start + len(chunk)] = proba.max(axis=1)
+    n_classes = weights[-1].shape[1]
+    wrong = np.flatnonzero(predictions != y)
+    return EvalResult(
+        predictions=predictions,
+        max_probabilities=confidence,
+        confusion=confusion_matrix(y, predictions, n_classes),
+        accuracy=1.0 - wrong.size / n_samples if n_samples else 0.0,
+        misclassified=wrong.astype(np.int64, copy=False),
+    )
