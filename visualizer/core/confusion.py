@@ -101,7 +101,8 @@ def evaluate(
     """
     x = np.asarray(x)
     n_samples = x.shape[0] if x.ndim else 0
-    x = x.reshape(n_samples, -1)
+    # Explicit width: reshape(0, -1) is ambiguous for an empty set.
+    x = x.reshape(n_samples, int(np.prod(x.shape[1:], dtype=np.int64)))
     y = _labels(y, weights[-1].shape[1], "y")
     if y.size != n_samples:
         raise ValueError(f"x has {n_samples} samples but y has {y.size} labels")
