@@ -1,0 +1,273 @@
+"""PadPanel: draw a digit (or open an image) and see how it is preprocessed, classified and explained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.core.errors import NnvizError
+from visualizer.core.forward import forward
+from visualizer.core.preprocess import naive_downscale, preprocess
+from visualizer.core.saliency import gradient_x_input
+from visualizer.ui.widgets.colormaps import diverging_colormap
+from visualizer.ui.widgets.drawing_pad import IMAGE_SUFFIXES, DrawingPad
+from visualizer.ui.widgets.preprocess_steps import (
+    ImageTile,
+    PreprocessSteps,
+    gray_to_qimage,
+    rgba_to_qimage,
+    saliency_rgba,
+)
+from visualizer.ui.widgets.probabilities import ProbabilityBars
+
+NO_NETWORK = "no network yet"
+
+
+@dataclass(frozen=True)
+class _ImageFile:
+    """The pad shows a loaded image: predictions use the file's own pixels, like `nnviz predict`."""
+
+    image: np.ndarray
+    name: str
+
+
+@dataclass(frozen=True)
+class _TestDigit:
+    """The pad shows a test digit: it is already MNIST-formatted and is fed to the network as is."""
+
+    vector: np.ndarray
+    label: int | None
+
+
+class PadPanel(QWidget):
+    """Drawing pad + live prediction + preprocessing steps + saliency, as one dockable panel.
+
+    Signals
+    -------
+    input_changed(object)
+        The network input changed: (784,) float32 in [0, 1], or None when there is no digit.
+        Emitted only when the input really changes, not when the weights do.
+    """
+
+    input_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._snapshot = None
+        self._vector: np.ndarray | None = None  # current network input (784,)
+        self._naive: np.ndarray | None = None  # the same drawing without preprocessing (784,)
+        self._emitted: np.ndarray | None = None
+
+        self.pad = DrawingPad()
+        self.bars = ProbabilityBars("Prediction")
+        self.naive_bars = ProbabilityBars("Without preprocessing")
+        self.steps = PreprocessSteps()
+        self.naive_tile = ImageTile("no preprocessing")
+        self.saliency_tile = ImageTile("saliency")
+        self.saliency_legend = QLabel()
+        self.saliency_legend.setWordWrap(True)
+        self.saliency_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.compare_box = QCheckBox("Compare without preprocessing")
+        self.compare_box.setToolTip("Also show what the network says when the whole canvas is simply squashed "
+                                    "to 28\N{MULTIPLICATION SIGN}28, without cropping and centering.")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Clear the canvas (Delete)")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.open_button = QPushButton("Open image\N{HORIZONTAL ELLIPSIS}")
+        self.open_button.setToolTip("Classify a photo or scan of a digit (you can also drop a file on the pad)")
+        self._build_layout()
+
+        self.pad.canvas_changed.connect(self._on_canvas_changed)
+        self.pad.file_dropped.connect(self.load_image_file)
+        self.clear_button.clicked.connect(self.pad.clear)
+        self.undo_button.clicked.connect(self.pad.undo)
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.compare_box.toggled.connect(self._on_compare_toggled)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys, slot in ((QKeySequence.StandardKey.Undo, self.pad.undo), (Qt.Key.Key_Delete, self.pad.clear),
+                           (Qt.Key.Key_Backspace, self.pad.clear)):
+            QShortcut(QKeySequence(keys), self, slot, context=context)
+        self._on_compare_toggled(False)
+        self._on_canvas_changed()
+
+    def _build_layout(self) -> None:
+        buttons = QHBoxLayout()
+        for b in (self.clear_button, self.undo_button, self.open_button):
+            buttons.addWidget(b)
+        left = QVBoxLayout()
+        left.addWidget(self.pad, 1)
+        left.addLayout(buttons)
+        left.addWidget(self.compare_box)
+
+        bars = QHBoxLayout()
+        bars.addWidget(self.bars)
+        bars.addWidget(self.naive_bars)
+        why = QHBoxLayout()
+        self.saliency_tile.setMaximumWidth(150)
+        why.addWidget(self.saliency_tile)
+        why.addWidget(self.saliency_legend, 1)
+        self.naive_tile.setMaximumWidth(150)
+        why.addWidget(self.naive_tile)
+        right = QVBoxLayout()
+        right.addLayout(bars, 3)
+        right.addWidget(_heading("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input"))
+        right.addWidget(self.steps, 2)
+        right.addLayout(why, 2)
+        right.addWidget(self.status)
+
+        grid = QGridLayout(self)
+        grid.addLayout(left, 0, 0)
+        grid.addLayout(right, 0, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+    # ---- API for the main window --------------------------------------------------------------
+
+    def set_snapshot(self, snapshot) -> None:
+        """Use these weights for the prediction (cheap numpy; does not emit ``input_changed``)."""
+        self._snapshot = snapshot
+        self._update_predictions()
+
+    def load_image_file(self, path) -> None:
+        """Open an image file and classify it like `nnviz predict` (load_image -> preprocess -> forward).
+
+        A file that cannot be read shows a warning and leaves the current drawing untouched.
+        """
+        from visualizer.data.images import load_image
+
+        path = Path(path)
+        try:
+            image = load_image(path)
+        except (NnvizError, OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Cannot open image", f"{path.name}: {exc}" if path.name not in str(exc)
+                                else str(exc))
+            return
+        pre = preprocess(image)
+        shown = pre.raw if pre is not None else np.zeros((28, 28), np.float32)
+        self.pad.set_image(shown, source=_ImageFile(image, path.name))
+
+    def set_digit(self, image28: np.ndarray, label: int | None = None) -> None:
+        """Show a 28x28 test digit large on the pad and feed it, unchanged, to the network."""
+        vector = np.clip(np.asarray(image28, np.float32).reshape(784), 0.0, 1.0)
+        self.pad.set_image(vector.reshape(28, 28), source=_TestDigit(vector, None if label is None else int(label)))
+
+    def current_input(self) -> np.ndarray | None:
+        """The network input now shown, (784,) or None."""
+        return None if self._vector is None else self._vector.copy()
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _on_canvas_changed(self) -> None:
+        source = self.pad.pristine_source()
+        pre = None
+        if isinstance(source, _TestDigit):
+            vector = source.vector
+            self.steps.set_direct(vector)
+            canvas = None
+            label = "" if source.label is None else f" (true label {source.label})"
+            note = f"Test digit{label}: already 28\N{MULTIPLICATION SIGN}28 and centered, fed as is."
+        else:
+            canvas = source.image if isinstance(source, _ImageFile) else self.pad.canvas_array()
+            pre = preprocess(canvas)
+            vector = None if pre is None else pre.vector
+            self.steps.set_steps(pre)
+            note = f"Image {source.name}" if isinstance(source, _ImageFile) else ""
+            if pre is None and isinstance(source, _ImageFile):
+                note += ": no digit found (the image is blank or has too little contrast)."
+        self._vector = vector
+        self._naive = naive_downscale(canvas) if pre is not None else None
+        self.status.setText(note)
+        self._update_predictions()
+        if not _same(vector, self._emitted):
+            self._emitted = vector
+            self.input_changed.emit(None if vector is None else vector.copy())
+
+    def _update_predictions(self) -> None:
+        snap, x = self._snapshot, self._vector
+        self.undo_button.setEnabled(not self.pad.is_empty())
+        self.clear_button.setEnabled(not self.pad.is_empty())
+        if x is None or snap is None:
+            empty = "no digit" if x is None else NO_NETWORK
+            for bars in (self.bars, self.naive_bars):
+                bars.set_empty_text(empty)
+                bars.set_probabilities(None)
+            self.saliency_tile.set_image(None)
+            self.naive_tile.set_image(None)
+            self.saliency_legend.setText(_legend(None, self.palette()))
+            return
+        w, b, act = snap.weights, snap.biases, snap.activation
+        p = forward(w, b, act, x)[-1]
+        winner = int(np.argmax(p))
+        self.bars.set_probabilities(p)
+        self.saliency_tile.set_image(rgba_to_qimage(saliency_rgba(x, gradient_x_input(w, b, act, x, winner),
+                                                                  self.palette())))
+        self.saliency_legend.setText(_legend(winner, self.palette()))
+        if self._naive is not None and self.compare_box.isChecked():
+            self.naive_bars.set_probabilities(forward(w, b, act, self._naive)[-1])
+            self.naive_tile.set_image(gray_to_qimage(self._naive.reshape(28, 28)))
+        else:
+            self.naive_bars.set_probabilities(None)
+            self.naive_tile.set_image(None)
+
+    def _on_compare_toggled(self, on: bool) -> None:
+        self.naive_bars.setVisible(on)
+        self.naive_tile.setVisible(on)
+        self.bars.set_title("With preprocessing" if on else "Prediction")
+        self._update_predictions()
+
+    def _on_open_clicked(self) -> None:
+        patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "",
+                                              f"Images ({patterns});;All files (*)")
+        if path:
+            self.load_image_file(path)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.PaletteChange:
+            self._update_predictions()  # the saliency colors come from the palette
+
+
+def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return a is b or np.array_equal(a, b)
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    return label
+
+
+def _legend(winner: int | None, palette) -> str:
+    if winner is None:
+        return ("<b>Why?</b> Once there is a digit and a network, the tile shows which pixels "
+                "pushed the winning class up or down.")
+    cmap = diverging_colormap(palette)
+    neg, pos = (cmap.map(v, mode="qcolor").name() for v in (0.0, 1.0))
+    return (f"<b>Why {winner}?</b> <span style='color:{pos}'>&#9632;</span> red pixels pushed "
+            f"\u201c{winner}\u201d up, <span style='color:{neg}'>&#9632;</span> blue pixels pushed it down "
+            "(gradient \u00d7 input; grey ink barely mattered).")
