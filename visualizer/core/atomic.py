@@ -13,16 +13,18 @@ __all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "temp_name_for"]
 _TEMP_MARK = ".tmp"
 
 
-def temp_name_for(target: Path) -> Path:
+def temp_name_for(target: Path, suffix: str | None = None) -> Path:
     """A fresh, unguessable sibling of ``target`` that keeps all of its suffixes.
 
     ``model.weights.h5`` becomes ``.model.tmp1a2b3c4d5e6f7a8b.weights.h5``: writers that insist on
     an extension (Keras' ``model.save`` wants ``.keras``, ``save_weights`` wants ``.weights.h5``)
-    accept it, and the leading dot keeps it out of ordinary folder listings.
+    accept it, and the leading dot keeps it out of ordinary folder listings. ``suffix`` overrides
+    the kept suffixes (e.g. ``".weights.h5"`` for a writer that needs it while the target is ``.h5``).
     """
     name = target.name
-    suffix = "".join(Path(name).suffixes)
-    stem = name[: len(name) - len(suffix)] if suffix else name
+    kept = "".join(Path(name).suffixes)
+    stem = name[: len(name) - len(kept)] if kept else name
+    suffix = kept if suffix is None else suffix
     return target.with_name(f".{stem}{_TEMP_MARK}{secrets.token_hex(8)}{suffix}")
 
 
@@ -48,14 +50,15 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path to write to; on success it replaces ``path`` atomically.
 
     The temporary file lives in the target's folder (so ``os.replace`` is a rename, not a copy)
     and keeps the target's suffixes (see :func:`temp_name_for`). It is not created in advance:
     the writer creates it. When the block exits normally the file is fsynced, renamed onto
     ``path`` and the folder is fsynced. When the block raises (or the writer created nothing),
-    the temporary file is removed and an existing ``path`` is left untouched.
+    the temporary file is removed and an existing ``path`` is left untouched. ``suffix``: see
+    :func:`temp_name_for`.
 
     Examples
     --------
@@ -63,7 +66,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     ...     model.save(tmp)
     """
     target = Path(path)
-    tmp = temp_name_for(target)
+    tmp = temp_name_for(target, suffix)
     try:
         yield tmp
         if not tmp.is_file():
@@ -78,13 +81,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         _fsync_dir(target.parent)
 
 
-def atomic_write(path: str | os.PathLike, write_fn: Callable[[Path], object]) -> Path:
+def atomic_write(
+    path: str | os.PathLike, write_fn: Callable[[Path], object], *, suffix: str | None = None
+) -> Path:
     """Call ``write_fn(temp_path)`` and move the result onto ``path`` atomically; return ``path``.
 
     Any exception from ``write_fn`` propagates after the temporary file is removed.
     """
     target = Path(path)
-    with atomic_path(target) as tmp:
+    with atomic_path(target, suffix=suffix) as tmp:
         write_fn(tmp)
     return target
 

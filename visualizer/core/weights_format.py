@@ -166,21 +166,23 @@ def validate_architecture(layer_sizes, activation) -> None:
             raise WeightsError(f"hidden layers must have 1 to {MAX_HIDDEN_SIZE} units, not {h}")
 
 
-def _fail(path, detail: str) -> WeightsError:
+def load_error(path, detail: str) -> WeightsError:
+    """The one-sentence error for a file that could not be loaded: names the file, then why."""
     return WeightsError(f"Could not read weights from {Path(path).name}: {detail}")
 
 
-def _check_size(path: Path, limit: int) -> None:
+def check_readable_file(path: Path, limit: int) -> None:
+    """Raise WeightsError unless ``path`` is an existing regular file of at most ``limit`` bytes."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
         raise WeightsError(f"Could not read weights: {path.name} does not exist") from None
     except OSError as exc:
-        raise _fail(path, exc.strerror or str(exc)) from exc
+        raise load_error(path, exc.strerror or str(exc)) from exc
     if not path.is_file():
-        raise _fail(path, "it is not a regular file")
+        raise load_error(path, "it is not a regular file")
     if size > limit:
-        raise _fail(path, f"the file is {size / 2**20:.0f} MB, larger than any supported network")
+        raise load_error(path, f"the file is {size / 2**20:.0f} MB, larger than any supported network")
 
 
 # ---------------------------------------------------------------------------------------- .npz
@@ -219,7 +221,7 @@ def _check_npz_sizes(path: Path) -> None:
 def load_npz(path: str | os.PathLike) -> NetworkWeights:
     """Read a file written by :func:`save_npz`; raise WeightsError naming the file on any problem."""
     path = Path(path)
-    _check_size(path, MAX_BINARY_BYTES)
+    check_readable_file(path, MAX_BINARY_BYTES)
     try:
         if not zipfile.is_zipfile(path):
             raise WeightsError("it is not an .npz archive")
@@ -242,13 +244,13 @@ def load_npz(path: str | os.PathLike) -> NetworkWeights:
             biases = [npz[f"b{i}"] for i in range(1, n + 1)]
         return NetworkWeights.from_arrays(weights, biases, activation)
     except WeightsError as exc:
-        raise _fail(path, str(exc)) from None
+        raise load_error(path, str(exc)) from None
     except ValueError as exc:
         # allow_pickle=False refuses object arrays with a ValueError; so do corrupt headers.
         detail = "it contains Python objects, which are never loaded" if "pickle" in str(exc) else f"it is damaged ({exc})"
-        raise _fail(path, detail) from exc
+        raise load_error(path, detail) from exc
     except (OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise _fail(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
+        raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
 
 
 # --------------------------------------------------------------------------------------- .json
@@ -325,7 +327,7 @@ def _refuse_constant(name: str):
 def load_json(path: str | os.PathLike) -> NetworkWeights:
     """Read a file written by :func:`save_json`; raise WeightsError naming the file on any problem."""
     path = Path(path)
-    _check_size(path, MAX_JSON_BYTES)
+    check_readable_file(path, MAX_JSON_BYTES)
     try:
         with open(path, "rb") as f:
             raw = f.read(MAX_JSON_BYTES + 1)
@@ -334,13 +336,13 @@ def load_json(path: str | os.PathLike) -> NetworkWeights:
         doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
         return from_json_dict(doc)
     except WeightsError as exc:
-        raise _fail(path, str(exc)) from None
+        raise load_error(path, str(exc)) from None
     except UnicodeDecodeError as exc:
-        raise _fail(path, "it is not UTF-8 text") from exc
+        raise load_error(path, "it is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
-        raise _fail(path, f"it is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        raise load_error(path, f"it is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     except (ValueError, OverflowError, RecursionError) as exc:
-        raise _fail(path, f"it holds values that are not weights ({type(exc).__name__})") from exc
+        raise load_error(path, f"it holds values that are not weights ({type(exc).__name__})") from exc
     except OSError as exc:
-        raise _fail(path, exc.strerror or str(exc)) from exc
+        raise load_error(path, exc.strerror or str(exc)) from exc
 
