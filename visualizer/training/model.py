@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from visualizer.core.config import INPUT_SIZE, TrainingConfig
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from visualizer.training.tfenv import import_keras
 
 
 def build_model(config: TrainingConfig, *, seed: int | None = None):
@@ -16,7 +13,7 @@ def build_model(config: TrainingConfig, *, seed: int | None = None):
     initializer gets its own seed derived from ``config.seed`` so the same config gives the same
     initial weights.
     """
-    import keras
+    keras = import_keras()
 
     seed = config.seed if seed is None else seed
     layers = [keras.Input(shape=(INPUT_SIZE,), name="pixels")]
@@ -37,7 +34,7 @@ def build_model(config: TrainingConfig, *, seed: int | None = None):
 
 def make_optimizer(config: TrainingConfig):
     """The optimizer named by the config (Adam, or SGD with momentum)."""
-    import keras
+    keras = import_keras()
 
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
