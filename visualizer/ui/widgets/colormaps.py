@@ -1,0 +1,75 @@
+"""Shared colors: the diverging weight colormap, palette helpers and a non-interactive colorbar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+
+# ColorBrewer RdBu ends; the lighter set reads better on a dark background.
+_NEG_LIGHT, _POS_LIGHT = QColor("#2166ac"), QColor("#b2182b")
+_NEG_DARK, _POS_DARK = QColor("#4a9fe0"), QColor("#f0604d")
+
+
+def is_dark(palette: QPalette) -> bool:
+    """True when the palette's window color is darker than its text color."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(
+        QPalette.ColorRole.WindowText
+    ).lightness()
+
+
+def background_color(palette: QPalette) -> QColor:
+    """Background for plots: the palette's base (text-field) color, which contrasts with its text."""
+    return QColor(palette.color(QPalette.ColorRole.Base))
+
+
+def foreground_color(palette: QPalette) -> QColor:
+    return QColor(palette.color(QPalette.ColorRole.Text))
+
+
+def mix(a: QColor, b: QColor, t: float) -> QColor:
+    """Linear blend of two colors, t=0 gives a, t=1 gives b."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+        1.0,
+    )
+
+
+def diverging_colormap(palette: QPalette) -> pg.ColorMap:
+    """Blue (negative) -> background (zero) -> red (positive), so zero weights fade away."""
+    center = background_color(palette)
+    neg, pos = (_NEG_DARK, _POS_DARK) if is_dark(palette) else (_NEG_LIGHT, _POS_LIGHT)
+    colors = [neg, mix(neg, center, 0.55), center, mix(pos, center, 0.55), pos]
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), colors)
+
+
+def ramp_colormap(palette: QPalette) -> pg.ColorMap:
+    """Background -> text color: how bright a neuron or input pixel is lit."""
+    return pg.ColorMap([0.0, 1.0], [background_color(palette), foreground_color(palette)])
+
+
+def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
+    """(n, 4) uint8 RGBA table for ImageItem.setLookupTable."""
+    return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
+
+
+def symmetric_max(*arrays: np.ndarray) -> float:
+    """Largest absolute value over the arrays, never zero (so levels (-m, m) stay valid)."""
+    m = max((float(np.max(np.abs(a))) for a in arrays if a is not None and np.size(a)), default=0.0)
+    return m if np.isfinite(m) and m > 0 else 1e-6
+
+
+def make_colorbar(cmap: pg.ColorMap, m: float = 1.0, label: str | None = None, width: int = 10) -> pg.ColorBarItem:
+    """A read-only vertical colorbar from -m to +m (no drag handles: widgets only draw)."""
+    return pg.ColorBarItem(values=(-m, m), width=width, colorMap=cmap, label=label, interactive=False, rounding=1e-6)
+
+
+def style_colorbar(bar: pg.ColorBarItem, palette: QPalette) -> None:
+    """Give a colorbar's axis the palette's text color."""
+    fg = foreground_color(palette)
+    for key in ("left", "right", "top", "bottom"):
+        axis = bar.getAxis(key)
+        axis.setPen(fg)
+        axis.setTextPen(fg)

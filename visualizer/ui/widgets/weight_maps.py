@@ -1,0 +1,227 @@
+"""WeightMaps: every weight and bias as heatmaps; first layer as one 28x28 tile per hidden neuron."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from visualizer.ui.widgets import colormaps as cm
+
+TILE = 28
+BLOCKS_PER_COLUMN = 3
+
+
+def mosaic_shape(n: int) -> tuple[int, int]:
+    """(rows, cols) of tiles for ``n`` first-layer neurons: as square as possible, wider than tall."""
+    cols = max(1, math.ceil(math.sqrt(n)))
+    return math.ceil(n / cols), cols
+
+
+def tile_mosaic(w: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Arrange the (784, n) first-layer weights as n 28x28 tiles in one image, NaN between tiles.
+
+    Tile k (neuron k) sits at tile row k // cols, tile column k % cols, row-major.
+    """
+    n = w.shape[1]
+    rows, cols = mosaic_shape(n)
+    step = TILE + gap
+    out = np.full((rows * step - gap, cols * step - gap), np.nan, dtype=np.float32)
+    tiles = np.asarray(w, dtype=np.float32).T.reshape(n, TILE, TILE)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        out[r * step : r * step + TILE, c * step : c * step + TILE] = tiles[k]
+    return out
+
+
+class _Block:
+    """One matrix (or the tile mosaic) plus its bias strip, title and colorbar."""
+
+    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str, shape: tuple[int, int], cmap):
+        self.title = title
+        self.plot = layout.addPlot(row=row, col=col)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.vb.invertY(True)
+        h, w = shape
+        self.plot.vb.setAspectLocked(max(h / w, w / h) <= 4)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.bias = pg.ImageItem(axisOrder="row-major")
+        self.bias_height = max(1.0, h * 0.07)
+        self.bias_y = h + max(1.0, h * 0.05)
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.bias)
+        self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
+        self.plot.vb.disableAutoRange()
+        self.colorbar = cm.make_colorbar(cmap, 1.0, width=8)
+        layout.addItem(self.colorbar, row=row, col=col + 1)
+        self.shape = shape
+        self.levels = (-1.0, 1.0)
+        self.bias_levels = (-1.0, 1.0)
+
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float) -> None:
+        self.levels, self.bias_levels = (-m, m), (-mb, mb)
+        self.image.setImage(image, autoLevels=False, levels=self.levels)
+        self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
+        # setRect scales by the current image size, so it must follow setImage.
+        h, w = self.shape
+        self.image.setRect(QRectF(0, 0, w, h))
+        self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
+        self.colorbar.setLevels(self.levels)
+        self.plot.setTitle(f"{self.title}   ±{m:.3g}  (bias strip ±{mb:.3g})", size="9pt", color=self.fg)
+
+    def set_lut(self, lut: np.ndarray, cmap, fg) -> None:
+        self.fg = fg
+        self.image.setLookupTable(lut)
+        self.bias.setLookupTable(lut)
+        self.colorbar.setColorMap(cmap)
+
+
+class WeightMaps(QWidget):
+    """All weights and biases of a snapshot, on a symmetric blue-white-red scale per matrix."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._sizes: tuple[int, ...] = ()
+        self._blocks: list[_Block] = []
+        self._snapshot = None
+        self._locked = False
+        self._locked_ranges: list[tuple[float, float]] | None = None
+        self._canvas = pg.GraphicsLayoutWidget()
+        self._readout = QLabel(" ")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._canvas, 1)
+        layout.addWidget(self._readout)
+        self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._apply_palette()
+
+    # ----------------------------------------------------------------- public API
+    def set_weights(self, snapshot) -> None:
+        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps)."""
+        self._snapshot = snapshot
+        if snapshot is None:
+            for block in self._blocks:
+                block.image.clear()
+                block.bias.clear()
+            return
+        sizes = tuple(snapshot.layer_sizes)
+        if sizes != self._sizes:
+            self._build(sizes)
+        ranges = []
+        for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases)):
+            if self._locked and self._locked_ranges is not None:
+                m, mb = self._locked_ranges[i]
+            else:
+                m, mb = cm.symmetric_max(w), cm.symmetric_max(b)
+            ranges.append((m, mb))
+            block.show(tile_mosaic(w) if i == 0 else w, b, m, mb)
+        if self._locked and self._locked_ranges is None:
+            self._locked_ranges = ranges
+
+    def set_range_locked(self, locked: bool) -> None:
+        """Keep the current symmetric color ranges fixed (True) or fit each update (False)."""
+        self._locked = bool(locked)
+        self._locked_ranges = [(b.levels[1], b.bias_levels[1]) for b in self._blocks] if locked and self._snapshot else None
+        if not locked and self._snapshot is not None:
+            self.set_weights(self._snapshot)
+
+    def is_range_locked(self) -> bool:
+        return self._locked
+
+    def images(self) -> list[pg.ImageItem]:
+        """The weight ImageItems, first layer (mosaic) first; for tests and exports."""
+        return [b.image for b in self._blocks]
+
+    def bias_images(self) -> list[pg.ImageItem]:
+        return [b.bias for b in self._blocks]
+
+    def readout_text(self) -> str:
+        return self._readout.text().strip()
+
+    # ----------------------------------------------------------------- layout
+    def _build(self, sizes: tuple[int, ...]) -> None:
+        self._canvas.clear()
+        self._sizes = sizes
+        self._locked_ranges = None
+        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
+        ci = self._canvas.ci
+        cmap = self._cmap
+        rows, cols = mosaic_shape(sizes[1])
+        shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
+        left = ci.addLayout(row=0, col=0)
+        self._blocks = [_Block(left, 0, 0, f"Input → Hidden 1: {sizes[1]} tiles of 28×28", shape, cmap)]
+        right = ci.addLayout(row=0, col=1)
+        for i in range(1, len(sizes) - 1):
+            r, c = (i - 1) % BLOCKS_PER_COLUMN, 2 * ((i - 1) // BLOCKS_PER_COLUMN)
+            title = f"{names[i]} → {names[i + 1]}: {sizes[i]}×{sizes[i + 1]}"
+            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap))
+        ci.layout.setColumnStretchFactor(0, 3)
+        ci.layout.setColumnStretchFactor(1, 2)
+        self._apply_luts()
+
+    # ----------------------------------------------------------------- hover
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        text = ""
+        for i, block in enumerate(self._blocks):
+            if block.plot.vb.sceneBoundingRect().contains(scene_pos):
+                text = self.describe(i, block.plot.vb.mapSceneToView(scene_pos))
+                break
+        self._readout.setText(text or " ")
+
+    def describe(self, block_index: int, view_pos: QPointF) -> str:
+        """Text for the weight or bias under ``view_pos`` (block view units) of one block."""
+        snap = self._snapshot
+        if snap is None:
+            return ""
+        block = self._blocks[block_index]
+        x, y = view_pos.x(), view_pos.y()
+        h, w = block.shape
+        col, row = int(math.floor(x)), int(math.floor(y))
+        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(self._sizes) - 1)] + ["Output"]
+        src, dst = names[block_index], names[block_index + 1]
+        if block.bias_y <= y < block.bias_y + block.bias_height and 0 <= x < w:
+            b = snap.biases[block_index]
+            k = min(int(x / w * b.size), b.size - 1)
+            return f"bias of {dst} neuron {k}: {b[k]:+.5f}"
+        if not (0 <= col < w and 0 <= row < h):
+            return ""
+        if block_index == 0:
+            step = TILE + 1
+            tr, pr = divmod(row, step)
+            tc, pc = divmod(col, step)
+            k = tr * mosaic_shape(self._sizes[1])[1] + tc
+            if pr >= TILE or pc >= TILE or k >= self._sizes[1]:
+                return ""
+            v = snap.weights[0][pr * TILE + pc, k]
+            return f"pixel ({pr}, {pc}) → Hidden 1 neuron {k}: w = {v:+.5f}"
+        v = snap.weights[block_index][row, col]
+        return f"{src} neuron {row} → {dst} neuron {col}: w = {v:+.5f}"
+
+    # ----------------------------------------------------------------- palette
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        self._canvas.setBackground(cm.background_color(pal))
+        self._cmap = cm.diverging_colormap(pal)
+        self._apply_luts()
+        if self._snapshot is not None:
+            self.set_weights(self._snapshot)
+
+    def _apply_luts(self) -> None:
+        lut = cm.lookup_table(self._cmap)
+        pal = self.palette()
+        for block in self._blocks:
+            block.set_lut(lut, self._cmap, cm.foreground_color(pal))
+            cm.style_colorbar(block.colorbar, pal)
