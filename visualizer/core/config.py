@@ -29,7 +29,17 @@ class TrainingConfig:
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        try:
+            self._validate()
+        except (TypeError, ValueError) as exc:
+            # e.g. learning_rate="fast" from a settings file: still a ConfigError, not a traceback.
+            raise ConfigError(f"training settings must be numbers: {exc}") from None
+
+    def _validate(self):
+        try:
+            object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        except (TypeError, ValueError):
+            raise ConfigError(f"hidden layers must be whole numbers, e.g. 16,16 (got {self.hidden!r})") from None
         if not self.hidden or len(self.hidden) > 6:
             raise ConfigError("hidden layers: give 1 to 6 sizes, e.g. 16,16")
         if any(h < 1 or h > 1024 for h in self.hidden):

@@ -20,27 +20,53 @@ class HistoryView:
 
 
 class _Series:
-    """Parallel float arrays that halve their resolution when full (pairs are averaged)."""
+    """Parallel float arrays of bounded length with uniform decimation.
+
+    Every stored row is the mean of ``stride`` consecutive raw rows. When the buffer fills,
+    neighbouring rows are averaged pairwise and ``stride`` doubles, so the whole run stays
+    covered at one resolution. Raw rows not yet making a full bin are kept as a running sum
+    and shown as one extra, partial point, so the newest value is always visible.
+    """
 
     def __init__(self, columns: int, max_points: int):
-        self._max = max(8, int(max_points)) // 2 * 2
+        # One slot is left for the partial point; pairs need an even count.
+        self._max = max(8, int(max_points) - 1) // 2 * 2
         self._data = np.empty((self._max, columns), dtype=np.float64)
         self._n = 0
+        self._stride = 1
+        self._pending = [0.0] * columns
+        self._pending_count = 0
 
     def append(self, row) -> None:
-        if self._n == self._max:
-            half = self._data.reshape(self._max // 2, 2, -1).mean(axis=1)
-            self._data[: self._max // 2] = half
-            self._n = self._max // 2
-        self._data[self._n] = row
+        pending = self._pending
+        for i, value in enumerate(row):
+            pending[i] += float(value)
+        self._pending_count += 1
+        if self._pending_count < self._stride:
+            return
+        self._data[self._n] = pending
+        self._data[self._n] /= self._stride
         self._n += 1
+        self._pending = [0.0] * len(pending)
+        self._pending_count = 0
+        if self._n == self._max:
+            # All stored rows carry the same weight here, so plain pair means are exact.
+            half = self._max // 2
+            self._data[:half] = self._data.reshape(half, 2, -1).mean(axis=1)
+            self._n = half
+            self._stride *= 2
 
     def columns(self) -> list[np.ndarray]:
-        view = self._data[: self._n].copy()
+        view = self._data[: self._n]
+        if self._pending_count:
+            partial = np.asarray(self._pending, dtype=np.float64) / self._pending_count
+            view = np.vstack([view, partial])
+        else:
+            view = view.copy()
         return [view[:, i] for i in range(view.shape[1])]
 
     def __len__(self) -> int:
-        return self._n
+        return self._n + (1 if self._pending_count else 0)
 
 
 class MetricHistory:
