@@ -182,7 +182,7 @@ def check_readable_file(path: Path, limit: int) -> None:
     if not path.is_file():
         raise load_error(path, "it is not a regular file")
     if size > limit:
-        raise load_error(path, f"the file is {size / 2**20:.0f} MB, larger than any supported network")
+        raise load_error(path, f"the file ({size / 2**20:.1f} MB) is larger than any supported network")
 
 
 # ---------------------------------------------------------------------------------------- .npz
