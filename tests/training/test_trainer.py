@@ -1,0 +1,232 @@
+"""Trainer: snapshots, pause/step/stop, reproducibility, continuing, divergence, forward pass."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import ConfigError, TrainingDiverged
+from visualizer.core.forward import forward
+from visualizer.data.dataset import Dataset
+from visualizer.training.trainer import Trainer, TrainingControl
+
+SMALL = TrainingConfig(batch_size=10, epochs=2)  # 100 samples -> 10 batches per epoch
+
+
+def _all_arrays(snapshot):
+    return [*snapshot.weights, *snapshot.biases]
+
+
+def test_snapshots_arrive_with_events_and_counters(tiny_dataset, recorder):
+    result = Trainer(SMALL, tiny_dataset, snapshot_interval=0, run_id=7).run(recorder)
+
+    snaps = recorder.snapshots
+    events = [s.event for s in snaps]
+    assert events[0] == "start" and events[-1] == "train_end"
+    assert events.count("epoch_end") == 2
+    assert snaps[0].step == 0 and snaps[0].metrics["val_accuracy"] is None
+    assert all(s.run_id == 7 and s.batches_per_epoch == 10 and s.epochs == 2 for s in snaps)
+    steps = [s.step for s in snaps]
+    assert steps == sorted(steps)
+    assert "batch" in events
+    first_end = snaps[events.index("epoch_end")]
+    assert first_end.step == 10 and first_end.metrics["val_accuracy"] is not None
+    final = snaps[-1]
+    assert final.step == 20 and final.epoch == 2 and final.progress == 1.0
+    assert result.batches == 20 and not result.stopped
+    assert 0.0 <= result.test_accuracy <= 1.0 and np.isfinite(result.test_loss)
+    assert set(final.metrics) >= {"loss", "accuracy", "val_loss", "val_accuracy", "samples_per_second", "eta_seconds"}
+    assert final.layer_sizes == (784, 16, 16, 10)
+
+
+def test_short_last_batch_counts_every_sample(make_data, recorder):
+    data = make_data(n_train=95)  # 9 full batches of 10 and one of 5
+    trainer = Trainer(SMALL.with_changes(epochs=1), data, snapshot_interval=0)
+    result = trainer.run(recorder)
+    assert result.batches == 10 and recorder.latest.batches_per_epoch == 10
+
+
+def test_history_grows(tiny_dataset, recorder):
+    Trainer(SMALL, tiny_dataset, snapshot_interval=0).run(recorder)
+    lengths = [len(s.history.train_x) for s in recorder.snapshots]
+    assert lengths[0] == 0 and lengths[-1] >= 2 and lengths == sorted(lengths)
+    final = recorder.latest.history
+    assert len(final.val_x) == 2 and list(final.val_x) == [1.0, 2.0]
+    assert np.all(np.diff(final.train_x) > 0)
+
+
+def test_snapshot_weights_are_copies(tiny_dataset, recorder):
+    trainer = Trainer(SMALL, tiny_dataset)
+    trainer.run(recorder)
+    snap = recorder.latest
+    before = [a.copy() for a in _all_arrays(snap)]
+    for layer in trainer.model.layers:
+        layer.kernel.assign(np.zeros(layer.kernel.shape, np.float32))
+    for a, b in zip(_all_arrays(snap), before):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(trainer.current_snapshot().weights[0], before[0])
+
+
+def test_throttling_limits_snapshots(tiny_dataset, recorder):
+    Trainer(SMALL, tiny_dataset, snapshot_interval=3600).run(recorder)
+    # start, two epoch ends and the end: no "batch" snapshots when none is due
+    assert [s.event for s in recorder.snapshots] == ["start", "epoch_end", "epoch_end", "train_end"]
+
+
+def _slow_config(**changes):
+    # batch size 1 on a few thousand samples: thousands of batches, long enough to pause.
+    return TrainingConfig(batch_size=1, epochs=50, **changes)
+
+
+def test_pause_stops_progress_and_resume_continues(make_data, recorder, run_in_thread):
+    data = make_data(n_train=2000)
+    control = TrainingControl()
+    run = run_in_thread(Trainer(_slow_config(), data), recorder, control)
+    recorder.wait_for(lambda s: s.step > 50)
+    control.pause()
+    assert control.paused
+    time.sleep(0.1)  # the pause has landed by now (it lands after the batch in progress)
+    paused_at = recorder.latest.step
+    time.sleep(0.4)
+    assert recorder.latest.step == paused_at, "training went on while paused"
+    control.resume()
+    recorder.wait_for(lambda s: s.step > paused_at + 50)
+    control.stop()
+    result = run.join()
+    assert result.stopped
+
+
+def test_pause_lands_within_a_graph_call(make_data):
+    """The halt flag is read inside the compiled loop: a long call ends early when it is set."""
+    import tensorflow as tf
+
+    trainer = Trainer(_slow_config(), make_data(n_train=5000))
+    trainer._load_epoch_order()
+    args = [tf.constant(0), tf.constant(5000), tf.constant(1), tf.constant(60.0, tf.float64)]
+    trainer._chunk(tf.constant(0), tf.constant(2), args[2], args[3])  # trace first
+    timer = threading.Timer(0.05, lambda: trainer._flag.assign(1))
+    t0 = time.perf_counter()
+    timer.start()
+    _, _, done, ok = trainer._chunk(*args)
+    elapsed = time.perf_counter() - t0
+    timer.join()
+    assert bool(ok)
+    assert 0 < int(done) < 5000, "the flag was not seen inside the loop"
+    assert elapsed < 0.5
+
+
+def test_step_runs_exactly_n_batches(tiny_dataset, recorder, run_in_thread):
+    control = TrainingControl()
+    trainer = Trainer(SMALL, tiny_dataset, start_paused=True)
+    run = run_in_thread(trainer, recorder, control)
+    recorder.wait_for(lambda s: s.event == "start")
+    time.sleep(0.2)
+    assert recorder.latest.step == 0 and control.paused
+    control.step(3)
+    assert recorder.wait_for(lambda s: s.step >= 3).step == 3
+    control.step(9)  # crosses the end of the first epoch (10 batches)
+    recorder.wait_for(lambda s: s.step >= 12)
+    time.sleep(0.2)
+    assert recorder.latest.step == 12 and recorder.latest.epoch == 1 and recorder.latest.batch == 2
+    control.stop()
+    result = run.join()
+    assert result.stopped and result.batches == 12
+
+
+def test_stop_ends_quickly_with_usable_weights(make_data, recorder, run_in_thread):
+    data = make_data(n_train=2000)
+    control = TrainingControl()
+    trainer = Trainer(_slow_config(), data, snapshot_interval=10.0)  # long graph calls
+    run = run_in_thread(trainer, recorder, control)
+    recorder.wait_for(lambda s: s.event == "start")
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    control.stop()
+    result = run.join()
+    assert time.perf_counter() - t0 < 1.0
+    assert result.stopped and 0 < result.batches < 50 * 2000
+    assert all(np.all(np.isfinite(a)) for a in _all_arrays(result.snapshot))
+    assert result.snapshot.event == "train_end" and recorder.latest is result.snapshot
+    assert np.isfinite(result.test_loss)
+    probs = forward(result.snapshot.weights, result.snapshot.biases, "relu", data.x_test[:5])[-1]
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_same_seed_same_weights_different_seed_different(tiny_dataset):
+    def train(seed):
+        return Trainer(SMALL.with_changes(seed=seed), tiny_dataset).run(lambda s: None).snapshot
+
+    a, b, c = train(1), train(1), train(2)
+    for x, y in zip(_all_arrays(a), _all_arrays(b)):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+def test_continue_from_initial_keeps_weights(tiny_dataset, recorder):
+    first = Trainer(SMALL, tiny_dataset).run(lambda s: None).snapshot
+    changed = SMALL.with_changes(learning_rate=1e-4, optimizer="sgd", batch_size=5)
+    second = Trainer(changed, tiny_dataset, initial=first, run_id=1)
+    for x, y in zip(_all_arrays(second.current_snapshot()), _all_arrays(first)):
+        np.testing.assert_array_equal(x, y)
+    second.run(recorder)
+    start = recorder.snapshots[0]
+    assert start.event == "start" and start.step == first.step
+    for x, y in zip(_all_arrays(start), _all_arrays(first)):
+        np.testing.assert_array_equal(x, y)
+    assert recorder.latest.step == first.step + 2 * 20
+
+
+def test_architecture_mismatch_is_a_config_error(tiny_dataset):
+    snap = Trainer(SMALL, tiny_dataset).current_snapshot()
+    with pytest.raises(ConfigError):
+        Trainer(SMALL.with_changes(hidden=(32, 16)), tiny_dataset, initial=snap)
+    with pytest.raises(ConfigError):
+        Trainer(SMALL.with_changes(activation="tanh"), tiny_dataset, initial=snap)
+
+
+def test_divergence_keeps_last_good_weights(make_data, recorder):
+    data = make_data(n_train=100)
+    x = data.x_train.copy()
+    x[::2, 0] = np.inf  # every other image is broken: some batch soon sees one
+    bad = Dataset(x, data.y_train, data.x_test, data.y_test, source="broken", kind="synthetic")
+    trainer = Trainer(SMALL.with_changes(batch_size=1), bad, snapshot_interval=0)
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 1, batch \d+ \(loss is nan\).*last good weights"):
+        trainer.run(recorder)
+    kept = recorder.latest
+    assert kept.event == "train_end"
+    assert all(np.all(np.isfinite(a)) for a in _all_arrays(kept))
+    good = [s for s in recorder.snapshots if s.event in ("start", "batch")][-1]
+    assert kept.step == good.step
+    for a, b in zip(_all_arrays(kept), _all_arrays(good)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_all_arrays(trainer.current_snapshot()), _all_arrays(good)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "activation, hidden", [("relu", (16, 16)), ("sigmoid", (16, 16)), ("tanh", (16, 16)), ("relu", (8,)), ("tanh", (32, 24, 12))]
+)
+def test_numpy_forward_matches_keras(tiny_dataset, activation, hidden):
+    config = TrainingConfig(hidden=hidden, activation=activation, batch_size=10, epochs=1)
+    trainer = Trainer(config, tiny_dataset)
+    trainer.run(lambda s: None)
+    snap = trainer.current_snapshot()
+    x = np.random.default_rng(3).random((64, 784), dtype=np.float32)
+    expected = trainer.model.predict(x, verbose=0)
+    layers = forward(snap.weights, snap.biases, activation, x)
+    assert len(layers) == len(hidden) + 2
+    np.testing.assert_allclose(layers[-1], expected, atol=1e-5)
+    np.testing.assert_allclose(forward(snap.weights, snap.biases, activation, x[0])[-1], expected[0], atol=1e-5)
+
+
+@pytest.mark.mnist
+def test_real_mnist_one_epoch(mnist_dataset, recorder):
+    start = time.perf_counter()
+    result = Trainer(TrainingConfig(epochs=1), mnist_dataset).run(recorder)
+    assert result.test_accuracy > 0.88
+    assert time.perf_counter() - start < 60
+    assert sum(s.event == "batch" for s in recorder.snapshots) >= 1
