@@ -73,3 +73,23 @@ def style_colorbar(bar: pg.ColorBarItem, palette: QPalette) -> None:
         axis = bar.getAxis(key)
         axis.setPen(fg)
         axis.setTextPen(fg)
+
+
+def adopt_menus(owner, *plots) -> None:
+    """Parent each PlotItem's context menu to ``owner``.
+
+    pyqtgraph creates PlotItem.ctrlMenu without a parent, so it is a top-level widget that
+    outlives the plot until Python collects it; parented, it goes away with the owner.
+    """
+    for plot in plots:
+        menu = getattr(plot, "ctrlMenu", None)
+        if menu is not None and menu.parent() is None:
+            menu.setParent(owner, menu.windowFlags())
+
+
+def release_menus(*plots) -> None:
+    """Delete the context menus of plots that are being removed (see adopt_menus)."""
+    for plot in plots:
+        menu = getattr(plot, "ctrlMenu", None)
+        if menu is not None:
+            menu.deleteLater()

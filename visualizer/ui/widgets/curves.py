@@ -37,6 +37,7 @@ class Curves(QWidget):
         self.loss_plot = self._canvas.addPlot(row=1, col=0)
         self.accuracy_plot = self._canvas.addPlot(row=2, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
+        cm.adopt_menus(self, self.loss_plot, self.accuracy_plot)
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._crosshair: list[pg.InfiniteLine] = []
         for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):

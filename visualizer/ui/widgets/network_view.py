@@ -83,6 +83,7 @@ class NetworkView(QWidget):
         self._vb.disableAutoRange()
         self._colorbar = cm.make_colorbar(cm.diverging_colormap(self.palette()), 1.0, "weight ÷ layer max")
         self._canvas.addItem(self._colorbar, row=0, col=1)
+        cm.adopt_menus(self, self._colorbar)
 
         self._input_img = pg.ImageItem(axisOrder="row-major")
         self._vb.addItem(self._input_img)

@@ -148,6 +148,7 @@ class WeightMaps(QWidget):
 
     # ----------------------------------------------------------------- layout
     def _build(self, sizes: tuple[int, ...]) -> None:
+        cm.release_menus(*(p for b in self._blocks for p in (b.plot, b.colorbar)))
         self._canvas.clear()
         self._sizes = sizes
         self._locked_ranges = None
@@ -163,6 +164,7 @@ class WeightMaps(QWidget):
             r, c = (i - 1) % BLOCKS_PER_COLUMN, 2 * ((i - 1) // BLOCKS_PER_COLUMN)
             title = f"{names[i]} → {names[i + 1]}: {sizes[i]}×{sizes[i + 1]}"
             self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap))
+        cm.adopt_menus(self, *(p for b in self._blocks for p in (b.plot, b.colorbar)))
         ci.layout.setColumnStretchFactor(0, 3)
         ci.layout.setColumnStretchFactor(1, 2)
         self._apply_luts()

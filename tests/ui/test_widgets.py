@@ -1,0 +1,305 @@
+"""NetworkView, WeightMaps and Curves draw what they are given, and only that."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+
+from visualizer.core.forward import forward
+from visualizer.ui.widgets import Curves, NetworkView, NeuronInfo, WeightMaps
+from visualizer.ui.widgets.network_view import GRID, GRID_Y
+from visualizer.ui.widgets.weight_maps import tile_mosaic
+
+CONFIGS = [(16, 16), (32,), (64, 32, 16), (256,), (8, 8, 8, 8, 8, 8)]
+
+
+def _ring_digit() -> np.ndarray:
+    yy, xx = np.mgrid[:28, :28]
+    r = np.hypot(yy - 14, (xx - 14) * 1.4)
+    return ((r > 6) & (r < 9.5)).astype(np.float32).ravel()
+
+
+@pytest.fixture
+def network_view(qtbot):
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(900, 450)
+    view.show()
+    return view
+
+
+def _drawn_edges(view: NetworkView) -> int:
+    return sum(len(c.xData) for c in view._edges if c.xData is not None) // 2
+
+
+def _to_viewport(view: NetworkView, x: float, y: float):
+    scene = view._vb.mapViewToScene(QPointF(x, y))
+    return view._canvas.mapFromScene(scene)
+
+
+# --------------------------------------------------------------------------- NetworkView
+@pytest.mark.parametrize("hidden", CONFIGS, ids=lambda h: "-".join(map(str, h)))
+def test_network_view_draws_any_architecture(network_view, make_snapshot, hidden):
+    snap = make_snapshot(hidden=hidden, seed=1)
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    predicted = int(np.argmax(acts[-1]))
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=predicted, true_label=predicted)
+
+    assert len(network_view._neurons.data) == sum(hidden) + 10
+    titles = [t.toPlainText() for t in network_view._titles]
+    assert titles[0] == "Input 28×28"
+    assert titles[1] == f"Hidden 1 ({hidden[0]})"
+    assert titles[-1] == "Output"
+    np.testing.assert_array_equal(network_view._input_img.image, _ring_digit().reshape(28, 28))
+    label = network_view._out_labels[predicted].toPlainText()
+    assert label.startswith(f"{predicted}  {acts[-1][predicted]:.2f}") and "✓" in label
+    # Every deeper pair small enough is drawn in full; the input fan is capped.
+    n = _drawn_edges(network_view)
+    assert 0 < n <= 640 + sum(min(a * b, 4096) for a, b in zip(hidden, (*hidden[1:], 10)))
+    assert "Input → Hidden 1: strongest" in network_view.edge_summary()
+
+
+def test_network_view_edges_follow_weights(network_view, make_snapshot):
+    snap = make_snapshot()
+    network_view.set_weights(snap)
+    deeper = 16 * 16 + 16 * 10
+    assert _drawn_edges(network_view) == 640 + deeper
+    assert "Hidden 1 → Hidden 2: all 256" in network_view.edge_summary()
+    # The strongest positive bin holds exactly the weights at >= 7/8 of each layer's max.
+    expected = sum(int(np.sum(w / np.abs(w).max() >= 7 / 8)) for w in snap.weights[1:])
+    first = snap.weights[0]
+    top = np.sort(np.abs(first), axis=0)[-40:]  # the 40 strongest per neuron are drawn
+    expected += int(np.sum((first / np.abs(first).max() >= 7 / 8) & (np.abs(first) >= top[0])))
+    assert len(network_view._edges[-1].xData) // 2 == expected
+
+
+def test_wrong_prediction_is_marked(network_view, make_snapshot):
+    snap = make_snapshot()
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    predicted = int(np.argmax(acts[-1]))
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=predicted, true_label=(predicted + 1) % 10)
+    assert f"✗ (is {(predicted + 1) % 10})" in network_view._out_labels[predicted].toPlainText()
+
+
+def test_none_clears_network_view(network_view, make_snapshot):
+    snap = make_snapshot()
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=3)
+    network_view.set_activations(None)
+    assert [t.toPlainText() for t in network_view._out_labels] == [str(d) for d in range(10)]
+    assert not network_view._input_img.image.any()
+    brushes = {id(b) for b in network_view._neurons.data["brush"]}
+    assert brushes == {id(network_view._brushes[0])}  # every neuron dark
+    network_view.set_weights(None)
+    assert _drawn_edges(network_view) == 0
+
+
+def test_activations_of_another_architecture_are_ignored(network_view, make_snapshot):
+    network_view.set_weights(make_snapshot(hidden=(16, 16)))
+    other = make_snapshot(hidden=(32,))
+    network_view.set_activations(forward(other.weights, other.biases, "relu", _ring_digit()), predicted=1)
+    assert network_view._acts is None
+    assert len(network_view._neurons.data) == 42
+
+
+def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make_snapshot):
+    snap = make_snapshot()
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=0)
+    qtbot.wait(10)
+    x, y = network_view._pos[1][5]
+    with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
+        QTest.mouseMove(network_view._canvas.viewport(), _to_viewport(network_view, x, y))
+    info = blocker.args[0]
+    assert isinstance(info, NeuronInfo)
+    assert (info.layer, info.index) == (1, 5)
+    assert info.activation == pytest.approx(float(acts[1][5]))
+    assert info.bias == pytest.approx(float(snap.biases[0][5]))
+    np.testing.assert_array_equal(info.incoming, snap.weights[0][:, 5])
+    assert network_view._inset_img.isVisible()
+    np.testing.assert_array_equal(network_view._inset_img.image, snap.weights[0][:, 5].reshape(28, 28))
+    assert "bias" in network_view._inset_text.toPlainText()
+    # Moving to empty space reports None.
+    with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
+        QTest.mouseMove(network_view._canvas.viewport(), _to_viewport(network_view, x + 10, 1.0))
+    assert blocker.args == [None]
+    assert not network_view._inset_text.isVisible()
+
+
+def test_hover_input_pixel_and_output(network_view, make_snapshot):
+    snap = make_snapshot()
+    network_view.set_weights(snap)
+    assert network_view.neuron_at(QPointF(3.5, GRID_Y + 2.5)) == (0, 2 * GRID + 3)
+    x, y = network_view._pos[-1][7]
+    assert network_view.neuron_at(QPointF(x, y)) == (len(snap.layer_sizes) - 1, 7)
+    assert network_view.neuron_at(QPointF(x + 5, y)) is None
+
+
+def test_click_pins_and_unpins(qtbot, network_view, make_snapshot):
+    snap = make_snapshot()
+    network_view.set_weights(snap)
+    x, y = network_view._pos[2][3]
+    viewport = network_view._canvas.viewport()
+    with qtbot.waitSignal(network_view.neuron_pinned, timeout=2000) as blocker:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=_to_viewport(network_view, x, y))
+    info = blocker.args[0]
+    assert (info.layer, info.index, info.bias) == (2, 3, pytest.approx(float(snap.biases[1][3])))
+    assert network_view.pinned_info().index == 3
+    assert "pinned" in network_view._inset_text.toPlainText()
+    with qtbot.waitSignal(network_view.neuron_pinned, timeout=2000) as blocker:  # same neuron again
+        network_view.click_at(QPointF(x, y))
+    assert blocker.args == [None]
+    network_view.click_at(QPointF(x, y))
+    with qtbot.waitSignal(network_view.neuron_pinned, timeout=2000) as blocker:  # empty space
+        network_view.click_at(QPointF(x + 9, 0.5))
+    assert blocker.args == [None] and network_view.pinned_info() is None
+
+
+def test_network_view_follows_palette(network_view, make_snapshot, palettes):
+    network_view.set_weights(make_snapshot())
+    for name, pal in palettes.items():
+        network_view.setPalette(pal)
+        assert network_view._canvas.backgroundBrush().color() == pal.color(pal.ColorRole.Base), name
+        assert network_view._titles[1].color == pal.color(pal.ColorRole.Text), name
+
+
+# --------------------------------------------------------------------------- WeightMaps
+@pytest.fixture
+def weight_maps(qtbot):
+    maps = WeightMaps()
+    qtbot.addWidget(maps)
+    maps.resize(900, 450)
+    maps.show()
+    return maps
+
+
+def test_tile_mosaic_places_each_neuron():
+    w = np.arange(784 * 5, dtype=np.float32).reshape(784, 5)
+    img = tile_mosaic(w)
+    assert img.shape == (2 * 29 - 1, 3 * 29 - 1)  # 2 rows x 3 columns of tiles, 1 px gaps
+    np.testing.assert_array_equal(img[29:57, 29:57], w[:, 4].reshape(28, 28))
+    assert np.isnan(img[28, 0]) and np.isnan(img[29:, 58:]).all()  # gap and the empty 6th tile
+
+
+@pytest.mark.parametrize("hidden", CONFIGS, ids=lambda h: "-".join(map(str, h)))
+def test_weight_maps_show_every_weight(weight_maps, make_snapshot, hidden):
+    snap = make_snapshot(hidden=hidden, seed=2)
+    weight_maps.set_weights(snap)
+    images = weight_maps.images()
+    assert len(images) == len(snap.weights)
+    np.testing.assert_array_equal(images[0].image, tile_mosaic(snap.weights[0]))
+    for img, w in zip(images[1:], snap.weights[1:]):
+        np.testing.assert_array_equal(img.image, w)
+    for img, b in zip(weight_maps.bias_images(), snap.biases):
+        np.testing.assert_array_equal(img.image, b.reshape(1, -1))
+    for img, w in zip(images, snap.weights):
+        m = float(np.abs(w).max())
+        assert img.levels == pytest.approx([-m, m])
+
+
+def test_range_lock_keeps_levels(weight_maps, make_snapshot):
+    first = make_snapshot(seed=0)
+    weight_maps.set_weights(first)
+    weight_maps.set_range_locked(True)
+    before = [tuple(img.levels) for img in weight_maps.images()]
+    bigger = make_snapshot(seed=1)
+    bigger = type(bigger)(**{**bigger.__dict__, "weights": tuple(w * 3 for w in bigger.weights)})
+    weight_maps.set_weights(bigger)
+    assert [tuple(img.levels) for img in weight_maps.images()] == before
+    np.testing.assert_array_equal(weight_maps.images()[1].image, bigger.weights[1])  # data still updates
+    weight_maps.set_range_locked(False)
+    m = float(np.abs(bigger.weights[1]).max())
+    assert weight_maps.images()[1].levels == pytest.approx([-m, m])
+
+
+def test_weight_maps_hover_reports_exact_weight(weight_maps, make_snapshot):
+    snap = make_snapshot()
+    weight_maps.set_weights(snap)
+    text = weight_maps.describe(1, QPointF(7.5, 3.5))  # row 3 (from), column 7 (to)
+    assert text == f"Hidden 1 neuron 3 → Hidden 2 neuron 7: w = {snap.weights[1][3, 7]:+.5f}"
+    # Tile of neuron 5 is at tile row 1, tile column 1 of a 4x4 mosaic; pixel (2, 4) inside it.
+    text = weight_maps.describe(0, QPointF(29 + 4.5, 29 + 2.5))
+    assert text == f"pixel (2, 4) → Hidden 1 neuron 5: w = {snap.weights[0][2 * 28 + 4, 5]:+.5f}"
+    block = weight_maps._blocks[2]
+    text = weight_maps.describe(2, QPointF(9.5, block.bias_y + 0.5))
+    assert text == f"bias of Output neuron 9: {snap.biases[2][9]:+.5f}"
+
+
+def test_none_clears_weight_maps(weight_maps, make_snapshot):
+    weight_maps.set_weights(make_snapshot())
+    weight_maps.set_weights(None)
+    assert all(img.image is None for img in weight_maps.images())
+
+
+# --------------------------------------------------------------------------- Curves
+@pytest.fixture
+def curves(qtbot):
+    widget = Curves()
+    qtbot.addWidget(widget)
+    widget.resize(600, 400)
+    widget.show()
+    return widget
+
+
+def test_curves_follow_history(curves, make_history):
+    history = make_history(epochs=3, batches_per_epoch=50)
+    curves.set_history(history)
+    lines = curves._lines
+    assert len(lines["train_loss"].xData) == len(history.train_x) == 150
+    np.testing.assert_array_equal(lines["train_loss_raw"].yData, history.train_loss)
+    np.testing.assert_array_equal(lines["val_loss"].xData, history.val_x)
+    np.testing.assert_allclose(lines["val_accuracy"].yData, history.val_accuracy * 100)
+    assert lines["train_loss"].yData[-1] < lines["train_loss"].yData[0]  # smoothed, still falling
+    curves.set_history(make_history(epochs=5, batches_per_epoch=50))
+    assert len(lines["train_accuracy"].xData) == 250
+
+
+def test_curves_hover_readout(curves, make_history):
+    history = make_history()
+    curves.set_history(history)
+    curves.show_values_at(2.0)
+    text = curves.readout_text()
+    assert "epoch 2.00" in text and f"loss {history.val_loss[1]:.4f}" in text
+    assert all(line.isVisible() and line.value() == 2.0 for line in curves._crosshair)
+    curves.show_values_at(None)
+    assert curves.readout_text() == ""
+
+
+def test_none_clears_curves(curves, make_history):
+    curves.set_history(make_history())
+    curves.set_history(None)
+    assert all(line.xData is None or len(line.xData) == 0 for line in curves._lines.values())
+
+
+# --------------------------------------------------------------------------- screenshots
+def test_screenshots(qtbot, tmp_path, make_snapshot, make_history, palettes):
+    """Render each widget in a light and a dark palette; the PNGs are for people to look at."""
+    snap = make_snapshot()
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    for theme, pal in palettes.items():
+        widgets = {"network": NetworkView(), "weights": WeightMaps(), "curves": Curves()}
+        for name, widget in widgets.items():
+            qtbot.addWidget(widget)
+            widget.setPalette(pal)
+            widget.resize(1000, 480)
+            widget.show()
+        widgets["network"].set_weights(snap)
+        widgets["network"].set_activations(acts, predicted=int(np.argmax(acts[-1])), true_label=3)
+        widgets["network"].click_at(QPointF(*widgets["network"]._pos[1][2]))
+        widgets["weights"].set_weights(snap)
+        widgets["curves"].set_history(make_history())
+        qtbot.wait(20)
+        for name, widget in widgets.items():
+            path = tmp_path / f"{name}_{theme}.png"
+            assert widget.grab().save(str(path))
+            img = QImage(str(path))
+            assert img.width() >= 900
+            corner = img.pixelColor(5, 5)
+            assert corner.lightness() > 200 if theme == "light" else corner.lightness() < 60
