@@ -98,10 +98,11 @@ def export_weights(source: TrainingSnapshot | NetworkWeights, path: str | os.Pat
             save_json(net, target)
         else:
             model = keras_model_from(net)
+            # Keras checks extensions case-sensitively, and save_weights insists on ".weights.h5":
+            # the temp file gets the canonical suffix whatever the target's spelling (".H5", ".KERAS").
             if kind == "keras":
-                atomic_write(target, model.save)
+                atomic_write(target, model.save, suffix=".keras")
             elif kind == "weights.h5":
-                # save_weights insists on ".weights.h5"; a plain ".h5" target gets the same content.
                 atomic_write(target, model.save_weights, suffix=".weights.h5")
             else:
                 atomic_write_bytes(target, _tflite_bytes(model))
