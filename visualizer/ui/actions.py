@@ -1,0 +1,171 @@
+"""Every menu command as one QAction (text, shortcut, tooltip), the menus, and the File dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
+
+from visualizer.ui.settings import REDRAW_RATES
+
+# name: (text, shortcut, tooltip)
+_SPECS = {
+    "open_dataset": ("&Open dataset…", "Ctrl+O", "Load MNIST from a local file (IDX .gz, mnist.npz, CSV)"),
+    "open_dataset_folder": ("Open dataset &folder…", "Ctrl+Shift+O", "Load MNIST from a folder of IDX files"),
+    "import_weights": ("&Import weights…", "Ctrl+I", "Load weights (.keras, .weights.h5, .npz, .json) into the network"),
+    "export_weights": ("&Export weights…", "Ctrl+E", "Save the current weights (.keras, .weights.h5, .npz, .json, .tflite)"),
+    "screenshot": ("Save &screenshot…", "Ctrl+Shift+S", "Save a PNG picture of this window"),
+    "quit": ("&Quit", QKeySequence.StandardKey.Quit, "Stop training and close nnviz"),
+    "start_pause": ("Start / &Pause", "Space", "Start training, or pause/resume a run in progress"),
+    "start": ("&Start", "Ctrl+Return", "Train with the settings on the left, continuing from the current weights"),
+    "pause": ("Pa&use", "", "Pause the run; Resume continues exactly where it stopped"),
+    "step": ("S&tep", "S", "Train exactly one batch, then pause"),
+    "stop": ("St&op", "Esc", "End the run after the current batch; the weights are kept"),
+    "reset": ("&Reset", "Ctrl+R", "Discard the weights and start again from freshly initialised ones"),
+    "next_input": ("&Next test digit", "N", "Show the next test-set digit in the network"),
+    "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit in the network"),
+    "random_input": ("&Random test digit", "D", "Show a random test-set digit in the network"),
+    "lock_range": ("&Lock weight colour range", "L", "Keep the heatmap colour scale fixed so weights can be compared over time"),
+    "about": ("&About nnviz", "", "Version and what this program shows"),
+}
+
+
+class Actions:
+    """The window's QActions as attributes (``actions.start``), plus the view option groups."""
+
+    def __init__(self, parent: QMainWindow):
+        for name, (text, shortcut, tip) in _SPECS.items():
+            action = QAction(text, parent)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            tip_with_key = f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip
+            action.setToolTip(tip_with_key)
+            action.setStatusTip(tip)
+            setattr(self, name, action)
+        self.lock_range.setCheckable(True)
+        self.pause.setCheckable(True)
+
+        self.theme_group = QActionGroup(parent)
+        self.theme = {}
+        for key, text in (("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")):
+            a = QAction(text, parent, checkable=True)
+            a.setData(key)
+            a.setToolTip(f"Colour theme: {key}")
+            self.theme_group.addAction(a)
+            self.theme[key] = a
+
+        self.rate_group = QActionGroup(parent)
+        self.redraw = {}
+        for hz in REDRAW_RATES:
+            a = QAction(f"{hz} Hz", parent, checkable=True)
+            a.setData(hz)
+            a.setToolTip(f"Redraw the views at most {hz} times per second (lower leaves more CPU for training)")
+            self.rate_group.addAction(a)
+            self.redraw[hz] = a
+
+
+def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
+    """Fill the window's menu bar; returns the menus so docks added later can list themselves."""
+    bar = window.menuBar()
+    file = bar.addMenu("&File")
+    file.addActions([a.open_dataset, a.open_dataset_folder])
+    file.addSeparator()
+    file.addActions([a.import_weights, a.export_weights])
+    file.addSeparator()
+    file.addAction(a.screenshot)
+    file.addSeparator()
+    file.addAction(a.quit)
+
+    training = bar.addMenu("&Training")
+    training.addAction(a.start_pause)
+    training.addSeparator()
+    training.addActions([a.start, a.pause, a.step, a.stop, a.reset])
+    training.addSeparator()
+    training.addActions([a.next_input, a.previous_input, a.random_input])
+
+    view = bar.addMenu("&View")
+    theme = view.addMenu("&Theme")
+    theme.addActions(list(a.theme.values()))
+    rate = view.addMenu("&Redraw rate")
+    rate.addActions(list(a.redraw.values()))
+    view.addAction(a.lock_range)
+    view.addSeparator()
+    panels = view.addMenu("&Panels")
+
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(a.about)
+    for menu in (file, training, view, help_menu):
+        menu.setToolTipsVisible(True)
+    # Shortcuts must work even when the menu bar is hidden or the action is not in a menu.
+    window.addActions([getattr(a, name) for name in _SPECS])
+    return {"file": file, "training": training, "view": view, "panels": panels, "help": help_menu}
+
+
+# -- File menu dialogs: ask for a path, then hand it to the window's method ----------------------
+
+DATASET_FILTER = "MNIST files (*.gz *-ubyte *ubyte *.idx *.npz *.csv);;All files (*)"
+WEIGHT_FORMATS = (
+    ("Keras model", ".keras"),
+    ("Keras weights", ".weights.h5"),
+    ("NumPy archive", ".npz"),
+    ("JSON", ".json"),
+    ("TensorFlow Lite (export only)", ".tflite"),
+)
+EXPORT_FILTER = ";;".join(f"{name} (*{ext})" for name, ext in WEIGHT_FORMATS)
+IMPORT_FILTER = ";;".join(
+    ["Weights (" + " ".join(f"*{ext}" for _, ext in WEIGHT_FORMATS[:-1]) + ")", "All files (*)"]
+)
+
+
+def _start_dir(window, kind: str) -> str:
+    return window.settings.last_dir(kind)
+
+
+def _remember(window, kind: str, path: str, *, is_dir: bool = False) -> None:
+    window.settings.set_last_dir(kind, path if is_dir else str(Path(path).parent))
+
+
+def open_dataset_dialog(window, *, folder: bool) -> None:
+    if folder:
+        path = QFileDialog.getExistingDirectory(window, "Open a folder of MNIST IDX files", _start_dir(window, "dataset"))
+    else:
+        path, _ = QFileDialog.getOpenFileName(window, "Open MNIST", _start_dir(window, "dataset"), DATASET_FILTER)
+    if path:
+        _remember(window, "dataset", path, is_dir=folder)
+        window.load_dataset(path)
+
+
+def import_weights_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Import weights", _start_dir(window, "weights"), IMPORT_FILTER)
+    if path:
+        _remember(window, "weights", path)
+        window.import_weights(path)
+
+
+def with_extension(path: str, selected_filter: str) -> str:
+    """Add the chosen filter's extension when the typed name has none of ours."""
+    if any(path.endswith(ext) for _, ext in WEIGHT_FORMATS):
+        return path
+    for name, ext in WEIGHT_FORMATS:
+        if selected_filter.startswith(name):
+            return path + ext
+    return path + ".npz"
+
+
+def export_weights_dialog(window) -> None:
+    start = str(Path(_start_dir(window, "weights") or ".") / "nnviz.keras")
+    path, chosen = QFileDialog.getSaveFileName(window, "Export weights", start, EXPORT_FILTER)
+    if path:
+        path = with_extension(path, chosen or "")
+        _remember(window, "weights", path)
+        window.export_weights(path)
+
+
+def screenshot_dialog(window) -> None:
+    start = str(Path(_start_dir(window, "screenshot") or ".") / "nnviz.png")
+    path, _ = QFileDialog.getSaveFileName(window, "Save screenshot", start, "PNG image (*.png)")
+    if path:
+        path = path if path.lower().endswith(".png") else path + ".png"
+        _remember(window, "screenshot", path)
+        window.save_screenshot(path)

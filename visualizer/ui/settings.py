@@ -1,0 +1,113 @@
+"""Remembered preferences (QSettings, org "nnviz", app "nnviz"): training config, view options, layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import ConfigError
+
+ORG = "nnviz"
+APP = "nnviz"
+REDRAW_RATES = (10, 30, 60)
+
+
+def open_settings() -> QSettings:
+    """The app's settings store (tests redirect it with QSettings.setPath)."""
+    return QSettings(ORG, APP)
+
+
+def _int(s: QSettings, key: str, default: int) -> int:
+    try:
+        return int(s.value(key, default))
+    except (TypeError, ValueError):
+        return default
+
+
+def _bool(s: QSettings, key: str, default: bool) -> bool:
+    value = s.value(key, default)
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+class Settings:
+    """Typed access to the few values nnviz remembers; bad stored values fall back to defaults."""
+
+    def __init__(self, store: QSettings | None = None):
+        self._s = store or open_settings()
+
+    # -- training config ------------------------------------------------------------------
+    def config(self) -> TrainingConfig:
+        d = TrainingConfig().to_dict()
+        self._s.beginGroup("training")
+        try:
+            for key, default in d.items():
+                value = self._s.value(key, None)
+                if value is None:
+                    continue
+                if key == "hidden":
+                    items = value if isinstance(value, list) else str(value).split(",")
+                    d[key] = [int(v) for v in items if str(v).strip()]
+                else:
+                    d[key] = type(default)(value)
+            return TrainingConfig(**d)
+        except (TypeError, ValueError, ConfigError):
+            return TrainingConfig()
+        finally:
+            self._s.endGroup()
+
+    def set_config(self, config: TrainingConfig) -> None:
+        self._s.beginGroup("training")
+        for key, value in config.to_dict().items():
+            self._s.setValue(key, ",".join(map(str, value)) if key == "hidden" else value)
+        self._s.endGroup()
+
+    # -- view options ---------------------------------------------------------------------
+    @property
+    def redraw_hz(self) -> int:
+        hz = _int(self._s, "view/redraw_hz", 30)
+        return hz if hz in REDRAW_RATES else 30
+
+    @redraw_hz.setter
+    def redraw_hz(self, hz: int) -> None:
+        self._s.setValue("view/redraw_hz", int(hz))
+
+    @property
+    def theme(self) -> str:
+        value = str(self._s.value("view/theme", "system"))
+        return value if value in ("system", "light", "dark") else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self._s.setValue("view/theme", value)
+
+    @property
+    def range_locked(self) -> bool:
+        return _bool(self._s, "view/range_locked", True)
+
+    @range_locked.setter
+    def range_locked(self, value: bool) -> None:
+        self._s.setValue("view/range_locked", bool(value))
+
+    def last_dir(self, kind: str) -> str:
+        return str(self._s.value(f"paths/{kind}", ""))
+
+    def set_last_dir(self, kind: str, path: str) -> None:
+        self._s.setValue(f"paths/{kind}", path)
+
+    # -- window layout --------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        value = self._s.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def state(self) -> QByteArray | None:
+        value = self._s.value("window/state")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_layout(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._s.setValue("window/geometry", geometry)
+        self._s.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self._s.sync()

@@ -1,0 +1,189 @@
+"""Training controls: the settings of the next run, the run buttons, and the test digit being shown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden
+from visualizer.core.errors import ConfigError
+
+HIDDEN_PATTERN = r"^\s*\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?\s*$"
+
+
+def _button(action) -> QToolButton:
+    b = QToolButton()
+    b.setDefaultAction(action)
+    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    b.setMinimumHeight(28)
+    return b
+
+
+class ControlsPanel(QWidget):
+    """Edits a TrainingConfig and hosts the run buttons; it decides nothing about training.
+
+    Parameters
+    ----------
+    actions
+        ``visualizer.ui.actions.Actions``; the buttons show (and trigger) the shared actions so
+        their enabled state, shortcut and tooltip are the same as in the menus.
+    """
+
+    config_edited = Signal()
+
+    def __init__(self, actions, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.hidden = QLineEdit()
+        self.hidden.setValidator(QRegularExpressionValidator(QRegularExpression(HIDDEN_PATTERN), self.hidden))
+        self.hidden.setToolTip("Hidden layer sizes, input to output, e.g. 16,16 (1 to 6 layers of 1 to 1024 neurons)")
+        self.hidden.setPlaceholderText("16,16")
+        self.activation = QComboBox()
+        self.activation.addItems(ACTIVATIONS)
+        self.activation.setToolTip("Activation of the hidden layers (the output layer is always softmax)")
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.optimizer.setToolTip("adam adapts the step size per weight; sgd uses momentum 0.9")
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setDecimals(5)
+        self.learning_rate.setRange(0.00001, 10.0)
+        self.learning_rate.setSingleStep(0.0005)
+        self.learning_rate.setToolTip("Step size of the optimizer (adam: 0.001, sgd: 0.01 are good starts)")
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(1, 65536)
+        self.batch_size.setToolTip("Images per weight update; Step trains one batch")
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10000)
+        self.epochs.setToolTip("Passes over the training images in one run")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("Random seed for the initial weights and the shuffling (same seed, same run)")
+
+        settings = QGroupBox("Network and training")
+        form = QFormLayout(settings)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Hidden layers", self.hidden)
+        form.addRow("Activation", self.activation)
+        form.addRow("Optimizer", self.optimizer)
+        form.addRow("Learning rate", self.learning_rate)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Seed", self.seed)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #d9534f;")
+        self.error.hide()
+        form.addRow(self.error)
+
+        run = QGroupBox("Run")
+        grid = QGridLayout(run)
+        grid.addWidget(_button(actions.start), 0, 0)
+        grid.addWidget(_button(actions.pause), 0, 1)
+        grid.addWidget(_button(actions.step), 0, 2)
+        grid.addWidget(_button(actions.stop), 1, 0)
+        grid.addWidget(_button(actions.reset), 1, 1)
+        self.state_label = QLabel()
+        self.state_label.setToolTip("What the trainer is doing")
+        grid.addWidget(self.state_label, 1, 2)
+
+        shown = QGroupBox("Input shown in the network")
+        box = QGridLayout(shown)
+        box.addWidget(_button(actions.previous_input), 0, 0)
+        box.addWidget(_button(actions.random_input), 0, 1)
+        box.addWidget(_button(actions.next_input), 0, 2)
+        self.input_label = QLabel("–")
+        self.input_label.setWordWrap(True)
+        self.input_label.setTextFormat(Qt.TextFormat.RichText)
+        self.input_label.setToolTip("The digit fed through the network view, its true label and the prediction")
+        box.addWidget(self.input_label, 1, 0, 1, 3)
+        for name, text in (("previous_input", "◀ Previous"), ("random_input", "Random"), ("next_input", "Next ▶")):
+            getattr(actions, name).setIconText(text)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(settings)
+        layout.addWidget(run)
+        layout.addWidget(shown)
+        layout.addStretch(1)
+
+        self.optimizer.currentTextChanged.connect(self._on_optimizer_changed)
+        for w in (self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.seed):
+            signal = w.textChanged if isinstance(w, QLineEdit) else (
+                w.currentTextChanged if isinstance(w, QComboBox) else w.valueChanged
+            )
+            signal.connect(self._on_edited)
+
+    def config(self) -> TrainingConfig:
+        """The config described by the fields; raises ConfigError with a readable message."""
+        return TrainingConfig(
+            hidden=parse_hidden(self.hidden.text()),
+            activation=self.activation.currentText(),
+            optimizer=self.optimizer.currentText(),
+            learning_rate=self.learning_rate.value(),
+            batch_size=self.batch_size.value(),
+            epochs=self.epochs.value(),
+            seed=self.seed.value(),
+        )
+
+    def set_config(self, config: TrainingConfig) -> None:
+        self._setting = True
+        try:
+            self.hidden.setText(",".join(map(str, config.hidden)))
+            self.activation.setCurrentText(config.activation)
+            self.optimizer.setCurrentText(config.optimizer)
+            self.learning_rate.setValue(config.learning_rate)
+            self.batch_size.setValue(config.batch_size)
+            self.epochs.setValue(config.epochs)
+            self.seed.setValue(config.seed)
+        finally:
+            self._setting = False
+        self._on_edited()
+
+    def set_architecture(self, hidden: tuple[int, ...], activation: str) -> None:
+        """Show an imported network's shape without touching the other settings."""
+        self.hidden.setText(",".join(map(str, hidden)))
+        self.activation.setCurrentText(activation)
+
+    def set_editable(self, editable: bool) -> None:
+        """Settings apply to the next run, so they are locked while one runs."""
+        for w in (self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.seed):
+            w.setEnabled(editable)
+
+    def set_state_text(self, text: str) -> None:
+        self.state_label.setText(text)
+
+    def set_input_text(self, html: str) -> None:
+        self.input_label.setText(html)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    _setting = False
+
+    def _on_optimizer_changed(self, name: str) -> None:
+        # Adam's and SGD's good learning rates differ tenfold; a user switching gets a sane start.
+        if not self._setting:
+            self.learning_rate.setValue(DEFAULT_LR.get(name, self.learning_rate.value()))
+
+    def _on_edited(self, *_args) -> None:
+        try:
+            self.config()
+        except ConfigError as exc:
+            self.show_error(str(exc))
+        else:
+            self.show_error("")
+        self.config_edited.emit()

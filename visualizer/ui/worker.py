@@ -1,0 +1,143 @@
+"""Background work: the training worker and one-off tasks, each a QObject moved to its own QThread.
+
+This is superqt's ``new_worker_qthread`` recipe, with one change: the owner keeps Python
+references to the worker and the thread until ``QThread.finished`` and then waits on the thread
+before dropping them, so no wrapper is ever used after ``deleteLater`` and no QThread is destroyed
+while running.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+def _return_to_gui_thread(obj: QObject) -> None:
+    """Move ``obj`` back to the GUI thread (a thread may push its own objects away).
+
+    Two reasons: Python can then delete it there, and signals emitted afterwards reach plain
+    callables (lambdas, functions) in the GUI thread. PySide uses the *sender* as the context of
+    such connections, so while the worker lives in its thread a lambda slot would run there.
+    Bound methods of GUI objects are queued to the GUI thread either way.
+    """
+    app = QCoreApplication.instance()
+    if obj.thread() is not app.thread():
+        obj.moveToThread(app.thread())
+
+
+class TrainingWorker(QObject):
+    """Runs ``Trainer.run`` in a worker thread and reports through signals only.
+
+    Parameters
+    ----------
+    make_trainer
+        Called in the worker thread (building a Keras model is TensorFlow work, so it must not
+        happen in the GUI thread); returns a ``visualizer.training.trainer.Trainer``.
+    control
+        The ``TrainingControl`` the GUI uses to pause, resume, step and stop.
+    """
+
+    started = Signal()
+    snapshot_ready = Signal(object)  # TrainingSnapshot, emitted in the worker thread
+    errored = Signal(object)  # the exception (NnvizError subclasses carry a readable message)
+    finished = Signal(object)  # TrainResult, or None when the run failed
+
+    def __init__(self, make_trainer: Callable[[], object], control):
+        super().__init__()
+        self._make_trainer = make_trainer
+        self.control = control
+
+    @Slot()
+    def run(self) -> None:
+        self.started.emit()
+        result = trainer = None
+        try:
+            trainer = self._make_trainer()
+            # The callback runs in the training thread: emit and return, never wait on the GUI.
+            result = trainer.run(self.snapshot_ready.emit, self.control)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, none kills the thread
+            if trainer is not None:
+                # TrainingDiverged restores the last good weights: show those, not the NaNs.
+                try:
+                    self.snapshot_ready.emit(trainer.current_snapshot())
+                except Exception:  # noqa: BLE001
+                    log.debug("no snapshot after failure", exc_info=True)
+            _return_to_gui_thread(self)
+            self.errored.emit(exc)
+        finally:
+            _return_to_gui_thread(self)
+            self.finished.emit(result)
+
+
+class Task(QObject):
+    """Calls ``fn(*args, **kwargs)`` in a worker thread (TensorFlow import, dataset load, export...).
+
+    With ``progress=True`` the function also receives ``report=<callable(str)>`` to describe what
+    it is doing; each message arrives in the GUI as ``progressed``.
+    """
+
+    progressed = Signal(str)
+    succeeded = Signal(object)
+    errored = Signal(object)
+    finished = Signal(object)  # the result, or None after an error
+
+    def __init__(self, fn: Callable, *args, progress: bool = False, **kwargs):
+        super().__init__()
+        self._call = (fn, args, dict(kwargs, report=self.progressed.emit) if progress else kwargs)
+
+    @Slot()
+    def run(self) -> None:
+        fn, args, kwargs = self._call
+        result = error = None
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - reported to the GUI, which shows it
+            error = exc
+        _return_to_gui_thread(self)
+        if error is not None:
+            self.errored.emit(error)
+        else:
+            self.succeeded.emit(result)
+        self.finished.emit(result)
+
+
+class WorkerSet(QObject):
+    """Owns running workers and their threads; stops and joins them on demand (closeEvent)."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._running: dict[QThread, QObject] = {}
+
+    def start(self, worker: QObject) -> QThread:
+        """Move ``worker`` (with ``run`` slot and ``finished`` signal) to a new thread and start it."""
+        thread = QThread()
+        thread.setObjectName(f"nnviz-{type(worker).__name__}")
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.finished.connect(thread.quit)
+        thread.finished.connect(lambda t=thread: self._on_thread_finished(t))
+        self._running[thread] = worker
+        thread.start()
+        return thread
+
+    def _on_thread_finished(self, thread: QThread) -> None:
+        # `finished` is emitted just before the thread really ends: join, then let Python free both.
+        thread.wait()
+        self._running.pop(thread, None)
+
+    def __len__(self) -> int:
+        return len(self._running)
+
+    def wait_all(self, timeout_ms: int) -> bool:
+        """Quit and join every thread, sharing ``timeout_ms``; True when all have ended."""
+        deadline = QDeadlineTimer(timeout_ms)
+        for thread in list(self._running):
+            thread.quit()
+            if thread.wait(deadline):
+                self._running.pop(thread, None)
+        return not self._running
+
