@@ -51,13 +51,14 @@ class _Progress:
             )
             self.stream.write(line)
             self.stream.flush()
-        if snap.event == "epoch_end" and snap.epoch != self._last_epoch_reported:
-            self._last_epoch_reported = snap.epoch
+        finished = round(snap.epoch_float)  # epoch_end snapshots sit exactly on an epoch boundary
+        if snap.event == "epoch_end" and finished != self._last_epoch_reported:
+            self._last_epoch_reported = finished
             va = m.get("val_accuracy")
             val = f" val_loss {m.get('val_loss'):.4f} val_acc {va:.4f}" if va is not None else ""
             prefix = "\r\033[K" if self.tty else ""
             self.stream.write(
-                f"{prefix}epoch {snap.epoch}/{snap.epochs} loss {m.get('loss', float('nan')):.4f} "
+                f"{prefix}epoch {finished}/{snap.epochs} loss {m.get('loss', float('nan')):.4f} "
                 f"acc {m.get('accuracy', float('nan')):.4f}{val}\n"
             )
             self.stream.flush()
@@ -69,15 +70,15 @@ class _Progress:
 
 
 def _check_out_path(out: str | None) -> None:
-    from visualizer.training.export import EXPORT_SUFFIXES, suffix_of
+    """Fail before minutes of work when the output path cannot be written."""
+    from visualizer.core.weights_format import detect_format
 
     if out is None:
         return
-    if suffix_of(out) not in EXPORT_SUFFIXES:
-        raise ConfigError(f"--out {out}: unsupported format; use one of {', '.join(EXPORT_SUFFIXES)}")
+    detect_format(out)
     parent = Path(out).expanduser().resolve().parent
     if not parent.is_dir():
-        raise ConfigError(f"--out {out}: folder {parent.name or parent} does not exist")
+        raise ConfigError(f"--out {out}: the folder {parent.name or parent} does not exist")
 
 
 def cmd_train(args) -> int:
@@ -93,7 +94,7 @@ def cmd_train(args) -> int:
         epochs=args.epochs,
         seed=args.seed,
     )
-    _check_out_path(args.out)  # before minutes of training, not after
+    _check_out_path(args.out)
     dataset = resolve_dataset(args.data, validation_split=config.validation_split, seed=config.seed)
     _err(f"data: {dataset.describe()}")
     _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
