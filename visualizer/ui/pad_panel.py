@@ -78,8 +78,11 @@ class PadPanel(QWidget):
         self.bars = ProbabilityBars("Prediction")
         self.naive_bars = ProbabilityBars("Without preprocessing")
         self.steps = PreprocessSteps()
-        self.naive_tile = ImageTile("no preprocessing")
+        self.naive_tile = ImageTile("squashed")
         self.saliency_tile = ImageTile("saliency")
+        self.naive_tile.setToolTip("The whole canvas squashed to 28\N{MULTIPLICATION SIGN}28 "
+                                   "without cropping or centering: what the other bars are computed from.")
+        self.saliency_tile.setToolTip("Gradient \N{MULTIPLICATION SIGN} input for the winning class")
         self.saliency_legend = QLabel()
         self.saliency_legend.setWordWrap(True)
         self.saliency_legend.setTextFormat(Qt.TextFormat.RichText)

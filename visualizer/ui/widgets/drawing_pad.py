@@ -135,6 +135,12 @@ class DrawingPad(QWidget):
         self._redraw()
         self.canvas_changed.emit()
 
+    def map_from_canvas(self, x: float, y: float) -> QPointF:
+        """Widget position of canvas pixel (x, y): where to put the mouse to draw there."""
+        r = self._target_rect()
+        s = r.width() / self._size
+        return QPointF(r.x() + x * s, r.y() + y * s)
+
     # ---- drawing ------------------------------------------------------------------------------
 
     def _ink_uint8(self) -> np.ndarray:

@@ -1,0 +1,332 @@
+"""TestBrowser: step through the test digits, see the confusion matrix, open the digits of any cell."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.core.confusion import EvalResult, evaluate, indices_for_cell
+from visualizer.core.forward import forward
+from visualizer.ui.widgets.confusion_view import ConfusionView
+from visualizer.ui.widgets.preprocess_steps import ImageTile, gray_to_qimage
+from visualizer.ui.widgets.probabilities import ProbabilityBars
+
+MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
+THUMB = 42
+
+
+class TestBrowser(QWidget):
+    """Browse the test set with the latest weights.
+
+    Signals
+    -------
+    digit_selected(object, object)
+        ``(image784 float32, true_label int)`` whenever the user picks a digit (Next, Previous,
+        Random, a thumbnail): the main window shows it on the pad and in the network view.
+    evaluated(object)
+        A new :class:`visualizer.core.confusion.EvalResult` is shown.
+    """
+
+    __test__ = False  # the name starts with "Test": keep pytest from collecting it
+    digit_selected = Signal(object, object)
+    evaluated = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, seed: int | None = None):
+        super().__init__(parent)
+        self._x = np.zeros((0, 784), np.float32)
+        self._y = np.zeros(0, np.uint8)
+        self._snapshot = None
+        self._eval: EvalResult | None = None
+        self._eval_snapshot = None
+        self._order = np.zeros(0, np.int64)  # indices being stepped through (all, or the mistakes)
+        self._pos = 0
+        self._current: int | None = None
+        self._cell: tuple[int, int] | None = None
+        self._cell_indices = np.zeros(0, np.int64)
+        self._rng = np.random.default_rng(seed)
+
+        self.digit_tile = ImageTile("")
+        self.digit_tile.setMinimumSize(140, 160)
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.bars = ProbabilityBars("Probabilities")
+        self.prev_button = QPushButton("\N{BLACK LEFT-POINTING TRIANGLE} Previous")
+        self.prev_button.setToolTip("Previous digit (Left)")
+        self.next_button = QPushButton("Next \N{BLACK RIGHT-POINTING TRIANGLE}")
+        self.next_button.setToolTip("Next digit (Right)")
+        self.random_button = QPushButton("Random")
+        self.random_button.setToolTip("A random digit (R)")
+        self.misclassified_box = QCheckBox("Misclassified only")
+        self.misclassified_box.setToolTip("Step only through the digits the network gets wrong "
+                                          "(as of the last evaluation)")
+        self.position_label = QLabel()
+        self.confusion = ConfusionView()
+        self.evaluate_button = QPushButton("Evaluate now")
+        self.evaluate_button.setToolTip("Run the whole test set through the latest weights")
+        self.eval_label = QLabel()
+        self.eval_label.setWordWrap(True)
+        self.cell_label = QLabel("Click a cell of the matrix to list its digits.")
+        self.cell_list = QListWidget()
+        self.cell_list.setViewMode(QListView.ViewMode.IconMode)
+        self.cell_list.setIconSize(QSize(THUMB, THUMB))
+        self.cell_list.setGridSize(QSize(THUMB + 6, THUMB + 6))
+        self.cell_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.cell_list.setMovement(QListView.Movement.Static)
+        self.cell_list.setUniformItemSizes(True)
+        self.cell_list.setMinimumHeight(2 * THUMB + 20)
+        self._build_layout()
+
+        self.prev_button.clicked.connect(lambda: self._step(-1))
+        self.next_button.clicked.connect(lambda: self._step(+1))
+        self.random_button.clicked.connect(self._on_random_clicked)
+        self.misclassified_box.toggled.connect(self._on_filter_toggled)
+        self.evaluate_button.clicked.connect(self.evaluate_now)
+        self.confusion.cell_clicked.connect(self._on_cell_clicked)
+        self.cell_list.itemClicked.connect(self._on_thumbnail_clicked)
+        self.cell_list.itemActivated.connect(self._on_thumbnail_clicked)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key, slot in ((Qt.Key.Key_Right, lambda: self._step(+1)), (Qt.Key.Key_Left, lambda: self._step(-1)),
+                          (Qt.Key.Key_R, self._on_random_clicked)):
+            QShortcut(QKeySequence(key), self, slot, context=context)
+        self._refresh()
+
+    def _build_layout(self) -> None:
+        nav = QHBoxLayout()
+        for b in (self.prev_button, self.next_button, self.random_button):
+            nav.addWidget(b)
+        viewer = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(self.digit_tile, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.verdict)
+        side.addWidget(self.bars, 1)
+        top.addLayout(side, 3)
+        viewer.addLayout(top, 1)
+        viewer.addLayout(nav)
+        row = QHBoxLayout()
+        row.addWidget(self.misclassified_box)
+        row.addStretch(1)
+        row.addWidget(self.position_label)
+        viewer.addLayout(row)
+
+        matrix = QVBoxLayout()
+        matrix.addWidget(self.confusion, 1)
+        eval_row = QHBoxLayout()
+        eval_row.addWidget(self.evaluate_button)
+        eval_row.addWidget(self.eval_label, 1)
+        matrix.addLayout(eval_row)
+
+        grid = QGridLayout(self)
+        grid.addLayout(viewer, 0, 0)
+        grid.addLayout(matrix, 0, 1)
+        grid.addWidget(self.cell_label, 1, 0, 1, 2)
+        grid.addWidget(self.cell_list, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(2, 1)
+
+    # ---- API for the main window --------------------------------------------------------------
+
+    def set_dataset(self, x_test: np.ndarray, y_test: np.ndarray) -> None:
+        """Browse these digits ((n, 784) float32 in [0, 1], (n,) labels); forgets the old evaluation."""
+        x = np.asarray(x_test, dtype=np.float32).reshape(len(x_test), -1)
+        y = np.asarray(y_test).reshape(-1)
+        if len(x) != len(y):
+            raise ValueError(f"x_test has {len(x)} images but y_test has {len(y)} labels")
+        self._x, self._y = x, y
+        self._eval = self._eval_snapshot = None
+        self._cell = None
+        self._cell_indices = np.zeros(0, np.int64)
+        self._current = 0 if len(y) else None
+        self._rebuild_order()
+        if self._snapshot is not None and _settled(self._snapshot):
+            self.evaluate_now()
+        self._refresh()
+
+    def set_snapshot(self, snapshot) -> None:
+        """Use the latest weights: the current digit's prediction follows every snapshot; the whole
+        test set is re-evaluated only at epoch end, train end, for weights not from a running
+        training (imported), or on "Evaluate now"."""
+        self._snapshot = snapshot
+        if _settled(snapshot) and len(self._y):
+            self.evaluate_now()
+        else:
+            self._refresh()
+
+    def evaluate_now(self) -> None:
+        """Run the test set through the latest weights and update the matrix, filter and cell list."""
+        if self._snapshot is None or not len(self._y):
+            return
+        snap = self._snapshot
+        self._eval = evaluate(snap.weights, snap.biases, snap.activation, self._x, self._y)
+        self._eval_snapshot = snap
+        self._rebuild_order()
+        if self._cell is not None:
+            self._cell_indices = indices_for_cell(self._y, self._eval.predictions, *self._cell)
+            self._fill_cell_list()
+        self._refresh()
+        self.evaluated.emit(self._eval)
+
+    def show_index(self, index: int, *, emit: bool = True) -> None:
+        """Show test digit ``index`` (and, by default, tell the main window via digit_selected)."""
+        if not 0 <= index < len(self._y):
+            return
+        self._current = int(index)
+        hits = np.flatnonzero(self._order == index)
+        if hits.size:
+            self._pos = int(hits[0])
+        self._refresh()
+        if emit:
+            self.digit_selected.emit(self._x[index].copy(), int(self._y[index]))
+
+    # Read-only views, used by tests and the status bar.
+    def current_index(self) -> int | None:
+        return self._current
+
+    def stepping_indices(self) -> np.ndarray:
+        """The indices Next/Previous walk through (all digits, or only the misclassified ones)."""
+        return self._order.copy()
+
+    def listed_indices(self) -> np.ndarray:
+        """The digits of the clicked confusion cell, in the order shown (at most MAX_THUMBNAILS)."""
+        return self._cell_indices[:MAX_THUMBNAILS].copy()
+
+    def evaluation(self) -> EvalResult | None:
+        return self._eval
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _rebuild_order(self) -> None:
+        if self.misclassified_box.isChecked() and self._eval is not None:
+            self._order = self._eval.misclassified.astype(np.int64)
+        else:
+            self._order = np.arange(len(self._y), dtype=np.int64)
+        if self._current is not None and self._order.size:
+            # Stay on the current digit if it is still in the list, else the next one after it.
+            self._pos = min(int(np.searchsorted(self._order, self._current)), self._order.size - 1)
+
+    def _step(self, delta: int) -> None:
+        if not self._order.size:
+            return
+        at_current = self._current is not None and self._order[self._pos] == self._current
+        pos = (self._pos + delta) % self._order.size if at_current else self._pos
+        self._pos = pos
+        self.show_index(int(self._order[pos]))
+
+    def _on_random_clicked(self) -> None:
+        if self._order.size:
+            self._pos = int(self._rng.integers(self._order.size))
+            self.show_index(int(self._order[self._pos]))
+
+    def _on_filter_toggled(self, on: bool) -> None:
+        if on and self._eval is None:
+            self.evaluate_now()
+        self._rebuild_order()
+        if self._order.size and self._current is not None and self._order[self._pos] != self._current:
+            self.show_index(int(self._order[self._pos]))  # the current digit is not a mistake
+        else:
+            self._refresh()
+
+    def _on_cell_clicked(self, true_label: int, pred_label: int) -> None:
+        if self._eval is None:
+            return
+        self._cell = (true_label, pred_label)
+        self._cell_indices = indices_for_cell(self._y, self._eval.predictions, true_label, pred_label)
+        self._fill_cell_list()
+
+    def _fill_cell_list(self) -> None:
+        t, p = self._cell
+        idx = self._cell_indices
+        what = f"{t}s classified correctly" if t == p else f"true {t}, predicted {p}"
+        more = f" (showing the first {MAX_THUMBNAILS:,})" if idx.size > MAX_THUMBNAILS else ""
+        self.cell_label.setText(f"<b>{idx.size:,} digit{'s' if idx.size != 1 else ''}: {what}</b>{more}"
+                                " \N{EM DASH} click one to open it")
+        self.confusion.set_selected(self._cell)
+        self.cell_list.setUpdatesEnabled(False)
+        self.cell_list.clear()
+        for i in idx[:MAX_THUMBNAILS]:
+            image = gray_to_qimage(self._x[i].reshape(28, 28)).scaled(THUMB, THUMB)
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"test digit #{int(i)}: true {int(self._y[i])}, predicted {int(self._eval.predictions[i])}")
+            self.cell_list.addItem(item)
+        self.cell_list.setUpdatesEnabled(True)
+
+    def _on_thumbnail_clicked(self, item: QListWidgetItem) -> None:
+        self.show_index(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _refresh(self) -> None:
+        n = len(self._y)
+        has = n > 0
+        for b in (self.prev_button, self.next_button, self.random_button):
+            b.setEnabled(has and self._order.size > 0)
+        self.misclassified_box.setEnabled(has and self._snapshot is not None)
+        self.evaluate_button.setEnabled(has and self._snapshot is not None)
+        self._refresh_matrix()
+        if self._current is None:
+            self.digit_tile.set_image(None)
+            self.digit_tile.set_caption("")
+            self.verdict.setText("No test set loaded." if not has else "")
+            self.bars.set_probabilities(None)
+            self.position_label.setText("")
+            return
+        i = self._current
+        label = int(self._y[i])
+        self.digit_tile.set_image(gray_to_qimage(self._x[i].reshape(28, 28)))
+        self.digit_tile.set_caption(f"test digit #{i:,}")
+        if self.misclassified_box.isChecked() and self._eval is not None:
+            where = (f"mistake {self._pos + 1:,} of {self._order.size:,}" if self._order.size
+                     else "no mistakes at all")
+        else:
+            where = f"digit {i + 1:,} of {n:,}"
+        self.position_label.setText(where)
+        if self._snapshot is None:
+            self.bars.set_empty_text("no network yet")
+            self.bars.set_probabilities(None)
+            self.verdict.setText(f"True label <b>{label}</b>")
+            return
+        p = forward(self._snapshot.weights, self._snapshot.biases, self._snapshot.activation, self._x[i])[-1]
+        pred = int(np.argmax(p))
+        self.bars.set_probabilities(p, true_label=label)
+        colour = "#2e8b57" if pred == label else "#d0453a"
+        mark = "\N{CHECK MARK}" if pred == label else "\N{BALLOT X}"
+        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {mark}</b>"
+                             f" ({100 * float(p[pred]):.1f}%)")
+
+    def _refresh_matrix(self) -> None:
+        if self._eval is None:
+            self.confusion.set_confusion(None)
+            self.confusion.set_empty_text("not evaluated yet" if self._snapshot is not None and len(self._y)
+                                          else "needs a network and a test set")
+            self.eval_label.setText("The matrix updates at the end of every epoch.")
+            return
+        self.confusion.set_confusion(self._eval.confusion, self._eval.accuracy)
+        snap = self._eval_snapshot
+        stale = snap is not self._snapshot
+        if not snap.epochs:
+            when = "with the loaded weights"
+        elif snap.event in ("epoch_end", "train_end"):
+            when = f"after epoch {round(snap.epoch_float)} of {snap.epochs}"
+        else:
+            when = f"at epoch {snap.epoch_float:.1f}"
+        self.eval_label.setText(f"{len(self._eval.misclassified):,} mistakes, evaluated {when}"
+                                + (" (weights changed since)" if stale else ""))
+
+
+def _settled(snapshot) -> bool:
+    """Weights worth a full evaluation: the end of an epoch or run, or not from a running training."""
+    return snapshot.event in ("epoch_end", "train_end") or snapshot.epochs == 0
