@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 import warnings
 from pathlib import Path
 
@@ -14,16 +13,24 @@ from visualizer.data.dataset import IMAGE_SIZE, check_labels, images_to_float
 from visualizer.data.idx import read_file_bytes
 
 COLUMNS = IMAGE_SIZE + 1  # label + 784 pixels
-_NUMERIC_LINE = re.compile(rb"^[0-9,\s]*$")
+
+
+def _is_number(cell: bytes) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def _split_header(data: bytes, name: str) -> tuple[int, int]:
     """Return (offset of the first data row, index of the label column); -1 when there is none."""
     end = data.find(b"\n")
     first = data[: end if end >= 0 else len(data)]
-    if _NUMERIC_LINE.match(first):
-        return 0, 0  # no header: label first, then 784 pixels
-    names = [c.strip().strip('"').strip("'").lower() for c in first.decode("utf-8", "replace").split(",")]
+    cells = first.split(b",")
+    if sum(not _is_number(c) for c in cells if c.strip()) * 2 < len(cells):
+        return 0, 0  # mostly numbers, so no header (a stray text cell is reported later): label first
+    names = [c.strip().strip('"\'').lower() for c in first.decode("utf-8-sig", "replace").split(",")]
     start = end + 1 if end >= 0 else len(data)
     return start, (names.index("label") if "label" in names else -1)
 

@@ -50,30 +50,36 @@ def load_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
     try:
         if path.stat().st_size == 0:
             raise DataError(f"{name}: the file is empty")
-        archive = np.load(path, allow_pickle=False)
+        # Open the file ourselves: np.load leaks its handle when the zip directory is damaged.
+        with path.open("rb") as fh:
+            archive = np.load(fh, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise DataError(f"{name}: holds a single array, expected an .npz archive with x_train, "
+                                "y_train, x_test, y_test")
+            with archive:
+                return _read_splits(archive, name)
     except DataError:
         raise
     except ValueError as exc:
         raise DataError(f"{name}: not an .npz archive (it looks like pickled or unknown data)") from exc
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise DataError(f"{name}: cannot read the archive ({exc})") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{name}: holds a single array, expected an .npz archive with x_train, y_train, "
-                        "x_test, y_test")
-    with archive:
-        keys = set(archive.files)
-        missing = [k for k in REQUIRED_KEYS if k not in keys]
-        if missing:
-            found = ", ".join(sorted(keys)) or "nothing"
-            raise DataError(f"{name}: missing {', '.join(missing)} (found {found}); expected the keys "
-                            "x_train, y_train, x_test, y_test")
-        has_test = [k in keys for k in TEST_KEYS]
-        if any(has_test) and not all(has_test):
-            present, absent = TEST_KEYS if has_test[0] else TEST_KEYS[::-1]
-            raise DataError(f"{name}: has {present} but not {absent}")
-        splits = []
-        for xk, yk in (REQUIRED_KEYS, TEST_KEYS) if all(has_test) else (REQUIRED_KEYS,):
-            x = images_to_float(_read_member(archive, xk, name), f"{name} ({xk})")
-            y = check_labels(_read_member(archive, yk, name), f"{name} ({yk})", count=len(x))
-            splits.append((x, y))
+
+
+def _read_splits(archive, name: str):
+    keys = set(archive.files)
+    missing = [k for k in REQUIRED_KEYS if k not in keys]
+    if missing:
+        found = ", ".join(sorted(keys)) or "nothing"
+        raise DataError(f"{name}: missing {', '.join(missing)} (found {found}); expected the keys "
+                        "x_train, y_train, x_test, y_test")
+    has_test = [k in keys for k in TEST_KEYS]
+    if any(has_test) and not all(has_test):
+        present, absent = TEST_KEYS if has_test[0] else TEST_KEYS[::-1]
+        raise DataError(f"{name}: has {present} but not {absent}")
+    splits = []
+    for xk, yk in (REQUIRED_KEYS, TEST_KEYS) if all(has_test) else (REQUIRED_KEYS,):
+        x = images_to_float(_read_member(archive, xk, name), f"{name} ({xk})")
+        y = check_labels(_read_member(archive, yk, name), f"{name} ({yk})", count=len(x))
+        splits.append((x, y))
     return splits[0], (splits[1] if len(splits) > 1 else None)
