@@ -37,6 +37,8 @@ if [ "$use_venv" = 1 ]; then
     step "pip install .[packaging]"
     # Not editable: the bundle must contain what a wheel ships (package data included).
     "$PY" -m pip install --quiet --upgrade ".[packaging]"
+    # Same version number as last time would count as "already satisfied": reinstall our own code.
+    "$PY" -m pip install --quiet --no-deps --force-reinstall .
 else
     PY="${PYTHON:-python3}"
 fi
