@@ -28,7 +28,12 @@ def test_write_bytes_replaces_existing_file(tmp_path):
 
 @pytest.mark.parametrize(
     "name, suffix",
-    [("model.keras", ".keras"), ("model.weights.h5", ".weights.h5"), ("run.v2.npz", ".v2.npz"), ("plain", "")],
+    [
+        ("model.keras", ".keras"),
+        ("model.weights.h5", ".weights.h5"),
+        ("run.v2.npz", ".v2.npz"),
+        ("plain", ""),
+    ],
 )
 def test_temp_name_keeps_suffixes_and_folder(tmp_path, name, suffix):
     tmp = temp_name_for(tmp_path / name)

@@ -3,6 +3,7 @@
 import io
 import json
 import zipfile
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -11,7 +12,14 @@ from visualizer.core import weights_format as wf
 from visualizer.core.errors import WeightsError
 from visualizer.core.forward import forward
 from visualizer.core.snapshot import snapshot_from_arrays
-from visualizer.core.weights_format import NetworkWeights, detect_format, load_json, load_npz, save_json, save_npz
+from visualizer.core.weights_format import (
+    NetworkWeights,
+    detect_format,
+    load_json,
+    load_npz,
+    save_json,
+    save_npz,
+)
 
 ARCHITECTURES = [((16, 16), "relu"), ((32,), "tanh"), ((8, 8, 8), "sigmoid")]
 
@@ -19,7 +27,7 @@ ARCHITECTURES = [((16, 16), "relu"), ((32,), "tanh"), ((8, 8, 8), "sigmoid")]
 def random_net(hidden=(16, 16), activation="relu", seed=0) -> NetworkWeights:
     rng = np.random.default_rng(seed)
     sizes = (784, *hidden, 10)
-    w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in zip(sizes, sizes[1:])]
+    w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in pairwise(sizes)]
     b = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in sizes[1:]]
     return NetworkWeights.from_arrays(w, b, activation)
 
@@ -31,7 +39,7 @@ def predictions(net, n=64):
 
 def assert_same_network(a: NetworkWeights, b: NetworkWeights):
     assert a.layer_sizes == b.layer_sizes and a.activation == b.activation
-    for x, y in zip(a.weights + a.biases, b.weights + b.biases):
+    for x, y in zip(a.weights + a.biases, b.weights + b.biases, strict=True):
         assert x.dtype == y.dtype == np.float32
         assert np.array_equal(x, y)
     assert np.array_equal(predictions(a), predictions(b))
@@ -60,7 +68,7 @@ def test_float64_input_becomes_float32():
 
 
 def _arrays(sizes):
-    return [np.zeros((a, b), np.float32) for a, b in zip(sizes, sizes[1:])], [
+    return [np.zeros((a, b), np.float32) for a, b in pairwise(sizes)], [
         np.zeros(n, np.float32) for n in sizes[1:]
     ]
 
@@ -186,8 +194,14 @@ def _npz(path, **arrays):
 
 def _good_arrays(net=None):
     net = net or random_net((4,))
-    return {"W1": net.weights[0], "b1": net.biases[0], "W2": net.weights[1], "b2": net.biases[1],
-            "activation": np.array("relu"), "format_version": np.array(1)}
+    return {
+        "W1": net.weights[0],
+        "b1": net.biases[0],
+        "W2": net.weights[1],
+        "b2": net.biases[1],
+        "activation": np.array("relu"),
+        "format_version": np.array(1),
+    }
 
 
 @pytest.mark.parametrize(
@@ -323,8 +337,16 @@ def test_json_refuses_wrong_types_and_nesting(tmp_path, keys, value, match):
     assert str(err.value).startswith("Could not read weights from bad.json:")
 
 
-@pytest.mark.parametrize("token, match", [("NaN", "NaN"), ("Infinity", "Infinity"), ("-Infinity", "-Infinity"),
-                                          ("1e400", "NaN or infinite"), ("1e39", "NaN or infinite")])
+@pytest.mark.parametrize(
+    "token, match",
+    [
+        ("NaN", "NaN"),
+        ("Infinity", "Infinity"),
+        ("-Infinity", "-Infinity"),
+        ("1e400", "NaN or infinite"),
+        ("1e39", "NaN or infinite"),
+    ],
+)
 def test_json_refuses_non_finite_values(tmp_path, token, match):
     text = json.dumps(_set(_doc(), ("layers", 0, "W", 5, 0), 12345.5)).replace("12345.5", token, 1)
     with pytest.raises(WeightsError, match=match):

@@ -3,6 +3,7 @@
 import json
 import warnings
 import zipfile
+from itertools import pairwise
 
 import h5py
 import keras
@@ -25,7 +26,7 @@ X = np.random.default_rng(1).random((50, 784), dtype=np.float32)
 def random_net(hidden=(16, 16), activation="relu", seed=0) -> NetworkWeights:
     rng = np.random.default_rng(seed)
     sizes = (784, *hidden, 10)
-    w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in zip(sizes, sizes[1:])]
+    w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in pairwise(sizes)]
     b = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in sizes[1:]]
     return NetworkWeights.from_arrays(w, b, activation)
 
@@ -70,7 +71,7 @@ def test_architectures_round_trip_exactly(tmp_path, hidden, activation, ext):
     # .weights.h5 does not store the activation; the caller says which one it is.
     back = import_weights(path, activation=activation)
     assert back.hidden == hidden and back.activation == activation
-    for a, b in zip(back.weights + back.biases, net.weights + net.biases):
+    for a, b in zip(back.weights + back.biases, net.weights + net.biases, strict=True):
         assert np.array_equal(a, b)
     assert np.array_equal(probs(back), probs(net))
 
@@ -106,7 +107,9 @@ def _tflite_predict(content: bytes, x: np.ndarray) -> np.ndarray:
         import tensorflow as tf
 
         with warnings.catch_warnings():  # tf.lite.Interpreter warns that it moves to ai_edge_litert
-            warnings.filterwarnings("ignore", message=r"(?s).*tf.lite.Interpreter is deprecated", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message=r"(?s).*tf.lite.Interpreter is deprecated", category=UserWarning
+            )
             Interpreter = tf.lite.Interpreter
             interpreter = Interpreter(model_content=content)
     else:
@@ -136,14 +139,16 @@ def test_import_returns_new_object_and_leaves_live_model_alone(tmp_path):
     before = [w.copy() for w in live.get_weights()]
     export_weights(random_net(seed=2), tmp_path / "other.keras")
     imported = import_weights(tmp_path / "other.keras")
-    assert all(np.array_equal(a, b) for a, b in zip(live.get_weights(), before))
+    assert all(np.array_equal(a, b) for a, b in zip(live.get_weights(), before, strict=True))
     assert not np.array_equal(imported.weights[0], before[0])
 
 
 # ------------------------------------------------------------------------------ failing export
 
 
-@pytest.mark.parametrize("ext, method", [("keras", "save"), ("weights.h5", "save_weights"), ("h5", "save_weights")])
+@pytest.mark.parametrize(
+    "ext, method", [("keras", "save"), ("weights.h5", "save_weights"), ("h5", "save_weights")]
+)
 def test_failing_keras_export_keeps_old_file(tmp_path, monkeypatch, ext, method):
     target = export_weights(random_net(seed=1), tmp_path / f"keep.{ext}")
     before = target.read_bytes()
@@ -169,7 +174,9 @@ def test_failing_export_of_other_formats_keeps_old_file(tmp_path, monkeypatch, e
     def crash(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export_mod, {"npz": "save_npz", "json": "save_json", "tflite": "_tflite_bytes"}[ext], crash)
+    monkeypatch.setattr(
+        export_mod, {"npz": "save_npz", "json": "save_json", "tflite": "_tflite_bytes"}[ext], crash
+    )
     with pytest.raises(WeightsError, match=f"keep.{ext}: No space left"):
         export_weights(random_net(), target)
     assert target.read_bytes() == b"precious"
@@ -227,18 +234,39 @@ def deserialization_spy(monkeypatch):
 
         return spy
 
-    for owner, attr in [(keras.saving, "load_model"), (keras.saving, "deserialize_keras_object"),
-                        (keras.models, "model_from_json"), (h5py, "File")]:
+    for owner, attr in [
+        (keras.saving, "load_model"),
+        (keras.saving, "deserialize_keras_object"),
+        (keras.models, "model_from_json"),
+        (h5py, "File"),
+    ]:
         monkeypatch.setattr(owner, attr, record(attr))
     return calls
 
 
-LAMBDA = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
-          "config": {"name": "sneaky", "function": {"class_name": "__lambda__", "config": {
-              "code": "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMEAAAAfABTACkBTqkAKQHaAXhyAQAAAHIBAAAA",
-              "defaults": None, "closure": None}}, "output_shape": None}}
-CONV = {"module": "keras.layers", "class_name": "Conv2D", "registered_name": None,
-        "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3]}}
+LAMBDA = {
+    "module": "keras.layers",
+    "class_name": "Lambda",
+    "registered_name": None,
+    "config": {
+        "name": "sneaky",
+        "function": {
+            "class_name": "__lambda__",
+            "config": {
+                "code": "4wEAAAAAAAAAAAAAAAEAAAADAAAAQwAAAHMEAAAAfABTACkBTqkAKQHaAXhyAQAAAHIBAAAA",
+                "defaults": None,
+                "closure": None,
+            },
+        },
+        "output_shape": None,
+    },
+}
+CONV = {
+    "module": "keras.layers",
+    "class_name": "Conv2D",
+    "registered_name": None,
+    "config": {"name": "conv", "filters": 4, "kernel_size": [3, 3]},
+}
 
 
 def _insert(layer):
@@ -255,10 +283,16 @@ def _set_dense(index, **changes):
         (_insert(LAMBDA), "'Lambda' layer"),
         (_insert(CONV), "'Conv2D' layer"),
         (lambda c: c.update(class_name="MyModel"), "'MyModel'"),
-        (lambda c: c["config"]["layers"][1].update(module="evil.layers", registered_name="evil>Dense"), "custom"),
+        (
+            lambda c: c["config"]["layers"][1].update(module="evil.layers", registered_name="evil>Dense"),
+            "custom",
+        ),
         (_set_dense(3, activation="relu"), "softmax"),
         (_set_dense(1, activation="tanh"), "one of relu, sigmoid, tanh"),
-        (_set_dense(1, activation={"class_name": "function", "config": "os.system"}), "plain units/activation"),
+        (
+            _set_dense(1, activation={"class_name": "function", "config": "os.system"}),
+            "plain units/activation",
+        ),
         (_set_dense(2, activation="elu"), "elu"),
         (_set_dense(2, use_bias=False), "no bias"),
         (lambda c: c["config"].update(layers="all of them"), "no list of layers"),
@@ -266,7 +300,9 @@ def _set_dense(index, **changes):
         (lambda c: c["config"]["layers"].__delitem__(slice(1, 3)), "2 to 7 Dense layers"),
     ],
 )
-def test_keras_config_is_checked_before_any_deserialization(tmp_path, good_keras, deserialization_spy, change, match):
+def test_keras_config_is_checked_before_any_deserialization(
+    tmp_path, good_keras, deserialization_spy, change, match
+):
     bad = _rewrite_keras(good_keras, tmp_path / "bad.keras", change)
     with pytest.raises(WeightsError, match=match) as err:
         import_weights(bad)
@@ -303,7 +339,10 @@ def test_keras_weights_that_disagree_with_config_are_refused(tmp_path, good_kera
         (lambda good, p: _rewrite_keras(good, p, drop={"model.weights.h5"}), "no model.weights.h5"),
         (lambda good, p: _rewrite_keras(good, p, replace={"config.json": b"{nope"}), "not valid JSON"),
         (lambda good, p: _rewrite_keras(good, p, replace={"config.json": b"[]"}), "does not describe"),
-        (lambda good, p: _rewrite_keras(good, p, replace={"model.weights.h5": b"\x89HDF garbage"}), "damaged"),
+        (
+            lambda good, p: _rewrite_keras(good, p, replace={"model.weights.h5": b"\x89HDF garbage"}),
+            "damaged",
+        ),
     ],
 )
 def test_corrupt_keras_files(tmp_path, good_keras, make, match):
@@ -364,7 +403,10 @@ def _external_link(f, path):
         (lambda f, _: f["layers/dense_1/vars"].__setitem__("2", np.zeros(3)), "plain Dense"),
         (lambda f, _: f["layers/dense_1/vars"].__delitem__("1"), "plain Dense"),
         (lambda f, _: f.move("layers/dense_2", "layers/dense_5"), "numbered Dense"),
-        (lambda f, _: f["layers/dense_1/vars"].__setitem__("x", h5py.SoftLink("/layers/dense/vars/0")), "plain Dense"),
+        (
+            lambda f, _: f["layers/dense_1/vars"].__setitem__("x", h5py.SoftLink("/layers/dense/vars/0")),
+            "plain Dense",
+        ),
         (_external_link, "link, which is never followed"),
         (lambda f, _: f.__delitem__("layers"), "no '/layers'"),
         (lambda f, _: f.attrs.__setitem__("model_config", "{}"), "legacy Keras 2"),
@@ -408,4 +450,3 @@ def test_npz_and_json_import_never_touch_tensorflow(tmp_path, monkeypatch, deser
         path = export_weights(net, tmp_path / f"w.{ext}")
         assert np.array_equal(probs(import_weights(path)), probs(net))
     assert deserialization_spy == []
-

@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "temp_name_for"]
 

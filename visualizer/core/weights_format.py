@@ -21,9 +21,11 @@ FORMAT_VERSION = 1
 MAX_HIDDEN_LAYERS = 6
 MAX_HIDDEN_SIZE = 1024
 MAX_PARAMETERS = (
-    INPUT_SIZE * MAX_HIDDEN_SIZE + MAX_HIDDEN_SIZE
+    INPUT_SIZE * MAX_HIDDEN_SIZE
+    + MAX_HIDDEN_SIZE
     + (MAX_HIDDEN_LAYERS - 1) * (MAX_HIDDEN_SIZE * MAX_HIDDEN_SIZE + MAX_HIDDEN_SIZE)
-    + MAX_HIDDEN_SIZE * NUM_CLASSES + NUM_CLASSES
+    + MAX_HIDDEN_SIZE * NUM_CLASSES
+    + NUM_CLASSES
 )  # about 6 million
 # Generous bounds for the largest valid network; anything bigger is not one of ours.
 MAX_BINARY_BYTES = MAX_PARAMETERS * 8 + (16 << 20)  # float64 arrays plus headroom
@@ -100,7 +102,7 @@ class NetworkWeights:
         self.validate()
 
     @classmethod
-    def from_arrays(cls, weights, biases, activation: str = "relu") -> "NetworkWeights":
+    def from_arrays(cls, weights, biases, activation: str = "relu") -> NetworkWeights:
         """Build from kernels and biases, deriving ``layer_sizes`` from the kernel shapes."""
         weights, biases = list(weights), list(biases)
         shapes = [np.shape(w) for w in weights]
@@ -110,7 +112,7 @@ class NetworkWeights:
         return cls(sizes, activation, tuple(weights), tuple(biases))
 
     @classmethod
-    def from_snapshot(cls, snapshot: TrainingSnapshot) -> "NetworkWeights":
+    def from_snapshot(cls, snapshot: TrainingSnapshot) -> NetworkWeights:
         """Copy the network out of a training snapshot."""
         return cls.from_arrays(snapshot.weights, snapshot.biases, snapshot.activation)
 
@@ -135,10 +137,12 @@ class NetworkWeights:
             raise WeightsError(f"{len(w)} weight matrices but {len(b)} bias vectors")
         if len(sizes) != len(w) + 1:
             raise WeightsError(f"layer sizes {sizes} do not match {len(w)} weight matrices")
-        for i, (wi, bi) in enumerate(zip(w, b)):
+        for i, (wi, bi) in enumerate(zip(w, b, strict=True)):
             n = i + 1
             if wi.shape != (sizes[i], sizes[i + 1]):
-                raise WeightsError(f"weight matrix {n} has shape {wi.shape}, expected {(sizes[i], sizes[i + 1])}")
+                raise WeightsError(
+                    f"weight matrix {n} has shape {wi.shape}, expected {(sizes[i], sizes[i + 1])}"
+                )
             if bi.shape != (sizes[i + 1],):
                 raise WeightsError(f"bias vector {n} has shape {bi.shape}, expected {(sizes[i + 1],)}")
             if wi.dtype.kind != "f" or bi.dtype.kind != "f":
@@ -156,7 +160,9 @@ def validate_architecture(layer_sizes, activation) -> None:
     if activation not in ACTIVATIONS:
         raise WeightsError(f"hidden activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
     if not 1 <= len(sizes) - 2 <= MAX_HIDDEN_LAYERS:
-        raise WeightsError(f"the network needs 1 to {MAX_HIDDEN_LAYERS} hidden layers, not {max(len(sizes) - 2, 0)}")
+        raise WeightsError(
+            f"the network needs 1 to {MAX_HIDDEN_LAYERS} hidden layers, not {max(len(sizes) - 2, 0)}"
+        )
     if sizes[0] != INPUT_SIZE:
         raise WeightsError(f"the first layer must take {INPUT_SIZE} inputs (28x28 pixels), not {sizes[0]}")
     if sizes[-1] != NUM_CLASSES:
@@ -194,7 +200,7 @@ def save_npz(net: NetworkWeights, path: str | os.PathLike) -> Path:
     Uncompressed float32 arrays, no pickles; written atomically.
     """
     arrays = {}
-    for i, (w, b) in enumerate(zip(net.weights, net.biases), start=1):
+    for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True), start=1):
         arrays[f"W{i}"], arrays[f"b{i}"] = w, b
     arrays["activation"] = np.array(net.activation, dtype=np.str_)
     arrays["format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
@@ -233,12 +239,19 @@ def load_npz(path: str | os.PathLike) -> NetworkWeights:
             if keys != expected:
                 missing, extra = sorted(expected - keys), sorted(keys - expected)
                 detail = "; ".join(
-                    s for s in (missing and f"missing {', '.join(missing)}", extra and f"unexpected {', '.join(extra)}") if s
+                    s
+                    for s in (
+                        missing and f"missing {', '.join(missing)}",
+                        extra and f"unexpected {', '.join(extra)}",
+                    )
+                    if s
                 )
                 raise WeightsError(f"the arrays are not W1, b1, ..., activation, format_version ({detail})")
             version = _npz_scalar(npz["format_version"], "format_version", "iu")
             if version != FORMAT_VERSION:
-                raise WeightsError(f"format version {version} is not supported (this app reads {FORMAT_VERSION})")
+                raise WeightsError(
+                    f"format version {version} is not supported (this app reads {FORMAT_VERSION})"
+                )
             activation = _npz_scalar(npz["activation"], "activation", "U")
             weights = [npz[f"W{i}"] for i in range(1, n + 1)]
             biases = [npz[f"b{i}"] for i in range(1, n + 1)]
@@ -247,7 +260,11 @@ def load_npz(path: str | os.PathLike) -> NetworkWeights:
         raise load_error(path, str(exc)) from None
     except ValueError as exc:
         # allow_pickle=False refuses object arrays with a ValueError; so do corrupt headers.
-        detail = "it contains Python objects, which are never loaded" if "pickle" in str(exc) else f"it is damaged ({exc})"
+        detail = (
+            "it contains Python objects, which are never loaded"
+            if "pickle" in str(exc)
+            else f"it is damaged ({exc})"
+        )
         raise load_error(path, detail) from exc
     except (OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
         raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
@@ -267,7 +284,7 @@ def to_json_dict(net: NetworkWeights) -> dict:
         # so reading back and casting to float32 restores every bit.
         "layers": [
             {"W": w.astype(np.float64).tolist(), "b": b.astype(np.float64).tolist()}
-            for w, b in zip(net.weights, net.biases)
+            for w, b in zip(net.weights, net.biases, strict=True)
         ],
     }
 
@@ -298,7 +315,9 @@ def from_json_dict(doc) -> NetworkWeights:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise WeightsError(f"it is not an {FORMAT_NAME} document")
     if doc.get("version") != FORMAT_VERSION or type(doc.get("version")) is not int:
-        raise WeightsError(f"version {doc.get('version')!r} is not supported (this app reads {FORMAT_VERSION})")
+        raise WeightsError(
+            f"version {doc.get('version')!r} is not supported (this app reads {FORMAT_VERSION})"
+        )
     extra = set(doc) - {"format", "version", "layer_sizes", "activation", "layers"}
     if extra:
         raise WeightsError(f"unexpected fields {', '.join(sorted(map(str, extra)))}")
@@ -314,7 +333,7 @@ def from_json_dict(doc) -> NetworkWeights:
     for i, layer in enumerate(layers):
         n = i + 1
         if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
-            raise WeightsError(f"layer {n} must be an object with exactly \"W\" and \"b\"")
+            raise WeightsError(f'layer {n} must be an object with exactly "W" and "b"')
         weights.append(_number_matrix(layer["W"], sizes[i], sizes[i + 1], f"W of layer {n}"))
         biases.append(_number_matrix([layer["b"]], 1, sizes[i + 1], f"b of layer {n}")[0])
     return NetworkWeights(tuple(sizes), activation, tuple(weights), tuple(biases))
@@ -345,4 +364,3 @@ def load_json(path: str | os.PathLike) -> NetworkWeights:
         raise load_error(path, f"it holds values that are not weights ({type(exc).__name__})") from exc
     except OSError as exc:
         raise load_error(path, exc.strerror or str(exc)) from exc
-

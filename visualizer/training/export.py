@@ -49,13 +49,15 @@ def _as_network(source) -> NetworkWeights:
         return source
     if isinstance(source, TrainingSnapshot):
         return NetworkWeights.from_snapshot(source)
-    raise WeightsError(f"nothing to export: expected a snapshot or NetworkWeights, got {type(source).__name__}")
+    raise WeightsError(
+        f"nothing to export: expected a snapshot or NetworkWeights, got {type(source).__name__}"
+    )
 
 
 def keras_model_from(net: NetworkWeights):
     """A new, uncompiled Keras model built in code by ``build_model`` and holding ``net``'s weights."""
     model = build_model(TrainingConfig(hidden=net.hidden, activation=net.activation))
-    model.set_weights([a for pair in zip(net.weights, net.biases) for a in pair])
+    model.set_weights([a for pair in zip(net.weights, net.biases, strict=True) for a in pair])
     return model
 
 
@@ -139,7 +141,9 @@ def import_weights(path: str | os.PathLike, *, activation: str = "relu") -> Netw
     if kind == "json":
         return load_json(path)
     if kind == "tflite":
-        raise WeightsError(f"Cannot import {path.name}: .tflite is export-only; import a .keras, .npz or .json file")
+        raise WeightsError(
+            f"Cannot import {path.name}: .tflite is export-only; import a .keras, .npz or .json file"
+        )
     check_readable_file(path, MAX_BINARY_BYTES + MAX_CONFIG_BYTES)
     try:
         if kind == "keras":
@@ -163,11 +167,13 @@ def _load_keras(path: Path) -> NetworkWeights:
     layers = _read_dense_layers(weights_file)
     if len(layers) != len(names):
         raise WeightsError(f"config.json lists {len(names)} Dense layers but the weights hold {len(layers)}")
-    for name, n, (stored_name, kernel, _) in zip(names, units, layers):
+    for name, n, (stored_name, kernel, _) in zip(names, units, layers, strict=True):
         if stored_name is not None and stored_name != name:
             raise WeightsError(f"the weights of layer {stored_name!r} are stored where {name!r} belongs")
         if kernel.shape[1] != n:
-            raise WeightsError(f"layer {name!r} has {n} units in config.json but {kernel.shape[1]} in its weights")
+            raise WeightsError(
+                f"layer {name!r} has {n} units in config.json but {kernel.shape[1]} in its weights"
+            )
     return NetworkWeights.from_arrays([k for _, k, _ in layers], [b for _, _, b in layers], activation)
 
 
@@ -209,8 +215,13 @@ def _dense_stack_from_config(config) -> tuple[list[str], list[int], str]:
             raise WeightsError("its config.json has a malformed layer entry")
         cls, cfg = layer.get("class_name"), layer["config"]
         name = cfg.get("name")
-        if not str(layer.get("module", "keras")).startswith("keras") or layer.get("registered_name") is not None:
-            raise WeightsError(f"layer {name!r} is a custom {cls!r} class; only built-in Dense layers are supported")
+        if (
+            not str(layer.get("module", "keras")).startswith("keras")
+            or layer.get("registered_name") is not None
+        ):
+            raise WeightsError(
+                f"layer {name!r} is a custom {cls!r} class; only built-in Dense layers are supported"
+            )
         if cls == "InputLayer":
             shape = cfg.get("batch_shape", cfg.get("batch_input_shape"))
             if previous is not None or (shape is not None and shape != [None, 784]):
@@ -219,7 +230,9 @@ def _dense_stack_from_config(config) -> tuple[list[str], list[int], str]:
             if type(cfg.get("units")) is not int or not isinstance(cfg.get("activation"), str):
                 raise WeightsError(f"Dense layer {name!r} has no plain units/activation")
             if cfg.get("use_bias") is False or cfg.get("quantization_config") or cfg.get("lora_rank"):
-                raise WeightsError(f"Dense layer {name!r} uses no bias, quantization or LoRA, which is not supported")
+                raise WeightsError(
+                    f"Dense layer {name!r} uses no bias, quantization or LoRA, which is not supported"
+                )
             if kind == "Functional":
                 _check_follows(layer, previous)
             names.append(name)
@@ -304,6 +317,11 @@ def _read_dense_layers(source) -> list[tuple[str | None, np.ndarray, np.ndarray]
                 raise WeightsError(f"layer {found[i]!r} is not a plain Dense layer with a kernel and a bias")
             name = variables.attrs.get("name")
             name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-            result.append((name if isinstance(name, str) else None,
-                           _numeric(variables, "0", 2, h5py), _numeric(variables, "1", 1, h5py)))
+            result.append(
+                (
+                    name if isinstance(name, str) else None,
+                    _numeric(variables, "0", 2, h5py),
+                    _numeric(variables, "1", 1, h5py),
+                )
+            )
     return result
