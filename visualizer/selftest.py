@@ -94,16 +94,14 @@ def _check_icons() -> str:
 
 
 def _make_app(tmp: Path):
-    """The QApplication (offscreen), with QSettings pointed into ``tmp``."""
+    """The app's own QApplication (names, desktop file name, icon), with QSettings pointed into ``tmp``."""
     from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp / "settings"))
-    app = QApplication.instance() or QApplication(["nnviz", "--self-test"])
-    app.setApplicationName("nnviz")
-    app.setOrganizationName("nnviz")
-    return app
+    from visualizer.app import create_app
+
+    return create_app(["nnviz", "--self-test"])
 
 
 def _check_qt(app) -> str:
@@ -114,11 +112,14 @@ def _check_qt(app) -> str:
     icon = app_icon()
     if icon.isNull() or icon.pixmap(64, 64).isNull():
         raise RuntimeError("the application icon did not load (PNG image plugin or files missing)")
+    if app.windowIcon().isNull():
+        raise RuntimeError("the application has no window icon (create_app did not set it)")
     plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
     names = sorted(p.name.removeprefix("libq").split(".")[0] for p in plugins.glob("*q*.*"))
     if sys.platform.startswith("linux") and "xcb" not in names:
         raise FileNotFoundError(f"Qt's xcb platform plugin is missing from {plugins} (found: {names})")
-    return f"platform {app.platformName()}, platform plugins: {', '.join(names) or 'none'}"
+    return (f"platform {app.platformName()}, desktop file {app.desktopFileName()!r}, "
+            f"platform plugins: {', '.join(names) or 'none'}")
 
 
 def xcb_plugin_problem() -> str | None:
@@ -149,7 +150,8 @@ def _check_window(app) -> str:
 
     from visualizer.ui.main_window import MainWindow
 
-    window = MainWindow()
+    # autoload=False: no dataset loading in the background; data and training are checked below.
+    window = MainWindow(autoload=False)
     try:
         window.resize(1280, 800)
         window.show()
@@ -161,6 +163,7 @@ def _check_window(app) -> str:
             raise RuntimeError("the window rendered no image")
         return f"{type(window).__name__} '{window.windowTitle()}' {image.width()}x{image.height()}"
     finally:
+        window.shutdown()
         window.close()
         window.deleteLater()
         app.processEvents()
