@@ -231,7 +231,7 @@ def _dense_stack_from_config(config) -> tuple[list[str], list[int], str]:
                 raise WeightsError(f"Dense layer {name!r} has no plain units/activation")
             if cfg.get("use_bias") is False or cfg.get("quantization_config") or cfg.get("lora_rank"):
                 raise WeightsError(
-                    f"Dense layer {name!r} uses no bias, quantization or LoRA, which is not supported"
+                    f"Dense layer {name!r} has no bias or is quantized/LoRA, which this app does not support"
                 )
             if kind == "Functional":
                 _check_follows(layer, previous)
