@@ -100,13 +100,16 @@ class MainWindow(QMainWindow):
         An already loaded ``Dataset`` (tests, benchmarks); skips loading data.
     settings
         Where preferences are read and saved (default: QSettings org/app "nnviz").
+    autoload
+        Start :meth:`start_loading` when first shown (False: call it yourself).
     """
 
     weights_changed = Signal(object)  # the TrainingSnapshot just drawn (at most at the redraw rate)
     dataset_changed = Signal(object)  # the Dataset now in use
     state_changed = Signal(str)  # loading / ready / running / paused / stopping / busy
 
-    def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None, parent=None):
+    def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
+                 autoload: bool = True, parent=None):
         super().__init__(parent)
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.settings = settings or Settings()
@@ -124,7 +127,7 @@ class MainWindow(QMainWindow):
         self._input_index = 0
         self._input_dirty = False
         self._input_source = ""
-        self._loading_started = False
+        self._loading_started = not autoload  # else loading starts once the window is shown
         self._frames = FrameCounter()
 
         self.actions = a = menu.Actions(self)
@@ -213,7 +216,7 @@ class MainWindow(QMainWindow):
 
     def start_loading(self) -> None:
         """Import TensorFlow, load the dataset and build the first weights, in the background."""
-        if self._loading_started:
+        if self._state != LOADING or len(self._workers):
             return
         self._loading_started = True
         try:

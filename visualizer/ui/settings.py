@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError
@@ -13,8 +13,11 @@ REDRAW_RATES = (10, 30, 60)
 
 
 def open_settings() -> QSettings:
-    """The app's settings store (tests redirect it with QSettings.setPath)."""
-    return QSettings(ORG, APP)
+    """The app's settings store: the application's own names when set (run_app sets "nnviz";
+    tests set their own and redirect the folder with QSettings.setPath), else org/app "nnviz"."""
+    if QCoreApplication.organizationName() and QCoreApplication.applicationName():
+        return QSettings()
+    return QSettings(QSettings.defaultFormat(), QSettings.Scope.UserScope, ORG, APP)
 
 
 def _int(s: QSettings, key: str, default: int) -> int:
