@@ -25,13 +25,13 @@ from visualizer.core.errors import NnvizError
 from visualizer.core.forward import forward
 from visualizer.core.preprocess import naive_downscale, preprocess
 from visualizer.core.saliency import gradient_x_input
-from visualizer.ui.widgets.colormaps import diverging_colormap
 from visualizer.ui.widgets.drawing_pad import IMAGE_SUFFIXES, DrawingPad
 from visualizer.ui.widgets.preprocess_steps import (
     ImageTile,
     PreprocessSteps,
     gray_to_qimage,
     rgba_to_qimage,
+    saliency_colors,
     saliency_rgba,
 )
 from visualizer.ui.widgets.probabilities import ProbabilityBars
@@ -71,7 +71,8 @@ class PadPanel(QWidget):
         super().__init__(parent)
         self._snapshot = None
         self._vector: np.ndarray | None = None  # current network input (784,)
-        self._naive: np.ndarray | None = None  # the same drawing without preprocessing (784,)
+        self._canvas: np.ndarray | None = None  # what was preprocessed (None for a test digit)
+        self._naive: np.ndarray | None = None  # the same canvas squashed without preprocessing, made on demand
         self._emitted: np.ndarray | None = None
 
         self.pad = DrawingPad()
@@ -197,7 +198,8 @@ class PadPanel(QWidget):
             if pre is None and isinstance(source, _ImageFile):
                 note += ": no digit found (the image is blank or has too little contrast)."
         self._vector = vector
-        self._naive = naive_downscale(canvas) if pre is not None else None
+        self._canvas = canvas if pre is not None else None
+        self._naive = None
         self.status.setText(note)
         self._update_predictions()
         if not _same(vector, self._emitted):
@@ -224,7 +226,9 @@ class PadPanel(QWidget):
         self.saliency_tile.set_image(rgba_to_qimage(saliency_rgba(x, gradient_x_input(w, b, act, x, winner),
                                                                   self.palette())))
         self.saliency_legend.setText(_legend(winner, self.palette()))
-        if self._naive is not None and self.compare_box.isChecked():
+        if self._canvas is not None and self.compare_box.isChecked():
+            if self._naive is None:
+                self._naive = naive_downscale(self._canvas)
             self.naive_bars.set_probabilities(forward(w, b, act, self._naive)[-1])
             self.naive_tile.set_image(gray_to_qimage(self._naive.reshape(28, 28)))
         else:
@@ -269,8 +273,7 @@ def _legend(winner: int | None, palette) -> str:
     if winner is None:
         return ("<b>Why?</b> Once there is a digit and a network, the tile shows which pixels "
                 "pushed the winning class up or down.")
-    cmap = diverging_colormap(palette)
-    neg, pos = (cmap.map(v, mode="qcolor").name() for v in (0.0, 1.0))
+    neg, pos = (c.name() for c in saliency_colors(palette))
     return (f"<b>Why {winner}?</b> <span style='color:{pos}'>&#9632;</span> red pixels pushed "
             f"\u201c{winner}\u201d up, <span style='color:{neg}'>&#9632;</span> blue pixels pushed it down "
             "(gradient \u00d7 input; grey ink barely mattered).")

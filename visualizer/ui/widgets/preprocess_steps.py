@@ -134,14 +134,26 @@ class PreprocessSteps(QWidget):
         self.tiles[-1].set_image(gray_to_qimage(np.asarray(image28, np.float32).reshape(28, 28)))
 
 
+def saliency_colors(palette: QPalette) -> tuple[QColor, QColor]:
+    """(pushed down, pushed up) colors: the ends of the app's diverging weight colormap."""
+    key = palette.cacheKey()
+    if key not in _SALIENCY_COLORS:
+        cmap = diverging_colormap(palette)
+        _SALIENCY_COLORS.clear()  # one palette in use at a time; keep the cache tiny
+        _SALIENCY_COLORS[key] = (cmap.map(0.0, mode="qcolor"), cmap.map(1.0, mode="qcolor"))
+    return _SALIENCY_COLORS[key]
+
+
+_SALIENCY_COLORS: dict[int, tuple[QColor, QColor]] = {}
+
+
 def saliency_rgba(x: np.ndarray, saliency: np.ndarray, palette: QPalette) -> np.ndarray:
     """(28, 28, 4) uint8: the input faintly in grey, tinted red where a pixel pushed the class up
     and blue where it pushed it down (the app's diverging weight colors), strength by |value|."""
     x = np.clip(np.asarray(x, np.float32).reshape(28, 28), 0.0, 1.0)
     s = np.asarray(saliency, np.float32).reshape(28, 28)
     m = float(np.max(np.abs(s))) or 1.0
-    cmap = diverging_colormap(palette)
-    neg, pos = (np.asarray(cmap.map(v, mode="byte"), np.float32)[:3] for v in (0.0, 1.0))
+    neg, pos = (np.asarray(c.getRgb()[:3], np.float32) for c in saliency_colors(palette))
     base = np.asarray(QColor(palette.color(QPalette.ColorRole.Base)).getRgb()[:3], np.float32)
     ink = np.asarray(QColor(palette.color(QPalette.ColorRole.Text)).getRgb()[:3], np.float32)
     grey = base + (ink - base) * (0.3 * x)[..., None]
