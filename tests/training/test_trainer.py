@@ -142,8 +142,9 @@ def test_stop_ends_quickly_with_usable_weights(make_data, recorder, run_in_threa
     control = TrainingControl()
     trainer = Trainer(_slow_config(), data, snapshot_interval=10.0)  # long graph calls
     run = run_in_thread(trainer, recorder, control)
-    recorder.wait_for(lambda s: s.event == "start")
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while trainer._step == 0 and time.monotonic() < deadline:  # past the first (tracing) call
+        time.sleep(0.01)
     t0 = time.perf_counter()
     control.stop()
     result = run.join()
@@ -205,6 +206,28 @@ def test_divergence_keeps_last_good_weights(make_data, recorder):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(_all_arrays(trainer.current_snapshot()), _all_arrays(good)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_fused_update_matches_keras_optimizer(tiny_dataset, optimizer):
+    """The Trainer's one-op-per-variable update is Keras' Adam / SGD-with-momentum rule."""
+    import keras
+    import tensorflow as tf
+
+    from visualizer.training.model import make_optimizer
+
+    config = SMALL.with_changes(optimizer=optimizer, learning_rate=0.01)
+    trainer = Trainer(config, tiny_dataset)
+    reference = [keras.Variable(v.numpy()) for v in trainer._vars]
+    keras_optimizer = make_optimizer(config)
+    keras_optimizer.build(reference)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        grads = [tf.constant(rng.standard_normal(v.shape).astype(np.float32)) for v in reference]
+        trainer._apply(grads)
+        keras_optimizer.apply_gradients(zip(grads, reference))
+    for ours, theirs in zip(trainer._vars, reference):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(
