@@ -246,8 +246,8 @@ class MainWindow(QMainWindow):
             if initial.step > 0 and not self._confirm(
                 "Change the network?",
                 f"The network is now {self._shape(old)}; you asked for {self._shape(config)}.\n\n"
-                "Starting will discard the trained weights (export them first to keep them).",
-                "Discard and start",
+                "Discard the trained weights and start a new network? (Cancel, then File ▸ Export "
+                "weights… to keep them.)",
             ):
                 return False
             initial = None
@@ -500,12 +500,10 @@ class MainWindow(QMainWindow):
         self.controls.set_state_text(STATE_TEXT[state])
         self.state_changed.emit(state)
 
-    def _confirm(self, title: str, text: str, accept_text: str) -> bool:
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self)
-        ok = box.addButton(accept_text, QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return box.clickedButton() is ok
+    def _confirm(self, title: str, text: str) -> bool:
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel
+        answer = QMessageBox.question(self, title, text, buttons, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     @staticmethod
     def _shape(config: TrainingConfig) -> str:
