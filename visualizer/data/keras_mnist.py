@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,9 @@ import numpy as np
 from visualizer.core.errors import DataError
 from visualizer.data.dataset import Dataset, check_labels, images_to_float
 
-MNIST_HOST = "storage.googleapis.com"
+MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # keras' origin
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
 PROBE_TIMEOUT = 4.0  # seconds; urllib's download has no timeout, so a black-holed network would hang
-_PROXY_VARS = ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 HOW_TO_SUPPLY = (
     "Supply the digits another way: pass --data PATH (or set NNVIZ_DATA) pointing at a folder or "
@@ -41,21 +41,27 @@ def _cache_is_valid(path: Path) -> bool:
         return False
 
 
-def network_reachable(host: str = MNIST_HOST, timeout: float = PROBE_TIMEOUT) -> bool:
-    """True when a TCP connection to ``host``:443 opens within ``timeout`` seconds (DNS included)."""
+def network_reachable(url: str = MNIST_URL, timeout: float = PROBE_TIMEOUT) -> bool:
+    """True when ``url`` answers an HTTP HEAD request within ``timeout`` seconds (any HTTP status).
+
+    Keras downloads with ``urlretrieve``, which has no timeout: on a network that resolves names
+    but never answers it would hang. This probe goes the same way (same proxies, TLS) but gives up.
+    """
     result: list[bool] = []
 
     def probe():
         try:
-            socket.create_connection((host, 443), timeout=timeout).close()
+            urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
             result.append(True)
-        except OSError:
+        except urllib.error.HTTPError:
+            result.append(True)  # the server answered; let Keras report what it says
+        except (OSError, ValueError):  # URLError, timeouts, TLS errors are all OSError
             result.append(False)
 
-    # A thread bounds the DNS lookup too, which create_connection's timeout does not cover.
+    # A thread bounds the DNS lookup too, which the socket timeout does not cover.
     worker = threading.Thread(target=probe, name="nnviz-mnist-probe", daemon=True)
     worker.start()
-    worker.join(timeout)
+    worker.join(timeout + 0.5)
     return bool(result and result[0])
 
 
@@ -81,11 +87,11 @@ def load_keras_mnist() -> Dataset:
     """
     cache = keras_cache_file()
     cached = cache.exists() and _cache_is_valid(cache)
-    if not cached and not any(os.environ.get(v) for v in _PROXY_VARS) and not network_reachable():
+    if not cached and not network_reachable():
         where = _home_relative(cache)
         state = f"the copy in {where} is incomplete or corrupt" if cache.exists() else f"{where} is not there"
         raise DataError(f"MNIST could not be loaded through Keras: {state} and it cannot be downloaded "
-                        f"({MNIST_HOST} is unreachable: no internet connection?). {HOW_TO_SUPPLY}")
+                        f"(storage.googleapis.com does not answer: no internet connection?). {HOW_TO_SUPPLY}")
     try:
         (x_train, y_train), (x_test, y_test) = _download()
     except Exception as exc:  # keras raises bare Exception for URL failures, ValueError for bad hashes
