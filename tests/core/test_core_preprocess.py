@@ -7,7 +7,7 @@ import pytest
 from core_helpers import FOUR, SEVEN, draw_strokes
 from PIL import Image
 
-from visualizer.core.preprocess import naive_downscale, preprocess
+from visualizer.core.preprocess import _resample_rows, naive_downscale, preprocess
 
 
 def corr(a, b) -> float:
@@ -128,6 +128,13 @@ def test_uint8_and_0_255_floats_give_the_same_result_as_unit_floats():
     np.testing.assert_allclose(preprocess(as_uint8.astype(np.float64)).centered, expected, atol=1e-5)
 
 
+def test_unit_canvas_overshooting_one_by_rounding_is_not_read_as_0_255():
+    ink = draw_strokes((280, 280), SEVEN, 20, origin=(30, 30), scale=200) * np.float32(1.0000001)
+    assert preprocess(ink) is not None
+    with pytest.raises(ValueError, match="NaN"):
+        preprocess(np.full((10, 10), np.nan))
+
+
 def test_tall_one_stays_thin():
     one = draw_strokes((280, 280), [[(0.0, 0.5), (1.0, 0.5)]], 20, origin=(30, 40), scale=220)
     result = preprocess(one)
@@ -178,6 +185,20 @@ def test_one_pixel_dot_is_centered_and_not_blown_up():
 def test_wrong_dimensions_are_rejected():
     with pytest.raises(ValueError, match="2-D"):
         preprocess(np.zeros((28, 28, 3)))
+
+
+def test_resampling_is_exact_area_averaging():
+    """The fast reduceat resampler equals the textbook area-overlap matrix, edges and offsets included."""
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        n_in, n_out = int(rng.integers(1, 60)), int(rng.integers(1, 40))
+        scale = float(rng.choice([rng.uniform(0.05, 5), n_out / n_in, 1.0]))
+        offset = float(rng.choice([rng.uniform(-20, 30), 0.0]))
+        lo = (np.arange(n_out) - offset) / scale
+        overlap = np.minimum(lo[:, None] + 1 / scale, np.arange(n_in) + 1) - np.maximum(lo[:, None], np.arange(n_in))
+        img = rng.random((n_in, 3)).astype(np.float32)
+        expected = np.maximum(overlap, 0) * scale @ img
+        np.testing.assert_allclose(_resample_rows(img, n_out, scale, offset), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("size", [280, 1000])

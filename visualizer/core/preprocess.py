@@ -63,7 +63,11 @@ def _to_unit_float(canvas: np.ndarray) -> np.ndarray:
     if a.dtype == bool:
         return a.astype(np.float32)
     top = float(a.max()) if a.size else 0.0
-    if a.dtype == np.uint8 or (1.0 < top <= 255.0):
+    if not np.isfinite(top):
+        raise ValueError("canvas contains NaN or infinite values")
+    # Above 2 means a 0..255 scale; a unit canvas may overshoot 1 by rounding and must not be
+    # mistaken for a faint 0..255 one.
+    if a.dtype == np.uint8 or (2.0 < top <= 255.0):
         return a.astype(np.float32) * np.float32(1 / 255)
     if top > 255.0:
         # 16-bit scans and the like: their own full scale.
@@ -94,26 +98,40 @@ def _normalise(canvas: np.ndarray) -> tuple[np.ndarray, bool] | None:
     return ink, inverted
 
 
-def _area_matrix(n_in: int, n_out: int, scale: float, offset: float) -> np.ndarray:
-    """(n_out, n_in) weights of an exact area-weighted resample.
+def _resample_rows(img: np.ndarray, n_out: int, scale: float, offset: float) -> np.ndarray:
+    """Exact area-weighted resample of ``img`` along axis 0 to ``n_out`` rows.
 
-    Input pixel k covers [k, k+1); it is mapped to output coordinates ``offset + scale * u``.
-    Output pixel i is the mean of the mapped image over [i, i+1), so downscaling averages
-    (antialiased), partial coverage gives soft edges and sub-pixel offsets are exact.
+    Input row k covers [k, k+1) and is mapped to output coordinates ``offset + scale * u``;
+    output row i is the mean of the mapped image over [i, i+1). So downscaling averages
+    (antialiased), partially covered rows give soft edges and sub-pixel offsets are exact.
+    Whole rows are summed with ``np.add.reduceat`` and the two partial rows at each edge are
+    added by weight: one pass over the pixels and no BLAS call (a resampling matrix product
+    stalled on BLAS threads when the GUI draws while TensorFlow keeps every core busy).
     """
-    lo = (np.arange(n_out, dtype=np.float64) - offset) / scale
-    hi = lo + 1.0 / scale
-    k = np.arange(n_in, dtype=np.float64)
-    overlap = np.minimum(hi[:, None], k + 1.0) - np.maximum(lo[:, None], k)
-    np.maximum(overlap, 0.0, out=overlap)
-    return (overlap * scale).astype(np.float32)
+    n_in = img.shape[0]
+    edges = np.clip((np.arange(n_out + 1, dtype=np.float64) - offset) / scale, 0.0, n_in)
+    k = np.minimum(edges.astype(np.intp), n_in - 1)  # the row each edge falls in
+    # Integral from 0 to an edge = sum(img[:k + 1]) - missing * img[k].
+    missing = (1.0 - (edges - k)).astype(np.float32)[:, None]
+    start, stop = k[:-1] + 1, k[1:] + 1  # whole rows between two consecutive edges
+    sums = np.add.reduceat(img, np.minimum(k + 1, n_in - 1), axis=0)[:n_out]
+    # reduceat quirks: an empty range yields img[start] instead of 0, and a range ending at
+    # the last row stops one short (indices must stay below n_in).
+    sums[stop <= start] = 0.0
+    sums[(stop == n_in) & (start < n_in - 1)] += img[n_in - 1]
+    partial = img[k] * missing
+    return (sums - partial[1:] + partial[:-1]) * np.float32(scale)
+
+
+def _resample(img: np.ndarray, shape: tuple[int, int], scale: tuple[float, float], offset: tuple[float, float]):
+    """Area-weighted resample to ``shape``, rows first (the big reduction), then columns."""
+    rows = _resample_rows(img, shape[0], scale[0], offset[0])
+    return _resample_rows(rows.T, shape[1], scale[1], offset[1]).T
 
 
 def _place(img: np.ndarray, scale: float, offset: tuple[float, float]) -> np.ndarray:
     """Resample ``img`` by ``scale`` into a 28x28 field with its top-left at ``offset`` (y, x)."""
-    rows = _area_matrix(img.shape[0], SIZE, scale, offset[0])
-    cols = _area_matrix(img.shape[1], SIZE, scale, offset[1])
-    return (rows @ img) @ cols.T
+    return _resample(img, (SIZE, SIZE), (scale, scale), offset)
 
 
 def _center_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -192,7 +210,5 @@ def naive_downscale(canvas: np.ndarray) -> np.ndarray:
     if norm is None:
         return np.zeros(SIZE * SIZE, dtype=np.float32)
     raw = norm[0]
-    rows = _area_matrix(raw.shape[0], SIZE, SIZE / raw.shape[0], 0.0)
-    cols = _area_matrix(raw.shape[1], SIZE, SIZE / raw.shape[1], 0.0)
-    out = (rows @ raw) @ cols.T
+    out = _resample(raw, (SIZE, SIZE), (SIZE / raw.shape[0], SIZE / raw.shape[1]), (0.0, 0.0))
     return np.clip(out, 0.0, 1.0).reshape(-1).astype(np.float32, copy=False)
