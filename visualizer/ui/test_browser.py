@@ -112,15 +112,12 @@ class TestBrowser(QWidget):
         top.addWidget(self.digit_tile, 2)
         side = QVBoxLayout()
         side.addWidget(self.verdict)
+        side.addWidget(self.position_label)
         side.addWidget(self.bars, 1)
         top.addLayout(side, 3)
         viewer.addLayout(top, 1)
         viewer.addLayout(nav)
-        row = QHBoxLayout()
-        row.addWidget(self.misclassified_box)
-        row.addStretch(1)
-        row.addWidget(self.position_label)
-        viewer.addLayout(row)
+        viewer.addWidget(self.misclassified_box)
 
         matrix = QVBoxLayout()
         matrix.addWidget(self.confusion, 1)
@@ -262,7 +259,7 @@ class TestBrowser(QWidget):
             image = gray_to_qimage(self._x[i].reshape(28, 28)).scaled(THUMB, THUMB)
             item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
             item.setData(Qt.ItemDataRole.UserRole, int(i))
-            item.setToolTip(f"test digit #{int(i)}: true {int(self._y[i])}, predicted {int(self._eval.predictions[i])}")
+            item.setToolTip(f"test digit {int(i) + 1:,}: true {int(self._y[i])}, predicted {int(self._eval.predictions[i])}")
             self.cell_list.addItem(item)
         self.cell_list.setUpdatesEnabled(True)
 
@@ -287,12 +284,12 @@ class TestBrowser(QWidget):
         i = self._current
         label = int(self._y[i])
         self.digit_tile.set_image(gray_to_qimage(self._x[i].reshape(28, 28)))
-        self.digit_tile.set_caption(f"test digit #{i:,}")
+        self.digit_tile.set_caption(f"test digit {i + 1:,} of {n:,}")
         if self.misclassified_box.isChecked() and self._eval is not None:
             where = (f"mistake {self._pos + 1:,} of {self._order.size:,}" if self._order.size
                      else "no mistakes at all")
         else:
-            where = f"digit {i + 1:,} of {n:,}"
+            where = "all test digits"
         self.position_label.setText(where)
         if self._snapshot is None:
             self.bars.set_empty_text("no network yet")

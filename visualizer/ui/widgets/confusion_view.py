@@ -74,7 +74,7 @@ class ConfusionView(QWidget):
 
     def _grid(self) -> tuple[QRectF, float]:
         line = self.fontMetrics().height()
-        left, top = line * 2.6, line * 3.0  # room for the axis titles and digit labels
+        left, top = line * 2.6, line * 3.4  # room for the axis titles and digit labels
         side = max(10.0, min(self.width() - left - 6, self.height() - top - 6))
         cell = side / self._n()
         return QRectF(left, top, cell * self._n(), cell * self._n()), cell

@@ -1,0 +1,200 @@
+"""Test-set browser: stepping, the misclassified filter, the confusion matrix and its cells, screenshots."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from visualizer.core.forward import forward
+from visualizer.ui.test_browser import MAX_THUMBNAILS, TestBrowser
+from visualizer.ui.theme import make_palette
+
+SHOTS = Path(tempfile.gettempdir()) / "nnviz-shots"
+N = 600
+
+
+def _digits(n: int = N, seed: int = 0):
+    """Blobs at label-dependent places, so a random network gets some right and some wrong."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(np.uint8)
+    x = rng.random((n, 28, 28), dtype=np.float32) * 0.2
+    for i, label in enumerate(y):
+        r, c = 4 + 2 * (label % 5), 6 + 8 * (label // 5)
+        x[i, r : r + 8, c : c + 8] = 1.0
+    return x.reshape(n, 784), y
+
+
+def _predictions(snapshot, x):
+    return forward(snapshot.weights, snapshot.biases, snapshot.activation, x)[-1].argmax(axis=1)
+
+
+@pytest.fixture
+def browser(qtbot):
+    b = TestBrowser(seed=0)
+    qtbot.addWidget(b)
+    b.resize(900, 650)
+    b.show()
+    qtbot.waitExposed(b)
+    return b
+
+
+@pytest.fixture
+def loaded(browser, make_snapshot):
+    x, y = _digits()
+    snapshot = make_snapshot(seed=5)  # epochs=0: weights not from a running training -> evaluated at once
+    browser.set_dataset(x, y)
+    browser.set_snapshot(snapshot)
+    return browser, x, y, snapshot
+
+
+def test_confusion_matrix_counts_every_test_digit(loaded):
+    browser, x, y, snapshot = loaded
+    m = browser.confusion.matrix()
+    assert m is not None and m.shape == (10, 10)
+    assert m.sum() == N
+    pred = _predictions(snapshot, x)
+    np.testing.assert_array_equal(m.sum(axis=1), np.bincount(y, minlength=10))
+    assert np.trace(m) == int((pred == y).sum())
+    assert f"{100 * (pred == y).mean():.1f}%" in browser.confusion.title()
+
+
+def test_batch_snapshots_do_not_reevaluate_but_epoch_end_does(browser, make_snapshot):
+    x, y = _digits()
+    browser.set_dataset(x, y)
+    browser.set_snapshot(make_snapshot(seed=1, epochs=3, event="batch"))
+    assert browser.evaluation() is None
+    assert browser.confusion.matrix() is None
+    assert browser.bars.probabilities() is not None  # the current digit follows every snapshot
+    end = make_snapshot(seed=2, epochs=3, epoch=0, batch=10, batches_per_epoch=10, event="epoch_end")
+    browser.set_snapshot(end)
+    assert browser.confusion.matrix().sum() == N
+    assert "after epoch 1 of 3" in browser.eval_label.text()
+    later = make_snapshot(seed=3, epochs=3, event="batch")
+    browser.set_snapshot(later)
+    assert "weights changed since" in browser.eval_label.text()
+    browser.evaluate_button.click()
+    np.testing.assert_array_equal(browser.evaluation().predictions, _predictions(later, x))
+
+
+def test_stepping_emits_digits_and_wraps(loaded, qtbot):
+    browser, x, y, _ = loaded
+    assert browser.current_index() == 0
+    with qtbot.waitSignal(browser.digit_selected) as blocker:
+        browser.next_button.click()
+    image, label = blocker.args
+    np.testing.assert_array_equal(image, x[1])
+    assert label == int(y[1]) and browser.current_index() == 1
+    browser.prev_button.click()
+    browser.prev_button.click()
+    assert browser.current_index() == N - 1  # wraps around
+    with qtbot.waitSignal(browser.digit_selected):
+        browser.random_button.click()
+    browser.activateWindow()
+    qtbot.waitUntil(browser.isActiveWindow)
+    start = browser.current_index()
+    QTest.keyClick(browser, Qt.Key.Key_Right)
+    assert browser.current_index() == (start + 1) % N
+    assert f"true label <b>{int(y[browser.current_index()])}</b>" in browser.verdict.text().lower()
+
+
+def test_misclassified_filter_steps_only_through_mistakes(loaded, qtbot):
+    browser, x, y, snapshot = loaded
+    wrong = np.flatnonzero(_predictions(snapshot, x) != y)
+    assert 0 < wrong.size < N
+    browser.misclassified_box.setChecked(True)
+    np.testing.assert_array_equal(browser.stepping_indices(), wrong)
+    seen = {browser.current_index()}
+    for _ in range(wrong.size):
+        browser.next_button.click()
+        seen.add(browser.current_index())
+    assert seen == set(wrong.tolist())
+    assert "mistake" in browser.position_label.text()
+    browser.misclassified_box.setChecked(False)
+    assert browser.stepping_indices().size == N
+
+
+def _click_cell(qtbot, view, t, p):
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=view.cell_rect(t, p).center().toPoint())
+
+
+def test_clicking_a_cell_lists_exactly_its_digits(loaded, qtbot):
+    browser, x, y, snapshot = loaded
+    pred = _predictions(snapshot, x)
+    m = browser.confusion.matrix()
+    off = [(t, p) for t in range(10) for p in range(10) if t != p and 0 < m[t, p] <= MAX_THUMBNAILS]
+    t, p = max(off, key=lambda cell: m[cell])
+    _click_cell(qtbot, browser.confusion, t, p)
+    expected = np.flatnonzero((y == t) & (pred == p))
+    np.testing.assert_array_equal(browser.listed_indices(), expected)
+    assert browser.cell_list.count() == expected.size == m[t, p]
+    assert f"true {t}, predicted {p}" in browser.cell_label.text()
+
+    item = browser.cell_list.item(expected.size - 1)
+    browser.cell_list.scrollToItem(item)
+    rect = browser.cell_list.visualItemRect(item)
+    with qtbot.waitSignal(browser.digit_selected) as blocker:
+        qtbot.mouseClick(browser.cell_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    image, label = blocker.args
+    np.testing.assert_array_equal(image, x[expected[-1]])
+    assert label == t
+    assert browser.current_index() == expected[-1]
+
+
+def test_empty_browser_and_no_network(browser, qtbot):
+    assert not browser.next_button.isEnabled()
+    assert browser.confusion.matrix() is None
+    x, y = _digits(20)
+    browser.set_dataset(x, y)
+    assert browser.next_button.isEnabled()
+    assert not browser.evaluate_button.isEnabled()
+    assert browser.bars.summary() == "no network yet"
+    with pytest.raises(ValueError):
+        browser.set_dataset(x, y[:5])
+
+
+# ---- screenshots ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshot_browser(browser, qtbot, tmp_path, scheme, request, make_snapshot):
+    try:
+        snapshot, x, y = request.getfixturevalue("mnist_trained")
+    except pytest.skip.Exception:
+        (x, y), snapshot = _digits(), make_snapshot(seed=5)
+    browser.setPalette(make_palette(scheme))
+    browser.set_dataset(x, y)
+    browser.set_snapshot(snapshot)
+    m = browser.confusion.matrix()
+    off = np.where(np.eye(10, dtype=bool), 0, m)
+    t, p = np.unravel_index(int(off.argmax()), off.shape)
+    _click_cell(qtbot, browser.confusion, int(t), int(p))
+    first = browser.cell_list.item(0)
+    if first is not None:
+        qtbot.mouseClick(browser.cell_list.viewport(), Qt.MouseButton.LeftButton,
+                         pos=browser.cell_list.visualItemRect(first).center())
+    qtbot.wait(20)
+    SHOTS.mkdir(exist_ok=True)
+    image = browser.grab().toImage()
+    for folder in (tmp_path, SHOTS):
+        assert image.save(str(folder / f"test_browser_{scheme}.png"))
+
+
+@pytest.fixture(scope="module")
+def mnist_trained(mnist_dir):
+    """(snapshot, x_test, y_test) of the network trained 2 epochs on 10k real digits."""
+    from visualizer.core.config import TrainingConfig
+    from visualizer.data.dataset import Dataset
+    from visualizer.data.idx import load_idx_pair
+    from visualizer.training.trainer import Trainer
+
+    x_train, y_train = load_idx_pair(mnist_dir / "train-images-idx3-ubyte.gz", mnist_dir / "train-labels-idx1-ubyte.gz")
+    x_test, y_test = load_idx_pair(mnist_dir / "t10k-images-idx3-ubyte.gz", mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    x_test = x_test.reshape(len(x_test), 784)
+    data = Dataset(x_train[:10000].reshape(-1, 784), y_train[:10000], x_test, y_test, source="MNIST", kind="idx")
+    result = Trainer(TrainingConfig(epochs=2, seed=1), data, snapshot_interval=60).run(lambda s: None)
+    return result.snapshot, x_test, y_test
