@@ -32,7 +32,7 @@ def test_label_column_found_by_name(tmp_path):
     x, y = tiny_digits(3)
     flat = x.reshape(3, 784)
     lines = [",".join([f"p{i}" for i in range(784)] + ["label"])]
-    lines += [",".join(map(str, [*row, lab])) for row, lab in zip(flat.tolist(), y.tolist())]
+    lines += [",".join(map(str, [*row, lab])) for row, lab in zip(flat.tolist(), y.tolist(), strict=True)]
     path = tmp_path / "digits.csv"
     path.write_text("\n".join(lines))
     x_csv, y_csv = read_csv_digits(path)
@@ -89,7 +89,9 @@ def test_label_outside_0_to_9(tmp_path):
     x, y = tiny_digits(3)
     y[1] = 11
     path = write_csv(tmp_path / "mnist_train.csv", x, y, header=False)
-    with pytest.raises(DataError, match=r"mnist_train.csv \(label column\): 1 labels are outside 0-9 \(e.g. 11\)"):
+    with pytest.raises(
+        DataError, match=r"mnist_train.csv \(label column\): 1 labels are outside 0-9 \(e.g. 11\)"
+    ):
         read_csv_digits(path)
 
 

@@ -49,14 +49,18 @@ def test_wrong_magic_number_names_file_and_numbers(tmp_path):
     with pytest.raises(DataError, match=r"train-images-idx3-ubyte: wrong magic number 2049 \(a label file\)"):
         read_idx(path, IMAGES_MAGIC)
     path = damaged(tmp_path, "junk-labels", b"\x12\x34\x56\x78" + bytes(20))
-    with pytest.raises(DataError, match=r"junk-labels: wrong magic number 305419896 \(not an MNIST IDX file\)"):
+    with pytest.raises(
+        DataError, match=r"junk-labels: wrong magic number 305419896 \(not an MNIST IDX file\)"
+    ):
         read_idx(path, LABELS_MAGIC)
 
 
 def test_truncated_data(tmp_path):
     x, _ = tiny_digits(4)
     path = damaged(tmp_path, "train-images-idx3-ubyte", idx_bytes(x)[:-100])
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte: truncated file: the header announces 4 items"):
+    with pytest.raises(
+        DataError, match=r"train-images-idx3-ubyte: truncated file: the header announces 4 items"
+    ):
         read_idx(path, IMAGES_MAGIC)
 
 
@@ -92,15 +96,20 @@ def test_corrupt_gzip(tmp_path):
     packed = bytearray(gzip.compress(idx_bytes(x)))
     packed[20:40] = b"\xff" * 20
     path = damaged(tmp_path, "train-images-idx3-ubyte.gz", bytes(packed))
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: (corrupt gzip data|the gzip data is truncated)"):
+    with pytest.raises(
+        DataError, match=r"train-images-idx3-ubyte.gz: (corrupt gzip data|the gzip data is truncated)"
+    ):
         read_idx(path, IMAGES_MAGIC)
 
 
 def test_counts_that_disagree(tmp_path):
     x, y = tiny_digits(10)
     write_idx_set(tmp_path, x, y[:9])
-    with pytest.raises(DataError, match=r"train-labels-idx1-ubyte.gz has 9 labels but train-images-idx3-ubyte.gz "
-                                        r"has 10 images"):
+    with pytest.raises(
+        DataError,
+        match=r"train-labels-idx1-ubyte.gz has 9 labels but train-images-idx3-ubyte.gz "
+        r"has 10 images",
+    ):
         load_idx_folder(tmp_path)
 
 
@@ -122,8 +131,11 @@ def test_images_not_28x28(tmp_path):
 def test_missing_partner_file(tmp_path):
     x, _ = tiny_digits(3)
     write_idx(tmp_path / "train-images-idx3-ubyte.gz", x)
-    with pytest.raises(DataError, match=r"found train-images-idx3-ubyte.gz but not the matching labels file "
-                                        r"train-labels-idx1-ubyte\[.gz\]"):
+    with pytest.raises(
+        DataError,
+        match=r"found train-images-idx3-ubyte.gz but not the matching labels file "
+        r"train-labels-idx1-ubyte\[.gz\]",
+    ):
         load_idx_folder(tmp_path)
 
 

@@ -10,8 +10,18 @@ from visualizer.core.errors import DataError
 from visualizer.data import keras_mnist
 from visualizer.data.keras_mnist import load_keras_mnist, network_reachable
 
-WAYS_TO_SUPPLY = ("--data PATH", "NNVIZ_DATA", "IDX", "[.gz]", "mnist.npz", "train.csv", "mnist_train.csv",
-                  "mnist_test.csv", "~/.keras/datasets", "--data synthetic")
+WAYS_TO_SUPPLY = (
+    "--data PATH",
+    "NNVIZ_DATA",
+    "IDX",
+    "[.gz]",
+    "mnist.npz",
+    "train.csv",
+    "mnist_train.csv",
+    "mnist_test.csv",
+    "~/.keras/datasets",
+    "--data synthetic",
+)
 
 
 @pytest.fixture
@@ -42,12 +52,17 @@ def test_corrupt_cache_offline_says_so(monkeypatch, no_cache):
         load_keras_mnist()
 
 
-@pytest.mark.parametrize("failure", [
-    Exception("URL fetch failure on https://storage.googleapis.com/x/mnist.npz: None -- [Errno -2] "
-              "Name or service not known"),
-    ValueError("Incomplete or corrupted file detected. The sha256 file hash does not match"),
-    OSError(28, "No space left on device"),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        Exception(
+            "URL fetch failure on https://storage.googleapis.com/x/mnist.npz: None -- [Errno -2] "
+            "Name or service not known"
+        ),
+        ValueError("Incomplete or corrupted file detected. The sha256 file hash does not match"),
+        OSError(28, "No space left on device"),
+    ],
+)
 def test_any_keras_failure_becomes_one_data_error(monkeypatch, no_cache, failure):
     monkeypatch.setattr(keras_mnist, "network_reachable", lambda *a, **k: True)
 

@@ -83,7 +83,9 @@ def test_wrong_image_shape(tmp_path):
     with pytest.raises(DataError, match=r"mnist.npz \(x_train\): images are 32x32 pixels, expected 28x28"):
         load_npz(npz(tmp_path, **arrays))
     arrays["x_train"] = np.zeros((15, 100), np.uint8)
-    with pytest.raises(DataError, match=r"images have shape \(15, 100\), expected \(n, 28, 28\) or \(n, 784\)"):
+    with pytest.raises(
+        DataError, match=r"images have shape \(15, 100\), expected \(n, 28, 28\) or \(n, 784\)"
+    ):
         load_npz(npz(tmp_path, **arrays))
 
 

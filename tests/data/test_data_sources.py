@@ -138,8 +138,18 @@ def test_env_var_is_the_default_source(tmp_path, monkeypatch):
     assert ds.kind == "idx" and "envdata/" in ds.source
     assert load_dataset_or_synthetic()[1] is None
     monkeypatch.setenv("NNVIZ_DATA", "synthetic")
-    monkeypatch.setattr(sources, "synthetic_dataset", lambda seed: sources.Dataset(
-        x[:2].reshape(2, 784) / 255, y[:2], x[2:3].reshape(1, 784) / 255, y[2:3], "synthetic digits", "synthetic"))
+    monkeypatch.setattr(
+        sources,
+        "synthetic_dataset",
+        lambda seed: sources.Dataset(
+            x[:2].reshape(2, 784) / 255,
+            y[:2],
+            x[2:3].reshape(1, 784) / 255,
+            y[2:3],
+            "synthetic digits",
+            "synthetic",
+        ),
+    )
     assert load_dataset().is_synthetic
 
 
@@ -191,8 +201,13 @@ def test_real_mnist_idx(mnist_dir):
 def test_real_mnist_through_npz_and_csv_round_trip(mnist_dir, tmp_path):
     ds = load_dataset(mnist_dir)
     raw_test = np.round(ds.x_test[:300] * 255).astype(np.uint8)
-    np.savez(tmp_path / "mnist.npz", x_train=raw_test[:200].reshape(-1, 28, 28), y_train=ds.y_test[:200],
-             x_test=raw_test[200:].reshape(-1, 28, 28), y_test=ds.y_test[200:300])
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=raw_test[:200].reshape(-1, 28, 28),
+        y_train=ds.y_test[:200],
+        x_test=raw_test[200:].reshape(-1, 28, 28),
+        y_test=ds.y_test[200:300],
+    )
     via_npz = load_dataset(tmp_path / "mnist.npz")
     np.testing.assert_array_equal(via_npz.x_train, ds.x_test[:200])
     write_csv(tmp_path / "mnist_train.csv", raw_test, ds.y_test[:300], header=False)

@@ -1,4 +1,4 @@
-"""Synthetic digits: deterministic per seed, balanced, MNIST-like framing, fast enough to generate on start."""
+"""Synthetic digits: deterministic per seed, balanced, framed like MNIST, quick to generate."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""Reader for MNIST as CSV: Kaggle ``train.csv`` (with header) and header-less ``mnist_train.csv``/``mnist_test.csv``."""
+"""Reader for MNIST as CSV: Kaggle ``train.csv`` (header) and header-less ``mnist_train.csv``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _split_header(data: bytes, name: str) -> tuple[int, int]:
     cells = first.split(b",")
     if sum(not _is_number(c) for c in cells if c.strip()) * 2 < len(cells):
         return 0, 0  # mostly numbers, so no header (a stray text cell is reported later): label first
-    names = [c.strip().strip('"\'').lower() for c in first.decode("utf-8-sig", "replace").split(",")]
+    names = [c.strip().strip("\"'").lower() for c in first.decode("utf-8-sig", "replace").split(",")]
     start = end + 1 if end >= 0 else len(data)
     return start, (names.index("label") if "label" in names else -1)
 
@@ -79,9 +79,11 @@ def read_csv_digits(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{name}: the file is empty")
     start, label_col = _split_header(data, name)
     if label_col < 0:
-        raise DataError(f"{name}: the header has no 'label' column, so this file cannot be used for "
-                        "training or testing (Kaggle's test.csv has no labels; use train.csv)")
-    if data[start:start + 1_000_000].isspace() or start >= len(data):
+        raise DataError(
+            f"{name}: the header has no 'label' column, so this file cannot be used for "
+            "training or testing (Kaggle's test.csv has no labels; use train.csv)"
+        )
+    if data[start : start + 1_000_000].isspace() or start >= len(data):
         raise DataError(f"{name}: has a header but no data rows")
     skip = 1 if start else 0
     try:
@@ -99,7 +101,8 @@ def read_csv_digits(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return x, check_labels(labels, f"{name} (label column)", count=len(x))
 
 
-def load_csv_files(train: Path, test: Path | None) -> tuple[tuple[np.ndarray, np.ndarray],
-                                                            tuple[np.ndarray, np.ndarray] | None]:
+def load_csv_files(
+    train: Path, test: Path | None
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
     """Read a training CSV and, when given, a labelled test CSV."""
     return read_csv_digits(train), (read_csv_digits(test) if test is not None else None)

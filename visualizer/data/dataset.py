@@ -73,9 +73,7 @@ def images_to_float(x: np.ndarray, name: str) -> np.ndarray:
     if x.ndim == 3 and x.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
         raise DataError(f"{name}: images are {x.shape[1]}x{x.shape[2]} pixels, expected 28x28")
     if x.ndim not in (2, 3) or (x.ndim == 2 and x.shape[1] != IMAGE_SIZE):
-        raise DataError(
-            f"{name}: images have shape {x.shape}, expected (n, 28, 28) or (n, 784)"
-        )
+        raise DataError(f"{name}: images have shape {x.shape}, expected (n, 28, 28) or (n, 784)")
     if len(x) == 0:
         raise DataError(f"{name}: contains no images")
     flat = x.reshape(len(x), IMAGE_SIZE)
@@ -157,6 +155,12 @@ def build_dataset(
     x_train, y_train, x_test, y_test = holdout_split(x_train, y_train, validation_split, seed)
     held = f"no test set: {validation_split:.0%} of the training images held out for testing"
     return Dataset(
-        x_train, y_train, x_test, y_test, source=source, kind=kind, test_is_holdout=True,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        source=source,
+        kind=kind,
+        test_is_holdout=True,
         note=f"{note}; {held}" if note else held,
     )

@@ -14,8 +14,14 @@ from visualizer.data.dataset import check_labels, images_to_float
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
-_TYPE_NAMES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "int16", 0x0C: "int32", 0x0D: "float32",
-               0x0E: "float64"}
+_TYPE_NAMES = {
+    0x08: "unsigned byte",
+    0x09: "signed byte",
+    0x0B: "int16",
+    0x0C: "int32",
+    0x0D: "float32",
+    0x0E: "float64",
+}
 
 # train-images-idx3-ubyte, t10k-labels.idx1-ubyte.gz, ... (the dot variant comes from some mirrors)
 IDX_NAME = re.compile(r"^(train|t10k|test)-(images|labels)[.-]idx([13])-ubyte(\.gz)?$", re.IGNORECASE)
@@ -61,22 +67,27 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
         raise DataError(f"{name}: truncated file ({len(data)} bytes, too short for an IDX header)")
     magic = int.from_bytes(data[:4], "big")
     if magic != expected_magic:
-        what = {IMAGES_MAGIC: "an image file", LABELS_MAGIC: "a label file"}.get(magic, "not an MNIST IDX file")
+        what = {IMAGES_MAGIC: "an image file", LABELS_MAGIC: "a label file"}.get(
+            magic, "not an MNIST IDX file"
+        )
         want = "an image file" if expected_magic == IMAGES_MAGIC else "a label file"
         raise DataError(f"{name}: wrong magic number {magic} ({what}); expected {expected_magic} for {want}")
     ndim = data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
         raise DataError(f"{name}: truncated file ({len(data)} bytes, the header alone needs {header})")
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(dims, dtype=np.int64))
     actual = len(data) - header
     if actual < expected:
-        raise DataError(f"{name}: truncated file: the header announces {dims[0]:,} items "
-                        f"({expected:,} bytes) but only {actual:,} bytes follow")
+        raise DataError(
+            f"{name}: truncated file: the header announces {dims[0]:,} items "
+            f"({expected:,} bytes) but only {actual:,} bytes follow"
+        )
     if actual > expected:
-        raise DataError(f"{name}: {actual - expected:,} unexpected bytes after the {dims[0]:,} items "
-                        "the header announces")
+        raise DataError(
+            f"{name}: {actual - expected:,} unexpected bytes after the {dims[0]:,} items the header announces"
+        )
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -84,11 +95,15 @@ def load_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.
     """Load matching image and label files into float32 (n, 784) images and uint8 labels."""
     raw = read_idx(images_path, IMAGES_MAGIC)
     if raw.ndim == 3 and raw.shape[1:] != (28, 28):
-        raise DataError(f"{images_path.name}: images are {raw.shape[1]}x{raw.shape[2]} pixels, expected 28x28")
+        raise DataError(
+            f"{images_path.name}: images are {raw.shape[1]}x{raw.shape[2]} pixels, expected 28x28"
+        )
     labels = read_idx(labels_path, LABELS_MAGIC)
     if len(labels) != len(raw):
-        raise DataError(f"{labels_path.name} has {len(labels):,} labels but {images_path.name} has "
-                        f"{len(raw):,} images; the counts must agree")
+        raise DataError(
+            f"{labels_path.name} has {len(labels):,} labels but {images_path.name} has "
+            f"{len(raw):,} images; the counts must agree"
+        )
     return images_to_float(raw, images_path.name), check_labels(labels, labels_path.name)
 
 
@@ -103,7 +118,9 @@ def find_idx_files(folder: Path) -> dict[tuple[str, str], Path]:
     return found
 
 
-def load_idx_folder(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
+def load_idx_folder(
+    folder: Path,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None]:
     """Load the train pair (required) and the test pair (optional) from an IDX folder.
 
     Returns
@@ -120,7 +137,11 @@ def load_idx_folder(folder: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[
         if img is None or lab is None:
             have, missing = (img or lab).name, "images" if img is None else "labels"
             prefix = "train" if split == "train" else "t10k"
-            want = f"{prefix}-images-idx3-ubyte[.gz]" if missing == "images" else f"{prefix}-labels-idx1-ubyte[.gz]"
+            want = (
+                f"{prefix}-images-idx3-ubyte[.gz]"
+                if missing == "images"
+                else f"{prefix}-labels-idx1-ubyte[.gz]"
+            )
             raise DataError(f"{display(folder)}: found {have} but not the matching {missing} file {want}")
         pairs[split] = load_idx_pair(img, lab)
     if "train" not in pairs:

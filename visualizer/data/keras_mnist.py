@@ -15,7 +15,9 @@ from visualizer.core.errors import DataError
 from visualizer.data.dataset import Dataset, check_labels, images_to_float
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # keras' origin
-MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
+MNIST_SHA256 = (
+    "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
+)
 PROBE_TIMEOUT = 4.0  # seconds; urllib's download has no timeout, so a black-holed network would hang
 
 HOW_TO_SUPPLY = (
@@ -90,8 +92,10 @@ def load_keras_mnist() -> Dataset:
     if not cached and not network_reachable():
         where = _home_relative(cache)
         state = f"the copy in {where} is incomplete or corrupt" if cache.exists() else f"{where} is not there"
-        raise DataError(f"MNIST could not be loaded through Keras: {state} and it cannot be downloaded "
-                        f"(storage.googleapis.com does not answer: no internet connection?). {HOW_TO_SUPPLY}")
+        raise DataError(
+            f"MNIST could not be loaded through Keras: {state} and it cannot be downloaded "
+            f"(storage.googleapis.com does not answer: no internet connection?). {HOW_TO_SUPPLY}"
+        )
     try:
         (x_train, y_train), (x_test, y_test) = _download()
     except Exception as exc:  # keras raises bare Exception for URL failures, ValueError for bad hashes

@@ -20,8 +20,10 @@ def _read_member(archive, key: str, name: str) -> np.ndarray:
         return archive[key]
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise DataError(f"{name}: {key} holds Python objects (pickled data is not loaded for safety); "
-                            "expected a numeric array") from exc
+            raise DataError(
+                f"{name}: {key} holds Python objects (pickled data is not loaded for safety); "
+                "expected a numeric array"
+            ) from exc
         raise DataError(f"{name}: {key} cannot be read ({exc})") from exc
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
         raise DataError(f"{name}: {key} is corrupt or truncated ({exc})") from exc
@@ -54,8 +56,10 @@ def load_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
         with path.open("rb") as fh:
             archive = np.load(fh, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise DataError(f"{name}: holds a single array, expected an .npz archive with x_train, "
-                                "y_train, x_test, y_test")
+                raise DataError(
+                    f"{name}: holds a single array, expected an .npz archive with x_train, "
+                    "y_train, x_test, y_test"
+                )
             with archive:
                 return _read_splits(archive, name)
     except DataError:
@@ -71,8 +75,10 @@ def _read_splits(archive, name: str):
     missing = [k for k in REQUIRED_KEYS if k not in keys]
     if missing:
         found = ", ".join(sorted(keys)) or "nothing"
-        raise DataError(f"{name}: missing {', '.join(missing)} (found {found}); expected the keys "
-                        "x_train, y_train, x_test, y_test")
+        raise DataError(
+            f"{name}: missing {', '.join(missing)} (found {found}); expected the keys "
+            "x_train, y_train, x_test, y_test"
+        )
     has_test = [k in keys for k in TEST_KEYS]
     if any(has_test) and not all(has_test):
         present, absent = TEST_KEYS if has_test[0] else TEST_KEYS[::-1]

@@ -1,4 +1,4 @@
-"""One entry point for every dataset source: Keras MNIST, a local path (IDX/npz/CSV, auto-detected), synthetic."""
+"""One entry point for every dataset source: Keras MNIST, a local IDX/npz/CSV path, synthetic."""
 
 from __future__ import annotations
 
@@ -17,13 +17,16 @@ ENV_VAR = "NNVIZ_DATA"
 SYNTHETIC = "synthetic"
 # (training file, labelled test file or None); Kaggle's test.csv has no labels and is never read.
 CSV_LAYOUTS = (("mnist_train.csv", "mnist_test.csv"), ("train.csv", None))
-LOOKED_FOR = ("IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), "
-              "mnist.npz (or another .npz with x_train, y_train, x_test, y_test), "
-              "Kaggle train.csv, or mnist_train.csv/mnist_test.csv")
+LOOKED_FOR = (
+    "IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...), "
+    "mnist.npz (or another .npz with x_train, y_train, x_test, y_test), "
+    "Kaggle train.csv, or mnist_train.csv/mnist_test.csv"
+)
 
 
-def load_dataset(spec: str | os.PathLike | None = None, *, validation_split: float = 0.1,
-                 seed: int = 0) -> Dataset:
+def load_dataset(
+    spec: str | os.PathLike | None = None, *, validation_split: float = 0.1, seed: int = 0
+) -> Dataset:
     """Load the digits named by ``spec``.
 
     Parameters
@@ -42,8 +45,8 @@ def load_dataset(spec: str | os.PathLike | None = None, *, validation_split: flo
     DataError
         With one sentence naming the file and the problem.
     """
-    if spec is None:
-        spec = os.environ.get(ENV_VAR) or None
+    if spec is None or not str(spec).strip():
+        spec = os.environ.get(ENV_VAR, "").strip() or None
         if spec is None:
             return load_keras_mnist()
     if str(spec).strip().lower() == SYNTHETIC:
@@ -51,8 +54,9 @@ def load_dataset(spec: str | os.PathLike | None = None, *, validation_split: flo
     return load_path(Path(os.fspath(spec)).expanduser(), validation_split=validation_split, seed=seed)
 
 
-def load_dataset_or_synthetic(spec: str | os.PathLike | None = None, *, validation_split: float = 0.1,
-                              seed: int = 0) -> tuple[Dataset, str | None]:
+def load_dataset_or_synthetic(
+    spec: str | os.PathLike | None = None, *, validation_split: float = 0.1, seed: int = 0
+) -> tuple[Dataset, str | None]:
     """Like :func:`load_dataset`, but the default source falls back to synthetic digits.
 
     Only when ``spec`` is None and ``$NNVIZ_DATA`` is unset, and Keras' MNIST cannot be
@@ -65,16 +69,22 @@ def load_dataset_or_synthetic(spec: str | os.PathLike | None = None, *, validati
     warning : str or None
         Why synthetic digits stand in for MNIST, or None when nothing was substituted.
     """
-    if spec is not None or os.environ.get(ENV_VAR):
+    if (spec is not None and str(spec).strip()) or os.environ.get(ENV_VAR, "").strip():
         return load_dataset(spec, validation_split=validation_split, seed=seed), None
     try:
         return load_keras_mnist(), None
     except DataError as exc:
         warning = str(exc)
     ds = synthetic_dataset(seed=seed)
-    fallback = Dataset(ds.x_train, ds.y_train, ds.x_test, ds.y_test,
-                       source="synthetic digits (generated: MNIST unavailable)", kind="synthetic",
-                       note="MNIST could not be loaded, so procedurally drawn digits stand in")
+    fallback = Dataset(
+        ds.x_train,
+        ds.y_train,
+        ds.x_test,
+        ds.y_test,
+        source="synthetic digits (generated: MNIST unavailable)",
+        kind="synthetic",
+        note="MNIST could not be loaded, so procedurally drawn digits stand in",
+    )
     return fallback, warning
 
 
@@ -111,8 +121,10 @@ def load_path(path: Path, *, validation_split: float = 0.1, seed: int = 0) -> Da
     if len(npz) == 1:
         return _npz(npz[0], **kwargs)
     if "test.csv" in entries or "mnist_test.csv" in entries:
-        raise DataError(f"{where}: found only a test file; a training file is needed as well "
-                        "(train.csv or mnist_train.csv)")
+        raise DataError(
+            f"{where}: found only a test file; a training file is needed as well "
+            "(train.csv or mnist_train.csv)"
+        )
     raise DataError(f"{where}: nothing recognisable; looked for {LOOKED_FOR}")
 
 
@@ -127,7 +139,7 @@ def _npz(path: Path, **kwargs) -> Dataset:
 
 
 def _csv_file(path: Path, entries: dict[str, Path], **kwargs) -> Dataset:
-    """A CSV named directly: use its partner file too (mnist_train.csv <-> mnist_test.csv, test.csv -> train.csv)."""
+    """A CSV named directly; known names bring their partner (mnist_test.csv, test.csv -> train.csv)."""
     name = path.name.lower()
     where = f"{display_name(path.parent)}/"
     if name in ("mnist_train.csv", "mnist_test.csv"):
@@ -136,7 +148,9 @@ def _csv_file(path: Path, entries: dict[str, Path], **kwargs) -> Dataset:
         return _csv(entries["mnist_train.csv"], entries.get("mnist_test.csv"), where, **kwargs)
     if name == "test.csv":
         if "train.csv" not in entries:
-            raise DataError(f"{path.name}: Kaggle's test.csv has no labels and train.csv is missing beside it")
+            raise DataError(
+                f"{path.name}: Kaggle's test.csv has no labels and train.csv is missing beside it"
+            )
         return _csv(entries["train.csv"], None, where, **kwargs)
     train, test = load_csv_files(path, None)
     return build_dataset(train, test, source=f"MNIST ({path.name})", kind="csv", **kwargs)

@@ -47,25 +47,55 @@ def _eight(top=0.25, bottom=0.32, n=96):
 # Each digit has a few styles; each style is a list of strokes in a unit box (x right, y down).
 TEMPLATES: dict[int, list[list[np.ndarray]]] = {
     0: [[_arc(0.5, 0.5, 0.32, 0.5, -90, 275)], [_arc(0.5, 0.5, 0.26, 0.5, -100, 265)]],
-    1: [[_line((0.5, 0), (0.5, 1))], [_line((0.3, 0.2), (0.52, 0), (0.52, 1))],
-        [_line((0.3, 0.2), (0.52, 0), (0.52, 1)), _line((0.3, 1), (0.75, 1))]],
-    2: [[_chain(_arc(0.5, 0.3, 0.32, 0.3, 190, 370), _line((0.12, 1.0), (0.92, 1.0)))],
-        [_chain(_arc(0.5, 0.28, 0.3, 0.28, 180, 375), _smooth(_line((0.72, 0.5), (0.4, 0.75), (0.1, 1.0),
-                                                                    (0.5, 0.95), (0.95, 1.0))))]],
-    3: [[_chain(_arc(0.48, 0.26, 0.3, 0.26, 200, 455), _arc(0.48, 0.74, 0.34, 0.26, 265, 510))],
-        [_chain(_line((0.12, 0), (0.85, 0), (0.42, 0.4)), _arc(0.48, 0.7, 0.34, 0.3, 250, 510))]],
-    4: [[_line((0.62, 0), (0.05, 0.68), (0.95, 0.68)), _line((0.68, 0.3), (0.68, 1))],
-        [_line((0.18, 0), (0.12, 0.58), (0.9, 0.58)), _line((0.72, 0), (0.72, 1))]],
-    5: [[_chain(_line((0.85, 0), (0.22, 0), (0.16, 0.45)), _arc(0.5, 0.7, 0.38, 0.3, 215, 510))],
-        [_line((0.22, 0.02), (0.16, 0.45)), _arc(0.48, 0.7, 0.36, 0.3, 215, 505), _line((0.22, 0), (0.88, 0.02))]],
-    6: [[_chain(_smooth(_line((0.75, 0), (0.4, 0.15), (0.2, 0.45), (0.18, 0.7))), _arc(0.5, 0.72, 0.32, 0.28, 180, -175))],
-        [_chain(_smooth(_line((0.6, 0), (0.3, 0.35), (0.2, 0.72))), _arc(0.48, 0.75, 0.28, 0.25, 180, -170))]],
-    7: [[_line((0.05, 0), (0.95, 0), (0.42, 1))],
+    1: [
+        [_line((0.5, 0), (0.5, 1))],
+        [_line((0.3, 0.2), (0.52, 0), (0.52, 1))],
+        [_line((0.3, 0.2), (0.52, 0), (0.52, 1)), _line((0.3, 1), (0.75, 1))],
+    ],
+    2: [
+        [_chain(_arc(0.5, 0.3, 0.32, 0.3, 190, 370), _line((0.12, 1.0), (0.92, 1.0)))],
+        [
+            _chain(
+                _arc(0.5, 0.28, 0.3, 0.28, 180, 375),
+                _smooth(_line((0.72, 0.5), (0.4, 0.75), (0.1, 1.0), (0.5, 0.95), (0.95, 1.0))),
+            )
+        ],
+    ],
+    3: [
+        [_chain(_arc(0.48, 0.26, 0.3, 0.26, 200, 455), _arc(0.48, 0.74, 0.34, 0.26, 265, 510))],
+        [_chain(_line((0.12, 0), (0.85, 0), (0.42, 0.4)), _arc(0.48, 0.7, 0.34, 0.3, 250, 510))],
+    ],
+    4: [
+        [_line((0.62, 0), (0.05, 0.68), (0.95, 0.68)), _line((0.68, 0.3), (0.68, 1))],
+        [_line((0.18, 0), (0.12, 0.58), (0.9, 0.58)), _line((0.72, 0), (0.72, 1))],
+    ],
+    5: [
+        [_chain(_line((0.85, 0), (0.22, 0), (0.16, 0.45)), _arc(0.5, 0.7, 0.38, 0.3, 215, 510))],
+        [
+            _line((0.22, 0.02), (0.16, 0.45)),
+            _arc(0.48, 0.7, 0.36, 0.3, 215, 505),
+            _line((0.22, 0), (0.88, 0.02)),
+        ],
+    ],
+    6: [
+        [
+            _chain(
+                _smooth(_line((0.75, 0), (0.4, 0.15), (0.2, 0.45), (0.18, 0.7))),
+                _arc(0.5, 0.72, 0.32, 0.28, 180, -175),
+            )
+        ],
+        [_chain(_smooth(_line((0.6, 0), (0.3, 0.35), (0.2, 0.72))), _arc(0.48, 0.75, 0.28, 0.25, 180, -170))],
+    ],
+    7: [
+        [_line((0.05, 0), (0.95, 0), (0.42, 1))],
         [_line((0.05, 0.08), (0.95, 0), (0.45, 1)), _line((0.32, 0.52), (0.85, 0.5))],
-        [_smooth(_line((0.05, 0.18), (0.08, 0), (0.95, 0), (0.55, 0.5), (0.42, 1)), 1)]],
+        [_smooth(_line((0.05, 0.18), (0.08, 0), (0.95, 0), (0.55, 0.5), (0.42, 1)), 1)],
+    ],
     8: [[_arc(0.5, 0.25, 0.26, 0.25, 90, 450), _arc(0.5, 0.74, 0.32, 0.26, -90, 270)], [_eight()]],
-    9: [[_chain(_arc(0.48, 0.28, 0.3, 0.28, 5, 365), _line((0.78, 0.3), (0.74, 1)))],
-        [_chain(_arc(0.45, 0.27, 0.3, 0.27, 0, 360), _smooth(_line((0.75, 0.27), (0.74, 0.7), (0.55, 1))))]],
+    9: [
+        [_chain(_arc(0.48, 0.28, 0.3, 0.28, 5, 365), _line((0.78, 0.3), (0.74, 1)))],
+        [_chain(_arc(0.45, 0.27, 0.3, 0.27, 0, 360), _smooth(_line((0.75, 0.27), (0.74, 0.7), (0.55, 1))))],
+    ],
 }
 
 
@@ -75,7 +105,7 @@ def _resample(strokes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray
     counts = np.maximum(2, np.round(n * lengths / lengths.sum()).astype(int))
     counts[np.argmax(counts)] += n - counts.sum()
     points, ids = [], []
-    for k, (stroke, count) in enumerate(zip(strokes, counts)):
+    for k, (stroke, count) in enumerate(zip(strokes, counts, strict=True)):
         along = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(stroke, axis=0), axis=1))])
         t = np.linspace(0, along[-1], count)
         points.append(np.column_stack([np.interp(t, along, stroke[:, 0]), np.interp(t, along, stroke[:, 1])]))
@@ -150,7 +180,12 @@ def _render(pts: np.ndarray, ink: np.ndarray, blur: np.ndarray, gain: np.ndarray
     fc, fr = (col - c0).astype(np.float32), (row - r0).astype(np.float32)
     base = np.arange(n)[:, None] * IMAGE_SIZE
     index, weight = [], []
-    for dr, dc, w in ((0, 0, (1 - fr) * (1 - fc)), (0, 1, (1 - fr) * fc), (1, 0, fr * (1 - fc)), (1, 1, fr * fc)):
+    for dr, dc, w in (
+        (0, 0, (1 - fr) * (1 - fc)),
+        (0, 1, (1 - fr) * fc),
+        (1, 0, fr * (1 - fc)),
+        (1, 1, fr * fc),
+    ):
         r, c = r0 + dr, c0 + dc
         ok = (r >= 0) & (r < IMAGE_SIDE) & (c >= 0) & (c < IMAGE_SIDE)
         index.append((base + r * IMAGE_SIDE + c)[ok])
@@ -162,8 +197,11 @@ def _render(pts: np.ndarray, ink: np.ndarray, blur: np.ndarray, gain: np.ndarray
         sel = np.flatnonzero(blur == b)
         k = _BLURS[b]
         part = img[sel] @ k.T  # blur along columns, as one big (m*28, 28) @ (28, 28) product
-        out[sel] = (part.transpose(0, 2, 1).reshape(-1, IMAGE_SIDE) @ k.T).reshape(-1, IMAGE_SIDE, IMAGE_SIDE
-                                                                                  ).transpose(0, 2, 1)
+        out[sel] = (
+            (part.transpose(0, 2, 1).reshape(-1, IMAGE_SIDE) @ k.T)
+            .reshape(-1, IMAGE_SIDE, IMAGE_SIDE)
+            .transpose(0, 2, 1)
+        )
     # A line of unit ink density peaks at 1/(sqrt(2 pi) sigma) after the blur; scale so gain sets darkness.
     density = out * (np.sqrt(2 * np.pi) * SIGMAS[blur]).astype(np.float32)[:, None, None]
     ink_level = 1.0 - np.exp(-gain.astype(np.float32)[:, None, None] * density)
@@ -185,7 +223,7 @@ def _extent(mask: np.ndarray) -> np.ndarray:
 
 
 def _draw(pts: np.ndarray, ids: np.ndarray, blur: np.ndarray, gain: np.ndarray, rng) -> np.ndarray:
-    """Scale the skeleton so the drawn digit fills the 20x20 box, put its centre of mass at the centre, draw."""
+    """Scale the skeleton so the drawn digit fills the 20x20 box, centre its mass, and draw it."""
     n = len(pts)
     # Ink reaches the 0.1 level this far from the stroke's centre line (straight-line profile, after _FLOOR).
     level = 1 - (1 - _FLOOR) * 0.9
@@ -229,5 +267,12 @@ def synthetic_dataset(n_train: int = 12_000, n_test: int = 2_000, seed: int = 0)
     """The built-in synthetic digits as a Dataset (train and test drawn with different streams)."""
     x_train, y_train = generate_digits(n_train, seed=seed)
     x_test, y_test = generate_digits(n_test, seed=seed + 1_000_003)
-    return Dataset(x_train, y_train, x_test, y_test, source="synthetic digits (generated)", kind="synthetic",
-                   note="procedurally drawn digits, not MNIST")
+    return Dataset(
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        source="synthetic digits (generated)",
+        kind="synthetic",
+        note="procedurally drawn digits, not MNIST",
+    )
