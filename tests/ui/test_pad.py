@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ def _pt(pad, x, y) -> QPoint:
 def draw(pad, points, steps: int = 6) -> None:
     """Draw one stroke with real mouse events, interpolating ``steps`` moves per segment."""
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(pad, *points[0]))
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in pairwise(points):
         for t in np.linspace(0, 1, steps + 1)[1:]:
             QTest.mouseMove(pad, _pt(pad, x0 + (x1 - x0) * t, y0 + (y1 - y0) * t))
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(pad, *points[-1]))

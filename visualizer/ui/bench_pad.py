@@ -6,6 +6,7 @@ import math
 import os
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 
@@ -108,7 +109,7 @@ def run_pad_bench(snapshot, *, repeats: int = 300, moves: int = N_MOVES) -> dict
     # A realistic canvas: a "3" drawn with the real brush.
     three = [(80, 60), (140, 40), (200, 70), (150, 130), (210, 180), (150, 240), (80, 215)]
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*three[0]))
-    for (x0, y0), (x1, y1) in zip(three[:-1], three[1:]):
+    for (x0, y0), (x1, y1) in pairwise(three):
         for t in np.linspace(0, 1, 12)[1:]:
             QTest.mouseMove(pad, QPoint(round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t)))
     QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(*three[-1]))

@@ -111,7 +111,7 @@ class PreprocessSteps(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         self.tiles = [ImageTile(f"{i + 1} {c}") for i, c in enumerate(STEP_CAPTIONS)]
-        for tile, tip in zip(self.tiles, STEP_TIPS):
+        for tile, tip in zip(self.tiles, STEP_TIPS, strict=True):
             tile.setToolTip(tip)
             layout.addWidget(tile)
 
