@@ -28,6 +28,7 @@ def network_view(qtbot):
     qtbot.addWidget(view)
     view.resize(900, 450)
     view.show()
+    qtbot.waitExposed(view)
     return view
 
 
@@ -113,7 +114,7 @@ def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make
     acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=0)
-    qtbot.wait(10)
+    qtbot.wait(50)  # let the layout settle before mapping view units to pixels
     x, y = network_view._pos[1][5]
     with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
         QTest.mouseMove(network_view._canvas.viewport(), _to_viewport(network_view, x, y))

@@ -149,6 +149,8 @@ class Curves(QWidget):
             legend = plot.legend
             if legend is not None:
                 legend.setLabelTextColor(fg)
+                for _, label in legend.items:  # setLabelTextColor does not re-render existing labels
+                    label.setText(label.text)
                 legend.setBrush(pg.mkBrush(QColor(bg.red(), bg.green(), bg.blue(), 200)))
         for line in self._crosshair:
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from visualizer.ui.widgets import colormaps as cm
 
@@ -19,6 +19,8 @@ GAP = 24.0  # horizontal distance between layers
 N_BINS = 16  # color bins for connections: 8 negative, 8 positive
 FIRST_LAYER_BUDGET = 640  # input->hidden-1 edges drawn (strongest per neuron)
 PAIR_CAP = 4096  # deeper layer pairs: all edges up to this many, else strongest per neuron
+RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
+BIG_MATRIX = 65536
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ class NetworkView(QWidget):
         self._pinned: tuple[int, int] | None = None
         self._pos: list[np.ndarray] = []  # per layer (n, 2) neuron centers in view units
         self._layer_x: list[float] = []
-        self._spot_size = 1.0
+        self._spot: list[float] = []  # circle diameter per layer, view units
+        self._selection: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._weight_updates = 0
 
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.ci.setContentsMargins(2, 2, 2, 2)
@@ -87,14 +91,18 @@ class NetworkView(QWidget):
 
         self._input_img = pg.ImageItem(axisOrder="row-major")
         self._vb.addItem(self._input_img)
+        self._grid_frame = QGraphicsRectItem(0, GRID_Y, GRID, GRID)
+        self._grid_frame.setZValue(1)
+        self._vb.addItem(self._grid_frame)
         self._edges = [pg.PlotCurveItem(connect="pairs", antialias=False, skipFiniteCheck=True) for _ in range(N_BINS)]
         for i, curve in enumerate(self._edges):
             curve.setZValue(-10 + abs(i - (N_BINS - 1) / 2))  # strong weights on top of weak ones
             self._vb.addItem(curve)
-        self._neurons = pg.ScatterPlotItem(pxMode=False)
+        # pxMode: spots come from pyqtgraph's pixmap atlas (fast); sizes follow the zoom in _fit_spots.
+        self._neurons = pg.ScatterPlotItem(pxMode=True)
         self._neurons.setZValue(10)
         self._vb.addItem(self._neurons)
-        self._rings = pg.ScatterPlotItem(pxMode=False, brush=None)  # predicted output, hover, pin
+        self._rings = pg.ScatterPlotItem(pxMode=True, brush=None)  # predicted output, hover, pin
         self._rings.setZValue(11)
         self._vb.addItem(self._rings)
         self._titles: list[pg.TextItem] = []
@@ -114,6 +122,7 @@ class NetworkView(QWidget):
         layout.addWidget(self._canvas, 1)
         layout.addWidget(self._caption)
 
+        self._vb.sigTransformChanged.connect(self._fit_spots)
         scene = self._canvas.scene()
         scene.sigMouseMoved.connect(self._on_mouse_moved)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
@@ -129,6 +138,7 @@ class NetworkView(QWidget):
             return
         sizes = tuple(snapshot.layer_sizes)
         self._weights, self._biases = tuple(snapshot.weights), tuple(snapshot.biases)
+        self._weight_updates += 1
         if sizes != self._sizes:
             self._build_layout(sizes)
         self._draw_edges()
@@ -167,15 +177,15 @@ class NetworkView(QWidget):
         self._hovered = self._pinned = None
         n = len(sizes)
         self._layer_x = [GRID / 2] + [GRID + GAP * i for i in range(1, n)]
-        spacing = min(3.0, (HEIGHT - 6) / max(sizes[1:], default=1))
         self._pos = [self._grid_centers()]
+        self._spot = [1.0]
         for i in range(1, n):
-            spacing_i = min(3.0, (HEIGHT - 6) / sizes[i])
-            y = HEIGHT / 2 + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing_i
+            spacing = min(3.0, (HEIGHT - 6) / sizes[i])
+            y = HEIGHT / 2 + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
             self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
-        self._spot_size = float(np.clip(spacing * 0.8, 0.15, 1.8))
+            self._spot.append(float(np.clip(spacing * 0.8, 0.2, 1.8)))
         pts = np.concatenate(self._pos[1:])
-        self._neurons.setData(pos=pts, size=self._spot_size, pen=self._neuron_pen)
+        self._neurons.setData(pos=pts, size=self._spot_pixels(), pen=self._neuron_pen)
         for item in self._titles + self._out_labels:
             self._vb.removeItem(item)
         self._titles = []
@@ -186,12 +196,27 @@ class NetworkView(QWidget):
                 text, at = _layer_name(i, n), (self._layer_x[i], 1.0)
                 text += f" ({sizes[i]})" if i < n - 1 else ""
             self._titles.append(self._add_text(text, at, (0.5, 1.0) if i == 0 else (0.5, 0.0)))
-        out_x = self._layer_x[-1] + self._spot_size / 2 + 0.8
+        out_x = self._layer_x[-1] + self._spot[-1] / 2 + 0.8
         self._out_labels = [self._add_text(str(d), (out_x, y), (0.0, 0.5)) for d, y in enumerate(self._pos[-1][:, 1])]
         right = out_x + 14  # room for '9  1.00  ✗ (is 3)'
         self._vb.setRange(xRange=(-1, right), yRange=(0, HEIGHT), padding=0)
-        self._edge_cache = None
+        self._selection = {}
         self._apply_text_colors()
+
+    def _to_pixels(self, units: float) -> float:
+        px = self._vb.viewPixelSize()[0] if self._vb.width() > 0 else 0.1
+        return max(units / px, 2.0) if px > 0 else 2.0
+
+    def _spot_pixels(self) -> np.ndarray:
+        return np.repeat([self._to_pixels(u) for u in self._spot[1:]], self._sizes[1:])
+
+    def _fit_spots(self, *_) -> None:
+        """Keep circles at their size in view units when the widget is resized."""
+        sizes = self._spot_pixels() if self._sizes else np.empty(0)
+        # Also called while setData is still filling the scatter (the view reacts to new bounds).
+        if sizes.size and len(self._neurons.data) == sizes.size:
+            self._neurons.setSize(sizes)
+            self._draw_rings()
 
     @staticmethod
     def _grid_centers() -> np.ndarray:
@@ -220,7 +245,13 @@ class NetworkView(QWidget):
                 k = int(np.clip(FIRST_LAYER_BUDGET // n_out, 1, n_in))
             else:
                 k = n_in if n_in * n_out <= PAIR_CAP else max(1, PAIR_CAP // n_out)
-            rows, cols = _strongest_per_column(w, k)
+            cached = self._selection.get(i)
+            # argpartition over a big matrix costs tens of ms and its answer changes slowly,
+            # so big matrices re-pick their strongest edges only every few updates.
+            refresh = w.size <= BIG_MATRIX or self._weight_updates % RESELECT_EVERY == 0
+            if cached is None or (k < n_in and refresh):
+                cached = self._selection[i] = _strongest_per_column(w, k)
+            rows, cols = cached
             a, b = self._pos[i][rows], self._pos[i + 1][cols]
             xs0.append(a[:, 0]), ys0.append(a[:, 1]), xs1.append(b[:, 0]), ys1.append(b[:, 1])
             vals.append(w[rows, cols] / cm.symmetric_max(w))
@@ -290,11 +321,13 @@ class NetworkView(QWidget):
         spots = []
         if self._predicted is not None and self._sizes and 0 <= self._predicted < self._sizes[-1]:
             x, y = self._pos[-1][self._predicted]
-            spots.append(dict(pos=(x, y), size=self._spot_size * 1.45, pen=pg.mkPen(self._pred_color(), width=2)))
+            size = self._to_pixels(self._spot[-1] * 1.45)
+            spots.append(dict(pos=(x, y), size=size, pen=pg.mkPen(self._pred_color(), width=2)))
         for key, color in ((self._pinned, self._accent), (self._hovered, self._fg)):
             if key is not None and key[0] > 0:
                 x, y = self._pos[key[0]][key[1]]
-                spots.append(dict(pos=(x, y), size=self._spot_size * 1.25, pen=pg.mkPen(color, width=1.5)))
+                size = self._to_pixels(max(self._spot[key[0]] * 1.25, 0.9))
+                spots.append(dict(pos=(x, y), size=size, pen=pg.mkPen(color, width=1.5)))
         self._rings.setData(spots, brush=None)
 
     # ----------------------------------------------------------------- hover / pin
@@ -319,10 +352,11 @@ class NetworkView(QWidget):
         if 0 <= x < GRID and GRID_Y <= y < GRID_Y + GRID:
             return 0, int(y - GRID_Y) * GRID + int(x)
         for layer in range(1, len(self._sizes)):
-            if abs(x - self._layer_x[layer]) <= max(self._spot_size * 0.7, 0.5):
+            reach = max(self._spot[layer] * 0.7, 0.5)
+            if abs(x - self._layer_x[layer]) <= reach:
                 d = np.abs(self._pos[layer][:, 1] - y)
                 i = int(np.argmin(d))
-                if d[i] <= max(self._spot_size * 0.7, 0.5):
+                if d[i] <= reach:
                     return layer, i
         return None
 
@@ -377,7 +411,7 @@ class NetworkView(QWidget):
         else:
             px, py = self._pos[info.layer][info.index]
             x = px + 1.5 if info.layer < n - 1 else px - 14
-            y = float(np.clip(py - 4, 0.5, HEIGHT - 18))
+            y = float(np.clip(py - 4, 3.0, HEIGHT - 18))  # below the layer titles
         self._inset_text.setPos(x, y)
         self._inset_text.setVisible(True)
         self._inset_img.setVisible(show_img)
@@ -409,7 +443,10 @@ class NetworkView(QWidget):
         # Built once per palette: reusing brush objects keeps ScatterPlotItem.setBrush fast.
         self._brushes = [pg.mkBrush(cm.mix(bg, self._fg, t)) for t in np.linspace(0.0, 1.0, 256)]
         self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.45), width=1)
-        self._input_img.setLookupTable(cm.lookup_table(ramp))
+        # Blank pixels a shade off the background, so the empty grid still reads as a panel.
+        ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])
+        self._input_img.setLookupTable(cm.lookup_table(ink))
+        self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35)))
         diverging = cm.diverging_colormap(pal)
         self._colorbar.setColorMap(diverging)
         cm.style_colorbar(self._colorbar, pal)

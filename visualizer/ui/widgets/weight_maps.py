@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from visualizer.ui.widgets import colormaps as cm
 
@@ -40,7 +40,7 @@ def tile_mosaic(w: np.ndarray, gap: int = 1) -> np.ndarray:
 class _Block:
     """One matrix (or the tile mosaic) plus its bias strip, title and colorbar."""
 
-    def __init__(self, layout: pg.GraphicsLayout, row: int, col: int, title: str, shape: tuple[int, int], cmap):
+    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], cmap, square: bool):
         self.title = title
         self.plot = layout.addPlot(row=row, col=col)
         self.plot.hideAxis("left")
@@ -50,11 +50,15 @@ class _Block:
         self.plot.hideButtons()
         self.plot.vb.invertY(True)
         h, w = shape
-        self.plot.vb.setAspectLocked(max(h / w, w / h) <= 4)
+        self.plot.vb.setAspectLocked(square)  # tiles keep square pixels; matrices fill their cell
         self.image = pg.ImageItem(axisOrder="row-major")
         self.bias = pg.ImageItem(axisOrder="row-major")
         self.bias_height = max(1.0, h * 0.07)
         self.bias_y = h + max(1.0, h * 0.05)
+        # Gray backing behind the image: the NaN gaps between tiles show as thin grid lines.
+        self.backing = QGraphicsRectItem(0, 0, w, h)
+        self.backing.setZValue(-1)
+        self.plot.addItem(self.backing)
         self.plot.addItem(self.image)
         self.plot.addItem(self.bias)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
@@ -74,10 +78,12 @@ class _Block:
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         self.colorbar.setLevels(self.levels)
-        self.plot.setTitle(f"{self.title}   ±{m:.3g}  (bias strip ±{mb:.3g})", size="9pt", color=self.fg)
+        self.plot.setTitle(f"{self.title}   ±{m:.3g} · bias ±{mb:.3g}", size="9pt", color=self.fg.name())
 
-    def set_lut(self, lut: np.ndarray, cmap, fg) -> None:
+    def set_lut(self, lut: np.ndarray, cmap, fg, bg) -> None:
         self.fg = fg
+        self.backing.setBrush(pg.mkBrush(cm.mix(bg, fg, 0.3)))
+        self.backing.setPen(pg.mkPen(None))
         self.image.setLookupTable(lut)
         self.bias.setLookupTable(lut)
         self.colorbar.setColorMap(cmap)
@@ -158,12 +164,12 @@ class WeightMaps(QWidget):
         rows, cols = mosaic_shape(sizes[1])
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
         left = ci.addLayout(row=0, col=0)
-        self._blocks = [_Block(left, 0, 0, f"Input → Hidden 1: {sizes[1]} tiles of 28×28", shape, cmap)]
+        self._blocks = [_Block(left, 0, 0, f"Input → Hidden 1: {sizes[1]} tiles of 28×28", shape, cmap, True)]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
             r, c = (i - 1) % BLOCKS_PER_COLUMN, 2 * ((i - 1) // BLOCKS_PER_COLUMN)
             title = f"{names[i]} → {names[i + 1]}: {sizes[i]}×{sizes[i + 1]}"
-            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap))
+            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap, False))
         cm.adopt_menus(self, *(p for b in self._blocks for p in (b.plot, b.colorbar)))
         ci.layout.setColumnStretchFactor(0, 3)
         ci.layout.setColumnStretchFactor(1, 2)
@@ -225,5 +231,5 @@ class WeightMaps(QWidget):
         lut = cm.lookup_table(self._cmap)
         pal = self.palette()
         for block in self._blocks:
-            block.set_lut(lut, self._cmap, cm.foreground_color(pal))
+            block.set_lut(lut, self._cmap, cm.foreground_color(pal), cm.background_color(pal))
             cm.style_colorbar(block.colorbar, pal)
