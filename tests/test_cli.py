@@ -69,7 +69,7 @@ def test_corrupt_weights_file(tmp_path):
     assert_one_line_error(nnviz("predict", "--weights", tmp_path / "missing.npz", img), "missing.npz")
 
 
-def _digit_png(path: Path, image28: np.ndarray, size=(300, 200), scale=6, at=(20, 30), invert=False):
+def _digit_png(path: Path, image28: np.ndarray, size=(400, 360), scale=5, at=(20, 30), invert=False):
     """Render a 28x28 digit large, off-center, dark-on-light by default, into a PNG."""
     from PIL import Image
 
