@@ -80,12 +80,12 @@ class TrainingControl:
         return self._stop
 
     # --- training side --------------------------------------------------------------------
-    def _update(self, *, paused: bool | None = None, stop: bool | None = None) -> None:
+    def _update(self, *, paused: bool | None = None, stop: bool | None = None, keep_steps: bool = False) -> None:
         with self._lock:
             if paused is not None:
+                if paused != self._paused and not keep_steps:
+                    self._steps = 0  # steps asked for while running don't run after a pause
                 self._paused = paused
-                if not paused:
-                    self._steps = 0
             if stop:
                 self._stop = True
             self._sync_flag()
@@ -325,7 +325,7 @@ class Trainer:
         self._ran = True
         control = control if control is not None else TrainingControl()
         if self.start_paused:
-            control.pause()
+            control._update(paused=True, keep_steps=True)  # step() calls made before the start count
         control._attach(self._flag)
         try:
             return self._run(on_snapshot, control)
