@@ -253,3 +253,14 @@ def test_real_mnist_one_epoch(mnist_dataset, recorder):
     assert result.test_accuracy > 0.88
     assert time.perf_counter() - start < 60
     assert sum(s.event == "batch" for s in recorder.snapshots) >= 1
+
+
+def test_step_requested_before_a_paused_start_runs(tiny_dataset, recorder, run_in_thread):
+    control = TrainingControl()
+    control.step(4)  # the GUI may click "step" before the worker thread has started
+    run = run_in_thread(Trainer(SMALL, tiny_dataset, start_paused=True), recorder, control)
+    assert recorder.wait_for(lambda s: s.step >= 4).step == 4
+    time.sleep(0.2)
+    assert recorder.latest.step == 4 and control.paused
+    control.stop()
+    assert run.join().batches == 4
