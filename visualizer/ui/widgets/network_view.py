@@ -238,7 +238,7 @@ class NetworkView(QWidget):
             self._caption.setText("")
             self._caption.setToolTip("")
             return
-        xs0, ys0, xs1, ys1, vals, notes = [], [], [], [], [], []
+        xs0, ys0, xs1, ys1, vals, notes, capped = [], [], [], [], [], [], []
         for i, w in enumerate(self._weights):
             n_in, n_out = w.shape
             if i == 0:
@@ -256,11 +256,11 @@ class NetworkView(QWidget):
             xs0.append(a[:, 0]), ys0.append(a[:, 1]), xs1.append(b[:, 0]), ys1.append(b[:, 1])
             vals.append(w[rows, cols] / cm.symmetric_max(w))
             src, dst = _layer_name(i, len(self._sizes)), _layer_name(i + 1, len(self._sizes))
-            notes.append(
-                f"{src} → {dst}: all {n_in * n_out:,}"
-                if k >= n_in
-                else f"{src} → {dst}: strongest {k} of {n_in} per neuron ({k * n_out:,} of {n_in * n_out:,})"
-            )
+            if k >= n_in:
+                notes.append(f"{src} → {dst}: all {n_in * n_out:,}")
+            else:
+                notes.append(f"{src} → {dst}: strongest {k} of {n_in} per neuron ({k * n_out:,} of {n_in * n_out:,})")
+                capped.append(f"strongest {k} of {n_in} into each {dst} neuron")
         v = np.concatenate(vals)
         mag = np.minimum((np.abs(v) * (N_BINS // 2)).astype(np.int64), N_BINS // 2 - 1)
         bins = np.where(v >= 0, N_BINS // 2 + mag, N_BINS // 2 - 1 - mag)
@@ -273,11 +273,14 @@ class NetworkView(QWidget):
         for b, curve in enumerate(self._edges):
             lo, hi = 2 * bounds[b], 2 * bounds[b + 1]
             curve.setData(x[lo:hi], y[lo:hi], connect="pairs")
-        self._caption.setText(
-            "Connections: blue negative, red positive, stronger = more opaque. "
-            "Hover a neuron for its details, click to pin."
+        drawn = f"Drawn: {'; '.join(capped)}; all other connections." if capped else "All connections drawn."
+        caption = (
+            f"Blue = negative weight, red = positive, opacity = strength (relative to the layer's largest). "
+            f"{drawn} Every weight is in the weight maps. Hover a neuron for details, click to pin."
         )
-        self._caption.setToolTip("\n".join(notes) + "\nEvery weight is shown in the weight maps.")
+        if caption != self._caption.text():
+            self._caption.setText(caption)
+            self._caption.setToolTip("\n".join(notes))
 
     def _draw_activations(self) -> None:
         if not self._sizes:

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF
-from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from visualizer.ui.widgets import colormaps as cm
 
@@ -37,10 +38,23 @@ def tile_mosaic(w: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
+def _tile_backing(n: int) -> QPainterPath:
+    """The area covered by n tiles and the gaps between them (not the empty slots of the last row)."""
+    rows, cols = mosaic_shape(n)
+    step = TILE + 1
+    path = QPainterPath()
+    full, rest = divmod(n, cols)
+    if full:
+        path.addRect(0, 0, cols * step - 1, full * step - 1)
+    if rest:
+        path.addRect(0, full * step - 1 if full else 0, rest * step - 1, TILE + (1 if full else 0))
+    return path
+
+
 class _Block:
     """One matrix (or the tile mosaic) plus its bias strip, title and colorbar."""
 
-    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], cmap, square: bool):
+    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], cmap, backing=None):
         self.title = title
         self.plot = layout.addPlot(row=row, col=col)
         self.plot.hideAxis("left")
@@ -50,13 +64,13 @@ class _Block:
         self.plot.hideButtons()
         self.plot.vb.invertY(True)
         h, w = shape
-        self.plot.vb.setAspectLocked(square)  # tiles keep square pixels; matrices fill their cell
+        self.plot.vb.setAspectLocked(backing is not None)  # tiles keep square pixels; matrices fill their cell
         self.image = pg.ImageItem(axisOrder="row-major")
         self.bias = pg.ImageItem(axisOrder="row-major")
         self.bias_height = max(1.0, h * 0.07)
         self.bias_y = h + max(1.0, h * 0.05)
-        # Gray backing behind the image: the NaN gaps between tiles show as thin grid lines.
-        self.backing = QGraphicsRectItem(0, 0, w, h)
+        # Gray backing behind the tiles: the NaN gaps between them show as thin grid lines.
+        self.backing = QGraphicsPathItem(backing if backing is not None else QPainterPath())
         self.backing.setZValue(-1)
         self.plot.addItem(self.backing)
         self.plot.addItem(self.image)
@@ -64,6 +78,7 @@ class _Block:
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
         self.colorbar = cm.make_colorbar(cmap, 1.0, width=8)
+        self.colorbar.axis.setWidth(36)
         layout.addItem(self.colorbar, row=row, col=col + 1)
         self.shape = shape
         self.levels = (-1.0, 1.0)
@@ -78,7 +93,7 @@ class _Block:
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         self.colorbar.setLevels(self.levels)
-        self.plot.setTitle(f"{self.title}   ±{m:.3g} · bias ±{mb:.3g}", size="9pt", color=self.fg.name())
+        self.plot.setTitle(f"{self.title} · bias ±{mb:.2g}", size="9pt", color=self.fg.name())
 
     def set_lut(self, lut: np.ndarray, cmap, fg, bg) -> None:
         self.fg = fg
@@ -164,15 +179,17 @@ class WeightMaps(QWidget):
         rows, cols = mosaic_shape(sizes[1])
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
         left = ci.addLayout(row=0, col=0)
-        self._blocks = [_Block(left, 0, 0, f"Input → Hidden 1: {sizes[1]} tiles of 28×28", shape, cmap, True)]
+        title = f"Input → Hidden 1 ({sizes[1]} tiles 28×28)"
+        self._blocks = [_Block(left, 0, 0, title, shape, cmap, _tile_backing(sizes[1]))]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
             r, c = (i - 1) % BLOCKS_PER_COLUMN, 2 * ((i - 1) // BLOCKS_PER_COLUMN)
-            title = f"{names[i]} → {names[i + 1]}: {sizes[i]}×{sizes[i + 1]}"
-            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap, False))
+            dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else names[i + 1]
+            title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})"
+            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap))
         cm.adopt_menus(self, *(p for b in self._blocks for p in (b.plot, b.colorbar)))
         ci.layout.setColumnStretchFactor(0, 3)
-        ci.layout.setColumnStretchFactor(1, 2)
+        ci.layout.setColumnStretchFactor(1, 2 * math.ceil((len(sizes) - 2) / BLOCKS_PER_COLUMN))
         self._apply_luts()
 
     # ----------------------------------------------------------------- hover
