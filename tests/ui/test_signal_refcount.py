@@ -15,8 +15,8 @@ import textwrap
 
 SCRIPT = textwrap.dedent(
     """
-    import json, sys
-    from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+    import gc, json, sys
+    from PySide6.QtCore import QObject, QThread, Signal, Slot
     from PySide6.QtWidgets import QApplication, QWidget
 
     N = 10_000
@@ -28,9 +28,13 @@ SCRIPT = textwrap.dedent(
         both = Signal(object, bool)
         done = Signal()
 
+        def __init__(self, n=N):
+            super().__init__()
+            self.n = n
+
         @Slot()
         def run(self):  # emitted from a worker thread, like the training callback
-            for i in range(N):
+            for i in range(self.n):
                 self.flag.emit(i % 2 == 0)
                 self.anything.emit(None if i % 3 else True)
             self.done.emit()
@@ -50,8 +54,20 @@ SCRIPT = textwrap.dedent(
             type(self).paints += 1
             return None
 
-    counts = lambda: (sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None))
-    before = counts()
+    def counts():
+        gc.collect()
+        return [sys.getrefcount(True), sys.getrefcount(False), sys.getrefcount(None)]
+
+    drops = {}
+
+    def measure(name, warm_up, loop):
+        # Warm up first so one-time allocations (caches, wrappers) do not count; then a leak-free
+        # loop leaves the counts where they were, and the bug lowers them by about one per call.
+        warm_up()
+        before = counts()
+        loop()
+        after = counts()
+        drops[name] = [b - a for b, a in zip(before, after)]
 
     # 1. Direct connections in the GUI thread.
     sender, receiver = Sender(), Receiver()
@@ -59,37 +75,45 @@ SCRIPT = textwrap.dedent(
     sender.anything.connect(receiver.on_value)
     sender.both.connect(receiver.on_value)
     sender.flag.connect(lambda v: None)
-    for i in range(N):
-        sender.flag.emit(True)
-        sender.flag.emit(False)
-        sender.anything.emit(None)
-        sender.both.emit(None, True)
+
+    def emit(n):
+        for i in range(n):
+            sender.flag.emit(True)
+            sender.flag.emit(False)
+            sender.anything.emit(None)
+            sender.both.emit(None, True)
+
+    measure("direct emit", lambda: emit(200), lambda: emit(N))
 
     # 2. Queued connections from a worker thread into the GUI thread.
-    worker, thread = Sender(), QThread()
-    worker.moveToThread(thread)
     sink = Receiver()
-    worker.flag.connect(sink.on_value)
-    worker.anything.connect(sink.on_value)
-    worker.done.connect(thread.quit)
-    thread.started.connect(worker.run)
-    thread.finished.connect(app.quit)
-    thread.start()
-    app.exec()
-    thread.wait()
-    app.processEvents()
+
+    def threaded(n):
+        worker, thread = Sender(n), QThread()
+        worker.moveToThread(thread)
+        worker.flag.connect(sink.on_value)
+        worker.anything.connect(sink.on_value)
+        worker.done.connect(thread.quit)
+        thread.started.connect(worker.run)
+        thread.finished.connect(app.quit)
+        thread.start()
+        app.exec()
+        thread.wait()
+        app.processEvents()
+
+    measure("queued emit from a thread", lambda: threaded(200), lambda: threaded(N))
 
     # 3. A Python paintEvent override, painted many times.
     widget = Painted()
-    widget.resize(64, 64)
-    for _ in range(3000):
-        widget.grab()  # renders through paintEvent even offscreen, where repaint() may skip
-    widget.deleteLater()
+    widget.resize(32, 32)
 
-    after = counts()
+    def paint(n):
+        for _ in range(n):
+            widget.grab()  # renders through paintEvent even offscreen
+
+    measure("paintEvent override", lambda: paint(100), lambda: paint(N))
     print(json.dumps({
-        "before": before, "after": after,
-        "received": receiver.count, "received_queued": sink.count, "paints": Painted.paints,
+        "drops": drops, "received": receiver.count, "received_queued": sink.count, "paints": Painted.paints,
     }))
     """
 )
@@ -101,10 +125,11 @@ def test_signals_and_paint_events_keep_bool_and_none_alive():
     assert proc.returncode == 0, f"subprocess died (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     n = 10_000
-    assert result["received"] == 4 * n  # flag twice, anything and both per loop
-    assert result["received_queued"] == 2 * n
-    assert result["paints"] >= 3000
-    for name, before, after in zip(("True", "False", "None"), result["before"], result["after"]):
-        # Counts drift by a few dozen as ordinary objects holding None come and go; the bug drops
-        # one reference per emit or paint, i.e. thousands here.
-        assert after >= before - 100, f"refcount of {name} fell from {before} to {after}: PySide6 is dropping references"
+    assert result["received"] == 4 * (n + 200)  # flag twice, anything and both per loop
+    assert result["received_queued"] == 2 * (n + 200)
+    assert result["paints"] == n + 100
+    for section, drops in result["drops"].items():
+        for name, drop in zip(("True", "False", "None"), drops):
+            # The bug drops about one reference per emit or paint (>= 10,000 here). A clean build
+            # stays within ~200 (caches filling up; measured 0-180, not growing with the count).
+            assert drop < n // 10, f"{section}: refcount of {name} fell by {drop}: PySide6 is dropping references"

@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self._input_index = 0
         self._input_dirty = False
         self._input_source = ""
+        self._progress_run = None  # run_id whose snapshots drive the progress bar
         self._loading_started = not autoload  # else loading starts once the window is shown
         self._frames = FrameCounter()
 
@@ -274,6 +275,7 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._on_training_finished)
         self._model_config = config
         self.last_result = None
+        self._progress_run = run_id
         if self.banner.level == "error":
             self.banner.dismiss()  # an old divergence message no longer applies
         self._workers.start(worker)
@@ -419,6 +421,7 @@ class MainWindow(QMainWindow):
         """Make ``snap`` the current network (initial, reset or imported weights)."""
         self._latest = snap
         self._model_config = config
+        self._progress_run = None
         self.progress.clear()
         if message:
             self.statusBar().showMessage(message, 8000)
@@ -436,7 +439,7 @@ class MainWindow(QMainWindow):
             self.network_view.set_weights(snap)
             self.weight_maps.set_weights(snap)
             self.curves.set_history(snap.history)
-            if snap.epochs:
+            if snap.run_id == self._progress_run:  # only a run's snapshots have a position in a run
                 self.progress.set_snapshot(snap)
         if snap is not None and self._input is not None:
             acts = forward(snap.weights, snap.biases, snap.activation, self._input)
