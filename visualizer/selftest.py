@@ -15,9 +15,9 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 EXPORT_SUFFIXES = (".keras", ".weights.h5", ".npz", ".json", ".tflite")
 REIMPORT_SUFFIXES = (".npz", ".keras", ".weights.h5", ".json")  # .tflite is export-only
@@ -130,7 +130,7 @@ def xcb_plugin_problem() -> str | None:
     """
     if not sys.platform.startswith("linux"):
         return None
-    import ctypes
+    import _ctypes  # plain dlopen: PyInstaller's ctypes wrapper would replace the real reason
 
     from PySide6.QtCore import QLibraryInfo
 
@@ -139,9 +139,10 @@ def xcb_plugin_problem() -> str | None:
     if not lib.exists():
         return f"{lib.name} not found in {plugins}"
     try:
-        ctypes.CDLL(str(lib))
+        handle = _ctypes.dlopen(str(lib), os.RTLD_NOW | os.RTLD_LOCAL)
     except OSError as exc:
         return str(exc)
+    _ctypes.dlclose(handle)
     return None
 
 
@@ -199,7 +200,7 @@ def _train_one_batch(small):
     snap = result.snapshot
     if result.batches != 1 or snap.step != 1:
         raise RuntimeError(f"expected exactly one batch, trained {result.batches} (step {snap.step})")
-    if all(np.array_equal(a, b) for a, b in zip(before.weights, snap.weights)):
+    if all(np.array_equal(a, b) for a, b in zip(before.weights, snap.weights, strict=True)):
         raise RuntimeError("one batch of training left every weight unchanged")
     loss = snap.metrics.get("loss")
     if loss is None or not np.isfinite(loss):
@@ -297,10 +298,10 @@ def _check_exports(checks: _Checks, snapshot, tmp: Path) -> None:
             if suffix not in written:
                 raise RuntimeError(f"no {suffix} file was written")
             net = import_weights(written[suffix], activation=snapshot.activation)
-            same = all(np.array_equal(a, b) for a, b in zip(net.weights, snapshot.weights)) and all(
-                np.array_equal(a, b) for a, b in zip(net.biases, snapshot.biases)
-            )
-            if tuple(net.layer_sizes) != tuple(snapshot.layer_sizes) or not same:
+            if tuple(net.layer_sizes) != tuple(snapshot.layer_sizes):
+                raise RuntimeError(f"{suffix} came back as a {net.layer_sizes} network")
+            pairs = [*zip(net.weights, snapshot.weights, strict=True), *zip(net.biases, snapshot.biases, strict=True)]
+            if not all(np.array_equal(a, b) for a, b in pairs):
                 raise RuntimeError(f"{suffix} came back with different weights")
             return f"{'-'.join(map(str, net.layer_sizes))} {net.activation}, identical"
 
