@@ -116,8 +116,13 @@ def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make
     network_view.set_activations(acts, predicted=0)
     qtbot.wait(50)  # let the layout settle before mapping view units to pixels
     x, y = network_view._pos[1][5]
+    viewport = network_view._canvas.viewport()
+    # Start from empty space: the cursor may rest anywhere after earlier tests, and a move to
+    # where it already is sends no event.
+    QTest.mouseMove(viewport, _to_viewport(network_view, x + 10, 2.0))
+    qtbot.wait(20)
     with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
-        QTest.mouseMove(network_view._canvas.viewport(), _to_viewport(network_view, x, y))
+        QTest.mouseMove(viewport, _to_viewport(network_view, x, y))
     info = blocker.args[0]
     assert isinstance(info, NeuronInfo)
     assert (info.layer, info.index) == (1, 5)
@@ -129,7 +134,7 @@ def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make
     assert "bias" in network_view._inset_text.toPlainText()
     # Moving to empty space reports None.
     with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
-        QTest.mouseMove(network_view._canvas.viewport(), _to_viewport(network_view, x + 10, 1.0))
+        QTest.mouseMove(viewport, _to_viewport(network_view, x + 10, 1.0))
     assert blocker.args == [None]
     assert not network_view._inset_text.isVisible()
 
