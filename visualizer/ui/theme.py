@@ -87,7 +87,7 @@ def _apply_pyqtgraph(app: QApplication, pal: QPalette) -> None:
 
     bg = pal.color(QPalette.ColorRole.Base)
     fg = pal.color(QPalette.ColorRole.Text)
-    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
+    pg.setConfigOptions(background=bg, foreground=fg)
     for widget in app.allWidgets():
         if isinstance(widget, pg.GraphicsView):
             widget.setBackground(bg)
