@@ -6,9 +6,9 @@
 #
 # Steps: a private build venv (packaging/.build-venv, reused on later runs), a regular
 # (non-editable) install of the project so the bundle sees exactly what a wheel ships,
-# PyInstaller with packaging/nnviz.spec, debug symbols stripped from TensorFlow's two big
-# libraries, then `dist/nnviz/nnviz --self-test` (offscreen window, one training batch, export
-# in every format). Exits non-zero if any step or the self-test fails. Prints size and time.
+# PyInstaller with packaging/nnviz.spec, symbols stripped from TensorFlow's libraries, then
+# `dist/nnviz/nnviz --self-test` (offscreen window, one training batch, export in every format).
+# Exits non-zero if any step or the self-test fails. Prints the bundle size and build time.
 #
 # Environment: PYTHON (interpreter for the venv, default python3), NNVIZ_BUILD_VENV (venv
 # folder), NNVIZ_NO_STRIP=1 (keep symbols). Run it with `nice` on a shared machine.
@@ -51,11 +51,10 @@ rm -rf "$ROOT/build/nnviz" "$ROOT/dist/nnviz"
 
 BUNDLE="$ROOT/dist/nnviz"
 if [ "${NNVIZ_NO_STRIP:-0}" != 1 ] && command -v strip >/dev/null 2>&1; then
-    step "strip debug symbols from TensorFlow's libraries"
+    step "strip symbols from TensorFlow's libraries"
     # Only TensorFlow's own libraries: they carry ~300 MB of symbols. Qt/numpy libraries are left
-    # alone (stripping auditwheel-patched libraries can break them).
-    find "$BUNDLE/_internal/tensorflow" -maxdepth 1 -name 'libtensorflow*.so*' -type f \
-        -exec strip --strip-debug --strip-unneeded {} +
+    # alone (stripping auditwheel-patched libraries can break them). The self-test below checks.
+    find "$BUNDLE/_internal/tensorflow" -name '*.so*' -type f -exec strip --strip-unneeded {} +
 fi
 
 step "self-test of the bundle"
