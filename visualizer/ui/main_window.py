@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 LOADING, READY, RUNNING, PAUSED, STOPPING, BUSY, NO_DATA = (
     "loading", "ready", "running", "paused", "stopping", "busy", "no data")
-# Seconds between redraws of the views whose paint is costly (pyqtgraph plots: ~8 and ~15 ms a
-# frame on a 2-core machine) while training runs; the network view follows the redraw rate.
-PLOT_PERIODS = {"weights": 0.1, "curves": 0.25}
+# Seconds between redraws, while training runs, of the views whose paint is costly (pyqtgraph
+# plots: ~8 and ~15 ms a frame on a 2-core machine); the network view follows the redraw rate.
+VIEW_PERIODS = {"weights": 0.25, "curves": 1.0}
 STATE_TEXT = {LOADING: "Loading…", READY: "Ready", RUNNING: "Training", PAUSED: "Paused",
               STOPPING: "Stopping…", BUSY: "Working…", NO_DATA: "No dataset"}
 
@@ -123,7 +123,7 @@ class MainWindow(QMainWindow):
         self._state = None
         self._workers = WorkerSet(self)
         self._control = None
-        self._latest = self._drawn = None  # newest snapshot received / last one drawn
+        self._latest = None  # newest snapshot received
         self._model_config: TrainingConfig | None = None  # the config the current weights belong to
         self._run_id = 0
         self._after_stop = None  # callable to run once the training thread has finished
@@ -132,8 +132,9 @@ class MainWindow(QMainWindow):
         self._input_dirty = False
         self._input_source = ""
         self._progress_run = None  # run_id whose snapshots drive the progress bar
-        self._plots_drawn = {"weights": None, "curves": None}  # snapshot each plot view shows
-        self._plots_time = {"weights": -1e9, "curves": -1e9}
+        self._shown = {"network": None, "weights": None, "curves": None}  # snapshot each view shows
+        self._shown_at = dict.fromkeys(self._shown, -1e9)  # when it was drawn (time.monotonic)
+        self._progress_shown = None
         self._snapshot_hook = None  # benchmarks count arrivals here
         self._loading_started = not autoload  # else loading starts once the window is shown
         self._frames = FrameCounter()
@@ -438,50 +439,54 @@ class MainWindow(QMainWindow):
 
     # -- drawing ------------------------------------------------------------------------------
     def render(self, *, everything: bool = False) -> bool:
-        """Draw the newest snapshot and the current input if either changed; True when drawn.
+        """Bring the views up to date with the newest snapshot and input; True when anything drew.
 
-        While a run is going, the costly plot views (weight maps, curves) are redrawn at most at
-        their own slower rates and at most one of them per frame, so no single frame blocks the
-        event loop for long; everything else follows every frame. Outside a run, or with
-        ``everything=True``, all views are brought up to date at once.
+        While a run goes, each frame (one tick of the redraw timer) updates only the view that has
+        waited longest among those due: the network view at the redraw rate, the costlier plot
+        views (weight maps, curves) at their own slower rates (``VIEW_PERIODS``). A frame then
+        costs one view's paint, never all of them, so the event loop stays responsive. Outside a
+        run, or with ``everything=True``, all views are updated at once.
         """
         snap = self._latest
-        changed = snap is not None and snap is not self._drawn
-        stale_plots = snap is not None and any(drawn is not snap for drawn in self._plots_drawn.values())
-        if not changed and not self._input_dirty and not stale_plots:
+        if snap is not None and snap.run_id == self._progress_run and snap is not self._progress_shown:
+            self.progress.set_snapshot(snap)  # cheap: a label and a bar
+            self._progress_shown = snap
+        stale = [name for name, shown in self._shown.items() if snap is not None and shown is not snap]
+        if self._input_dirty and snap is not None and "network" not in stale:
+            stale.append("network")
+        if not stale:
             self._update_fps()
             return False
-        if changed:
-            self.network_view.set_weights(snap)
-            if snap.run_id == self._progress_run:  # only a run's snapshots have a position in a run
-                self.progress.set_snapshot(snap)
-        if stale_plots:
-            self._render_plots(snap, everything or self._state not in (RUNNING, STOPPING))
-        if snap is not None and self._input is not None:
-            acts = forward(snap.weights, snap.biases, snap.activation, self._input)
-            predicted = int(np.argmax(acts[-1]))
-            self.network_view.set_activations(acts, predicted, self._input_label)
-            self._show_input_text(predicted, float(acts[-1][predicted]))
-        self._input_dirty = False
-        self._drawn = snap
-        self._frames.tick()
-        self._update_fps()
-        if changed:
-            self.weights_changed.emit(snap)
-        return True
-
-    def _render_plots(self, snap, all_now: bool) -> None:
         now = time.monotonic()
-        due = [name for name, drawn in self._plots_drawn.items()
-               if drawn is not snap and (all_now or now - self._plots_time[name] >= PLOT_PERIODS[name])]
-        if not all_now:  # the one waiting longest, if any is due
-            due = sorted(due, key=lambda name: self._plots_time[name])[:1]
-        for name in due:
-            if name == "weights":
-                self.weight_maps.set_weights(snap)
-            else:
-                self.curves.set_history(snap.history)
-            self._plots_drawn[name], self._plots_time[name] = snap, now
+        if not (everything or self._state not in (RUNNING, STOPPING)):
+            period = {"network": 1.0 / self.settings.redraw_hz, **VIEW_PERIODS}
+            due = [name for name in stale if now - self._shown_at[name] >= period[name] * 0.9
+                   or (name == "network" and self._input_dirty)]
+            stale = sorted(due, key=lambda name: self._shown_at[name])[:1]
+        for name in stale:
+            self._draw_view(name, snap)
+            self._shown[name], self._shown_at[name] = snap, now
+        self._update_fps()
+        return bool(stale)
+
+    def _draw_view(self, name: str, snap) -> None:
+        if name == "weights":
+            self.weight_maps.set_weights(snap)
+        elif name == "curves":
+            self.curves.set_history(snap.history)
+        else:
+            new_weights = snap is not self._shown["network"]
+            if new_weights:
+                self.network_view.set_weights(snap)
+            if self._input is not None:
+                acts = forward(snap.weights, snap.biases, snap.activation, self._input)
+                predicted = int(np.argmax(acts[-1]))
+                self.network_view.set_activations(acts, predicted, self._input_label)
+                self._show_input_text(predicted, float(acts[-1][predicted]))
+            self._input_dirty = False
+            self._frames.tick()
+            if new_weights:
+                self.weights_changed.emit(snap)
 
     def _update_fps(self) -> None:
         self.progress.set_fps(self._frames.fps())
