@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPalette
@@ -348,8 +349,9 @@ def restore_theme(qapp):
 def test_dark_and_light_themes(make_window, restore_theme):
     window = make_window(wait_ready=False, autoload=False)
     window.set_theme("dark")
+    QApplication.processEvents()  # palette changes reach widgets as posted events
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    bg = window.curves.findChildren(__import__("pyqtgraph").GraphicsView)[0].backgroundBrush().color()
+    bg = window.curves.findChildren(pg.GraphicsView)[0].backgroundBrush().color()
     assert bg.lightness() < 80, "plots follow the dark palette"
     window.set_theme("light")
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200

@@ -28,7 +28,9 @@ from visualizer.ui.widgets.curves import Curves
 from visualizer.ui.widgets.network_view import NetworkView
 from visualizer.ui.widgets.status import Banner, FrameCounter, ProgressPanel
 from visualizer.ui.widgets.weight_maps import WeightMaps
-from visualizer.ui.worker import Task, TrainingWorker, WorkerSet
+from visualizer.ui.worker import (
+    Task, TrainingWorker, WorkerSet, initial_snapshot, read_dataset, read_weights, startup, write_weights,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,51 +48,6 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, NnvizError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def _initial_snapshot(config: TrainingConfig, dataset, run_id: int):
-    """Freshly initialised weights for ``config`` (TensorFlow work: call in a worker thread)."""
-    from visualizer.training.trainer import Trainer
-
-    return Trainer(config, dataset, run_id=run_id).current_snapshot()
-
-
-def _load(data, dataset, config: TrainingConfig, run_id: int, report):
-    """Start-up task: TensorFlow, then the dataset, then the first weights."""
-    from visualizer.training.tfenv import import_keras
-
-    report("Loading TensorFlow…")
-    import_keras()
-    warning = None
-    if dataset is None:
-        report("Loading dataset…")
-        from visualizer.data.sources import load_dataset, load_dataset_or_synthetic
-
-        try:
-            dataset, warning = load_dataset_or_synthetic(data)
-        except NnvizError as exc:  # an explicit --data that is unusable: say so, keep the app usable
-            dataset, warning = load_dataset("synthetic"), f"{exc} Using synthetic digits instead."
-    report("Initialising the network…")
-    return dataset, warning, _initial_snapshot(config, dataset, run_id)
-
-
-def _load_dataset(path: str):
-    from visualizer.data.sources import load_dataset
-
-    return load_dataset(path)
-
-
-def _import_weights(path: str):
-    from visualizer.training.export import import_weights
-
-    return import_weights(path), path
-
-
-def _export_weights(snapshot, path: str):
-    from visualizer.training.export import export_weights
-
-    export_weights(snapshot, path)
-    return path
 
 
 class MainWindow(QMainWindow):
@@ -153,8 +110,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
-        self.network_view.setToolTip("Each circle is a neuron, lit by its activation for the input shown; "
-                                     "lines are weights (blue positive, red negative)")
 
         self.menus = menu.build_menus(self, a)
         self.setDockNestingEnabled(True)
@@ -200,19 +155,20 @@ class MainWindow(QMainWindow):
         self.menus["panels"].addAction(toggle)
         return dock
 
-    def set_current_input(self, vector784, true_label: int | None = None) -> None:
+    def set_current_input(self, vector784, true_label: int | None = None, *, source: str = "Your drawing") -> None:
         """Feed one image (784 values in [0, 1], any shape) through the network view.
 
         Activations come from the numpy forward pass on the latest weights and are redrawn at the
         redraw rate, so calling this on every mouse move is fine. ``true_label`` (if known) lets
-        the view mark the prediction right or wrong.
+        the view mark the prediction right or wrong; ``source`` names the input in the controls
+        panel ("Your drawing", "Test digit #12", ...).
         """
         x = np.asarray(vector784, dtype=np.float32).reshape(-1)
         if x.size != 784:
             raise ValueError(f"expected 784 values, got {x.size}")
         self._input = x
         self._input_label = None if true_label is None else int(true_label)
-        self._input_source = "Your drawing"
+        self._input_source = source
         self._input_dirty = True
 
     def latest_snapshot(self):
@@ -233,7 +189,7 @@ class MainWindow(QMainWindow):
         except ConfigError:
             config = TrainingConfig()
             self.controls.set_config(config)
-        task = Task(_load, self._data_spec, self.dataset, config, self._run_id, progress=True)
+        task = Task(startup, self._data_spec, self.dataset, config, self._run_id, progress=True)
         task.progressed.connect(self.data_label.setText)
         task.succeeded.connect(lambda result, c=config: self._on_loaded(result, c))
         task.errored.connect(self._on_load_failed)
@@ -331,7 +287,7 @@ class MainWindow(QMainWindow):
             self.controls.show_error(str(exc))
             return
         self._run_id += 1
-        self._run_task(_initial_snapshot, (config, self.dataset, self._run_id),
+        self._run_task(initial_snapshot, (config, self.dataset, self._run_id),
                        lambda snap: self._adopt(snap, config, "Weights reset to fresh random values"),
                        "Could not reset the network")
 
@@ -340,7 +296,7 @@ class MainWindow(QMainWindow):
         """Load a dataset in the background; on failure a dialog, and the current one stays."""
         if self._state not in (READY, NO_DATA):
             return
-        self._run_task(_load_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset")
+        self._run_task(read_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset")
 
     def _on_dataset_loaded(self, dataset) -> None:
         self._set_dataset(dataset)
@@ -355,7 +311,7 @@ class MainWindow(QMainWindow):
         """Replace the network by the weights in ``path``; a bad file changes nothing."""
         if self._state != READY:
             return
-        self._run_task(_import_weights, (path,), self._on_weights_imported, "Could not import the weights")
+        self._run_task(read_weights, (path,), self._on_weights_imported, "Could not import the weights")
 
     def _on_weights_imported(self, result) -> None:
         net, path = result
@@ -373,7 +329,7 @@ class MainWindow(QMainWindow):
         snap = self._latest
         if snap is None:
             return
-        task = Task(_export_weights, snap, path)
+        task = Task(write_weights, snap, path)
         task.succeeded.connect(lambda p: self.statusBar().showMessage(f"Weights saved to {p}", 8000))
         task.errored.connect(lambda exc: self._error_dialog("Could not export the weights", exc))
         self._workers.start(task)
@@ -482,7 +438,7 @@ class MainWindow(QMainWindow):
                 acts = forward(snap.weights, snap.biases, snap.activation, self._input)
                 predicted = int(np.argmax(acts[-1]))
                 self.network_view.set_activations(acts, predicted, self._input_label)
-                self._show_input_text(predicted, float(acts[-1][predicted]))
+                self.controls.set_prediction(self._input_source, self._input_label, predicted, float(acts[-1][predicted]))
             self._input_dirty = False
             self._frames.tick()
             if new_weights:
@@ -491,25 +447,14 @@ class MainWindow(QMainWindow):
     def _update_fps(self) -> None:
         self.progress.set_fps(self._frames.fps())
 
-    def _show_input_text(self, predicted: int, confidence: float) -> None:
-        head = self._input_source
-        if self._input_label is None:
-            self.controls.set_input_text(f"{head}: predicted <b>{predicted}</b> ({confidence:.0%})")
-            return
-        ok = predicted == self._input_label
-        mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
-        self.controls.set_input_text(
-            f"{head}: true <b>{self._input_label}</b>, predicted <b>{predicted}</b> ({confidence:.0%}) {mark}"
-        )
-
     def show_test_digit(self, index: int) -> None:
         """Make test image ``index`` (wrapped around) the network view's input."""
         if self.dataset is None or len(self.dataset.x_test) == 0:
             return
         n = len(self.dataset.x_test)
         self._input_index = index % n
-        self.set_current_input(self.dataset.x_test[self._input_index], int(self.dataset.y_test[self._input_index]))
-        self._input_source = f"Test digit #{self._input_index + 1:,} of {n:,}"
+        self.set_current_input(self.dataset.x_test[self._input_index], int(self.dataset.y_test[self._input_index]),
+                               source=f"Test digit #{self._input_index + 1:,} of {n:,}")
 
     def _random_digit(self) -> None:
         if self.dataset is not None and len(self.dataset.x_test):

@@ -82,18 +82,8 @@ def apply_theme(mode: str = "system", app: QApplication | None = None) -> str:
 
 
 def _apply_pyqtgraph(app: QApplication, pal: QPalette) -> None:
-    """New plots take colours from pg's config; existing ones are recoloured in place."""
+    """Plots created from now on take their colours from the palette. Existing nnviz views
+    recolour themselves on QEvent.PaletteChange (their own colour choices win)."""
     import pyqtgraph as pg
 
-    bg = pal.color(QPalette.ColorRole.Base)
-    fg = pal.color(QPalette.ColorRole.Text)
-    pg.setConfigOptions(background=bg, foreground=fg)
-    for widget in app.allWidgets():
-        if isinstance(widget, pg.GraphicsView):
-            widget.setBackground(bg)
-            for item in widget.scene().items():
-                if isinstance(item, pg.AxisItem):
-                    item.setPen(fg)
-                    item.setTextPen(fg)
-                elif isinstance(item, pg.LabelItem):
-                    item.setText(item.text, color=fg)
+    pg.setConfigOptions(background=pal.color(QPalette.ColorRole.Base), foreground=pal.color(QPalette.ColorRole.Text))

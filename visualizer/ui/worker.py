@@ -13,6 +13,9 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal, Slot
 
+from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import NnvizError
+
 log = logging.getLogger(__name__)
 
 
@@ -141,3 +144,52 @@ class WorkerSet(QObject):
                 self._running.pop(thread, None)
         return not self._running
 
+
+# -- The tasks the window runs in the background (TensorFlow and file work, never in the GUI) --
+
+def initial_snapshot(config: TrainingConfig, dataset, run_id: int):
+    """Freshly initialised weights for ``config`` (TensorFlow work: call in a worker thread)."""
+    from visualizer.training.trainer import Trainer
+
+    return Trainer(config, dataset, run_id=run_id).current_snapshot()
+
+
+def startup(data, dataset, config: TrainingConfig, run_id: int, report):
+    """Start-up task: TensorFlow, then the dataset, then the first weights."""
+    from visualizer.training.tfenv import import_keras
+
+    report("Loading TensorFlow…")
+    import_keras()
+    warning = None
+    if dataset is None:
+        report("Loading dataset…")
+        from visualizer.data.sources import load_dataset, load_dataset_or_synthetic
+
+        try:
+            dataset, warning = load_dataset_or_synthetic(data)
+        except NnvizError as exc:  # an explicit --data that is unusable: say so, keep the app usable
+            dataset, warning = load_dataset("synthetic"), f"{exc} Using synthetic digits instead."
+    report("Initialising the network…")
+    return dataset, warning, initial_snapshot(config, dataset, run_id)
+
+
+def read_dataset(path: str):
+    """File ▸ Open dataset…: raises DataError with a readable message."""
+    from visualizer.data.sources import load_dataset
+
+    return load_dataset(path)
+
+
+def read_weights(path: str):
+    """File ▸ Import weights…: (NetworkWeights, path); raises WeightsError."""
+    from visualizer.training.export import import_weights
+
+    return import_weights(path), path
+
+
+def write_weights(snapshot, path: str):
+    """File ▸ Export weights… (format from the extension); returns the path."""
+    from visualizer.training.export import export_weights
+
+    export_weights(snapshot, path)
+    return path

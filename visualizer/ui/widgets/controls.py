@@ -168,6 +168,15 @@ class ControlsPanel(QWidget):
     def set_input_text(self, html: str) -> None:
         self.input_label.setText(html)
 
+    def set_prediction(self, source: str, true_label: int | None, predicted: int, confidence: float) -> None:
+        """Say what the network makes of the input shown (and whether that is right, if known)."""
+        text = f"{source}: predicted <b>{predicted}</b> ({confidence:.0%})"
+        if true_label is not None:
+            ok = predicted == true_label
+            mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
+            text = f"{source}: true <b>{true_label}</b>, predicted <b>{predicted}</b> ({confidence:.0%}) {mark}"
+        self.input_label.setText(text)
+
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.setVisible(bool(message))
