@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         task.succeeded.connect(lambda result, c=config: self._on_loaded(result, c))
         task.errored.connect(self._on_load_failed)
         self._workers.start(task)
+        self.banner.show_message("Loading TensorFlow and the dataset… Start becomes available when they are ready.", "info")
 
     # -- training -------------------------------------------------------------------------------
     def start_training(self, *, paused: bool = False) -> bool:
@@ -376,6 +377,8 @@ class MainWindow(QMainWindow):
         self._set_dataset(dataset)
         if warning:
             self.banner.show_message(warning, "warning")
+        elif self.banner.level == "info":
+            self.banner.dismiss()
         self._adopt(snap, config, None)
 
     def _on_load_failed(self, exc) -> None:
@@ -477,6 +480,8 @@ class MainWindow(QMainWindow):
         for action in (a.open_dataset, a.open_dataset_folder):
             action.setEnabled(state in (READY, NO_DATA))
         a.import_weights.setEnabled(idle)
+        for action in (a.next_input, a.previous_input, a.random_input):
+            action.setEnabled(self.dataset is not None)
         a.export_weights.setEnabled(self._latest is not None and state != LOADING)
         self.controls.set_editable(state in (READY, BUSY, LOADING))
         self.controls.set_state_text(STATE_TEXT[state])
