@@ -203,11 +203,11 @@ def test_architecture_change_asks_before_discarding(make_window, qtbot, dialogs)
     assert snap.layer_sizes == (784, 8, 10) and snap.run_id > trained.run_id
 
 
-def test_reset_builds_fresh_weights(make_window, qtbot):
+def test_reset_mid_run_stops_then_builds_fresh_weights(make_window, qtbot):
     window = make_window()
-    set_epochs(window, 1)
+    set_epochs(window, 10_000)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    qtbot.waitUntil(lambda: window.latest_snapshot().step > 5, timeout=30_000)
     trained = window.latest_snapshot()
     window.actions.reset.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().run_id > trained.run_id, timeout=30_000)
@@ -291,6 +291,20 @@ def test_open_dataset_file_switches_data(make_window, qtbot, tmp_path, monkeypat
     assert "120 training" in window.data_label.text()
 
 
+@pytest.mark.mnist
+def test_open_real_mnist_folder_and_train_one_epoch(make_window, qtbot, monkeypatch, dialogs, mnist_dir):
+    window = make_window()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(mnist_dir)))
+    with qtbot.waitSignal(window.dataset_changed, timeout=60_000):
+        window.actions.open_dataset_folder.trigger()
+    wait_state(qtbot, window, "ready")
+    assert not window.dataset.is_synthetic and "MNIST" in window.data_label.text() and dialogs.shown == []
+    set_epochs(window, 1, batch=32)
+    window.actions.start.trigger()
+    wait_state(qtbot, window, "ready", 120_000)
+    assert window.last_result.test_accuracy > 0.85
+
+
 def test_divergence_shows_banner_and_keeps_running_app(make_window, qtbot):
     data = tiny_dataset()
     x = data.x_train.copy()
@@ -313,12 +327,16 @@ def test_screenshot_action_saves_png(make_window, tmp_path, monkeypatch):
 
 
 # -- closing, settings --------------------------------------------------------------------------------
-def test_close_mid_training_is_fast_and_saves_settings(make_window, qtbot):
+@pytest.mark.parametrize("paused", [False, True])
+def test_close_mid_training_is_fast_and_saves_settings(make_window, qtbot, paused):
     window = make_window()
     set_epochs(window, 10_000)
     window.controls.hidden.setText("32,16")
     window.actions.start.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().step > 10, timeout=30_000)
+    if paused:
+        window.set_paused(True)
+        qtbot.wait(50)
     started = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - started
