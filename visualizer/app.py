@@ -33,7 +33,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
         from visualizer.resources import app_icon
 
         app.setWindowIcon(app_icon())
-    except Exception:  # noqa: BLE001 - an icon missing from a odd install is not worth failing for
+    except Exception:
         pass
     return app
 

@@ -10,11 +10,9 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPalette
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMessageBox
 
-from visualizer.core.history import MetricHistory
 from visualizer.data.dataset import Dataset
 from visualizer.ui import theme
 from visualizer.ui.main_window import MainWindow
@@ -237,7 +235,7 @@ def test_export_then_import_round_trips(make_window, qtbot, tmp_path, monkeypatc
     wait_state(qtbot, window, "ready")
     assert dialogs.shown == []
     imported = window.latest_snapshot()
-    for a, b in zip((*imported.weights, *imported.biases), (*trained.weights, *trained.biases)):
+    for a, b in zip((*imported.weights, *imported.biases), (*trained.weights, *trained.biases), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
 
 

@@ -133,7 +133,7 @@ def test_signals_and_paint_events_keep_bool_and_none_alive():
     assert result["received_queued"] == 2 * (n + 200)
     assert result["paints"] >= n  # offscreen, every update() of a shown widget is painted
     for section, drops in result["drops"].items():
-        for name, drop in zip(("True", "False", "None"), drops):
+        for name, drop in zip(("True", "False", "None"), drops, strict=True):
             # The bug drops about one reference per emit or paint (>= 10,000 here; PySide6 6.12.0
             # aborts with bool_dealloc / none_dealloc within a few thousand). 6.11.3 stays at ~0.
             assert drop < n // 10, f"{section}: refcount of {name} fell by {drop}: PySide6 is dropping references"

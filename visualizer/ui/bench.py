@@ -79,7 +79,7 @@ def _fake_snapshots(n: int, hidden=(16, 16), batches_per_epoch: int = 1875, seed
 
     rng = np.random.default_rng(seed)
     sizes = (784, *hidden, 10)
-    weights = [rng.normal(0, np.sqrt(2 / (a + b)), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [rng.normal(0, np.sqrt(2 / (a + b)), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     biases = [np.zeros(b, np.float32) for b in sizes[1:]]
     history, out = MetricHistory(), []
     for i in range(1, n + 1):

@@ -9,7 +9,7 @@ while running.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QObject, QThread, Signal, Slot
 
@@ -62,12 +62,12 @@ class TrainingWorker(QObject):
             trainer = self._make_trainer()
             # The callback runs in the training thread: emit and return, never wait on the GUI.
             result = trainer.run(self.snapshot_ready.emit, self.control)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported, none kills the thread
+        except Exception as exc:
             if trainer is not None:
                 # TrainingDiverged restores the last good weights: show those, not the NaNs.
                 try:
                     self.snapshot_ready.emit(trainer.current_snapshot())
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.debug("no snapshot after failure", exc_info=True)
             _return_to_gui_thread(self)
             self.errored.emit(exc)
@@ -98,7 +98,7 @@ class Task(QObject):
         result = error = None
         try:
             result = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - reported to the GUI, which shows it
+        except Exception as exc:
             error = exc
         _return_to_gui_thread(self)
         if error is not None:
