@@ -351,7 +351,7 @@ def test_settings_are_restored(make_window, qtbot):
     window.close()
     again = make_window(wait_ready=False, autoload=False)
     assert again.controls.batch_size.value() == 64
-    assert again.actions.redraw[10].isChecked() and again._render_timer.interval() == 100
+    assert again.actions.redraw[10].isChecked() and again.settings.redraw_hz == 10
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ LOADING, READY, RUNNING, PAUSED, STOPPING, BUSY, NO_DATA = (
 # Seconds between redraws, while training runs, of the views whose paint is costly (pyqtgraph
 # plots: ~8 and ~15 ms a frame on a 2-core machine); the network view follows the redraw rate.
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0}
+MIN_TICK_HZ = 30
 STATE_TEXT = {LOADING: "Loading…", READY: "Ready", RUNNING: "Training", PAUSED: "Paused",
               STOPPING: "Stopping…", BUSY: "Working…", NO_DATA: "No dataset"}
 
@@ -400,8 +401,8 @@ class MainWindow(QMainWindow):
     def render(self, *, everything: bool = False) -> bool:
         """Bring the views up to date with the newest snapshot and input; True when anything drew.
 
-        While a run goes, each frame (one tick of the redraw timer) updates only the view that has
-        waited longest among those due: the network view at the redraw rate, the costlier plot
+        While a run goes, each tick of the render timer updates only the view that has waited
+        longest among those due: the network view at the redraw rate, the costlier plot
         views (weight maps, curves) at their own slower rates (``VIEW_PERIODS``). A frame then
         costs one view's paint, never all of them, so the event loop stays responsive. Outside a
         run, or with ``everything=True``, all views are updated at once.
@@ -552,7 +553,9 @@ class MainWindow(QMainWindow):
     def set_redraw_rate(self, hz: int) -> None:
         self.settings.redraw_hz = hz
         self.actions.redraw[hz].setChecked(True)
-        self._render_timer.setInterval(int(1000 / hz))
+        # The timer ticks at least 30 times a second, so the plot views have frames of their own
+        # even when the network view is limited to 10 Hz.
+        self._render_timer.setInterval(int(1000 / max(hz, MIN_TICK_HZ)))
 
     def _restore_settings(self) -> None:
         s = self.settings
