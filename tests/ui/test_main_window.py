@@ -167,6 +167,22 @@ def test_step_pause_resume_stop_with_real_training(make_window, qtbot):
     assert window.actions.start.isEnabled() and window.controls.hidden.isEnabled()
 
 
+def test_keyboard_shortcuts_drive_training_but_not_while_typing(make_window, qtbot):
+    window = make_window()
+    set_epochs(window, 10_000)
+    qtbot.keyClick(window.network_view, Qt.Key.Key_S)  # step: a paused run, one batch
+    wait_state(qtbot, window, "paused")
+    qtbot.keyClick(window.network_view, Qt.Key.Key_Escape)  # stop
+    wait_state(qtbot, window, "ready")
+    window.controls.hidden.setFocus()
+    qtbot.keyClicks(window.controls.hidden, " s")  # typed into the field, no shortcut fires
+    assert window.state == "ready"
+    qtbot.keyClick(window.network_view, Qt.Key.Key_Space)  # start
+    assert window.state == "running"
+    qtbot.keyClick(window.network_view, Qt.Key.Key_Space)  # pause
+    assert window.state == "paused"
+
+
 def test_run_finishes_and_next_run_continues_from_the_weights(make_window, qtbot):
     window = make_window()
     set_epochs(window, 3)
