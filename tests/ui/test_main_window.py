@@ -192,10 +192,13 @@ def test_run_finishes_and_next_run_continues_from_the_weights(make_window, qtbot
     wait_state(qtbot, window, "ready")
     first = window.last_result
     assert not first.stopped and first.batches == 60
+    settled = []
+    window.snapshot_settled.connect(settled.append)
     window.controls.learning_rate.setValue(0.0005)
     window.actions.start.trigger()
     wait_state(qtbot, window, "ready")
     assert window.latest_snapshot().step == 120, "the second run continued the step count (same weights)"
+    assert [snap.event for snap in settled] == ["epoch_end"] * 3 + ["train_end"]
     window.render()
     assert "Done" in window.progress.bar.format()
 

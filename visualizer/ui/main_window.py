@@ -52,7 +52,13 @@ def describe_error(exc: BaseException) -> str:
 
 
 class MainWindow(QMainWindow):
-    """nnviz's window. Drawing pad and test browser plug in with :meth:`add_dock`.
+    """nnviz's window. Drawing pad and test browser plug in with :meth:`add_dock`, e.g.::
+
+        window.add_dock(pad, "Drawing pad", Qt.DockWidgetArea.RightDockWidgetArea)
+        pad.input_changed.connect(window.set_current_input)     # network view shows the drawing
+        window.weights_changed.connect(pad.set_snapshot)         # newest drawn weights, <= redraw rate
+        window.snapshot_settled.connect(browser.set_snapshot)    # epoch/run ends, reset, import
+        window.dataset_changed.connect(lambda d: browser.set_dataset(d.x_test, d.y_test))
 
     Parameters
     ----------
@@ -67,6 +73,9 @@ class MainWindow(QMainWindow):
     """
 
     weights_changed = Signal(object)  # the TrainingSnapshot just drawn (at most at the redraw rate)
+    # Every snapshot that ends an epoch or a run, and every adopted network (initial, reset,
+    # imported), as it arrives: for views that only re-evaluate at those moments (test browser).
+    snapshot_settled = Signal(object)
     dataset_changed = Signal(object)  # the Dataset now in use
     state_changed = Signal(str)  # loading / ready / running / paused / stopping / busy
 
@@ -351,6 +360,8 @@ class MainWindow(QMainWindow):
             self._snapshot_hook()
         if snap.newer_than(self._latest):
             self._latest = snap
+        if snap.event in ("epoch_end", "train_end"):
+            self.snapshot_settled.emit(snap)
 
     def _on_training_errored(self, exc) -> None:
         if isinstance(exc, TrainingDiverged):
@@ -390,6 +401,7 @@ class MainWindow(QMainWindow):
     def _adopt(self, snap, config, message) -> None:
         """Make ``snap`` the current network (initial, reset or imported weights)."""
         self._latest = snap
+        self.snapshot_settled.emit(snap)
         self._model_config = config
         self._progress_run = None
         self.progress.clear()
