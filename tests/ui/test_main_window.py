@@ -118,6 +118,8 @@ def test_add_dock_lists_the_panel_and_feeds_input(make_window, make_snapshot):
     assert "Your drawing" in window.controls.input_label.text() and "true <b>3</b>" in window.controls.input_label.text()
     with pytest.raises(ValueError):
         window.set_current_input(np.zeros(10))
+    window.set_current_input(None)  # e.g. the pad was cleared
+    assert window.render() and "nothing to classify" in window.controls.input_label.text()
 
 
 def test_snapshot_updates_every_view_latest_wins(make_window, make_snapshot, make_history, monkeypatch):

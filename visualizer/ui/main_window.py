@@ -166,15 +166,15 @@ class MainWindow(QMainWindow):
         return dock
 
     def set_current_input(self, vector784, true_label: int | None = None, *, source: str = "Your drawing") -> None:
-        """Feed one image (784 values in [0, 1], any shape) through the network view.
+        """Feed one image (784 values in [0, 1], any shape; None clears it) through the network view.
 
         Activations come from the numpy forward pass on the latest weights and are redrawn at the
         redraw rate, so calling this on every mouse move is fine. ``true_label`` (if known) lets
         the view mark the prediction right or wrong; ``source`` names the input in the controls
         panel ("Your drawing", "Test digit #12", ...).
         """
-        x = np.asarray(vector784, dtype=np.float32).reshape(-1)
-        if x.size != 784:
+        x = None if vector784 is None else np.asarray(vector784, dtype=np.float32).reshape(-1)
+        if x is not None and x.size != 784:
             raise ValueError(f"expected 784 values, got {x.size}")
         self._input = x
         self._input_label = None if true_label is None else int(true_label)
@@ -455,6 +455,9 @@ class MainWindow(QMainWindow):
                 predicted = int(np.argmax(acts[-1]))
                 self.network_view.set_activations(acts, predicted, self._input_label)
                 self.controls.set_prediction(self._input_source, self._input_label, predicted, float(acts[-1][predicted]))
+            elif self._input_dirty:  # the input was cleared
+                self.network_view.set_activations(None)
+                self.controls.set_input_text(f"{self._input_source}: nothing to classify" if self._input_source else "–")
             self._input_dirty = False
             self._frames.tick()
             if new_weights:
