@@ -44,6 +44,12 @@ def _thread_setting() -> tuple[int, int]:
         return _DEFAULT_THREADS
 
 
+def _drop_retracing_notice(record) -> bool:
+    """Each new Trainer owns a new model, so its graph is traced once by design; TensorFlow's
+    "N out of the last N calls triggered tf.function retracing" advice does not apply."""
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
 def _import_quietly():
     """Import TF with file descriptor 2 sent to a temp file, then pass on what isn't noise."""
     sys.stderr.flush()
@@ -63,6 +69,7 @@ def _import_quietly():
             except RuntimeError:
                 pass  # TensorFlow was already initialized by someone else; keep its settings
             tf.config.list_physical_devices()  # the CUDA probe logs here; do it while muted
+            tf.get_logger().addFilter(_drop_retracing_notice)
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
