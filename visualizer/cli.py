@@ -18,34 +18,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
-    return value
+def _number(kind, lowest, highest=float("inf"), *, lowest_allowed=True):
+    """An argparse type: ``kind`` (int or float) within [lowest, highest], with a one-line error."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            noun = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}") from None
+        too_low = value < lowest or (value == lowest and not lowest_allowed)
+        if too_low or not value <= highest or value != value:
+            bound = "≥" if lowest_allowed else ">"
+            shown = "{:g}" if kind is float else "{:d}"
+            upper = f" and ≤ {shown.format(kind(highest))}" if highest != float("inf") else ""
+            raise argparse.ArgumentTypeError(f"expected a number {bound} {shown.format(kind(lowest))}{upper}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**31:
-        raise argparse.ArgumentTypeError("expected a seed between 0 and 2147483647")
-    return value
+_positive_int = _number(int, 1)
+_learning_rate = _number(float, 0, 10, lowest_allowed=False)
+_seed = _number(int, 0, 2**31 - 1)
 
 
 def _add_data_arg(p: argparse.ArgumentParser) -> None:
@@ -74,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_positive_int, default=5)
     t.add_argument("--batch-size", type=_positive_int, default=32)
     t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    t.add_argument("--lr", type=_positive_float, default=None, help="learning rate (adam 0.001, sgd 0.01)")
+    t.add_argument("--lr", type=_learning_rate, default=None, help="learning rate (adam 0.001, sgd 0.01)")
     t.add_argument("--hidden", default="16,16", help="hidden layer sizes, e.g. 16,16 (default)")
     t.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
     t.add_argument("--seed", type=_seed, default=0)
