@@ -137,3 +137,18 @@ def test_train_on_real_mnist_reaches_93_percent(mnist_dir, tmp_path):
     assert summary["train_samples"] == 24345 and summary["test_samples"] == 10000
     assert summary["test_accuracy"] >= 0.93, summary
     assert "MNIST" in summary["data_source"]
+
+
+def test_bench_json_reports_figures_beside_baselines():
+    proc = nnviz("bench", "--data", "synthetic", "--epochs", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "propagateSizeHints" not in proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    t = report["training"]
+    assert t["fit_samples_per_second"] > 0 and t["trainer_samples_per_second"] > 0
+    assert t["speedup"] == pytest.approx(t["trainer_samples_per_second"] / t["fit_samples_per_second"])
+    assert 0 <= t["fit_test_accuracy"] <= 1 and 0 <= t["trainer_test_accuracy"] <= 1
+    assert t["forward_median_us"] > 0
+    pad = report["pad"]
+    assert pad["dropped_points"] == 0 and pad["preprocess_forward_median_ms"] > 0
+    assert report["data"]["source"].startswith("synthetic")

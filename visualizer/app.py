@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from visualizer.ui.settings import APP, ORG
@@ -18,6 +18,15 @@ from visualizer.ui.settings import APP, ORG
 # When set, the app prints "NNVIZ_SHOWN <unix time>" once the window has been painted, then quits
 # (used by ``visualizer.ui.bench`` to measure start-up time).
 STARTUP_PROBE_ENV = "NNVIZ_STARTUP_PROBE"
+
+
+# Qt platform plugins say these once per window on every run; they are not actionable for a user.
+_QT_NOISE = ("does not support propagateSizeHints",)
+
+
+def _on_qt_message(mode, context, message: str) -> None:
+    if not any(noise in message for noise in _QT_NOISE):
+        print(message, file=sys.stderr)
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
@@ -29,6 +38,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(APP)
     app.setApplicationDisplayName("nnviz")
     app.setDesktopFileName("nnviz")
+    qInstallMessageHandler(_on_qt_message)
     try:
         from visualizer.resources import app_icon
 
