@@ -309,3 +309,22 @@ def test_screenshots(qtbot, tmp_path, make_snapshot, make_history, palettes):
             assert img.width() >= 900
             corner = img.pixelColor(5, 5)
             assert corner.lightness() > 200 if theme == "light" else corner.lightness() < 60
+
+
+def test_curves_empty_ranges_have_no_si_prefix(curves, make_history):
+    """Before training: 0..1 epochs (or the run's length), loss 0..2.5, accuracy 0..100, no 'x0.001'."""
+    lo, hi = curves.x_range()
+    assert lo <= 0 < 1 <= hi < 1.1
+    loss, acc = curves.y_ranges()["loss"], curves.y_ranges()["accuracy"]
+    assert loss[0] <= 0 and 2.5 <= loss[1] < 2.7
+    assert acc[0] <= 0 and 100 <= acc[1] < 103
+    curves.set_epochs(5)
+    assert 5 <= curves.x_range()[1] < 5.2
+    for plot in (curves.loss_plot, curves.accuracy_plot):
+        for key in ("left", "bottom"):
+            axis = plot.getAxis(key)
+            assert not axis.autoSIPrefix and axis.labelString().find("x0.") < 0
+    curves.set_history(make_history(epochs=7, batches_per_epoch=50))  # data past the run: the axis follows
+    assert curves.x_range()[1] >= 7
+    curves.set_history(None)
+    assert 5 <= curves.x_range()[1] < 5.2
