@@ -23,9 +23,10 @@ _SPECS = {
     "step": ("S&tep", "S", "Train exactly one batch, then pause"),
     "stop": ("St&op", "Esc", "End the run after the current batch; the weights are kept"),
     "reset": ("&Reset", "Ctrl+R", "Discard the weights and start again from freshly initialised ones"),
-    "next_input": ("&Next test digit", "N", "Show the next test-set digit in the network"),
-    "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit in the network"),
-    "random_input": ("&Random test digit", "D", "Show a random test-set digit in the network"),
+    "next_input": ("&Next test digit", "N", "Show the next test-set digit on the pad and in the network"),
+    "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit on the pad and in the network"),
+    "random_input": ("&Random test digit", "D", "Show a random test-set digit on the pad and in the network"),
+    "reset_layout": ("Reset &layout", "", "Put every panel back where it starts (Draw and Test set on the right)"),
     "lock_range": ("&Lock weight colour range", "L", "Keep the heatmap colour scale fixed so weights can be compared over time"),
     "about": ("&About nnviz", "", "Version and what this program shows"),
 }
@@ -64,6 +65,25 @@ class Actions:
             self.rate_group.addAction(a)
             self.redraw[hz] = a
 
+    def set_state(self, state: str, *, has_data: bool, has_weights: bool) -> None:
+        """Enable what the window's run state allows (states from ``visualizer.ui.runs``)."""
+        idle = state == "ready"
+        active = state in ("running", "paused")
+        self.start.setEnabled(idle)
+        self.start_pause.setEnabled(idle or active)
+        self.pause.setEnabled(active)
+        self.pause.setChecked(state == "paused")
+        self.pause.setText("Resume" if state == "paused" else "Pause")
+        self.step.setEnabled(idle or active)
+        self.stop.setEnabled(active)
+        self.reset.setEnabled(idle or active)
+        for action in (self.open_dataset, self.open_dataset_folder):
+            action.setEnabled(state in ("ready", "no data"))
+        self.import_weights.setEnabled(idle)
+        for action in (self.next_input, self.previous_input, self.random_input):
+            action.setEnabled(has_data)
+        self.export_weights.setEnabled(has_weights and state != "loading")
+
 
 def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     """Fill the window's menu bar; returns the menus so docks added later can list themselves."""
@@ -92,6 +112,7 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     view.addAction(a.lock_range)
     view.addSeparator()
     panels = view.addMenu("&Panels")
+    view.addAction(a.reset_layout)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.about)

@@ -1,16 +1,18 @@
-"""The main window: network view in the centre, weight maps, curves and controls in docks.
+"""The main window: network view in the centre; controls, drawing pad, test set, weights and curves in docks.
 
-Training runs in a worker thread (``ui/worker.py``). Snapshots arriving from it are only stored;
-one QTimer at the redraw rate draws the newest one (latest wins, bursts collapse). TensorFlow is
-never imported here: loading it, building models, importing and exporting weights all happen in
-background tasks; the current input's activations come from the numpy forward pass.
+Training runs in a worker thread (``ui/worker.py``); the run-state machine is ``ui/runs.py``.
+Snapshots arriving from the worker are only stored; ``ui/render.py`` draws the newest one, one
+view per tick while a run goes (latest wins, bursts collapse). TensorFlow is never imported here:
+loading it, building models, importing and exporting weights all happen in background tasks; the
+current input's activations come from the numpy forward pass.
+
+The network's input is whatever the Draw panel shows: a drawing, an image file, or a test digit
+picked in the Test set panel (or with N / P / D), which is put on the pad with its true label.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -19,46 +21,37 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSi
 
 from visualizer import __version__
 from visualizer.core.config import TrainingConfig
-from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged
+from visualizer.core.errors import ConfigError
 from visualizer.core.forward import forward
-from visualizer.ui import actions as menu, theme
+from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui.pad_panel import PadPanel
+from visualizer.ui.render import RenderScheduler
+from visualizer.ui.runs import BUSY, LOADING, NO_DATA, READY, RUNNING, STOPPING, RunsMixin, describe_error
 from visualizer.ui.settings import Settings
+from visualizer.ui.test_browser import TestBrowser
 from visualizer.ui.widgets.controls import ControlsPanel
 from visualizer.ui.widgets.curves import Curves
 from visualizer.ui.widgets.network_view import NetworkView
 from visualizer.ui.widgets.status import Banner, FrameCounter, ProgressPanel
 from visualizer.ui.widgets.weight_maps import WeightMaps
-from visualizer.ui.worker import (
-    Task, TrainingWorker, WorkerSet, initial_snapshot, read_dataset, read_weights, startup, write_weights,
-)
+from visualizer.ui.worker import Task, WorkerSet, read_dataset, read_weights, startup, write_weights
 
 log = logging.getLogger(__name__)
 
-LOADING, READY, RUNNING, PAUSED, STOPPING, BUSY, NO_DATA = (
-    "loading", "ready", "running", "paused", "stopping", "busy", "no data")
 # Seconds between redraws, while training runs, of the views whose paint is costly (pyqtgraph
-# plots: ~8 and ~15 ms a frame on a 2-core machine); the network view follows the redraw rate.
-VIEW_PERIODS = {"weights": 0.25, "curves": 1.0}
-MIN_TICK_HZ = 30
-STATE_TEXT = {LOADING: "Loading…", READY: "Ready", RUNNING: "Training", PAUSED: "Paused",
-              STOPPING: "Stopping…", BUSY: "Working…", NO_DATA: "No dataset"}
+# plots: ~8 and ~15 ms a frame on a 2-core machine) and of the pad and test browser (numpy
+# forward pass + saliency, ~1 ms); the network view follows the redraw rate.
+VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
 
 
-def describe_error(exc: BaseException) -> str:
-    """One sentence for a dialog: our own errors carry it, anything else gets its type named."""
-    if isinstance(exc, NnvizError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+class MainWindow(RunsMixin, QMainWindow):
+    """nnviz's window. More panels plug in with :meth:`add_dock`, e.g.::
 
-
-class MainWindow(QMainWindow):
-    """nnviz's window. Drawing pad and test browser plug in with :meth:`add_dock`, e.g.::
-
-        window.add_dock(pad, "Drawing pad", Qt.DockWidgetArea.RightDockWidgetArea)
-        pad.input_changed.connect(window.set_current_input)     # network view shows the drawing
-        window.weights_changed.connect(pad.set_snapshot)         # newest drawn weights, <= redraw rate
-        window.snapshot_settled.connect(browser.set_snapshot)    # epoch/run ends, reset, import
-        window.dataset_changed.connect(lambda d: browser.set_dataset(d.x_test, d.y_test))
+        window.add_dock(widget, "Histogram", Qt.DockWidgetArea.RightDockWidgetArea)
+        widget.input_changed.connect(window.set_current_input)   # the network view shows it
+        window.weights_changed.connect(widget.set_snapshot)       # newest drawn weights, <= redraw rate
+        window.snapshot_settled.connect(widget.set_snapshot)      # epoch/run ends, reset, import
+        window.dataset_changed.connect(lambda d: widget.set_dataset(d.x_test, d.y_test))
 
     Parameters
     ----------
@@ -85,22 +78,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.settings = settings or Settings()
         self.dataset = dataset
-        self.last_result = None
         self._data_spec = data
-        self._state = None
         self._workers = WorkerSet(self)
-        self._control = None
         self._latest = None  # newest snapshot received
-        self._model_config: TrainingConfig | None = None  # the config the current weights belong to
-        self._run_id = 0
-        self._after_stop = None  # callable to run once the training thread has finished
         self._input = self._input_label = None
-        self._input_index = 0
         self._input_dirty = False
         self._input_source = ""
-        self._progress_run = None  # run_id whose snapshots drive the progress bar
-        self._shown = {"network": None, "weights": None, "curves": None}  # snapshot each view shows
-        self._shown_at = dict.fromkeys(self._shown, -1e9)  # when it was drawn (time.monotonic)
         self._progress_shown = None
         self._snapshot_hook = None  # benchmarks count arrivals here
         self._loading_started = not autoload  # else loading starts once the window is shown
@@ -111,6 +94,8 @@ class MainWindow(QMainWindow):
         self.network_view = NetworkView()
         self.weight_maps = WeightMaps()
         self.curves = Curves()
+        self.pad = PadPanel()
+        self.browser = TestBrowser()
         self.banner = Banner()
         self.progress = ProgressPanel()
         central = QWidget()
@@ -123,12 +108,12 @@ class MainWindow(QMainWindow):
 
         self.menus = menu.build_menus(self, a)
         self.setDockNestingEnabled(True)
-        docks = [self.add_dock(self.controls, "Training", Qt.DockWidgetArea.LeftDockWidgetArea),
-                 self.add_dock(self.curves, "Curves", Qt.DockWidgetArea.RightDockWidgetArea),
-                 self.add_dock(self.weight_maps, "Weights", Qt.DockWidgetArea.BottomDockWidgetArea)]
-        # Default proportions (a saved layout overrides them): the network view gets the most room.
-        self.resizeDocks(docks[:2], [290, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks(docks[2:], [230], Qt.Orientation.Vertical)
+        self.docks = {title: docks.make_dock(self, widget, title) for title, widget in (
+            ("Training", self.controls), ("Draw", self.pad), ("Test set", self.browser),
+            ("Weights", self.weight_maps), ("Curves", self.curves))}
+        for dock in self.docks.values():
+            self.menus["panels"].addAction(dock.toggleViewAction())
+        docks.arrange(self, self.docks)
 
         self.data_label = QLabel()
         self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
@@ -137,33 +122,38 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
-        self._render_timer = QTimer(self)
-        self._render_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._render_timer.timeout.connect(self.render)
+        self._render = RenderScheduler(lambda: self._latest, lambda: self._state in (RUNNING, STOPPING), self)
+        self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
+                              urgent=lambda: self._input_dirty)
+        self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
+        self._render.add_view("curves", lambda snap: self.curves.set_history(snap.history), VIEW_PERIODS["curves"])
+        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"])
+        self._render.before_frame = self._update_progress
+        self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
+        self._connect_panels()
+        if dataset is not None:
+            self.browser.set_dataset(dataset.x_test, dataset.y_test)
         self._restore_settings()
         self._set_state(LOADING)
-        self._render_timer.start()
+        self._render.timer.start()
 
     # -- public API ---------------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
                  *, tabify_with: QDockWidget | None = None) -> QDockWidget:
         """Put ``widget`` in a dock titled ``title``; it is listed under View ▸ Panels and its
         position is remembered between sessions (the dock's objectName comes from the title)."""
-        dock = QDockWidget(title, self)
-        dock.setObjectName("dock_" + re.sub(r"\W+", "_", title.lower()).strip("_"))
-        dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock = docks.make_dock(self, widget, title)
         self.addDockWidget(area, dock)
         if tabify_with is not None:
             self.tabifyDockWidget(tabify_with, dock)
         self.restoreDockWidget(dock)  # no-op unless a saved layout mentions it
-        toggle = dock.toggleViewAction()
-        toggle.setToolTip(f"Show or hide the {title} panel")
-        self.menus["panels"].addAction(toggle)
+        self.menus["panels"].addAction(dock.toggleViewAction())
         return dock
+
+    def reset_layout(self) -> None:
+        """Put the built-in panels back where they start (docks added with add_dock stay put)."""
+        docks.arrange(self, self.docks)
 
     def set_current_input(self, vector784, true_label: int | None = None, *, source: str = "Your drawing") -> None:
         """Feed one image (784 values in [0, 1], any shape; None clears it) through the network view.
@@ -181,13 +171,15 @@ class MainWindow(QMainWindow):
         self._input_source = source
         self._input_dirty = True
 
+    def show_test_digit(self, index: int) -> None:
+        """Put test image ``index`` (wrapped around) on the pad: the network view shows it, with its label."""
+        n = len(self.dataset.x_test) if self.dataset is not None else 0
+        if n:
+            self.browser.show_index(index % n)
+
     def latest_snapshot(self):
         """The newest TrainingSnapshot received (None before the network exists)."""
         return self._latest
-
-    @property
-    def state(self) -> str:
-        return self._state
 
     def start_loading(self) -> None:
         """Import TensorFlow, load the dataset and build the first weights, in the background."""
@@ -205,102 +197,6 @@ class MainWindow(QMainWindow):
         task.errored.connect(self._on_load_failed)
         self._workers.start(task)
         self.banner.show_message("Loading TensorFlow and the dataset… Start becomes available when they are ready.", "info")
-
-    # -- training -------------------------------------------------------------------------------
-    def start_training(self, *, paused: bool = False) -> bool:
-        """Start a run with the panel's settings, continuing from the current weights when they fit."""
-        if self._state != READY:
-            return False
-        try:
-            config = self.controls.config()
-        except ConfigError as exc:
-            self.controls.show_error(str(exc))
-            return False
-        initial = self._latest
-        old = self._model_config
-        if initial is not None and old is not None and not config.same_architecture(old):
-            if initial.step > 0 and not self._confirm(
-                "Change the network?",
-                f"The network is now {self._shape(old)}; you asked for {self._shape(config)}.\n\n"
-                "Discard the trained weights and start a new network? (Cancel, then File ▸ Export "
-                "weights… to keep them.)",
-            ):
-                return False
-            initial = None
-        elif initial is not None and initial.step == 0 and config.seed != old.seed:
-            initial = None  # untrained weights: the new seed should give its own initial weights
-        if initial is None:
-            self._run_id += 1
-        from visualizer.training.trainer import TrainingControl  # no TensorFlow at import time
-
-        control = self._control = TrainingControl()
-        if paused:
-            control.pause()  # now, so a step() issued before the thread starts is not ignored
-        dataset, run_id, interval = self.dataset, self._run_id, 1.0 / self.settings.redraw_hz
-
-        def make_trainer():
-            from visualizer.training.trainer import Trainer
-
-            return Trainer(config, dataset, initial=initial, run_id=run_id,
-                           snapshot_interval=interval, start_paused=paused)
-
-        worker = TrainingWorker(make_trainer, control)
-        worker.snapshot_ready.connect(self._on_snapshot_ready)
-        worker.errored.connect(self._on_training_errored)
-        worker.finished.connect(self._on_training_finished)
-        self._model_config = config
-        self.last_result = None
-        self._progress_run = run_id
-        if self.banner.level == "error":
-            self.banner.dismiss()  # an old divergence message no longer applies
-        self._workers.start(worker)
-        self._set_state(PAUSED if paused else RUNNING)
-        return True
-
-    def toggle_start_pause(self) -> None:
-        if self._state == READY:
-            self.start_training()
-        elif self._state in (RUNNING, PAUSED):
-            self.set_paused(self._state == RUNNING)
-
-    def set_paused(self, paused: bool) -> None:
-        if self._control is None or self._state not in (RUNNING, PAUSED):
-            return
-        self._control.pause() if paused else self._control.resume()
-        self._set_state(PAUSED if paused else RUNNING)
-
-    def step(self) -> None:
-        """Train one batch, then stay paused (starts a paused run when idle)."""
-        if self._state == READY:
-            if not self.start_training(paused=True):
-                return
-        elif self._state == RUNNING:
-            self.set_paused(True)
-        if self._state == PAUSED:
-            self._control.step(1)
-
-    def stop_training(self) -> None:
-        if self._control is not None and self._state in (RUNNING, PAUSED):
-            self._control.stop()
-            self._set_state(STOPPING)
-
-    def reset(self) -> None:
-        """Discard the weights and build freshly initialised ones with the panel's settings."""
-        if self._state in (RUNNING, PAUSED, STOPPING):
-            self._after_stop = self.reset
-            self.stop_training()
-            return
-        if self._state != READY:
-            return
-        try:
-            config = self.controls.config()
-        except ConfigError as exc:
-            self.controls.show_error(str(exc))
-            return
-        self._run_id += 1
-        self._run_task(initial_snapshot, (config, self.dataset, self._run_id),
-                       lambda snap: self._adopt(snap, config, "Weights reset to fresh random values"),
-                       "Could not reset the network")
 
     # -- files ----------------------------------------------------------------------------------
     def load_dataset(self, path: str) -> None:
@@ -363,27 +259,6 @@ class MainWindow(QMainWindow):
         if snap.event in ("epoch_end", "train_end"):
             self.snapshot_settled.emit(snap)
 
-    def _on_training_errored(self, exc) -> None:
-        if isinstance(exc, TrainingDiverged):
-            text = f"{exc} Try a smaller learning rate, then Start again."
-        else:
-            text = f"Training stopped with an error: {describe_error(exc)}"
-        self.banner.show_message(text, "error")
-
-    def _on_training_finished(self, result) -> None:
-        self._control = None
-        self.last_result = result
-        if result is not None:
-            self.statusBar().showMessage(
-                f"Run {'stopped' if result.stopped else 'finished'}: test accuracy {result.test_accuracy:.1%}, "
-                f"loss {result.test_loss:.3f}, {result.samples_per_second:,.0f} img/s over {result.seconds:.1f} s",
-                15000,
-            )
-        self._set_state(READY)
-        after, self._after_stop = self._after_stop, None
-        if after is not None:
-            after()
-
     def _on_loaded(self, result, config) -> None:
         dataset, warning, snap = result
         self._set_dataset(dataset)
@@ -409,108 +284,55 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message, 8000)
         self._set_state(READY if self.dataset is not None else NO_DATA)
 
+    def _on_pad_input_changed(self, vector) -> None:
+        self.set_current_input(vector, self.pad.input_label(), source=self.pad.input_name())
+
+    def _on_digit_selected(self, image, label) -> None:
+        i = self.browser.current_index()
+        self.pad.set_digit(image, label, name="Test digit" if i is None else f"Test digit #{i + 1:,}")
+
     # -- drawing ------------------------------------------------------------------------------
     def render(self, *, everything: bool = False) -> bool:
         """Bring the views up to date with the newest snapshot and input; True when anything drew.
 
         While a run goes, each tick of the render timer updates only the view that has waited
-        longest among those due: the network view at the redraw rate, the costlier plot
-        views (weight maps, curves) at their own slower rates (``VIEW_PERIODS``). A frame then
-        costs one view's paint, never all of them, so the event loop stays responsive. Outside a
-        run, or with ``everything=True``, all views are updated at once.
+        longest among those due: the network view at the redraw rate, the costlier plot views
+        (weight maps, curves) and the pad and test browser at their own slower rates
+        (``VIEW_PERIODS``). Outside a run, or with ``everything=True``, all views update at once.
         """
-        snap = self._latest
+        return self._render.render(everything=everything)
+
+    def _update_progress(self, snap) -> None:
         if snap is not None and snap.run_id == self._progress_run and snap is not self._progress_shown:
             self.progress.set_snapshot(snap)  # cheap: a label and a bar
             self._progress_shown = snap
-        stale = [name for name, shown in self._shown.items() if snap is not None and shown is not snap]
-        if self._input_dirty and snap is not None and "network" not in stale:
-            stale.append("network")
-        if not stale:
-            self._update_fps()
-            return False
-        now = time.monotonic()
-        if not (everything or self._state not in (RUNNING, STOPPING)):
-            period = {"network": 1.0 / self.settings.redraw_hz, **VIEW_PERIODS}
-            due = [name for name in stale if now - self._shown_at[name] >= period[name] * 0.9
-                   or (name == "network" and self._input_dirty)]
-            stale = sorted(due, key=lambda name: self._shown_at[name])[:1]
-        for name in stale:
-            self._draw_view(name, snap)
-            self._shown[name], self._shown_at[name] = snap, now
-        self._update_fps()
-        return bool(stale)
 
-    def _draw_view(self, name: str, snap) -> None:
-        if name == "weights":
-            self.weight_maps.set_weights(snap)
-        elif name == "curves":
-            self.curves.set_history(snap.history)
-        else:
-            new_weights = snap is not self._shown["network"]
-            if new_weights:
-                self.network_view.set_weights(snap)
-            if self._input is not None:
-                acts = forward(snap.weights, snap.biases, snap.activation, self._input)
-                predicted = int(np.argmax(acts[-1]))
-                self.network_view.set_activations(acts, predicted, self._input_label)
-                self.controls.set_prediction(self._input_source, self._input_label, predicted, float(acts[-1][predicted]))
-            elif self._input_dirty:  # the input was cleared
-                self.network_view.set_activations(None)
-                self.controls.set_input_text(f"{self._input_source}: nothing to classify" if self._input_source else "–")
-            self._input_dirty = False
-            self._frames.tick()
-            if new_weights:
-                self.weights_changed.emit(snap)
+    def _draw_network(self, snap) -> None:
+        new_weights = snap is not self._render.shown("network")
+        if new_weights:
+            self.network_view.set_weights(snap)
+        if self._input is not None:
+            acts = forward(snap.weights, snap.biases, snap.activation, self._input)
+            predicted = int(np.argmax(acts[-1]))
+            self.network_view.set_activations(acts, predicted, self._input_label)
+            self.controls.set_prediction(self._input_source, self._input_label, predicted, float(acts[-1][predicted]))
+        elif self._input_dirty:  # the input was cleared
+            self.network_view.set_activations(None)
+            self.controls.set_input_text(f"{self._input_source}: nothing to classify" if self._input_source else "–")
+        self._input_dirty = False
+        self._frames.tick()
+        if new_weights:
+            self.weights_changed.emit(snap)
 
-    def _update_fps(self) -> None:
-        self.progress.set_fps(self._frames.fps())
+    def _draw_panels(self, snap) -> None:
+        self.pad.set_snapshot(snap)
+        self.browser.set_snapshot(snap)
 
-    def show_test_digit(self, index: int) -> None:
-        """Make test image ``index`` (wrapped around) the network view's input."""
-        if self.dataset is None or len(self.dataset.x_test) == 0:
-            return
-        n = len(self.dataset.x_test)
-        self._input_index = index % n
-        self.set_current_input(self.dataset.x_test[self._input_index], int(self.dataset.y_test[self._input_index]),
-                               source=f"Test digit #{self._input_index + 1:,} of {n:,}")
-
-    def _random_digit(self) -> None:
-        if self.dataset is not None and len(self.dataset.x_test):
-            self.show_test_digit(int(np.random.default_rng().integers(len(self.dataset.x_test))))
-
-    # -- state ----------------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self._state = state
-        a = self.actions
-        idle = state == READY
-        active = state in (RUNNING, PAUSED)
-        a.start.setEnabled(idle)
-        a.start_pause.setEnabled(idle or active)
-        a.pause.setEnabled(active)
-        a.pause.setChecked(state == PAUSED)
-        a.pause.setText("Resume" if state == PAUSED else "Pause")
-        a.step.setEnabled(idle or active)
-        a.stop.setEnabled(active)
-        a.reset.setEnabled(idle or active)
-        for action in (a.open_dataset, a.open_dataset_folder):
-            action.setEnabled(state in (READY, NO_DATA))
-        a.import_weights.setEnabled(idle)
-        for action in (a.next_input, a.previous_input, a.random_input):
-            action.setEnabled(self.dataset is not None)
-        a.export_weights.setEnabled(self._latest is not None and state != LOADING)
-        self.controls.set_editable(state in (READY, BUSY, LOADING))
-        self.controls.set_state_text(STATE_TEXT[state])
-        self.state_changed.emit(state)
-
+    # -- helpers ----------------------------------------------------------------------------------
     def _confirm(self, title: str, text: str) -> bool:
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel
         answer = QMessageBox.question(self, title, text, buttons, QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
-
-    @staticmethod
-    def _shape(config: TrainingConfig) -> str:
-        return "-".join(map(str, config.layer_sizes)) + f" {config.activation}"
 
     def _set_dataset(self, dataset) -> None:
         self.dataset = dataset
@@ -518,7 +340,9 @@ class MainWindow(QMainWindow):
             self.data_label.setText(f"<b style='color:#d9534f'>SYNTHETIC digits, not MNIST</b> — {dataset.describe()}")
         else:
             self.data_label.setText(f"Data: {dataset.describe()}")
-        self.show_test_digit(0)
+        self.browser.set_dataset(dataset.x_test, dataset.y_test)
+        if self.pad.shows_test_digit() or self.pad.is_empty():
+            self.show_test_digit(0)  # something lit up from the start; drawing replaces it
         self.dataset_changed.emit(dataset)
 
     def _run_task(self, fn, args, on_success, failure_title: str) -> None:
@@ -543,12 +367,13 @@ class MainWindow(QMainWindow):
         a.step.triggered.connect(self.step)
         a.stop.triggered.connect(self.stop_training)
         a.reset.triggered.connect(self.reset)
-        a.next_input.triggered.connect(lambda: self.show_test_digit(self._input_index + 1))
-        a.previous_input.triggered.connect(lambda: self.show_test_digit(self._input_index - 1))
-        a.random_input.triggered.connect(self._random_digit)
+        a.next_input.triggered.connect(lambda: self.browser.step(+1))
+        a.previous_input.triggered.connect(lambda: self.browser.step(-1))
+        a.random_input.triggered.connect(self.browser.show_random)
         a.lock_range.toggled.connect(self.weight_maps.set_range_locked)
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
+        a.reset_layout.triggered.connect(self.reset_layout)
         a.open_dataset.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=False))
         a.open_dataset_folder.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=True))
         a.import_weights.triggered.connect(lambda: menu.import_weights_dialog(self))
@@ -560,6 +385,14 @@ class MainWindow(QMainWindow):
         if hasattr(hints, "colorSchemeChanged"):
             hints.colorSchemeChanged.connect(lambda _s: self.set_theme(self.settings.theme))
 
+    def _connect_panels(self) -> None:
+        # The pad is the one place the network's input comes from; test digits are put on it.
+        self.pad.input_changed.connect(self._on_pad_input_changed)
+        self.browser.digit_selected.connect(self._on_digit_selected)
+        # Settled snapshots reach the browser at once (it re-evaluates the test set on them);
+        # every other snapshot reaches pad and browser through the render scheduler.
+        self.snapshot_settled.connect(self.browser.set_snapshot)
+
     def set_theme(self, mode: str) -> None:
         self.settings.theme = mode
         self.actions.theme[mode].setChecked(True)
@@ -568,9 +401,7 @@ class MainWindow(QMainWindow):
     def set_redraw_rate(self, hz: int) -> None:
         self.settings.redraw_hz = hz
         self.actions.redraw[hz].setChecked(True)
-        # The timer ticks at least 30 times a second, so the plot views have frames of their own
-        # even when the network view is limited to 10 Hz.
-        self._render_timer.setInterval(int(1000 / max(hz, MIN_TICK_HZ)))
+        self._render.set_rate(hz)
 
     def _restore_settings(self) -> None:
         s = self.settings
@@ -582,8 +413,7 @@ class MainWindow(QMainWindow):
         geometry, state = s.geometry(), s.state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-        if state is not None:
-            self.restoreState(state, 1)
+        self._layout_restored = state is not None and self.restoreState(state, docks.LAYOUT_VERSION)
 
     def save_settings(self) -> None:
         s = self.settings
@@ -592,12 +422,12 @@ class MainWindow(QMainWindow):
         except ConfigError:
             pass  # an invalid half-edited field is not worth remembering
         s.range_locked = self.actions.lock_range.isChecked()
-        s.set_layout(self.saveGeometry(), self.saveState(1))
+        s.set_layout(self.saveGeometry(), self.saveState(docks.LAYOUT_VERSION))
         s.sync()
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop training and join every worker thread; True when all ended within the timeout."""
-        self._render_timer.stop()
+        self._render.timer.stop()
         self._after_stop = None
         if self._control is not None:
             self._control.stop()
@@ -610,6 +440,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not self._layout_restored and not event.spontaneous():
+            self._layout_restored = True  # once: later the user's own sizes stay
+            QTimer.singleShot(0, lambda: docks.resize_defaults(self, self.docks))
         if not self._loading_started:
             QTimer.singleShot(0, self.start_loading)  # after the first paint: the window comes first
 

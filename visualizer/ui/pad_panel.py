@@ -11,7 +11,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QGridLayout,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -53,6 +53,7 @@ class _TestDigit:
 
     vector: np.ndarray
     label: int | None
+    name: str = "Test digit"
 
 
 class PadPanel(QWidget):
@@ -62,7 +63,11 @@ class PadPanel(QWidget):
     -------
     input_changed(object)
         The network input changed: (784,) float32 in [0, 1], or None when there is no digit.
-        Emitted only when the input really changes, not when the weights do.
+        Emitted only when the input really changes, not when the weights do. :meth:`input_label`
+        and :meth:`input_name` then say what it is (a test digit's true label, "Your drawing").
+
+    The layout follows the panel's shape: pad beside the results when wide, above them when tall
+    (a dock at the side of the window).
     """
 
     input_changed = Signal(object)
@@ -74,6 +79,7 @@ class PadPanel(QWidget):
         self._canvas: np.ndarray | None = None  # what was preprocessed (None for a test digit)
         self._naive: np.ndarray | None = None  # the same canvas squashed without preprocessing, made on demand
         self._emitted: np.ndarray | None = None
+        self._wide: bool | None = None  # layout orientation, set by resizeEvent
 
         self.pad = DrawingPad()
         self.bars = ProbabilityBars("Prediction")
@@ -125,24 +131,28 @@ class PadPanel(QWidget):
         bars = QHBoxLayout()
         bars.addWidget(self.bars)
         bars.addWidget(self.naive_bars)
-        why = QHBoxLayout()
-        self.saliency_tile.setMaximumWidth(150)
-        why.addWidget(self.saliency_tile)
-        why.addWidget(self.saliency_legend, 1)
-        self.naive_tile.setMaximumWidth(150)
-        why.addWidget(self.naive_tile)
+        # One row of tiles: the preprocessing steps, then why (saliency) and the squashed canvas.
+        tiles = QHBoxLayout()
+        tiles.addWidget(self.steps, 4)
+        tiles.addSpacing(8)
+        tiles.addWidget(self.saliency_tile, 1)
+        tiles.addWidget(self.naive_tile, 1)
         right = QVBoxLayout()
         right.addLayout(bars, 3)
-        right.addWidget(_heading("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input"))
-        right.addWidget(self.steps, 2)
-        right.addLayout(why, 2)
+        right.addSpacing(4)
+        self.steps_heading = _heading("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input")
+        right.addWidget(self.steps_heading)
+        right.addLayout(tiles, 2)
+        right.addWidget(self.saliency_legend)
         right.addWidget(self.status)
+        right.addStretch(0)
 
-        grid = QGridLayout(self)
-        grid.addLayout(left, 0, 0)
-        grid.addLayout(right, 0, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        self.steps.setToolTip("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input: "
+                              "the ink is cropped, fitted into 20\N{MULTIPLICATION SIGN}20 and centered "
+                              "by its center of mass, like the MNIST digits")
+        self._box = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._box.addLayout(left, 5)
+        self._box.addLayout(right, 4)
 
     # ---- API for the main window --------------------------------------------------------------
 
@@ -169,14 +179,39 @@ class PadPanel(QWidget):
         shown = pre.raw if pre is not None else np.zeros((28, 28), np.float32)
         self.pad.set_image(shown, source=_ImageFile(image, path.name))
 
-    def set_digit(self, image28: np.ndarray, label: int | None = None) -> None:
-        """Show a 28x28 test digit large on the pad and feed it, unchanged, to the network."""
+    def set_digit(self, image28: np.ndarray, label: int | None = None, *, name: str = "Test digit") -> None:
+        """Show a 28x28 test digit large on the pad and feed it, unchanged, to the network.
+
+        ``name`` says where it comes from ("Test digit #12"). The first stroke drawn afterwards
+        starts on a blank sheet (Undo brings the digit back).
+        """
         vector = np.clip(np.asarray(image28, np.float32).reshape(784), 0.0, 1.0)
-        self.pad.set_image(vector.reshape(28, 28), source=_TestDigit(vector, None if label is None else int(label)))
+        source = _TestDigit(vector, None if label is None else int(label), name)
+        self.pad.set_image(vector.reshape(28, 28), source=source, cleared_by_drawing=True)
 
     def current_input(self) -> np.ndarray | None:
         """The network input now shown, (784,) or None."""
         return None if self._vector is None else self._vector.copy()
+
+    def input_label(self) -> int | None:
+        """The true label of the input when it is a test digit, else None."""
+        source = self.pad.pristine_source()
+        return source.label if isinstance(source, _TestDigit) else None
+
+    def input_name(self) -> str:
+        """What the input is, for captions: "Test digit #12", "Image seven.png" or "Your drawing"."""
+        source = self.pad.pristine_source()
+        if isinstance(source, _TestDigit):
+            return source.name
+        if isinstance(source, _ImageFile):
+            return f"Image {source.name}"
+        return "Your drawing"
+
+    def shows_test_digit(self) -> bool:
+        return isinstance(self.pad.pristine_source(), _TestDigit)
+
+    def is_empty(self) -> bool:
+        return self.pad.is_empty()
 
     # ---- internals ----------------------------------------------------------------------------
 
@@ -188,7 +223,8 @@ class PadPanel(QWidget):
             self.steps.set_direct(vector)
             canvas = None
             label = "" if source.label is None else f" (true label {source.label})"
-            note = f"Test digit{label}: already 28\N{MULTIPLICATION SIGN}28 and centered, fed as is."
+            note = (f"{source.name}{label}: already 28\N{MULTIPLICATION SIGN}28 and centered, fed as is. "
+                    "Draw to replace it with your own digit.")
         else:
             canvas = source.image if isinstance(source, _ImageFile) else self.pad.canvas_array()
             pre = preprocess(canvas)
@@ -247,6 +283,20 @@ class PadPanel(QWidget):
                                               f"Images ({patterns});;All files (*)")
         if path:
             self.load_image_file(path)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # Tall (a side dock): pad on top, results below; wide: side by side.
+        wide = self.width() >= 1.25 * self.height()
+        if wide != self._wide:
+            self._wide = wide
+            self._box.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+            self._box.setStretch(0, 1 if wide else 5)
+            self._box.setStretch(1, 1 if wide else 4)
+            # Tall panels are short of height: the step captions say enough without the heading.
+            self.steps_heading.setVisible(wide)
+            self.bars.setMaximumHeight(16777215 if wide else 150)
+            self.naive_bars.setMaximumHeight(16777215 if wide else 150)
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

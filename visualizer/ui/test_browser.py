@@ -6,8 +6,8 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QCheckBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -57,6 +57,7 @@ class TestBrowser(QWidget):
         self._cell: tuple[int, int] | None = None
         self._cell_indices = np.zeros(0, np.int64)
         self._rng = np.random.default_rng(seed)
+        self._wide: bool | None = None  # layout orientation, set by resizeEvent
 
         self.digit_tile = ImageTile("")
         self.digit_tile.setMinimumSize(140, 160)
@@ -89,17 +90,17 @@ class TestBrowser(QWidget):
         self.cell_list.setMinimumHeight(2 * THUMB + 20)
         self._build_layout()
 
-        self.prev_button.clicked.connect(lambda: self._step(-1))
-        self.next_button.clicked.connect(lambda: self._step(+1))
-        self.random_button.clicked.connect(self._on_random_clicked)
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(+1))
+        self.random_button.clicked.connect(self.show_random)
         self.misclassified_box.toggled.connect(self._on_filter_toggled)
         self.evaluate_button.clicked.connect(self.evaluate_now)
         self.confusion.cell_clicked.connect(self._on_cell_clicked)
         self.cell_list.itemClicked.connect(self._on_thumbnail_clicked)
         self.cell_list.itemActivated.connect(self._on_thumbnail_clicked)
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key, slot in ((Qt.Key.Key_Right, lambda: self._step(+1)), (Qt.Key.Key_Left, lambda: self._step(-1)),
-                          (Qt.Key.Key_R, self._on_random_clicked)):
+        for key, slot in ((Qt.Key.Key_Right, lambda: self.step(+1)), (Qt.Key.Key_Left, lambda: self.step(-1)),
+                          (Qt.Key.Key_R, self.show_random)):
             QShortcut(QKeySequence(key), self, slot, context=context)
         self._refresh()
 
@@ -126,15 +127,14 @@ class TestBrowser(QWidget):
         eval_row.addWidget(self.eval_label, 1)
         matrix.addLayout(eval_row)
 
-        grid = QGridLayout(self)
-        grid.addLayout(viewer, 0, 0)
-        grid.addLayout(matrix, 0, 1)
-        grid.addWidget(self.cell_label, 1, 0, 1, 2)
-        grid.addWidget(self.cell_list, 2, 0, 1, 2)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(0, 3)
-        grid.setRowStretch(2, 1)
+        # Viewer beside the matrix when the panel is wide, above it when tall (a side dock).
+        self._top = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._top.addLayout(viewer, 2)
+        self._top.addLayout(matrix, 3)
+        outer = QVBoxLayout(self)
+        outer.addLayout(self._top, 3)
+        outer.addWidget(self.cell_label)
+        outer.addWidget(self.cell_list, 1)
 
     # ---- API for the main window --------------------------------------------------------------
 
@@ -157,7 +157,9 @@ class TestBrowser(QWidget):
     def set_snapshot(self, snapshot) -> None:
         """Use the latest weights: the current digit's prediction follows every snapshot; the whole
         test set is re-evaluated only at epoch end, train end, for weights not from a running
-        training (imported), or on "Evaluate now"."""
+        training (imported), or on "Evaluate now". The same snapshot again changes nothing."""
+        if snapshot is self._snapshot:
+            return
         self._snapshot = snapshot
         if _settled(snapshot) and len(self._y):
             self.evaluate_now()
@@ -216,7 +218,8 @@ class TestBrowser(QWidget):
             # Stay on the current digit if it is still in the list, else the next one after it.
             self._pos = min(int(np.searchsorted(self._order, self._current)), self._order.size - 1)
 
-    def _step(self, delta: int) -> None:
+    def step(self, delta: int) -> None:
+        """Show the digit ``delta`` places on in the stepping order (wraps around)."""
         if not self._order.size:
             return
         at_current = self._current is not None and self._order[self._pos] == self._current
@@ -224,10 +227,20 @@ class TestBrowser(QWidget):
         self._pos = pos
         self.show_index(int(self._order[pos]))
 
-    def _on_random_clicked(self) -> None:
+    def show_random(self) -> None:
+        """Show a random digit from the stepping order."""
         if self._order.size:
             self._pos = int(self._rng.integers(self._order.size))
             self.show_index(int(self._order[self._pos]))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() >= 1.3 * self.height()
+        if wide != self._wide:
+            self._wide = wide
+            self._top.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+            self._top.setStretch(0, 1 if wide else 2)
+            self._top.setStretch(1, 1 if wide else 3)
 
     def _on_filter_toggled(self, on: bool) -> None:
         if on and self._eval is None:

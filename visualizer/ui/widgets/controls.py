@@ -1,4 +1,4 @@
-"""Training controls: the settings of the next run, the run buttons, and the test digit being shown."""
+"""Training controls: the settings of the next run, the run buttons, and what the network makes of its input."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden
 from visualizer.core.errors import ConfigError
 
+NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
 HIDDEN_PATTERN = r"^\s*\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?\s*$"
 
 
@@ -100,18 +101,15 @@ class ControlsPanel(QWidget):
         self.state_label.setToolTip("What the trainer is doing")
         grid.addWidget(self.state_label, 1, 2)
 
-        shown = QGroupBox("Input shown in the network")
-        box = QGridLayout(shown)
-        box.addWidget(_button(actions.previous_input), 0, 0)
-        box.addWidget(_button(actions.random_input), 0, 1)
-        box.addWidget(_button(actions.next_input), 0, 2)
-        self.input_label = QLabel("–")
+        # The input itself is chosen in the Draw and Test set panels (N / P / D step through the
+        # test set from anywhere); this box only says what the network makes of it.
+        shown = QGroupBox("Input in the network")
+        box = QVBoxLayout(shown)
+        self.input_label = QLabel(NO_INPUT)
         self.input_label.setWordWrap(True)
         self.input_label.setTextFormat(Qt.TextFormat.RichText)
         self.input_label.setToolTip("The digit fed through the network view, its true label and the prediction")
-        box.addWidget(self.input_label, 1, 0, 1, 3)
-        for name, text in (("previous_input", "◀ Previous"), ("random_input", "Random"), ("next_input", "Next ▶")):
-            getattr(actions, name).setIconText(text)
+        box.addWidget(self.input_label)
 
         layout = QVBoxLayout(self)
         layout.addWidget(settings)
@@ -166,7 +164,7 @@ class ControlsPanel(QWidget):
         self.state_label.setText(text)
 
     def set_input_text(self, html: str) -> None:
-        self.input_label.setText(html)
+        self.input_label.setText(html or NO_INPUT)
 
     def set_prediction(self, source: str, true_label: int | None, predicted: int, confidence: float) -> None:
         """Say what the network makes of the input shown (and whether that is right, if known)."""

@@ -14,6 +14,7 @@ CANVAS_SIZE = 280  # logical pixels of the backing store (10x MNIST's 28)
 # 24 px brush becomes ~2.4 px: the stroke width of real MNIST digits.
 BRUSH_WIDTH = 24.0
 EMIT_INTERVAL_MS = 16  # at most ~60 canvas_changed per second while a stroke is being drawn
+_BLANK_SHEET = object()  # source tag of the sheet a stroke starts on over a reference image
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
@@ -31,6 +32,7 @@ class ImageLayer:
 
     ink: np.ndarray  # (CANVAS_SIZE, CANVAS_SIZE) uint8, ink=255
     source: object = None
+    cleared_by_drawing: bool = False  # a stroke begun on it starts on a blank sheet instead
 
 
 class DrawingPad(QWidget):
@@ -79,12 +81,6 @@ class DrawingPad(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(self._size, self._size)
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return width
-
     def canvas_array(self) -> np.ndarray:
         """The canvas as a 2-D float32 array in [0, 1], ink = 1 (a copy)."""
         return self._ink_uint8().astype(np.float32) / 255.0
@@ -122,16 +118,20 @@ class DrawingPad(QWidget):
         if not self._items:
             return
         self._items.pop()
+        if self._items and isinstance(self._items[-1], ImageLayer) and self._items[-1].source is _BLANK_SHEET:
+            self._items.pop()  # the sheet that replaced a reference image goes with its first stroke
         self._redraw()
         self.canvas_changed.emit()
 
-    def set_image(self, ink: np.ndarray, source: object = None) -> None:
+    def set_image(self, ink: np.ndarray, source: object = None, *, cleared_by_drawing: bool = False) -> None:
         """Show a 2-D image (values in [0, 1], ink = 1) stretched over the whole canvas, undoably.
 
         ``source`` is returned by :meth:`pristine_source` until something is drawn over the image.
+        With ``cleared_by_drawing`` (a test digit shown for reference), the first stroke replaces
+        the image instead of adding to it; Undo brings the image back.
         """
         self._finish_stroke(emit=False)
-        self._items.append(ImageLayer(_resample_to(ink, self._size), source))
+        self._items.append(ImageLayer(_resample_to(ink, self._size), source, cleared_by_drawing))
         self._redraw()
         self.canvas_changed.emit()
 
@@ -227,6 +227,10 @@ class DrawingPad(QWidget):
 
     def _begin_stroke(self, pos: QPointF, pressure: float | None = None) -> None:
         self._finish_stroke()
+        top = self._items[-1] if self._items else None
+        if isinstance(top, ImageLayer) and top.cleared_by_drawing:
+            self._items.append(ImageLayer(np.zeros((self._size, self._size), np.uint8), _BLANK_SHEET))
+            self._redraw()
         self._current = Stroke()
         self._add_point(pos, pressure)
 

@@ -1,0 +1,86 @@
+"""Render scheduling: which view draws the newest snapshot on this tick (one per tick while training).
+
+Snapshots arriving from the training thread are only stored; one QTimer draws them. While a run
+goes, each tick updates only the view that has waited longest among those due, so a frame costs
+one view's paint, never all of them, and the event loop stays responsive (p99 lateness <= 20 ms
+on a 2-core machine). Outside a run every stale view is drawn at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt, QTimer
+
+MIN_TICK_HZ = 30  # the timer ticks at least this often, so slow views get frames of their own
+
+
+@dataclass
+class _View:
+    draw: Callable[[object], None]
+    period: Callable[[], float]  # seconds between redraws while a run goes
+    urgent: Callable[[], bool]  # needs drawing now even with the same snapshot (a new input)
+    shown: object = None  # the snapshot it shows
+    shown_at: float = -1e9  # when it was drawn (time.monotonic)
+
+
+class RenderScheduler(QObject):
+    """Draws a snapshot into registered views, latest wins, one view per tick while ``busy()``.
+
+    Parameters
+    ----------
+    source
+        Returns the newest snapshot (or None before there is a network).
+    busy
+        True while a run goes: views are then drawn one per tick at their own rates.
+    """
+
+    def __init__(self, source: Callable[[], object], busy: Callable[[], bool], parent: QObject | None = None):
+        super().__init__(parent)
+        self._source = source
+        self._busy = busy
+        self._views: dict[str, _View] = {}
+        self.before_frame: Callable[[object], None] | None = None  # cheap updates on every tick
+        self.after_frame: Callable[[], None] | None = None
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.render)
+
+    def add_view(self, name: str, draw: Callable[[object], None], period: float | Callable[[], float],
+                 urgent: Callable[[], bool] | None = None) -> None:
+        """Register a view: ``draw(snapshot)`` runs when it is stale and due (``period`` seconds)."""
+        period_fn = period if callable(period) else (lambda p=float(period): p)
+        self._views[name] = _View(draw, period_fn, urgent or (lambda: False))
+
+    def set_rate(self, hz: int) -> None:
+        """Tick at ``hz`` (at least MIN_TICK_HZ, so plot views get frames when the network view is slow)."""
+        self.timer.setInterval(int(1000 / max(hz, MIN_TICK_HZ)))
+
+    def shown(self, name: str):
+        """The snapshot view ``name`` shows now."""
+        return self._views[name].shown
+
+    def render(self, *, everything: bool = False) -> bool:
+        """Bring the views up to date with the newest snapshot; True when any view drew."""
+        snap = self._source()
+        if self.before_frame is not None:
+            self.before_frame(snap)
+        stale = [] if snap is None else [
+            name for name, v in self._views.items() if v.shown is not snap or v.urgent()]
+        drew = False
+        if stale:
+            now = time.monotonic()
+            if not everything and self._busy():
+                due = [name for name in stale if self._views[name].urgent()
+                       or now - self._views[name].shown_at >= self._views[name].period() * 0.9]
+                stale = sorted(due, key=lambda name: self._views[name].shown_at)[:1]
+            for name in stale:
+                view = self._views[name]
+                view.draw(snap)
+                view.shown, view.shown_at = snap, now
+            drew = bool(stale)
+        if self.after_frame is not None:
+            self.after_frame()
+        return drew
