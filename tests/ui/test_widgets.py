@@ -10,8 +10,8 @@ from PySide6.QtTest import QTest
 
 from visualizer.core.forward import forward
 from visualizer.ui.widgets import Curves, NetworkView, NeuronInfo, WeightMaps
-from visualizer.ui.widgets.network_view import GRID, GRID_Y
-from visualizer.ui.widgets.weight_maps import tile_mosaic
+from visualizer.ui.widgets.network_view import CONTEXT, FAN_PER_NEURON, GRID, LIT, WEIGHTS_PER_NEURON
+from visualizer.ui.widgets.weight_maps import best_columns, tile_mosaic
 
 CONFIGS = [(16, 16), (32,), (64, 32, 16), (256,), (8, 8, 8, 8, 8, 8)]
 
@@ -33,7 +33,7 @@ def network_view(qtbot):
 
 
 def _drawn_edges(view: NetworkView) -> int:
-    return sum(len(c.xData) for c in view._edges if c.xData is not None) // 2
+    return int(view._edges.counts.sum())
 
 
 def _to_viewport(view: NetworkView, x: float, y: float):
@@ -60,22 +60,72 @@ def test_network_view_draws_any_architecture(network_view, make_snapshot, hidden
     assert label.startswith(f"{predicted}  {acts[-1][predicted]:.2f}") and "✓" in label
     # Every deeper pair small enough is drawn in full; the input fan is capped.
     n = _drawn_edges(network_view)
-    assert 0 < n <= 640 + sum(min(a * b, 4096) for a, b in zip(hidden, (*hidden[1:], 10)))
-    assert "Input → Hidden 1: strongest" in network_view.edge_summary()
+    assert 0 < n <= 480 + sum(min(a * b, 4096) for a, b in zip(hidden, (*hidden[1:], 10), strict=True))
+    assert "Input → Hidden 1: the" in network_view.edge_summary()
+    # Neurons and the grid stay inside the view, and titles do not overlap each other.
+    rect = network_view._vb.viewRect()
+    for pos in network_view._pos:
+        assert rect.contains(QPointF(*pos.min(axis=0))) and rect.contains(QPointF(*pos.max(axis=0)))
+    boxes = [t.sceneBoundingRect() for t in network_view._titles[1:]]
+    assert not any(a.intersects(b) for a, b in zip(boxes, boxes[1:], strict=False))
 
 
 def test_network_view_edges_follow_weights(network_view, make_snapshot):
+    """Without a digit: the strongest weights into each hidden-1 neuron (faint), all deeper ones by |w|."""
     snap = make_snapshot()
     network_view.set_weights(snap)
     deeper = 16 * 16 + 16 * 10
-    assert _drawn_edges(network_view) == 640 + deeper
+    assert _drawn_edges(network_view) == WEIGHTS_PER_NEURON * 16 + deeper
     assert "Hidden 1 → Hidden 2: all 256" in network_view.edge_summary()
-    # The strongest positive bin holds exactly the weights at >= 7/8 of each layer's max.
+    pixels, neurons = network_view.fan_edges()
+    first = np.abs(snap.weights[0])
+    kth = np.sort(first, axis=0)[-WEIGHTS_PER_NEURON]
+    assert (first[pixels, neurons] >= kth[neurons]).all()
+    # The strongest positive bin holds exactly the deeper weights at >= 7/8 of their layer's max
+    # (the weight-only fan is drawn fainter, never in the strongest bins).
     expected = sum(int(np.sum(w / np.abs(w).max() >= 7 / 8)) for w in snap.weights[1:])
-    first = snap.weights[0]
-    top = np.sort(np.abs(first), axis=0)[-40:]  # the 40 strongest per neuron are drawn
-    expected += int(np.sum((first / np.abs(first).max() >= 7 / 8) & (np.abs(first) >= top[0])))
-    assert len(network_view._edges[-1].xData) // 2 == expected
+    assert network_view._edges.counts[-1] == expected
+
+
+def test_digit_fan_starts_at_lit_pixels(network_view, make_snapshot):
+    """With a digit: each hidden-1 neuron's lines come from the lit pixels with the largest |w·x|."""
+    snap = make_snapshot()
+    x = _ring_digit() * np.linspace(0.2, 1.0, 784, dtype=np.float32)
+    acts = forward(snap.weights, snap.biases, snap.activation, x)
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=0)
+    pixels, neurons = network_view.fan_edges()
+    assert (x[pixels] > LIT).all()
+    assert np.bincount(neurons, minlength=16).tolist() == [FAN_PER_NEURON] * 16
+    contrib = np.abs(snap.weights[0] * x[:, None])
+    kth = np.sort(contrib, axis=0)[-FAN_PER_NEURON]
+    assert (contrib[pixels, neurons] >= kth[neurons] - 1e-12).all()
+    assert "this digit's lit pixels" in network_view.edge_summary()
+    # Lines start at the pixel centres of the grid.
+    rect = network_view.input_rect()
+    starts = network_view._pos[0][pixels]
+    assert (starts[:, 0] >= rect.left()).all() and (starts[:, 1] <= rect.bottom()).all()
+    # Clearing the input brings back the weight-only fan.
+    network_view.set_activations(None)
+    assert len(network_view.fan_edges()[0]) == WEIGHTS_PER_NEURON * 16
+    assert "Show a digit" in network_view._caption.text()
+
+
+def test_active_path_outshines_silent_neurons(network_view, make_snapshot):
+    """Deeper edges from a silent neuron fade to a trace of |w|; from an active one they carry |w × a|."""
+    snap = make_snapshot()
+    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts[1][:] = 0.0
+    acts[1][3] = 1.0  # only hidden-1 neuron 3 fires
+    network_view.set_weights(snap)
+    network_view.set_activations(acts, predicted=0)
+    w = snap.weights[1]
+    rows, cols, vals, _ = network_view._deep_edges(1, w, acts[1])
+    silent = rows != 3
+    np.testing.assert_allclose(np.abs(vals[silent]), CONTEXT * np.abs(w[rows, cols][silent]) / np.abs(w).max(), rtol=1e-5)
+    np.testing.assert_allclose(np.abs(vals[~silent]), np.abs(w[3]) / np.abs(w[3]).max(), rtol=1e-5)
+    np.testing.assert_array_equal(np.sign(vals), np.sign(w[rows, cols]))
+    assert _drawn_edges(network_view) == FAN_PER_NEURON * 16 + 16 * 16 + 16 * 10
 
 
 def test_wrong_prediction_is_marked(network_view, make_snapshot):
@@ -142,7 +192,8 @@ def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make
 def test_hover_input_pixel_and_output(network_view, make_snapshot):
     snap = make_snapshot()
     network_view.set_weights(snap)
-    assert network_view.neuron_at(QPointF(3.5, GRID_Y + 2.5)) == (0, 2 * GRID + 3)
+    top = network_view.input_rect().top()
+    assert network_view.neuron_at(QPointF(3.5, top + 2.5)) == (0, 2 * GRID + 3)
     x, y = network_view._pos[-1][7]
     assert network_view.neuron_at(QPointF(x, y)) == (len(snap.layer_sizes) - 1, 7)
     assert network_view.neuron_at(QPointF(x + 5, y)) is None
@@ -200,12 +251,12 @@ def test_weight_maps_show_every_weight(weight_maps, make_snapshot, hidden):
     weight_maps.set_weights(snap)
     images = weight_maps.images()
     assert len(images) == len(snap.weights)
-    np.testing.assert_array_equal(images[0].image, tile_mosaic(snap.weights[0]))
-    for img, w in zip(images[1:], snap.weights[1:]):
+    np.testing.assert_array_equal(images[0].image, tile_mosaic(snap.weights[0], cols=weight_maps.mosaic_columns()))
+    for img, w in zip(images[1:], snap.weights[1:], strict=True):
         np.testing.assert_array_equal(img.image, w)
-    for img, b in zip(weight_maps.bias_images(), snap.biases):
+    for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         np.testing.assert_array_equal(img.image, b.reshape(1, -1))
-    for img, w in zip(images, snap.weights):
+    for img, w in zip(images, snap.weights, strict=True):
         m = float(np.abs(w).max())
         assert img.levels == pytest.approx([-m, m])
 
@@ -230,12 +281,50 @@ def test_weight_maps_hover_reports_exact_weight(weight_maps, make_snapshot):
     weight_maps.set_weights(snap)
     text = weight_maps.describe(1, QPointF(7.5, 3.5))  # row 3 (from), column 7 (to)
     assert text == f"Hidden 1 neuron 3 → Hidden 2 neuron 7: w = {snap.weights[1][3, 7]:+.5f}"
-    # Tile of neuron 5 is at tile row 1, tile column 1 of a 4x4 mosaic; pixel (2, 4) inside it.
-    text = weight_maps.describe(0, QPointF(29 + 4.5, 29 + 2.5))
+    # Tile of neuron 5 is at tile row 5 // cols, tile column 5 % cols; pixel (2, 4) inside it.
+    tr, tc = divmod(5, weight_maps.mosaic_columns())
+    text = weight_maps.describe(0, QPointF(29 * tc + 4.5, 29 * tr + 2.5))
     assert text == f"pixel (2, 4) → Hidden 1 neuron 5: w = {snap.weights[0][2 * 28 + 4, 5]:+.5f}"
     block = weight_maps._blocks[2]
     text = weight_maps.describe(2, QPointF(9.5, block.bias_y + 0.5))
     assert text == f"bias of Output neuron 9: {snap.biases[2][9]:+.5f}"
+
+
+def test_best_columns_fit_the_panel_shape():
+    assert best_columns(16, 500, 500) == 4  # square panel: 4x4
+    assert best_columns(16, 900, 180) == 8  # wide and short: 8x2
+    assert best_columns(16, 3000, 100) == 16  # a strip: one row
+    assert best_columns(16, 60, 2000) == 1  # a tall narrow column
+
+
+def test_mosaic_fills_a_wide_short_dock(qtbot, make_snapshot):
+    """At the default dock shape the 16 tiles are 8x2 and much larger than a 4x4 mosaic's."""
+    maps = WeightMaps()
+    qtbot.addWidget(maps)
+    maps.resize(1600, 230)
+    maps.show()
+    qtbot.waitExposed(maps)
+    maps.set_weights(make_snapshot())
+    qtbot.wait(20)
+    assert maps.mosaic_columns() == 8
+    vb = maps._blocks[0].plot.vb
+    tile_px = 28 / vb.viewPixelSize()[0]
+    assert tile_px > 60
+    maps.resize(700, 700)  # a square panel re-shapes the mosaic
+    qtbot.wait(20)
+    assert maps.mosaic_columns() == 4
+    np.testing.assert_array_equal(maps.images()[0].image, tile_mosaic(maps._snapshot.weights[0], cols=4))
+
+
+def test_titles_show_readable_ranges(weight_maps, make_snapshot):
+    snap = make_snapshot()
+    zero = type(snap)(**{**snap.__dict__, "biases": tuple(np.zeros_like(b) for b in snap.biases)})
+    weight_maps.set_weights(zero)
+    assert all(t.endswith("biases 0") for t in weight_maps.titles())
+    assert "e-0" not in " ".join(weight_maps.titles())
+    weight_maps.set_weights(snap)
+    m = float(np.abs(snap.weights[1]).max())
+    assert f"w ±{m:.2g}" in weight_maps.titles()[1] and "b ±" in weight_maps.titles()[1]
 
 
 def test_none_clears_weight_maps(weight_maps, make_snapshot):
@@ -291,7 +380,7 @@ def test_screenshots(qtbot, tmp_path, make_snapshot, make_history, palettes):
     acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
     for theme, pal in palettes.items():
         widgets = {"network": NetworkView(), "weights": WeightMaps(), "curves": Curves()}
-        for name, widget in widgets.items():
+        for widget in widgets.values():
             qtbot.addWidget(widget)
             widget.setPalette(pal)
             widget.resize(1000, 480)

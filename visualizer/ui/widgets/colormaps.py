@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
 
 # ColorBrewer RdBu ends; the lighter set reads better on a dark background.
 _NEG_LIGHT, _POS_LIGHT = QColor("#2166ac"), QColor("#b2182b")
@@ -59,6 +60,36 @@ def symmetric_max(*arrays: np.ndarray) -> float:
     """Largest absolute value over the arrays, never zero (so levels (-m, m) stay valid)."""
     m = max((float(np.max(np.abs(a))) for a in arrays if a is not None and np.size(a)), default=0.0)
     return m if np.isfinite(m) and m > 0 else 1e-6
+
+
+def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, ratio: float = 1.0,
+                  left: str = "weight  −", right: str = "+", bar_width: int = 64) -> QPixmap:
+    """A compact horizontal color key, e.g. 'weight − [blue..red] +', as a static picture.
+
+    Drawn once per palette: unlike a ColorBarItem it has no axis to repaint with every frame.
+    """
+    pad = 4
+    bar_h = max(6, metrics.height() // 2)
+    left_w = metrics.horizontalAdvance(left)
+    w = left_w + metrics.horizontalAdvance(right) + bar_width + 2 * pad
+    h = metrics.height()
+    pix = QPixmap(int(w * ratio), int(h * ratio))
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setPen(palette.color(QPalette.ColorRole.WindowText))
+    p.drawText(0, metrics.ascent(), left)
+    grad = QLinearGradient(left_w + pad, 0, left_w + pad + bar_width, 0)
+    for pos, color in zip(cmap.pos, cmap.getColors(mode="qcolor"), strict=True):
+        grad.setColorAt(float(pos), color)
+    bar = QRectF(left_w + pad, (h - bar_h) / 2, bar_width, bar_h)
+    p.fillRect(bar, grad)
+    p.setPen(mix(background_color(palette), foreground_color(palette), 0.4))
+    p.drawRect(bar)
+    p.setPen(palette.color(QPalette.ColorRole.WindowText))
+    p.drawText(int(left_w + 2 * pad + bar_width), metrics.ascent(), right)
+    p.end()
+    return pix
 
 
 def make_colorbar(cmap: pg.ColorMap, m: float = 1.0, label: str | None = None, width: int = 10) -> pg.ColorBarItem:

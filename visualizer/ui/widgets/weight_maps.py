@@ -6,29 +6,31 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.ui.widgets import colormaps as cm
 
 TILE = 28
-BLOCKS_PER_COLUMN = 3
+MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
+TITLE_PX = 22  # a plot title's height
+MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT = 1.5, 3.0  # view units under the tiles
 
 
-def mosaic_shape(n: int) -> tuple[int, int]:
-    """(rows, cols) of tiles for ``n`` first-layer neurons: as square as possible, wider than tall."""
-    cols = max(1, math.ceil(math.sqrt(n)))
+def mosaic_shape(n: int, cols: int | None = None) -> tuple[int, int]:
+    """(rows, cols) of tiles for ``n`` first-layer neurons; by default as square as possible."""
+    cols = max(1, math.ceil(math.sqrt(n))) if cols is None else int(np.clip(cols, 1, max(n, 1)))
     return math.ceil(n / cols), cols
 
 
-def tile_mosaic(w: np.ndarray, gap: int = 1) -> np.ndarray:
+def tile_mosaic(w: np.ndarray, gap: int = 1, cols: int | None = None) -> np.ndarray:
     """Arrange the (784, n) first-layer weights as n 28x28 tiles in one image, NaN between tiles.
 
     Tile k (neuron k) sits at tile row k // cols, tile column k % cols, row-major.
     """
     n = w.shape[1]
-    rows, cols = mosaic_shape(n)
+    rows, cols = mosaic_shape(n, cols)
     step = TILE + gap
     out = np.full((rows * step - gap, cols * step - gap), np.nan, dtype=np.float32)
     tiles = np.asarray(w, dtype=np.float32).T.reshape(n, TILE, TILE)
@@ -38,9 +40,25 @@ def tile_mosaic(w: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
-def _tile_backing(n: int) -> QPainterPath:
+def best_columns(n: int, width: float, height: float) -> int:
+    """Tile columns that make ``n`` square tiles largest in a ``width`` x ``height`` pixel area.
+
+    Each empty slot costs 3 % of the score, so a tidy grid wins over slightly bigger ragged tiles.
+    """
+    best, best_score = 1, -1.0
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        units_w = cols * (TILE + 1) - 1
+        units_h = rows * (TILE + 1) - 1 + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
+        scale = min(width / units_w, height / units_h)
+        score = scale * (1 - 0.03 * (rows * cols - n))
+        if score > best_score:
+            best, best_score = cols, score
+    return best
+
+
+def _tile_backing(n: int, cols: int) -> QPainterPath:
     """The area covered by n tiles and the gaps between them (not the empty slots of the last row)."""
-    rows, cols = mosaic_shape(n)
     step = TILE + 1
     path = QPainterPath()
     full, rest = divmod(n, cols)
@@ -51,10 +69,16 @@ def _tile_backing(n: int) -> QPainterPath:
     return path
 
 
-class _Block:
-    """One matrix (or the tile mosaic) plus its bias strip, title and colorbar."""
+def range_text(m: float, bias: np.ndarray, m_bias: float) -> str:
+    """'w ±0.31 · b ±0.05', or '... · biases 0' while every bias is still exactly zero."""
+    biases = "biases 0" if not np.any(bias) else f"b ±{m_bias:.2g}"
+    return f"w ±{m:.2g} · {biases}"
 
-    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], cmap, backing=None):
+
+class _Block:
+    """One matrix (or the tile mosaic) plus its bias strip and title."""
+
+    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], backing=None):
         self.title = title
         self.plot = layout.addPlot(row=row, col=col)
         self.plot.hideAxis("left")
@@ -67,8 +91,10 @@ class _Block:
         self.plot.vb.setAspectLocked(backing is not None)  # tiles keep square pixels; matrices fill their cell
         self.image = pg.ImageItem(axisOrder="row-major")
         self.bias = pg.ImageItem(axisOrder="row-major")
-        self.bias_height = max(1.0, h * 0.07)
-        self.bias_y = h + max(1.0, h * 0.05)
+        if backing is not None:
+            self.bias_y, self.bias_height = h + MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT
+        else:
+            self.bias_y, self.bias_height = h + max(1.0, h * 0.05), max(1.0, h * 0.07)
         # Gray backing behind the tiles: the NaN gaps between them show as thin grid lines.
         self.backing = QGraphicsPathItem(backing if backing is not None else QPainterPath())
         self.backing.setZValue(-1)
@@ -77,12 +103,11 @@ class _Block:
         self.plot.addItem(self.bias)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
-        self.colorbar = cm.make_colorbar(cmap, 1.0, width=8)
-        self.colorbar.axis.setWidth(36)
-        layout.addItem(self.colorbar, row=row, col=col + 1)
         self.shape = shape
         self.levels = (-1.0, 1.0)
         self.bias_levels = (-1.0, 1.0)
+        self.fg = None
+        self._title_shown = None
 
     def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float) -> None:
         self.levels, self.bias_levels = (-m, m), (-mb, mb)
@@ -92,20 +117,31 @@ class _Block:
         h, w = self.shape
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
-        self.colorbar.setLevels(self.levels)
-        self.plot.setTitle(f"{self.title} · bias ±{mb:.2g}", size="9pt", color=self.fg.name())
+        title = f"{self.title} · {range_text(m, bias, mb)}"
+        if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
+            self._title_shown = title
+            self.plot.setTitle(title, size="9pt", color=self.fg.name())
 
-    def set_lut(self, lut: np.ndarray, cmap, fg, bg) -> None:
+    def clear(self) -> None:
+        self.image.clear()
+        self.bias.clear()
+
+    def set_lut(self, lut: np.ndarray, fg, bg) -> None:
         self.fg = fg
+        self._title_shown = None
         self.backing.setBrush(pg.mkBrush(cm.mix(bg, fg, 0.3)))
         self.backing.setPen(pg.mkPen(None))
         self.image.setLookupTable(lut)
         self.bias.setLookupTable(lut)
-        self.colorbar.setColorMap(cmap)
 
 
 class WeightMaps(QWidget):
-    """All weights and biases of a snapshot, on a symmetric blue-white-red scale per matrix."""
+    """All weights and biases of a snapshot, on a symmetric blue-white-red scale per matrix.
+
+    The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
+    fill the panel (4x4 in a square panel, 8x2 in a wide short one); deeper matrices sit beside it.
+    One shared color key: each map's own ±range is in its title.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -114,13 +150,24 @@ class WeightMaps(QWidget):
         self._snapshot = None
         self._locked = False
         self._locked_ranges: list[tuple[float, float]] | None = None
+        self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
+        self._cols = 1
         self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._legend = QLabel()
+        self._legend.setToolTip("Weight and bias color: blue = negative, red = positive, "
+                                "each map scaled to its own ±range (in its title)")
         self._readout = QLabel(" ")
+        foot = QHBoxLayout()
+        foot.setContentsMargins(4, 0, 4, 0)
+        foot.setSpacing(12)
+        foot.addWidget(self._legend)
+        foot.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._canvas, 1)
-        layout.addWidget(self._readout)
+        layout.addLayout(foot)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self._apply_palette()
 
@@ -130,20 +177,19 @@ class WeightMaps(QWidget):
         self._snapshot = snapshot
         if snapshot is None:
             for block in self._blocks:
-                block.image.clear()
-                block.bias.clear()
+                block.clear()
             return
         sizes = tuple(snapshot.layer_sizes)
         if sizes != self._sizes:
             self._build(sizes)
         ranges = []
-        for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases)):
+        for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
             if self._locked and self._locked_ranges is not None:
                 m, mb = self._locked_ranges[i]
             else:
                 m, mb = cm.symmetric_max(w), cm.symmetric_max(b)
             ranges.append((m, mb))
-            block.show(tile_mosaic(w) if i == 0 else w, b, m, mb)
+            block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
         if self._locked and self._locked_ranges is None:
             self._locked_ranges = ranges
 
@@ -164,33 +210,65 @@ class WeightMaps(QWidget):
     def bias_images(self) -> list[pg.ImageItem]:
         return [b.bias for b in self._blocks]
 
+    def mosaic_columns(self) -> int:
+        """Tiles per row in the first-layer mosaic (chosen to fit the panel's shape)."""
+        return self._cols
+
+    def titles(self) -> list[str]:
+        """Each map's title as shown (name and ±range)."""
+        return [b.plot.titleLabel.text for b in self._blocks]
+
     def readout_text(self) -> str:
         return self._readout.text().strip()
 
     # ----------------------------------------------------------------- layout
+    def _fit_shape(self, sizes: tuple[int, ...]) -> tuple[int, int]:
+        """(mosaic columns, matrix rows) that use the canvas best at its current size."""
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        n_matrices = len(sizes) - 2
+        matrix_rows = int(np.clip(round(height / 170), 1, min(max(n_matrices, 1), MAX_MATRIX_ROWS)))
+        matrix_cols = math.ceil(n_matrices / matrix_rows)
+        # Matrices get roughly square cells; the mosaic the rest.
+        reserved = matrix_cols * min(1.15 * (height / matrix_rows), 0.22 * width)
+        return best_columns(sizes[1], width - reserved, height), matrix_rows
+
     def _build(self, sizes: tuple[int, ...]) -> None:
-        cm.release_menus(*(p for b in self._blocks for p in (b.plot, b.colorbar)))
+        cm.release_menus(*(b.plot for b in self._blocks))
         self._canvas.clear()
         self._sizes = sizes
         self._locked_ranges = None
+        self._shape_key = self._fit_shape(sizes)
+        self._cols, matrix_rows = self._shape_key
         names = ["Input"] + [f"Hidden {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
         ci = self._canvas.ci
-        cmap = self._cmap
-        rows, cols = mosaic_shape(sizes[1])
+        ci.setContentsMargins(2, 2, 2, 2)
+        rows, cols = mosaic_shape(sizes[1], self._cols)
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
-        left = ci.addLayout(row=0, col=0)
-        title = f"Input → Hidden 1 ({sizes[1]} tiles 28×28)"
-        self._blocks = [_Block(left, 0, 0, title, shape, cmap, _tile_backing(sizes[1]))]
+        title = f"Input → Hidden 1 ({sizes[1]} tiles, one 28×28 per neuron)"
+        self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(sizes[1], self._cols))]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
-            r, c = (i - 1) % BLOCKS_PER_COLUMN, 2 * ((i - 1) // BLOCKS_PER_COLUMN)
+            r, c = (i - 1) % matrix_rows, (i - 1) // matrix_rows
             dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else names[i + 1]
             title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})"
-            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1]), cmap))
-        cm.adopt_menus(self, *(p for b in self._blocks for p in (b.plot, b.colorbar)))
-        ci.layout.setColumnStretchFactor(0, 3)
-        ci.layout.setColumnStretchFactor(1, 2 * math.ceil((len(sizes) - 2) / BLOCKS_PER_COLUMN))
+            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
+        cm.adopt_menus(self, *(b.plot for b in self._blocks))
+        # Share the width in proportion to what each side needs at the chosen shape.
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
+        mosaic_px = min(shape[1] * height / units_h, 0.8 * width)
+        ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
+        ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._sizes and self._fit_shape(self._sizes) != self._shape_key:
+            self._build(self._sizes)
+            if self._snapshot is not None:
+                locked = self._locked_ranges
+                self.set_weights(self._snapshot)
+                self._locked_ranges = locked if self._locked else None
 
     # ----------------------------------------------------------------- hover
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -222,7 +300,7 @@ class WeightMaps(QWidget):
             step = TILE + 1
             tr, pr = divmod(row, step)
             tc, pc = divmod(col, step)
-            k = tr * mosaic_shape(self._sizes[1])[1] + tc
+            k = tr * self._cols + tc
             if pr >= TILE or pc >= TILE or k >= self._sizes[1]:
                 return ""
             v = snap.weights[0][pr * TILE + pc, k]
@@ -240,6 +318,8 @@ class WeightMaps(QWidget):
         pal = self.palette()
         self._canvas.setBackground(cm.background_color(pal))
         self._cmap = cm.diverging_colormap(pal)
+        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._legend.setAlignment(Qt.AlignmentFlag.AlignVCenter)
         self._apply_luts()
         if self._snapshot is not None:
             self.set_weights(self._snapshot)
@@ -248,5 +328,4 @@ class WeightMaps(QWidget):
         lut = cm.lookup_table(self._cmap)
         pal = self.palette()
         for block in self._blocks:
-            block.set_lut(lut, self._cmap, cm.foreground_color(pal), cm.background_color(pal))
-            cm.style_colorbar(block.colorbar, pal)
+            block.set_lut(lut, cm.foreground_color(pal), cm.background_color(pal))
