@@ -110,23 +110,27 @@ def cmd_train(args) -> int:
     control = TrainingControl()
     progress = _Progress()
     outcome: dict = {}
+    # An Event, not Thread.join: before Python 3.13 a join interrupted by Ctrl+C marks the
+    # thread as finished while it still runs (CPython gh-90882), so the result was lost.
+    finished = threading.Event()
 
     def work():
         try:
             outcome["result"] = trainer.run(progress.update, control)
         except BaseException as exc:  # re-raised in the main thread
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    thread = threading.Thread(target=work, name="nnviz-train", daemon=True)
-    thread.start()
+    threading.Thread(target=work, name="nnviz-train", daemon=True).start()
     try:
-        while thread.is_alive():
-            thread.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         # Ctrl+C stops after the current batch; the weights so far are still saved.
         control.stop()
         _err("\nnnviz: stopping after the current batch…")
-        thread.join()
+        finished.wait()
     progress.close()
     if "error" in outcome:
         raise outcome["error"]
