@@ -276,6 +276,20 @@ def test_range_lock_keeps_levels(weight_maps, make_snapshot):
     assert weight_maps.images()[1].levels == pytest.approx([-m, m])
 
 
+def test_range_locked_on_zero_biases_adopts_the_first_real_range(weight_maps, make_snapshot):
+    snap = make_snapshot()
+    zero = type(snap)(**{**snap.__dict__, "biases": tuple(np.zeros_like(b) for b in snap.biases)})
+    weight_maps.set_weights(zero)
+    weight_maps.set_range_locked(True)
+    weight_maps.set_weights(snap)  # biases now non-zero: their scale is theirs, not ±1e-6
+    for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
+        assert img.levels[1] == pytest.approx(float(np.abs(b).max()))
+    bigger = type(snap)(**{**snap.__dict__, "biases": tuple(b * 3 for b in snap.biases)})
+    weight_maps.set_weights(bigger)  # ... and stays locked from then on
+    for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
+        assert img.levels[1] == pytest.approx(float(np.abs(b).max()))
+
+
 def test_weight_maps_hover_reports_exact_weight(weight_maps, make_snapshot):
     snap = make_snapshot()
     weight_maps.set_weights(snap)

@@ -428,14 +428,12 @@ class NetworkView(QWidget):
         x[0::2], x[1::2] = a[:, 0], b[:, 0]
         y[0::2], y[1::2] = a[:, 1], b[:, 1]
         self._edges.set_lines(x, y, bounds, QRectF(-1, 0, self._layer_x[-1] + 2, self._height))
-        deeper = "every deeper connection" + (f" ({'; '.join(capped)})" if capped else "")
+        deeper = "all deeper connections" + (f" ({'; '.join(capped)})" if capped else "")
         if acts is not None:
-            text = (f"Into {_layer_name(1, n)}: {fan_text}. Then {deeper}, brightest where an active neuron "
-                    f"sends through a strong weight (|weight × activation|).")
+            text = f"Into {_layer_name(1, n)}: {fan_text}. Then {deeper}, brightest along the active path (|weight × activation|)."
         else:
-            text = (f"Into {_layer_name(1, n)}: {fan_text}. Then {deeper}, opacity = |weight| ÷ layer max. "
-                    f"Show a digit to see its signal flow.")
-        self._set_caption(text + " Hover a neuron for details, click to pin.", "\n".join(notes))
+            text = f"Into {_layer_name(1, n)}: {fan_text}. Then {deeper}, opacity = |weight| ÷ layer max. Show a digit to see its signal flow."
+        self._set_caption(text + " Hover or click a neuron for details.", "\n".join(notes))
 
     def _set_caption(self, text: str, tooltip: str) -> None:
         if text != self._caption.text():  # a QLabel re-layouts on every setText

@@ -14,7 +14,8 @@ from visualizer.ui.widgets import colormaps as cm
 
 TILE = 28
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
-TITLE_PX = 22  # a plot title's height
+TITLE_PX = 34  # a plot title's height (two lines)
+EMPTY_RANGE = 1e-6  # cm.symmetric_max of all-zero data
 MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT = 1.5, 3.0  # view units under the tiles
 
 
@@ -117,10 +118,11 @@ class _Block:
         h, w = self.shape
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
-        title = f"{self.title} · {range_text(m, bias, mb)}"
+        # Two short lines fit narrow cells (a long one would widen its column past the panel).
+        title = f"{self.title}<br>{range_text(m, bias, mb)}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
-            self.plot.setTitle(title, size="9pt", color=self.fg.name())
+            self.plot.setTitle(title, size="8pt", color=self.fg.name())
 
     def clear(self) -> None:
         self.image.clear()
@@ -184,10 +186,13 @@ class WeightMaps(QWidget):
             self._build(sizes)
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
+            m, mb = cm.symmetric_max(w), cm.symmetric_max(b)
             if self._locked and self._locked_ranges is not None:
-                m, mb = self._locked_ranges[i]
-            else:
-                m, mb = cm.symmetric_max(w), cm.symmetric_max(b)
+                # A range locked while its data was all zeros (biases at initialization) has no
+                # scale to keep: it adopts the first real one instead of saturating everything.
+                lm, lmb = self._locked_ranges[i]
+                m, mb = (lm if lm > EMPTY_RANGE else m), (lmb if lmb > EMPTY_RANGE else mb)
+                self._locked_ranges[i] = (m, mb)
             ranges.append((m, mb))
             block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
         if self._locked and self._locked_ranges is None:
@@ -215,8 +220,8 @@ class WeightMaps(QWidget):
         return self._cols
 
     def titles(self) -> list[str]:
-        """Each map's title as shown (name and ±range)."""
-        return [b.plot.titleLabel.text for b in self._blocks]
+        """Each map's title as shown (name and ±range), one line each."""
+        return [b.plot.titleLabel.text.replace("<br>", " · ") for b in self._blocks]
 
     def readout_text(self) -> str:
         return self._readout.text().strip()
@@ -244,13 +249,13 @@ class WeightMaps(QWidget):
         ci.setContentsMargins(2, 2, 2, 2)
         rows, cols = mosaic_shape(sizes[1], self._cols)
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
-        title = f"Input → Hidden 1 ({sizes[1]} tiles, one 28×28 per neuron)"
+        title = f"Input → Hidden 1: one 28×28 tile per neuron ({sizes[1]})"
         self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(sizes[1], self._cols))]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
             r, c = (i - 1) % matrix_rows, (i - 1) // matrix_rows
             dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else names[i + 1]
-            title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})"
+            title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})".replace("Hidden ", "H")
             self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
         # Share the width in proportion to what each side needs at the chosen shape.
