@@ -189,3 +189,23 @@ def test_ctrl_c_stops_training_saves_weights_and_exits_cleanly(tmp_path):
     from visualizer.core.weights_format import load_npz
 
     assert load_npz(out).layer_sizes == (784, 16, 16, 10)
+
+
+def test_predict_reports_a_bad_image_and_still_classifies_the_rest(tmp_path):
+    from PIL import Image
+
+    from visualizer.core.weights_format import NetworkWeights, save_npz
+
+    rng = np.random.default_rng(0)
+    sizes = (784, 16, 10)
+    weights = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:], strict=False)]
+    save_npz(NetworkWeights.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
+    digit = np.full((40, 40), 255, np.uint8)
+    digit[8:32, 18:22] = 0
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    nan = np.zeros((40, 40), np.float32)
+    nan[0, 0] = np.nan
+    Image.fromarray(nan, mode="F").save(tmp_path / "nan.tif")
+    proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--json", tmp_path / "nan.tif", tmp_path / "one.png")
+    assert_one_line_error(proc, "nan.tif")
+    assert [json.loads(line)["path"] for line in proc.stdout.splitlines()] == [str(tmp_path / "one.png")]

@@ -94,3 +94,13 @@ def test_errors_name_the_file(tmp_path):
     (tmp_path / "dir.png").mkdir()
     with pytest.raises(DataError, match=r"^cannot read image dir.png: "):
         load_image(tmp_path / "dir.png")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_float_image_with_nan_or_inf_is_a_data_error(tmp_path, bad):
+    a = np.zeros((8, 8), np.float32)
+    a[2:6, 3:5] = 1.0
+    a[0, 0] = bad  # a scientific TIFF with a missing-value pixel
+    Image.fromarray(a, mode="F").save(tmp_path / "f.tif")
+    with pytest.raises(DataError, match=r"^cannot read image f.tif: .*NaN or infinite"):
+        load_image(tmp_path / "f.tif")

@@ -32,7 +32,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     Raises
     ------
     DataError
-        "cannot read image NAME: reason" for missing, unreadable, corrupt or empty images.
+        "cannot read image NAME: reason" for missing, unreadable, corrupt or empty images, or
+        float images with NaN or infinite pixels.
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -61,6 +62,8 @@ def _to_gray(img) -> np.ndarray:
         img = img.convert("RGBA" if "transparency" in img.info else "RGB")
     if img.mode.startswith("I") or img.mode == "F":
         a = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(a).all():  # float TIFFs may mark missing pixels this way
+            raise ValueError("the image has NaN or infinite pixel values")
         peak = float(a.max()) if a.size else 0.0
         if img.mode.startswith("I;16") or 255 < peak <= 65535:
             top = 65535.0  # 16-bit samples
