@@ -142,10 +142,9 @@ class PadPanel(QWidget):
         right.addSpacing(4)
         self.steps_heading = _heading("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input")
         right.addWidget(self.steps_heading)
-        right.addLayout(tiles, 2)
+        right.addLayout(tiles)
         right.addWidget(self.saliency_legend)
         right.addWidget(self.status)
-        right.addStretch(0)
 
         self.steps.setToolTip("How the drawing becomes the network's 28\N{MULTIPLICATION SIGN}28 input: "
                               "the ink is cropped, fitted into 20\N{MULTIPLICATION SIGN}20 and centered "
@@ -291,8 +290,9 @@ class PadPanel(QWidget):
         if wide != self._wide:
             self._wide = wide
             self._box.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
-            self._box.setStretch(0, 1 if wide else 5)
-            self._box.setStretch(1, 1 if wide else 4)
+            # Tall: the results take what they need, the pad everything else (no gaps).
+            self._box.setStretch(0, 1)
+            self._box.setStretch(1, 1 if wide else 0)
             # Tall panels are short of height: the step captions say enough without the heading.
             self.steps_heading.setVisible(wide)
             self.bars.setMaximumHeight(16777215 if wide else 150)
