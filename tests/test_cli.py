@@ -209,3 +209,11 @@ def test_predict_reports_a_bad_image_and_still_classifies_the_rest(tmp_path):
     proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--json", tmp_path / "nan.tif", tmp_path / "one.png")
     assert_one_line_error(proc, "nan.tif")
     assert [json.loads(line)["path"] for line in proc.stdout.splitlines()] == [str(tmp_path / "one.png")]
+
+
+def test_train_out_onto_a_folder_fails_before_training(tmp_path):
+    folder = tmp_path / "weights.npz"
+    folder.mkdir()
+    proc = nnviz("train", "--data", "synthetic", "--epochs", "1", "--out", folder)
+    assert_one_line_error(proc, "weights.npz", "folder")  # one line: no minutes of training first
+    assert not list(folder.iterdir())

@@ -76,9 +76,11 @@ def _check_out_path(out: str | None) -> None:
     if out is None:
         return
     detect_format(out)
-    parent = Path(out).expanduser().resolve().parent
-    if not parent.is_dir():
-        raise ConfigError(f"--out {out}: the folder {parent.name or parent} does not exist")
+    target = Path(out).expanduser().resolve()
+    if target.is_dir():
+        raise ConfigError(f"--out {out}: that is a folder; give a file name inside it")
+    if not target.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {target.parent.name or target.parent} does not exist")
 
 
 def cmd_train(args) -> int:
