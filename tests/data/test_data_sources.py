@@ -213,3 +213,10 @@ def test_real_mnist_through_npz_and_csv_round_trip(mnist_dir, tmp_path):
     write_csv(tmp_path / "mnist_train.csv", raw_test, ds.y_test[:300], header=False)
     via_csv = load_dataset(tmp_path / "mnist_train.csv", validation_split=0.5)
     assert len(via_csv.x_train) == 150 and via_csv.test_is_holdout
+
+
+def test_too_few_images_to_hold_out_names_the_file(tmp_path):
+    x, y = tiny_digits(3)
+    np.savez(tmp_path / "three.npz", x_train=x, y_train=y)
+    with pytest.raises(DataError, match=r"three\.npz.*only 3 training images.*too few"):
+        load_dataset(tmp_path / "three.npz")

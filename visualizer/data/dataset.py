@@ -132,7 +132,7 @@ def holdout_split(
     n = len(x)
     n_test = int(round(n * fraction))
     if n_test < 1 or n_test >= n:
-        raise DataError(f"only {n} training images: too few to hold out {fraction:.0%} for testing")
+        raise DataError(f"only {n:,} training images: too few to hold out {fraction:.0%} for testing")
     order = np.random.default_rng(seed).permutation(n)
     test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
     return x[train], y[train], x[test], y[test]
@@ -152,7 +152,10 @@ def build_dataset(
     x_train, y_train = train
     if test is not None:
         return Dataset(x_train, y_train, test[0], test[1], source=source, kind=kind, note=note)
-    x_train, y_train, x_test, y_test = holdout_split(x_train, y_train, validation_split, seed)
+    try:
+        x_train, y_train, x_test, y_test = holdout_split(x_train, y_train, validation_split, seed)
+    except DataError as exc:
+        raise DataError(f"{source}: {exc}") from None  # name the file, like every other data error
     held = f"no test set: {validation_split:.0%} of the training images held out for testing"
     return Dataset(
         x_train,
