@@ -1,6 +1,7 @@
 """The main window: network view in the centre; controls, drawing pad, test set, weights and curves in docks.
 
-Training runs in a worker thread (``ui/worker.py``); the run-state machine is ``ui/runs.py``.
+Training runs in a worker thread (``ui/worker.py``); the run-state machine is ``ui/runs.py``,
+the file commands ``ui/files.py``, the dock layout ``ui/docks.py``.
 Snapshots arriving from the worker are only stored; ``ui/render.py`` draws the newest one, one
 view per tick while a run goes (latest wins, bursts collapse). TensorFlow is never imported here:
 loading it, building models, importing and exporting weights all happen in background tasks; the
@@ -24,6 +25,7 @@ from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError
 from visualizer.core.forward import forward
 from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui.files import FilesMixin
 from visualizer.ui.pad_panel import PadPanel
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.runs import BUSY, LOADING, NO_DATA, READY, RUNNING, STOPPING, RunsMixin, describe_error
@@ -34,7 +36,7 @@ from visualizer.ui.widgets.curves import Curves
 from visualizer.ui.widgets.network_view import NetworkView
 from visualizer.ui.widgets.status import Banner, FrameCounter, ProgressPanel
 from visualizer.ui.widgets.weight_maps import WeightMaps
-from visualizer.ui.worker import Task, WorkerSet, read_dataset, read_weights, startup, write_weights
+from visualizer.ui.worker import Task, WorkerSet, startup
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ log = logging.getLogger(__name__)
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
 
 
-class MainWindow(RunsMixin, QMainWindow):
+class MainWindow(RunsMixin, FilesMixin, QMainWindow):
     """nnviz's window. More panels plug in with :meth:`add_dock`, e.g.::
 
         window.add_dock(widget, "Histogram", Qt.DockWidgetArea.RightDockWidgetArea)
@@ -197,57 +199,6 @@ class MainWindow(RunsMixin, QMainWindow):
         task.errored.connect(self._on_load_failed)
         self._workers.start(task)
         self.banner.show_message("Loading TensorFlow and the dataset… Start becomes available when they are ready.", "info")
-
-    # -- files ----------------------------------------------------------------------------------
-    def load_dataset(self, path: str) -> None:
-        """Load a dataset in the background; on failure a dialog, and the current one stays."""
-        if self._state not in (READY, NO_DATA):
-            return
-        self._run_task(read_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset")
-
-    def _on_dataset_loaded(self, dataset) -> None:
-        self._set_dataset(dataset)
-        if dataset.is_synthetic:
-            self.banner.show_message("Training on SYNTHETIC digits, not MNIST.", "warning")
-        elif self.banner.level == "warning":
-            self.banner.dismiss()
-        if self._latest is None:  # first dataset after a failed start: build the network too
-            self.reset()
-
-    def import_weights(self, path: str) -> None:
-        """Replace the network by the weights in ``path``; a bad file changes nothing."""
-        if self._state != READY:
-            return
-        self._run_task(read_weights, (path,), self._on_weights_imported, "Could not import the weights")
-
-    def _on_weights_imported(self, result) -> None:
-        net, path = result
-        self._run_id += 1
-        self.controls.set_architecture(tuple(net.layer_sizes[1:-1]), net.activation)
-        try:
-            config = self.controls.config()
-        except ConfigError:
-            config = TrainingConfig(hidden=tuple(net.layer_sizes[1:-1]), activation=net.activation)
-            self.controls.set_config(config)
-        self._adopt(net.to_snapshot(run_id=self._run_id), config, f"Imported weights from {path}")
-
-    def export_weights(self, path: str) -> None:
-        """Write the newest weights to ``path`` (format from the extension) in the background."""
-        snap = self._latest
-        if snap is None:
-            return
-        task = Task(write_weights, snap, path)
-        task.succeeded.connect(lambda p: self.statusBar().showMessage(f"Weights saved to {p}", 8000))
-        task.errored.connect(lambda exc: self._error_dialog("Could not export the weights", exc))
-        self._workers.start(task)
-
-    def save_screenshot(self, path: str) -> bool:
-        ok = self.grab().save(path, "PNG")
-        if ok:
-            self.statusBar().showMessage(f"Screenshot saved to {path}", 8000)
-        else:
-            QMessageBox.warning(self, "Could not save the screenshot", f"Writing {path} failed.")
-        return ok
 
     # -- slots --------------------------------------------------------------------------------
     def _on_snapshot_ready(self, snap) -> None:
