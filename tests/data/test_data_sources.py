@@ -1,6 +1,7 @@
 """load_dataset: every source is detected from a file or a folder; explicit sources never fall back."""
 
 import gzip
+import os
 import time
 
 import numpy as np
@@ -220,3 +221,12 @@ def test_too_few_images_to_hold_out_names_the_file(tmp_path):
     np.savez(tmp_path / "three.npz", x_train=x, y_train=y)
     with pytest.raises(DataError, match=r"three\.npz.*only 3 training images.*too few"):
         load_dataset(tmp_path / "three.npz")
+
+
+def test_a_special_file_is_refused_not_its_folder_scanned(tmp_path):
+    x, y = tiny_digits(20)
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=y)  # must not be picked up instead
+    fifo = tmp_path / "digits.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match=r"^digits\.csv: not a regular file or folder"):
+        load_dataset(fifo)

@@ -92,6 +92,8 @@ def load_path(path: Path, *, validation_split: float = 0.1, seed: int = 0) -> Da
     """Detect the format of a file or folder and load it (see :func:`load_dataset`)."""
     if not path.exists():
         raise DataError(f"{display_name(path)}: no such file or folder")
+    if not (path.is_dir() or path.is_file()):  # /dev/null, a pipe: never scan its folder instead
+        raise DataError(f"{display_name(path)}: not a regular file or folder")
     folder = path if path.is_dir() else path.parent
     where = f"{display_name(folder)}/"
     try:
