@@ -12,7 +12,7 @@ TARGETS = {
 }
 
 
-def run_bench(dataset, *, epochs: int = 2, gui: bool = False, log: Callable[[str], None] = print) -> dict:
+def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str], None] = print) -> dict:
     """Run the training, inference and drawing-pad benchmarks (and the window's, with ``gui``).
 
     Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "pad": {...}, "gui": {...}}``.

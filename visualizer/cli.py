@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="measure training, inference and GUI speed")
     _add_data_arg(b)
-    b.add_argument("--epochs", type=_positive_int, default=2, help="epochs per training measurement (default 2)")
+    b.add_argument("--epochs", type=_positive_int, default=5, help="epochs per training measurement (default 5)")
     b.add_argument("--gui", action="store_true", help="also measure the window (offscreen)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
