@@ -217,3 +217,17 @@ def test_train_out_onto_a_folder_fails_before_training(tmp_path):
     proc = nnviz("train", "--data", "synthetic", "--epochs", "1", "--out", folder)
     assert_one_line_error(proc, "weights.npz", "folder")  # one line: no minutes of training first
     assert not list(folder.iterdir())
+
+
+def test_train_summary_values_line_up_for_a_holdout_test_set(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "train_only.npz"
+    np.savez(data, x_train=rng.integers(0, 256, (200, 784), dtype=np.uint8), y_train=rng.integers(0, 10, 200))
+    proc = nnviz("train", "--data", data, "--epochs", "1")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split(":", 1) for line in proc.stdout.splitlines()]
+    labels = [label for label, _ in rows]
+    assert labels == ["data source", "train samples", "holdout samples", "holdout accuracy", "speed", "weights"]
+    columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in proc.stdout.splitlines()}
+    assert len(columns) == 1, proc.stdout  # every value starts in the same column ...
+    assert all(value.startswith("  ") for _, value in rows), proc.stdout  # ... after a clear gap

@@ -145,15 +145,16 @@ def cmd_train(args) -> int:
         export_weights(result.snapshot, args.out)
         out = str(args.out)
     test_name = "holdout" if dataset.test_is_holdout else "test"
-    lines = [
-        f"data source:    {dataset.source}" + (f" ({dataset.note})" if dataset.note else ""),
-        f"train samples:  {len(dataset.x_train):,}",
-        f"{test_name} samples:{' ' * (7 - len(test_name))}{len(dataset.x_test):,}",
-        f"{test_name} accuracy:{' ' * (6 - len(test_name))}{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})",
-        f"speed:          {result.samples_per_second:,.0f} samples/s "
-        f"({result.seconds:.1f} s, {result.batches:,} batches)",
-        f"weights:        {out if out else 'not saved (pass --out FILE to keep them)'}",
+    rows = [
+        ("data source", dataset.source + (f" ({dataset.note})" if dataset.note else "")),
+        ("train samples", f"{len(dataset.x_train):,}"),
+        (f"{test_name} samples", f"{len(dataset.x_test):,}"),
+        (f"{test_name} accuracy", f"{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})"),
+        ("speed", f"{result.samples_per_second:,.0f} samples/s ({result.seconds:.1f} s, {result.batches:,} batches)"),
+        ("weights", out if out else "not saved (pass --out FILE to keep them)"),
     ]
+    width = max(len(label) for label, _ in rows) + 3  # colon and at least two spaces
+    lines = [f"{label + ':':<{width}}{value}" for label, value in rows]
     if result.stopped:
         lines.insert(0, "stopped early by the user")
     print("\n".join(lines), flush=True)
