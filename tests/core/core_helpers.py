@@ -13,7 +13,7 @@ def draw_strokes(shape, strokes, width, origin=(0.0, 0.0), scale=1.0) -> np.ndar
     dist = np.full(shape, np.inf)
     for line in strokes:
         pts = np.asarray(origin) + scale * np.asarray(line, dtype=np.float64)
-        for (y0, x0), (y1, x1) in zip(pts[:-1], pts[1:]):
+        for (y0, x0), (y1, x1) in zip(pts[:-1], pts[1:], strict=True):
             dy, dx = y1 - y0, x1 - x0
             t = np.clip(((yy - y0) * dy + (xx - x0) * dx) / max(dy * dy + dx * dx, 1e-12), 0, 1)
             dist = np.minimum(dist, np.hypot(yy - (y0 + t * dy), xx - (x0 + t * dx)))

@@ -11,7 +11,7 @@ from visualizer.core.forward import forward
 
 def network(seed=0, sizes=(784, 16, 16, 10)):
     rng = np.random.default_rng(seed)
-    weights = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     biases = [np.zeros(b, np.float32) for b in sizes[1:]]
     return weights, biases
 

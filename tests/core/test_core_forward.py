@@ -10,7 +10,7 @@ from visualizer.core.snapshot import snapshot_from_arrays
 
 def network(sizes=(784, 16, 16, 10), seed=0, scale=1.0):
     rng = np.random.default_rng(seed)
-    weights = [scale * rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [scale * rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     biases = [rng.normal(0, 0.1, b).astype(np.float32) for b in sizes[1:]]
     return weights, biases
 
@@ -23,7 +23,7 @@ def test_shapes_for_one_input_and_a_batch(activation):
     assert [a.shape for a in batch] == [(5, 784), (5, 16), (5, 16), (5, 10)]
     single = forward(weights, biases, activation, x[2])
     assert [a.shape for a in single] == [(784,), (16,), (16,), (10,)]
-    for a, b in zip(single, batch):
+    for a, b in zip(single, batch, strict=True):
         np.testing.assert_allclose(a, b[2], rtol=1e-5, atol=1e-7)
     # A 28x28 image is one input, not a batch of 28 rows.
     as_image = forward(weights, biases, activation, x[2].reshape(28, 28))

@@ -11,7 +11,7 @@ from visualizer.core.saliency import gradient_x_input
 
 def network(sizes=(784, 16, 16, 10), seed=0):
     rng = np.random.default_rng(seed)
-    weights = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [rng.normal(0, 1 / np.sqrt(a), (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     biases = [rng.normal(0, 0.1, b).astype(np.float32) for b in sizes[1:]]
     return weights, biases
 
@@ -22,7 +22,7 @@ ACTIVATIONS64 = {"relu": lambda v: np.maximum(v, 0), "sigmoid": lambda v: 1 / (1
 def logit(weights, biases, activation, x, target):
     """The target's pre-softmax value, recomputed independently in float64 for finite differences."""
     a = np.asarray(x, np.float64)
-    for w, b in zip(weights[:-1], biases[:-1]):
+    for w, b in zip(weights[:-1], biases[:-1], strict=True):
         a = ACTIVATIONS64[activation](a @ w.astype(np.float64) + b)
     return float(a @ weights[-1][:, target].astype(np.float64) + biases[-1][target])
 
@@ -79,7 +79,7 @@ def test_matches_tensorflow_gradient_tape(activation):
         [keras.Input((784,)), keras.layers.Dense(16, activation=activation), keras.layers.Dense(16, activation=activation),
          keras.layers.Dense(10)]  # logits: the quantity saliency differentiates
     )
-    for layer, w, b in zip(model.layers, weights, biases):
+    for layer, w, b in zip(model.layers, weights, biases, strict=True):
         layer.set_weights([w, b])
     x = np.random.default_rng(6).uniform(0, 1, (1, 784)).astype(np.float32)
     xt = tf.constant(x)

@@ -66,7 +66,7 @@ def test_snapshot_weights_are_copies(tiny_dataset, recorder):
     before = [a.copy() for a in _all_arrays(snap)]
     for layer in trainer.model.layers:
         layer.kernel.assign(np.zeros(layer.kernel.shape, np.float32))
-    for a, b in zip(_all_arrays(snap), before):
+    for a, b in zip(_all_arrays(snap), before, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(trainer.current_snapshot().weights[0], before[0])
 
@@ -162,7 +162,7 @@ def test_same_seed_same_weights_different_seed_different(tiny_dataset):
         return Trainer(SMALL.with_changes(seed=seed), tiny_dataset).run(lambda s: None).snapshot
 
     a, b, c = train(1), train(1), train(2)
-    for x, y in zip(_all_arrays(a), _all_arrays(b)):
+    for x, y in zip(_all_arrays(a), _all_arrays(b), strict=True):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a.weights[0], c.weights[0])
 
@@ -171,12 +171,12 @@ def test_continue_from_initial_keeps_weights(tiny_dataset, recorder):
     first = Trainer(SMALL, tiny_dataset).run(lambda s: None).snapshot
     changed = SMALL.with_changes(learning_rate=1e-4, optimizer="sgd", batch_size=5)
     second = Trainer(changed, tiny_dataset, initial=first, run_id=1)
-    for x, y in zip(_all_arrays(second.current_snapshot()), _all_arrays(first)):
+    for x, y in zip(_all_arrays(second.current_snapshot()), _all_arrays(first), strict=True):
         np.testing.assert_array_equal(x, y)
     second.run(recorder)
     start = recorder.snapshots[0]
     assert start.event == "start" and start.step == first.step
-    for x, y in zip(_all_arrays(start), _all_arrays(first)):
+    for x, y in zip(_all_arrays(start), _all_arrays(first), strict=True):
         np.testing.assert_array_equal(x, y)
     assert recorder.latest.step == first.step + 2 * 20
 
@@ -202,9 +202,9 @@ def test_divergence_keeps_last_good_weights(make_data, recorder):
     assert all(np.all(np.isfinite(a)) for a in _all_arrays(kept))
     good = [s for s in recorder.snapshots if s.event in ("start", "batch")][-1]
     assert kept.step == good.step
-    for a, b in zip(_all_arrays(kept), _all_arrays(good)):
+    for a, b in zip(_all_arrays(kept), _all_arrays(good), strict=True):
         np.testing.assert_array_equal(a, b)
-    for a, b in zip(_all_arrays(trainer.current_snapshot()), _all_arrays(good)):
+    for a, b in zip(_all_arrays(trainer.current_snapshot()), _all_arrays(good), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -225,8 +225,8 @@ def test_fused_update_matches_keras_optimizer(tiny_dataset, optimizer):
     for _ in range(5):
         grads = [tf.constant(rng.standard_normal(v.shape).astype(np.float32)) for v in reference]
         trainer._apply(grads)
-        keras_optimizer.apply_gradients(zip(grads, reference))
-    for ours, theirs in zip(trainer._vars, reference):
+        keras_optimizer.apply_gradients(zip(grads, reference, strict=True))
+    for ours, theirs in zip(trainer._vars, reference, strict=True):
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5, atol=1e-6)
 
 

@@ -71,11 +71,11 @@ class TrainingConfig:
         s = self.layer_sizes
         return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
 
-    def same_architecture(self, other: "TrainingConfig") -> bool:
+    def same_architecture(self, other: TrainingConfig) -> bool:
         """True when weights of one config fit the other (sizes and activation)."""
         return self.hidden == other.hidden and self.activation == other.activation
 
-    def with_changes(self, **changes) -> "TrainingConfig":
+    def with_changes(self, **changes) -> TrainingConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:

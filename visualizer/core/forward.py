@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -65,7 +65,7 @@ def forward(
     a = x.reshape(1, -1) if single else x
     layers = [a]
     last = len(weights) - 1
-    for i, (w, b) in enumerate(zip(weights, biases)):
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
         z = a @ w + b
         a = softmax(z) if i == last else act(z)
         layers.append(a)

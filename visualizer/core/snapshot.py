@@ -46,7 +46,7 @@ class TrainingSnapshot:
         """Position on an x-axis in epochs, e.g. 2.5 = half-way through the third epoch."""
         return self.epoch + (self.batch / self.batches_per_epoch if self.batches_per_epoch else 0.0)
 
-    def newer_than(self, other: "TrainingSnapshot | None") -> bool:
+    def newer_than(self, other: TrainingSnapshot | None) -> bool:
         """Latest-wins ordering: a snapshot from another run, or a later step, is newer."""
         if other is None or other.run_id != self.run_id:
             return other is None or self.run_id > other.run_id

@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -191,7 +191,7 @@ class Trainer:
         self.model = build_model(config)
         self._vars = [v for layer in self.model.layers for v in (layer.kernel, layer.bias)]
         if initial is not None:
-            for v, a in zip(self._vars, _interleave(initial.weights, initial.biases)):
+            for v, a in zip(self._vars, _interleave(initial.weights, initial.biases), strict=True):
                 v.assign(np.asarray(a, dtype=np.float32))
         self._optimizer = make_optimizer(config)  # the source of the hyperparameters
         self._apply = _fused_update(import_tf(), self._optimizer, [v.value for v in self._vars])
@@ -242,7 +242,7 @@ class Trainer:
 
         @tf.function(reduce_retracing=True)
         def chunk(start, max_batches, threshold, deadline):
-            for b, v in zip(backup, variables):
+            for b, v in zip(backup, variables, strict=True):
                 b.assign(v)
             t0 = tf.timestamp()
             loss_sum = tf.constant(0.0, tf.float64)
@@ -450,7 +450,7 @@ class Trainer:
         return full * self._batch + (last if end == self._batches_per_epoch and n_batches else 0)
 
     def _diverged(self, before: tuple[int, int], n_done: int, loss_sum: float, on_snapshot) -> None:
-        for v, b in zip(self._vars, self._backup):
+        for v, b in zip(self._vars, self._backup, strict=True):
             v.assign(b)
         bad_batch = before[1] + n_done  # 1-based index of the batch whose loss was not finite
         epoch = self._epoch + 1
@@ -483,7 +483,7 @@ def _fused_update(tf, optimizer, variables):
         def update(grads):
             t.assign_add(1.0)
             b1p, b2p = tf.pow(b1, t), tf.pow(b2, t)
-            for var, mi, vi, g in zip(variables, m, v, grads):
+            for var, mi, vi, g in zip(variables, m, v, grads, strict=True):
                 tf.raw_ops.ResourceApplyAdam(
                     var=var.handle, m=mi.handle, v=vi.handle, beta1_power=b1p, beta2_power=b2p,
                     lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=g,
@@ -495,7 +495,7 @@ def _fused_update(tf, optimizer, variables):
     accum = [slot(x) for x in variables]
 
     def update(grads):
-        for var, a, g in zip(variables, accum, grads):
+        for var, a, g in zip(variables, accum, grads, strict=True):
             tf.raw_ops.ResourceApplyKerasMomentum(
                 var=var.handle, accum=a.handle, lr=lr, grad=g, momentum=momentum, use_nesterov=nesterov
             )
@@ -504,4 +504,4 @@ def _fused_update(tf, optimizer, variables):
 
 
 def _interleave(weights, biases) -> list:
-    return [a for pair in zip(weights, biases) for a in pair]
+    return [a for pair in zip(weights, biases, strict=True) for a in pair]
