@@ -45,7 +45,7 @@ def _pad_bench(dataset) -> dict:
     from visualizer.training.trainer import Trainer
     from visualizer.ui.bench_pad import run_pad_bench
 
-    # A briefly trained network, so the pad's forward pass sees realistic weights.
+    # Freshly initialised weights: the pad's cost depends on the layer sizes, not the values.
     trainer = Trainer(TrainingConfig(epochs=1), dataset)
     return run_pad_bench(trainer.current_snapshot())
 

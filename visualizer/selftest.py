@@ -171,14 +171,9 @@ def _check_window(app) -> str:
 
 
 def _small_dataset():
-    try:
-        from visualizer.data.sources import load_dataset
-    except ImportError:  # older tree: no dispatcher yet
-        from visualizer.data.synthetic import synthetic_dataset
+    from visualizer.data.sources import load_dataset
 
-        dataset = synthetic_dataset()
-    else:
-        dataset = load_dataset("synthetic")
+    dataset = load_dataset("synthetic")
     n = _TRAIN_SAMPLES
     small = replace(
         dataset, x_train=dataset.x_train[:n], y_train=dataset.y_train[:n], x_test=dataset.x_test[:n], y_test=dataset.y_test[:n]

@@ -68,6 +68,7 @@ class TrainingConfig:
 
     @property
     def parameter_count(self) -> int:
+        """Weights plus biases, e.g. 13,002 for 784-16-16-10."""
         s = self.layer_sizes
         return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
 
@@ -76,9 +77,11 @@ class TrainingConfig:
         return self.hidden == other.hidden and self.activation == other.activation
 
     def with_changes(self, **changes) -> TrainingConfig:
+        """A validated copy with some fields replaced."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
+        """The settings as JSON-ready plain values (``extra`` left out)."""
         d = asdict(self)
         d.pop("extra", None)
         d["hidden"] = list(self.hidden)

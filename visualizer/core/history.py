@@ -77,15 +77,18 @@ class MetricHistory:
         self._val = _Series(3, max_points)
 
     def add_train(self, epoch_float: float, loss: float, accuracy: float) -> None:
+        """Record the training loss and accuracy at ``epoch_float`` (epochs on the x-axis)."""
         self._train.append((epoch_float, loss, accuracy))
 
     def add_validation(self, epoch_float: float, loss: float, accuracy: float) -> None:
+        """Record the validation loss and accuracy at the end of an epoch."""
         self._val.append((epoch_float, loss, accuracy))
 
     def __len__(self) -> int:
         return len(self._train)
 
     def view(self) -> HistoryView:
+        """A copy of the curves so far, safe to hand to another thread."""
         tx, tl, ta = self._train.columns()
         vx, vl, va = self._val.columns()
         return HistoryView(tx, tl, ta, vx, vl, va)

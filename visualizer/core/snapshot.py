@@ -32,6 +32,7 @@ class TrainingSnapshot:
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
+        """All layer widths, input to output, read from the weight shapes."""
         return (self.weights[0].shape[0], *(w.shape[1] for w in self.weights))
 
     @property

@@ -34,9 +34,11 @@ class Dataset:
 
     @property
     def is_synthetic(self) -> bool:
+        """True for generated digits, which must never be passed off as MNIST."""
         return self.kind == "synthetic"
 
     def describe(self) -> str:
+        """One line for a status bar or the CLI: source, sizes and any note."""
         text = f"{self.source}: {len(self.x_train):,} training / {len(self.x_test):,} test images"
         return f"{text} ({self.note})" if self.note else text
 

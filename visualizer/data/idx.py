@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.errors import DataError
-from visualizer.data.dataset import check_labels, images_to_float
+from visualizer.data.dataset import check_labels, display_name, images_to_float
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -142,12 +142,8 @@ def load_idx_folder(
                 if missing == "images"
                 else f"{prefix}-labels-idx1-ubyte[.gz]"
             )
-            raise DataError(f"{display(folder)}: found {have} but not the matching {missing} file {want}")
+            raise DataError(f"{display_name(folder)}/: found {have} but not the matching {missing} file {want}")
         pairs[split] = load_idx_pair(img, lab)
     if "train" not in pairs:
-        raise DataError(f"{display(folder)}: no training IDX files (looked for {EXPECTED_NAMES})")
+        raise DataError(f"{display_name(folder)}/: no training IDX files (looked for {EXPECTED_NAMES})")
     return pairs["train"], pairs.get("test")
-
-
-def display(folder: Path) -> str:
-    return f"{folder.name or folder}/"

@@ -108,18 +108,6 @@ def run_training_bench(dataset: Dataset, *, epochs: int = 2, batch_size: int = 3
     return out
 
 
-def _load(folder) -> Dataset:
-    try:
-        from visualizer.data.sources import load_dataset
-    except ImportError:
-        from visualizer.data.dataset import build_dataset
-        from visualizer.data.idx import load_idx_folder
-
-        train, test = load_idx_folder(folder)
-        return build_dataset(train, test, source=f"IDX files in {folder.name}/", kind="idx", validation_split=0.1, seed=0)
-    return load_dataset(folder)
-
-
 if __name__ == "__main__":
     import argparse
     import json
@@ -132,7 +120,9 @@ if __name__ == "__main__":
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    data = _load(args.data)
+    from visualizer.data.sources import load_dataset
+
+    data = load_dataset(args.data)
     print(data.describe())
     figures = run_training_bench(data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
     print(json.dumps(figures, indent=2))

@@ -53,12 +53,15 @@ class TrainingControl:
 
     # --- GUI side -------------------------------------------------------------------------
     def pause(self) -> None:
+        """Pause after the batch in progress (steps asked for while running are dropped)."""
         self._update(paused=True)
 
     def resume(self) -> None:
+        """Continue training after a pause."""
         self._update(paused=False)
 
     def stop(self) -> None:
+        """End the run after the batch in progress, paused or not; it cannot be undone."""
         self._update(stop=True)
 
     def step(self, n: int = 1) -> None:
@@ -73,10 +76,12 @@ class TrainingControl:
 
     @property
     def paused(self) -> bool:
+        """True while a pause is requested."""
         return self._paused
 
     @property
     def stop_requested(self) -> bool:
+        """True once :meth:`stop` was called."""
         return self._stop
 
     # --- training side --------------------------------------------------------------------
