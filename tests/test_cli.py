@@ -231,3 +231,19 @@ def test_train_summary_values_line_up_for_a_holdout_test_set(tmp_path):
     columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in proc.stdout.splitlines()}
     assert len(columns) == 1, proc.stdout  # every value starts in the same column ...
     assert all(value.startswith("  ") for _, value in rows), proc.stdout  # ... after a clear gap
+
+
+def test_predict_with_overflowing_weights_is_an_error_not_nan_json(tmp_path):
+    from PIL import Image
+
+    from visualizer.core.weights_format import NetworkWeights, save_npz
+
+    sizes = (784, 16, 10)
+    huge = [np.full((a, b), 3e38, np.float32) for a, b in zip(sizes, sizes[1:], strict=False)]  # finite, valid
+    save_npz(NetworkWeights.from_arrays(huge, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
+    digit = np.full((40, 40), 255, np.uint8)
+    digit[8:32, 18:22] = 0
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--json", tmp_path / "one.png")
+    assert_one_line_error(proc, "one.png", "weights")
+    assert "NaN" not in proc.stdout

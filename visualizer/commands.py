@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from visualizer.core.errors import ConfigError, NnvizError
+from visualizer.core.errors import ConfigError, NnvizError, WeightsError
 
 
 def _err(text: str) -> None:
@@ -180,8 +180,11 @@ def cmd_train(args) -> int:
 def classify_image(network, path):
     """Run one image file through the pad's preprocessing and the numpy forward pass.
 
-    Returns ``(digit or None, probabilities or None)``; None when the image has no ink.
+    Returns ``(digit or None, probabilities or None)``; None when the image has no ink. Raises
+    DataError for an unreadable image, WeightsError when the output is not finite.
     """
+    import numpy as np
+
     from visualizer.core.forward import forward
     from visualizer.core.preprocess import preprocess
     from visualizer.data.images import load_image
@@ -189,7 +192,10 @@ def classify_image(network, path):
     prepared = preprocess(load_image(path))
     if prepared is None:
         return None, None
-    probs = forward(network.weights, network.biases, network.activation, prepared.vector)[-1]
+    with np.errstate(all="ignore"):  # checked just below; numpy's warnings would only add noise
+        probs = forward(network.weights, network.biases, network.activation, prepared.vector)[-1]
+    if not np.isfinite(probs).all():  # finite but enormous weights overflow float32
+        raise WeightsError(f"{Path(path).name}: the network's output overflowed (its weights are too large)")
     return int(probs.argmax()), probs
 
 
