@@ -247,3 +247,23 @@ def test_predict_with_overflowing_weights_is_an_error_not_nan_json(tmp_path):
     proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--json", tmp_path / "one.png")
     assert_one_line_error(proc, "one.png", "weights")
     assert "NaN" not in proc.stdout
+
+
+def test_divergence_saves_the_last_good_weights_and_says_so(tmp_path, monkeypatch):
+    """A NaN loss stops `nnviz train` with exit 2, and --out still gets the last finite weights."""
+    from visualizer import commands
+    from visualizer.cli import main
+    from visualizer.data.dataset import Dataset
+    from visualizer.training.export import import_weights
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    x[::2, 0] = np.inf  # validation would refuse such a file; this is how a run can still diverge
+    y = rng.integers(0, 10, 64).astype(np.uint8)
+    broken = Dataset(x, y, x[1::2], y[1::2], source="broken test digits", kind="synthetic")
+    monkeypatch.setattr(commands, "resolve_dataset", lambda spec, **kw: broken)
+    out = tmp_path / "kept.npz"
+    code = main(["train", "--batch-size", "1", "--epochs", "1", "--out", str(out)])
+    assert code == 2
+    kept = import_weights(out)
+    assert all(np.isfinite(w).all() for w in kept.weights)

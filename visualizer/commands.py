@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from visualizer.core.errors import ConfigError, NnvizError, WeightsError
+from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged, WeightsError
 
 
 def _err(text: str) -> None:
@@ -134,8 +134,15 @@ def cmd_train(args) -> int:
         _err("\nnnviz: stopping after the current batch…")
         finished.wait()
     progress.close()
-    if "error" in outcome:
-        raise outcome["error"]
+    error = outcome.get("error")
+    if isinstance(error, TrainingDiverged) and args.out:
+        # The trainer restored the weights from before the bad batch: keep them, as promised.
+        from visualizer.training.export import export_weights
+
+        export_weights(trainer.current_snapshot("train_end"), args.out)
+        raise TrainingDiverged(f"{error} (saved to {args.out})") from error
+    if error is not None:
+        raise error
     result = outcome["result"]
 
     out = None
