@@ -151,3 +151,13 @@ def test_unreadable_path_is_a_data_error(tmp_path):
     (tmp_path / "train-images-idx3-ubyte").mkdir()  # a folder where a file should be
     with pytest.raises(DataError, match=r"cannot read train-images-idx3-ubyte"):
         read_idx(tmp_path / "train-images-idx3-ubyte", IMAGES_MAGIC)
+
+
+def test_gzip_bomb_is_refused_without_unpacking_it_all(tmp_path):
+    from visualizer.data.idx import read_file_bytes
+
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    bomb.write_bytes(gzip.compress(b"\0" * (3 << 20)))
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: unpacks to more than 1 MB"):
+        read_file_bytes(bomb, limit=1 << 20)
+    assert len(read_file_bytes(bomb)) == 3 << 20  # under the real limit it reads normally

@@ -137,3 +137,14 @@ def test_truncated_archive(tmp_path):
     path.write_bytes(path.read_bytes()[:3000])
     with pytest.raises(DataError, match=r"mnist.npz: (cannot read the archive|.* is corrupt or truncated)"):
         load_npz(path)
+
+
+def test_archive_that_unpacks_too_large_is_refused_before_reading(tmp_path, monkeypatch):
+    import visualizer.data.npz as npz_module
+
+    x, y = tiny_digits(20)
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, x_train=x, y_train=y, x_test=x, y_test=y)
+    monkeypatch.setattr(npz_module, "MAX_UNPACKED_BYTES", 1000)
+    with pytest.raises(DataError, match=r"mnist.npz: unpacks to more than"):
+        load_npz(path)

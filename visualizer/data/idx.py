@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import zlib
 from pathlib import Path
@@ -28,8 +29,16 @@ IDX_NAME = re.compile(r"^(train|t10k|test)-(images|labels)[.-]idx([13])-ubyte(\.
 EXPECTED_NAMES = "train-images-idx3-ubyte[.gz] + train-labels-idx1-ubyte[.gz] (and t10k-... for the test set)"
 
 
-def read_file_bytes(path: Path) -> bytes:
-    """Read a file, transparently un-gzipping it when it starts with the gzip magic bytes."""
+# The full 70,000-image MNIST is 55 MB unpacked; anything past this is not a digit set but a
+# gzip bomb that would exhaust memory.
+MAX_UNPACKED_BYTES = 2 << 30
+
+
+def read_file_bytes(path: Path, limit: int = MAX_UNPACKED_BYTES) -> bytes:
+    """Read a file, transparently un-gzipping it when it starts with the gzip magic bytes.
+
+    Unpacking stops at ``limit`` bytes (DataError), so a gzip bomb cannot exhaust memory.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -37,11 +46,21 @@ def read_file_bytes(path: Path) -> bytes:
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
-        return gzip.decompress(raw)
+        unpacked = _gunzip(raw, limit)
     except EOFError as exc:
         raise DataError(f"{path.name}: the gzip data is truncated (the file was cut off)") from exc
     except (OSError, zlib.error) as exc:
         raise DataError(f"{path.name}: corrupt gzip data ({exc})") from exc
+    if unpacked is None:
+        raise DataError(f"{path.name}: unpacks to more than {limit >> 20:,} MB; that is not an MNIST file")
+    return unpacked
+
+
+def _gunzip(raw: bytes, limit: int) -> bytes | None:
+    """Decompress gzip ``raw`` (all members); None when the result would exceed ``limit`` bytes."""
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        data = stream.read(limit + 1)
+    return None if len(data) > limit else data
 
 
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 
 from visualizer.core.errors import DataError
 from visualizer.data.dataset import check_labels, images_to_float
+from visualizer.data.idx import MAX_UNPACKED_BYTES
 
 REQUIRED_KEYS = ("x_train", "y_train")
 TEST_KEYS = ("x_test", "y_test")
@@ -71,6 +72,9 @@ def load_npz(path: Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarra
 
 
 def _read_splits(archive, name: str):
+    unpacked = sum(info.file_size for info in archive.zip.infolist())  # sizes from the zip directory
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise DataError(f"{name}: unpacks to more than {MAX_UNPACKED_BYTES >> 20:,} MB; that is not an MNIST file")
     keys = set(archive.files)
     missing = [k for k in REQUIRED_KEYS if k not in keys]
     if missing:
