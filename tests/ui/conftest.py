@@ -77,7 +77,7 @@ def random_snapshot(hidden=(16, 16), activation: str = "relu", seed: int = 0, **
     """A TrainingSnapshot with Glorot-scaled random weights for a 784-hidden-10 network."""
     rng = np.random.default_rng(seed)
     sizes = (784, *hidden, 10)
-    weights = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    weights = [rng.normal(0.0, np.sqrt(2.0 / (a + b)), (a, b)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
     biases = [rng.normal(0.0, 0.05, b) for b in sizes[1:]]
     return snapshot_from_arrays(weights, biases, activation=activation, **kwargs)
 

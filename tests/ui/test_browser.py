@@ -43,12 +43,18 @@ def browser(qtbot):
     return b
 
 
+def evaluated(qtbot, browser, action):
+    """Run ``action()`` and wait for the background evaluation it starts to be shown."""
+    with qtbot.waitSignal(browser.evaluated, timeout=5000):
+        action()
+
+
 @pytest.fixture
-def loaded(browser, make_snapshot):
+def loaded(browser, make_snapshot, qtbot):
     x, y = _digits()
     snapshot = make_snapshot(seed=5)  # epochs=0: weights not from a running training -> evaluated at once
     browser.set_dataset(x, y)
-    browser.set_snapshot(snapshot)
+    evaluated(qtbot, browser, lambda: browser.set_snapshot(snapshot))
     return browser, x, y, snapshot
 
 
@@ -63,22 +69,86 @@ def test_confusion_matrix_counts_every_test_digit(loaded):
     assert f"{100 * (pred == y).mean():.1f}%" in browser.confusion.title()
 
 
-def test_batch_snapshots_do_not_reevaluate_but_epoch_end_does(browser, make_snapshot):
+def test_batch_snapshots_do_not_reevaluate_but_epoch_end_does(browser, make_snapshot, qtbot):
     x, y = _digits()
     browser.set_dataset(x, y)
     browser.set_snapshot(make_snapshot(seed=1, epochs=3, event="batch"))
-    assert browser.evaluation() is None
+    assert not browser.evaluation_pending() and browser.evaluation() is None
     assert browser.confusion.matrix() is None
     assert browser.bars.probabilities() is not None  # the current digit follows every snapshot
     end = make_snapshot(seed=2, epochs=3, epoch=0, batch=10, batches_per_epoch=10, event="epoch_end")
-    browser.set_snapshot(end)
+    evaluated(qtbot, browser, lambda: browser.set_snapshot(end))
     assert browser.confusion.matrix().sum() == N
     assert "after epoch 1 of 3" in browser.eval_label.text()
     later = make_snapshot(seed=3, epochs=3, event="batch")
     browser.set_snapshot(later)
     assert "weights changed since" in browser.eval_label.text()
-    browser.evaluate_button.click()
+    evaluated(qtbot, browser, browser.evaluate_button.click)
     np.testing.assert_array_equal(browser.evaluation().predictions, _predictions(later, x))
+
+
+def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser, make_snapshot, qtbot, monkeypatch):
+    import threading
+
+    from visualizer.ui import evaluator
+
+    x, y = _digits()
+    browser.set_dataset(x, y)
+    threads, release = [], threading.Event()
+    real = evaluator.evaluate
+
+    def slow_evaluate(*args, **kwargs):
+        threads.append(threading.current_thread())
+        release.wait(5)  # hold the first evaluation until both later requests are in
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "evaluate", slow_evaluate)
+    ends = [make_snapshot(seed=s, epochs=3, epoch=e, batch=10, batches_per_epoch=10, event="epoch_end")
+            for e, s in enumerate((11, 12, 13))]
+    shown = []
+    browser._evaluator.evaluated.connect(lambda snap, _r: shown.append(snap))
+    browser.set_snapshot(ends[0])  # returns at once: the GUI is not blocked by the evaluation
+    assert browser.evaluation_pending() and browser.confusion.matrix() is None
+    assert "Evaluating" in browser.eval_label.text()
+    browser.set_snapshot(ends[1])
+    browser.set_snapshot(ends[2])
+    release.set()
+    qtbot.waitUntil(lambda: not browser.evaluation_pending(), timeout=5000)
+    assert shown == [ends[0], ends[2]], "the superseded epoch end is skipped"
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    np.testing.assert_array_equal(browser.evaluation().predictions, _predictions(ends[2], x))
+    assert "after epoch 3 of 3" in browser.eval_label.text()
+
+
+def test_epoch_ends_are_evaluated_at_most_once_per_interval_but_evaluate_now_is_not(qtbot, make_snapshot):
+    from visualizer.ui.evaluator import Evaluator
+
+    x, y = _digits(100)
+    ev = Evaluator(min_interval=3600.0)  # nothing in this test may wait that long
+    ev.set_data(x, y)
+    shown = []
+    ev.evaluated.connect(lambda snap, _r: shown.append(snap))
+    first, second, now = (make_snapshot(seed=s, epochs=3, event="epoch_end") for s in (1, 2, 3))
+    with qtbot.waitSignal(ev.evaluated, timeout=5000):
+        ev.request(first, throttled=True)  # nothing evaluated for an hour: starts at once
+    ev.request(second, throttled=True)
+    assert ev.busy() and ev._running is None, "waits for the interval, nothing computing"
+    with qtbot.waitSignal(ev.evaluated, timeout=5000) as blocker:
+        ev.request(now)  # "Evaluate now" (or the run's end) does not wait, and replaces the epoch end
+    assert blocker.args[0] is now and shown == [first, now]
+    assert not ev.busy()
+
+
+def test_result_for_an_old_dataset_is_dropped(browser, make_snapshot, qtbot):
+    x, y = _digits()
+    browser.set_dataset(x, y)
+    browser.set_snapshot(make_snapshot(seed=5))
+    x2, y2 = _digits(50, seed=3)
+    with qtbot.waitSignal(browser.evaluated, timeout=5000) as blocker:
+        browser.set_dataset(x2, y2)  # re-evaluates on the new digits
+    assert blocker.args[0].confusion.sum() == 50
+    qtbot.waitUntil(lambda: not browser.evaluation_pending(), timeout=5000)
+    assert browser.confusion.matrix().sum() == 50
 
 
 def test_stepping_emits_digits_and_wraps(loaded, qtbot):
@@ -107,6 +177,7 @@ def test_misclassified_filter_steps_only_through_mistakes(loaded, qtbot):
     wrong = np.flatnonzero(_predictions(snapshot, x) != y)
     assert 0 < wrong.size < N
     browser.misclassified_box.setChecked(True)
+    assert browser.current_index() in wrong
     np.testing.assert_array_equal(browser.stepping_indices(), wrong)
     seen = {browser.current_index()}
     for _ in range(wrong.size):
@@ -168,7 +239,7 @@ def test_screenshot_browser(browser, qtbot, tmp_path, scheme, request, make_snap
         (x, y), snapshot = _digits(), make_snapshot(seed=5)
     browser.setPalette(make_palette(scheme))
     browser.set_dataset(x, y)
-    browser.set_snapshot(snapshot)
+    evaluated(qtbot, browser, lambda: browser.set_snapshot(snapshot))
     m = browser.confusion.matrix()
     off = np.where(np.eye(10, dtype=bool), 0, m)
     t, p = np.unravel_index(int(off.argmax()), off.shape)

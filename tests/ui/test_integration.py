@@ -113,6 +113,7 @@ def test_pad_follows_the_weights_during_training_and_matrix_at_epoch_end(window,
     qtbot.waitUntil(lambda: not np.allclose(window.pad.bars.probabilities(), before), timeout=30_000)
     np.testing.assert_array_equal(window.pad.current_input(), drawn)  # the drawing stays
     wait_state(qtbot, window, "ready")
+    qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)  # a background thread
     assert [r.accuracy for r in evaluated] and len(evaluated) >= 2, "re-evaluated at each epoch end"
     assert window.browser.confusion.matrix().sum() == len(window.dataset.y_test)
     assert "after epoch 2 of 2" in window.browser.eval_label.text()
@@ -139,6 +140,7 @@ def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, 
     qtbot.waitUntil(lambda: window.latest_snapshot().run_id > trained.run_id, timeout=30_000)
     wait_state(qtbot, window, "ready")
     settle(window, qtbot)
+    qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)
     fresh = window.pad.bars.probabilities()
     assert window.browser.evaluation() is not None and "loaded weights" not in window.browser.eval_label.text()
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(target), "")))
@@ -146,6 +148,7 @@ def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, 
         window.actions.import_weights.trigger()
     wait_state(qtbot, window, "ready")
     settle(window, qtbot)
+    qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)
     from visualizer.core.forward import forward
 
     expected = forward(trained.weights, trained.biases, trained.activation, window.pad.current_input())[-1]

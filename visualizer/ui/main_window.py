@@ -14,6 +14,7 @@ picked in the Test set panel (or with N / P / D), which is put on the pad with i
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -42,8 +43,10 @@ log = logging.getLogger(__name__)
 
 # Seconds between redraws, while training runs, of the views whose paint is costly (pyqtgraph
 # plots: ~8 and ~15 ms a frame on a 2-core machine) and of the pad and test browser (numpy
-# forward pass + saliency, ~1 ms); the network view follows the redraw rate.
+# forward pass + saliency, ~1 ms: they ride along on another view's tick); the network view
+# follows the redraw rate.
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
+PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
 
 
 class MainWindow(RunsMixin, FilesMixin, QMainWindow):
@@ -87,6 +90,7 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
         self._input_dirty = False
         self._input_source = ""
         self._progress_shown = None
+        self._progress_at = -1e9  # time.monotonic() of the last progress-bar update
         self._snapshot_hook = None  # benchmarks count arrivals here
         self._loading_started = not autoload  # else loading starts once the window is shown
         self._frames = FrameCounter()
@@ -129,7 +133,7 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
                               urgent=lambda: self._input_dirty)
         self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
         self._render.add_view("curves", lambda snap: self.curves.set_history(snap.history), VIEW_PERIODS["curves"])
-        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"])
+        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
         self._render.before_frame = self._update_progress
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
@@ -248,28 +252,40 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
 
         While a run goes, each tick of the render timer updates only the view that has waited
         longest among those due: the network view at the redraw rate, the costlier plot views
-        (weight maps, curves) and the pad and test browser at their own slower rates
-        (``VIEW_PERIODS``). Outside a run, or with ``everything=True``, all views update at once.
+        (weight maps, curves) at their own slower rates (``VIEW_PERIODS``); the cheap pad and test
+        browser ride along on those ticks at 10 Hz. Outside a run, or with ``everything=True``,
+        all views update at once.
         """
         return self._render.render(everything=everything)
 
     def _update_progress(self, snap) -> None:
-        if snap is not None and snap.run_id == self._progress_run and snap is not self._progress_shown:
-            self.progress.set_snapshot(snap)  # cheap: a label and a bar
-            self._progress_shown = snap
+        if snap is None or snap.run_id != self._progress_run or snap is self._progress_shown:
+            return
+        # QProgressBar.setValue repaints at once (~1 ms): ten times a second is plenty for a bar,
+        # except for the snapshots that end an epoch or the run.
+        now = time.monotonic()
+        if snap.event == "batch" and now - self._progress_at < PROGRESS_PERIOD:
+            return
+        self.progress.set_snapshot(snap)
+        self._progress_shown, self._progress_at = snap, now
 
     def _draw_network(self, snap) -> None:
         new_weights = snap is not self._render.shown("network")
-        if new_weights:
-            self.network_view.set_weights(snap)
+        acts = None
         if self._input is not None:
             acts = forward(snap.weights, snap.biases, snap.activation, self._input)
             predicted = int(np.argmax(acts[-1]))
-            self.network_view.set_activations(acts, predicted, self._input_label)
+            if new_weights:
+                self.network_view.set_frame(snap, acts, predicted, self._input_label)
+            else:
+                self.network_view.set_activations(acts, predicted, self._input_label)
             self.controls.set_prediction(self._input_source, self._input_label, predicted, float(acts[-1][predicted]))
-        elif self._input_dirty:  # the input was cleared
-            self.network_view.set_activations(None)
-            self.controls.set_input_text(f"{self._input_source}: nothing to classify" if self._input_source else "–")
+        else:
+            if new_weights:
+                self.network_view.set_weights(snap)
+            if self._input_dirty:  # the input was cleared
+                self.network_view.set_activations(None)
+                self.controls.set_input_text(f"{self._input_source}: nothing to classify" if self._input_source else "–")
         self._input_dirty = False
         self._frames.tick()
         if new_weights:
@@ -382,6 +398,7 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
         self._after_stop = None
         if self._control is not None:
             self._control.stop()
+        self.browser.shutdown(timeout_ms / 1000)
         if self._workers.wait_all(timeout_ms):
             return True
         # Still importing TensorFlow or writing a file: that cannot be interrupted, and a QThread

@@ -18,8 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.confusion import EvalResult, evaluate, indices_for_cell
+from visualizer.core.confusion import EvalResult, indices_for_cell
 from visualizer.core.forward import forward
+from visualizer.ui.evaluator import Evaluator
 from visualizer.ui.widgets.confusion_view import ConfusionView
 from visualizer.ui.widgets.preprocess_steps import ImageTile, gray_to_qimage
 from visualizer.ui.widgets.probabilities import ProbabilityBars
@@ -38,6 +39,10 @@ class TestBrowser(QWidget):
         Random, a thumbnail): the main window shows it on the pad and in the network view.
     evaluated(object)
         A new :class:`visualizer.core.confusion.EvalResult` is shown.
+
+    The whole test set is evaluated in a background thread (:class:`Evaluator`), so the matrix
+    lags its request by one evaluation (~30-65 ms for 10,000 digits); while one runs, only the
+    newest request waits. The current digit's prediction is one forward pass, done at once.
     """
 
     __test__ = False  # the name starts with "Test": keep pytest from collecting it
@@ -58,6 +63,10 @@ class TestBrowser(QWidget):
         self._cell_indices = np.zeros(0, np.int64)
         self._rng = np.random.default_rng(seed)
         self._wide: bool | None = None  # layout orientation, set by resizeEvent
+        self._jump_to_mistake = False  # the filter was switched on before any evaluation
+        self._evaluator = Evaluator(self)
+        self._evaluator.evaluated.connect(self._on_evaluated)
+        self._evaluator.failed.connect(self._on_evaluation_failed)
 
         self.digit_tile = ImageTile("")
         self.digit_tile.setMinimumSize(140, 160)
@@ -145,6 +154,7 @@ class TestBrowser(QWidget):
         if len(x) != len(y):
             raise ValueError(f"x_test has {len(x)} images but y_test has {len(y)} labels")
         self._x, self._y = x, y
+        self._evaluator.set_data(x, y)
         self._eval = self._eval_snapshot = None
         self._cell = None
         self._cell_indices = np.zeros(0, np.int64)
@@ -156,29 +166,36 @@ class TestBrowser(QWidget):
 
     def set_snapshot(self, snapshot) -> None:
         """Use the latest weights: the current digit's prediction follows every snapshot; the whole
-        test set is re-evaluated only at epoch end, train end, for weights not from a running
-        training (imported), or on "Evaluate now". The same snapshot again changes nothing."""
+        test set is re-evaluated only at epoch end (at most once a second while training), train
+        end, for weights not from a running training (imported), or on "Evaluate now". The same
+        snapshot again changes nothing."""
         if snapshot is self._snapshot:
             return
         self._snapshot = snapshot
         if _settled(snapshot) and len(self._y):
-            self.evaluate_now()
+            self._request_evaluation(throttled=snapshot.event == "epoch_end")
         else:
             self._refresh()
 
     def evaluate_now(self) -> None:
-        """Run the test set through the latest weights and update the matrix, filter and cell list."""
+        """Run the test set through the latest weights (in the background); the matrix, filter
+        and cell list follow when it is done (``evaluated``)."""
+        self._request_evaluation(throttled=False)
+
+    def _request_evaluation(self, *, throttled: bool) -> None:
         if self._snapshot is None or not len(self._y):
             return
-        snap = self._snapshot
-        self._eval = evaluate(snap.weights, snap.biases, snap.activation, self._x, self._y)
-        self._eval_snapshot = snap
-        self._rebuild_order()
-        if self._cell is not None:
-            self._cell_indices = indices_for_cell(self._y, self._eval.predictions, *self._cell)
-            self._fill_cell_list()
-        self._refresh()
-        self.evaluated.emit(self._eval)
+        self._evaluator.request(self._snapshot, throttled=throttled)
+        if self._eval is None:
+            self._refresh_matrix()
+
+    def evaluation_pending(self) -> bool:
+        """True while a requested evaluation has not been shown yet."""
+        return self._evaluator.busy()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Wait for a running evaluation's thread (it never touches Qt; this only tidies up)."""
+        return self._evaluator.wait(timeout)
 
     def show_index(self, index: int, *, emit: bool = True) -> None:
         """Show test digit ``index`` (and, by default, tell the main window via digit_selected)."""
@@ -242,8 +259,26 @@ class TestBrowser(QWidget):
             self._top.setStretch(0, 1 if wide else 2)
             self._top.setStretch(1, 1 if wide else 3)
 
+    def _on_evaluated(self, snapshot, result: EvalResult) -> None:
+        self._eval, self._eval_snapshot = result, snapshot
+        self._rebuild_order()
+        if self._cell is not None:
+            self._cell_indices = indices_for_cell(self._y, result.predictions, *self._cell)
+            self._fill_cell_list()
+        jump, self._jump_to_mistake = self._jump_to_mistake, False
+        if (jump and self.misclassified_box.isChecked() and self._order.size
+                and self._order[self._pos] != self._current):
+            self.show_index(int(self._order[self._pos]))  # the filter was asked for before the mistakes were known
+        else:
+            self._refresh()
+        self.evaluated.emit(result)
+
+    def _on_evaluation_failed(self, _snapshot, exc) -> None:
+        self.eval_label.setText(f"Could not evaluate the test set: {exc}")
+
     def _on_filter_toggled(self, on: bool) -> None:
         if on and self._eval is None:
+            self._jump_to_mistake = True
             self.evaluate_now()
         self._rebuild_order()
         if self._order.size and self._current is not None and self._order[self._pos] != self._current:
@@ -322,7 +357,8 @@ class TestBrowser(QWidget):
             self.confusion.set_confusion(None)
             self.confusion.set_empty_text("not evaluated yet" if self._snapshot is not None and len(self._y)
                                           else "needs a network and a test set")
-            self.eval_label.setText("The matrix updates at the end of every epoch.")
+            self.eval_label.setText("Evaluating the test set\N{HORIZONTAL ELLIPSIS}" if self._evaluator.busy()
+                                    else "The matrix updates at the end of every epoch.")
             return
         self.confusion.set_confusion(self._eval.confusion, self._eval.accuracy)
         snap = self._eval_snapshot

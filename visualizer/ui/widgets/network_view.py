@@ -150,6 +150,7 @@ class NetworkView(QWidget):
         self._spot: list[float] = []  # circle diameter per layer, view units
         self._selection: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._weight_updates = 0
+        self._deferred = False  # inside set_frame: edges and inset are redrawn once, at its end
         self._fan: tuple[np.ndarray, np.ndarray] | None = None  # (pixel, neuron) of the input fan, for tests
         self._label_state: list[tuple[str, int]] = []
         self._ring_state: list[tuple] | None = None
@@ -226,6 +227,20 @@ class NetworkView(QWidget):
         self._weight_updates += 1
         if sizes != self._sizes:
             self._build_layout(sizes)
+        if not self._deferred:
+            self._draw_edges()
+            self._refresh_inset()
+
+    def set_frame(self, snapshot, activations: list[np.ndarray] | None, predicted: int | None = None,
+                  true_label: int | None = None) -> None:
+        """:meth:`set_weights` then :meth:`set_activations`, computing the edges once (a training
+        frame changes both; the edges are most of the cost)."""
+        self._deferred = True
+        try:
+            self.set_weights(snapshot)
+            self.set_activations(activations, predicted, true_label)
+        finally:
+            self._deferred = False
         self._draw_edges()
         self._refresh_inset()
 
@@ -250,6 +265,8 @@ class NetworkView(QWidget):
         self._predicted = None if activations is None else predicted
         self._true = None if activations is None else true_label
         self._draw_activations()
+        if self._deferred:
+            return
         if activations is not None or had_input:
             self._draw_edges()
         self._refresh_inset()

@@ -1,0 +1,55 @@
+"""RenderScheduler: one costly view per tick while a run goes; cheap views ride along."""
+
+from __future__ import annotations
+
+from visualizer.ui.render import RenderScheduler
+
+
+class _Snap:
+    pass
+
+
+def _scheduler(qapp, busy=True):
+    state = {"snap": _Snap()}
+    sched = RenderScheduler(lambda: state["snap"], lambda: busy)
+    drawn: list[list[str]] = []
+
+    def view(name):
+        return lambda snap: drawn[-1].append(name)
+
+    def tick(new_snapshot=True):
+        if new_snapshot:
+            state["snap"] = _Snap()
+        drawn.append([])
+        sched.render()
+        return drawn[-1]
+
+    return sched, view, tick
+
+
+def test_one_costly_view_per_tick_and_riders_come_along(qapp):
+    sched, view, tick = _scheduler(qapp)
+    for name in ("network", "weights"):
+        sched.add_view(name, view(name), 0.0)
+    sched.add_view("panels", view("panels"), 0.0, rides_along=True)
+    frames = [tick() for _ in range(4)]
+    # network and weights take turns; the cheap panels never cost either of them a tick.
+    assert [f[0] for f in frames] == ["network", "weights", "network", "weights"]
+    assert all(f[1:] == ["panels"] for f in frames)
+
+
+def test_a_rider_alone_still_gets_drawn(qapp):
+    sched, view, tick = _scheduler(qapp)
+    sched.add_view("network", view("network"), 3600.0)
+    sched.add_view("panels", view("panels"), 0.0, rides_along=True)
+    assert tick() == ["network", "panels"]  # first frame: everything is due
+    assert tick() == ["panels"], "no costly view due: the rider draws on its own"
+    assert tick(new_snapshot=False) == [], "same snapshot: nothing to draw"
+
+
+def test_idle_draws_everything_at_once(qapp):
+    sched, view, tick = _scheduler(qapp, busy=False)
+    for name in ("network", "weights", "curves"):
+        sched.add_view(name, view(name), 10.0)
+    sched.add_view("panels", view("panels"), 10.0, rides_along=True)
+    assert sorted(tick()) == ["curves", "network", "panels", "weights"]
