@@ -8,6 +8,7 @@ while running.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 
@@ -160,6 +161,11 @@ def startup(data, dataset, config: TrainingConfig, run_id: int, report):
 
     report("Loading TensorFlow…")
     import_keras()
+    # TensorFlow's modules live as long as the process. Left to the cyclic GC, every full
+    # collection re-scans them (30-180 ms, holding the GIL, so the window froze mid-run):
+    # collect once now, then move everything alive out of its sight.
+    gc.collect()
+    gc.freeze()
     warning = None
     if dataset is None:
         report("Loading dataset…")
