@@ -401,7 +401,6 @@ def test_dark_and_light_themes(make_window, restore_theme):
 def test_screenshots_before_during_after(make_window, qtbot, tmp_path, restore_theme, mode):
     theme.apply_theme(mode)
     window = make_window()
-    window.actions.lock_range.setChecked(False)
     set_epochs(window, 30)
     window.render()  # the redraw timer would do this within one frame
     qtbot.wait(50)  # and the layout settles (wrapped labels)

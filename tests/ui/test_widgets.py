@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from visualizer.core.forward import forward
 from visualizer.ui.widgets import Curves, NetworkView, NeuronInfo, WeightMaps
 from visualizer.ui.widgets.network_view import CONTEXT, FAN_PER_NEURON, GRID, LIT, WEIGHTS_PER_NEURON
-from visualizer.ui.widgets.weight_maps import best_columns, tile_mosaic
+from visualizer.ui.widgets.weight_maps import EMPTY_RANGE, best_columns, grown_range, tile_mosaic
 
 CONFIGS = [(16, 16), (32,), (64, 32, 16), (256,), (8, 8, 8, 8, 8, 8)]
 
@@ -257,35 +257,74 @@ def test_weight_maps_show_every_weight(weight_maps, make_snapshot, hidden):
     for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         np.testing.assert_array_equal(img.image, b.reshape(1, -1))
     for img, w in zip(images, snap.weights, strict=True):
-        m = float(np.abs(w).max())
-        assert img.levels == pytest.approx([-m, m])
+        m = float(np.abs(w).max())  # the default range grows from the data's, to a round number
+        assert m <= img.levels[1] <= 4 / 3 * m + 1e-9 and img.levels[0] == -img.levels[1]
 
 
-def test_range_lock_keeps_levels(weight_maps, make_snapshot):
+def _scaled(snap, weights: float = 1.0, biases: float = 1.0, **fields):
+    return type(snap)(**{**snap.__dict__, "weights": tuple(w * weights for w in snap.weights),
+                         "biases": tuple(b * biases for b in snap.biases), **fields})
+
+
+def _levels(maps) -> list[float]:
+    return [float(img.levels[1]) for img in maps.images()]
+
+
+def test_default_range_only_grows_during_a_run(weight_maps, make_snapshot):
+    assert weight_maps.range_mode() == "grow" and weight_maps.range_combo.currentData() == "grow"
+    snap = make_snapshot(seed=0, run_id=1)
+    weight_maps.set_weights(snap)
+    start = _levels(weight_maps)
+    weight_maps.set_weights(_scaled(snap, 3.0))  # the weights outgrow the range: it widens...
+    grown = _levels(weight_maps)
+    for before, after, w in zip(start, grown, snap.weights, strict=True):
+        assert after > before and after >= 3 * float(np.abs(w).max())
+    weight_maps.set_weights(_scaled(snap, 0.5))  # ...and does not narrow when they shrink
+    assert _levels(weight_maps) == grown
+    # Not saturated: the largest weight sits inside the range, so templates keep their contrast.
+    assert all(float(np.abs(img.image[np.isfinite(img.image)]).max()) <= m
+               for img, m in zip(weight_maps.images(), grown, strict=True))
+    weight_maps.set_weights(_scaled(snap, 0.5, run_id=2))  # another run's network: its own scale
+    assert _levels(weight_maps) < grown
+
+
+def test_grown_range_rounds_up_to_steps():
+    assert grown_range(None, 0.087) == pytest.approx(0.1)
+    assert grown_range(0.1, 0.09) == 0.1, "never narrows"
+    assert grown_range(0.1, 0.11) == pytest.approx(0.12)
+    assert grown_range(0.12, 0.31) == pytest.approx(0.4)
+    assert grown_range(None, 0.0) == EMPTY_RANGE
+
+
+def test_lock_keeps_levels_and_auto_fits_each_update(weight_maps, make_snapshot, qtbot):
     first = make_snapshot(seed=0)
     weight_maps.set_weights(first)
-    weight_maps.set_range_locked(True)
-    before = [tuple(img.levels) for img in weight_maps.images()]
-    bigger = make_snapshot(seed=1)
-    bigger = type(bigger)(**{**bigger.__dict__, "weights": tuple(w * 3 for w in bigger.weights)})
+    before = _levels(weight_maps)
+    with qtbot.waitSignal(weight_maps.range_mode_changed) as blocker:
+        weight_maps.range_combo.setCurrentIndex(weight_maps.range_combo.findData("lock"))  # the user's combo
+    assert blocker.args == ["lock"] and weight_maps.range_mode() == "lock"
+    bigger = _scaled(make_snapshot(seed=1), 3.0)
     weight_maps.set_weights(bigger)
-    assert [tuple(img.levels) for img in weight_maps.images()] == before
+    assert _levels(weight_maps) == before
     np.testing.assert_array_equal(weight_maps.images()[1].image, bigger.weights[1])  # data still updates
-    weight_maps.set_range_locked(False)
-    m = float(np.abs(bigger.weights[1]).max())
-    assert weight_maps.images()[1].levels == pytest.approx([-m, m])
+    weight_maps.set_range_mode("auto")
+    assert weight_maps.range_combo.currentData() == "auto"
+    assert weight_maps.images()[1].levels[1] == pytest.approx(float(np.abs(bigger.weights[1]).max()))
+    smaller = _scaled(bigger, 0.25)
+    weight_maps.set_weights(smaller)
+    assert weight_maps.images()[1].levels[1] == pytest.approx(float(np.abs(smaller.weights[1]).max()))
+    with pytest.raises(ValueError):
+        weight_maps.set_range_mode("fixed")
 
 
 def test_range_locked_on_zero_biases_adopts_the_first_real_range(weight_maps, make_snapshot):
     snap = make_snapshot()
-    zero = type(snap)(**{**snap.__dict__, "biases": tuple(np.zeros_like(b) for b in snap.biases)})
-    weight_maps.set_weights(zero)
-    weight_maps.set_range_locked(True)
+    weight_maps.set_weights(_scaled(snap, biases=0.0))
+    weight_maps.set_range_mode("lock")
     weight_maps.set_weights(snap)  # biases now non-zero: their scale is theirs, not ±1e-6
     for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         assert img.levels[1] == pytest.approx(float(np.abs(b).max()))
-    bigger = type(snap)(**{**snap.__dict__, "biases": tuple(b * 3 for b in snap.biases)})
-    weight_maps.set_weights(bigger)  # ... and stays locked from then on
+    weight_maps.set_weights(_scaled(snap, biases=3.0))  # ... and stays locked from then on
     for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         assert img.levels[1] == pytest.approx(float(np.abs(b).max()))
 
@@ -337,8 +376,9 @@ def test_titles_show_readable_ranges(weight_maps, make_snapshot):
     assert all(t.endswith("biases 0") for t in weight_maps.titles())
     assert "e-0" not in " ".join(weight_maps.titles())
     weight_maps.set_weights(snap)
-    m = float(np.abs(snap.weights[1]).max())
+    m = weight_maps.ranges()[1][0]  # the scale shown: the data's range rounded up (it only grows)
     assert f"w ±{m:.2g}" in weight_maps.titles()[1] and "b ±" in weight_maps.titles()[1]
+    assert "biases 0" not in weight_maps.titles()[1]
 
 
 def test_none_clears_weight_maps(weight_maps, make_snapshot):

@@ -27,7 +27,8 @@ _SPECS = {
     "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit on the pad and in the network"),
     "random_input": ("&Random test digit", "D", "Show a random test-set digit on the pad and in the network"),
     "reset_layout": ("Reset &layout", "", "Put every panel back where it starts (Draw and Test set on the right)"),
-    "lock_range": ("&Lock weight colour range", "L", "Keep the heatmap colour scale fixed so weights can be compared over time"),
+    "lock_range": ("&Lock weight colour range", "L", "Keep the weight maps' colour scale where it is now, to compare "
+                   "later weights with this moment (off: the scale grows with the weights, never narrowing)"),
     "about": ("&About nnviz", "", "Version and what this program shows"),
 }
 

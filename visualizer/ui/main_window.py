@@ -337,7 +337,8 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
         a.next_input.triggered.connect(lambda: self.browser.step(+1))
         a.previous_input.triggered.connect(lambda: self.browser.step(-1))
         a.random_input.triggered.connect(self.browser.show_random)
-        a.lock_range.toggled.connect(self.weight_maps.set_range_locked)
+        a.lock_range.toggled.connect(lambda on: self.weight_maps.set_range_mode("lock" if on else "grow"))
+        self.weight_maps.range_mode_changed.connect(self._on_range_mode_changed)
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)
@@ -360,6 +361,12 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
         # every other snapshot reaches pad and browser through the render scheduler.
         self.snapshot_settled.connect(self.browser.set_snapshot)
 
+    def _on_range_mode_changed(self, mode: str) -> None:
+        action = self.actions.lock_range
+        action.blockSignals(True)  # the menu follows the combo; it must not switch the mode back
+        action.setChecked(mode == "lock")
+        action.blockSignals(False)
+
     def set_theme(self, mode: str) -> None:
         self.settings.theme = mode
         self.actions.theme[mode].setChecked(True)
@@ -375,8 +382,8 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
         self.controls.set_config(s.config())
         self.actions.theme[s.theme].setChecked(True)
         self.set_redraw_rate(s.redraw_hz)
-        self.actions.lock_range.setChecked(s.range_locked)
-        self.weight_maps.set_range_locked(s.range_locked)
+        self.weight_maps.set_range_mode(s.weight_range)
+        self._on_range_mode_changed(s.weight_range)
         geometry, state = s.geometry(), s.state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
@@ -388,7 +395,7 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
             s.set_config(self.controls.config())
         except ConfigError:
             pass  # an invalid half-edited field is not worth remembering
-        s.range_locked = self.actions.lock_range.isChecked()
+        s.weight_range = self.weight_maps.range_mode()
         s.set_layout(self.saveGeometry(), self.saveState(docks.LAYOUT_VERSION))
         s.sync()
 

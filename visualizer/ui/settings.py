@@ -86,12 +86,15 @@ class Settings:
         self._s.setValue("view/theme", value)
 
     @property
-    def range_locked(self) -> bool:
-        return _bool(self._s, "view/range_locked", True)
+    def weight_range(self) -> str:
+        """How the weight maps' colour ranges follow the weights: "grow" (default), "lock", "auto"."""
+        # A new key: the old "view/range_locked" defaulted to a lock that saturated every map.
+        value = str(self._s.value("view/weight_range", "grow"))
+        return value if value in ("grow", "lock", "auto") else "grow"
 
-    @range_locked.setter
-    def range_locked(self, value: bool) -> None:
-        self._s.setValue("view/range_locked", bool(value))
+    @weight_range.setter
+    def weight_range(self, value: str) -> None:
+        self._s.setValue("view/weight_range", value)
 
     def last_dir(self, kind: str) -> str:
         return str(self._s.value(f"paths/{kind}", ""))

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.ui.widgets import colormaps as cm
 
@@ -17,6 +17,28 @@ MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add co
 TITLE_PX = 34  # a plot title's height (two lines)
 EMPTY_RANGE = 1e-6  # cm.symmetric_max of all-zero data
 MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT = 1.5, 3.0  # view units under the tiles
+
+# How each map's symmetric colour range follows the weights: (combo text, tooltip).
+RANGE_MODES = {
+    "grow": ("Range: grows", "The colour range widens when a weight outgrows it and never narrows "
+             "during a run: change over time stays visible, and nothing saturates"),
+    "lock": ("Range: locked", "The colour range stays where it was when you chose this "
+             "(compare later weights with that moment; they may saturate)"),
+    "auto": ("Range: fits each", "Every update is scaled to its own largest weight "
+             "(the most contrast, but a growing weight looks the same as a small one)"),
+}
+_NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def grown_range(current: float | None, needed: float) -> float:
+    """The ratchet: ``current`` if it still covers ``needed``, else ``needed`` rounded up to a
+    1-1.2-1.5-2-2.5-3-4-5-6-8 step (so the range and its title change only now and then)."""
+    if current is not None and needed <= current:
+        return current
+    if needed <= EMPTY_RANGE:
+        return EMPTY_RANGE if current is None else max(current, EMPTY_RANGE)
+    power = 10.0 ** math.floor(math.log10(needed))
+    return next(step * power for step in _NICE_STEPS if needed <= step * power * (1 + 1e-9))
 
 
 def mosaic_shape(n: int, cols: int | None = None) -> tuple[int, int]:
@@ -142,16 +164,25 @@ class WeightMaps(QWidget):
 
     The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
     fill the panel (4x4 in a square panel, 8x2 in a wide short one); deeper matrices sit beside it.
-    One shared color key: each map's own ±range is in its title.
+    One shared color key: each map's own ±range is in its title. How the ranges follow the
+    weights is :data:`RANGE_MODES` (a combo under the maps): by default they only grow.
+
+    Signals
+    -------
+    range_mode_changed(str)
+        The user (or :meth:`set_range_mode`) chose another range mode.
     """
+
+    range_mode_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._sizes: tuple[int, ...] = ()
         self._blocks: list[_Block] = []
         self._snapshot = None
-        self._locked = False
-        self._locked_ranges: list[tuple[float, float]] | None = None
+        self._mode = "grow"
+        self._ranges: list[tuple[float, float]] | None = None  # per map (weights, biases) shown
+        self._run_id = None  # the ratchet starts afresh with another run's network
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
         self._canvas = pg.GraphicsLayoutWidget()
@@ -160,10 +191,19 @@ class WeightMaps(QWidget):
         self._legend.setToolTip("Weight and bias color: blue = negative, red = positive, "
                                 "each map scaled to its own ±range (in its title)")
         self._readout = QLabel(" ")
+        self.range_combo = QComboBox()
+        for mode, (text, tip) in RANGE_MODES.items():
+            self.range_combo.addItem(text, mode)
+            self.range_combo.setItemData(self.range_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.range_combo.setToolTip("How the colour scale follows the weights: grows (default), locked, "
+                                    "or fitted to each update")
+        self.range_combo.currentIndexChanged.connect(
+            lambda i: self.set_range_mode(self.range_combo.itemData(i)))
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
         foot.setSpacing(12)
         foot.addWidget(self._legend)
+        foot.addWidget(self.range_combo)
         foot.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -184,29 +224,50 @@ class WeightMaps(QWidget):
         sizes = tuple(snapshot.layer_sizes)
         if sizes != self._sizes:
             self._build(sizes)
+        if snapshot.run_id != self._run_id and self._mode == "grow":
+            self._ranges = None  # a new network (reset, import, new run): its own scale
+        self._run_id = snapshot.run_id
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
-            m, mb = cm.symmetric_max(w), cm.symmetric_max(b)
-            if self._locked and self._locked_ranges is not None:
-                # A range locked while its data was all zeros (biases at initialization) has no
-                # scale to keep: it adopts the first real one instead of saturating everything.
-                lm, lmb = self._locked_ranges[i]
-                m, mb = (lm if lm > EMPTY_RANGE else m), (lmb if lmb > EMPTY_RANGE else mb)
-                self._locked_ranges[i] = (m, mb)
+            m, mb = self._range_for(i, cm.symmetric_max(w), cm.symmetric_max(b))
             ranges.append((m, mb))
             block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
-        if self._locked and self._locked_ranges is None:
-            self._locked_ranges = ranges
+        self._ranges = ranges
 
-    def set_range_locked(self, locked: bool) -> None:
-        """Keep the current symmetric color ranges fixed (True) or fit each update (False)."""
-        self._locked = bool(locked)
-        self._locked_ranges = [(b.levels[1], b.bias_levels[1]) for b in self._blocks] if locked and self._snapshot else None
-        if not locked and self._snapshot is not None:
+    def _range_for(self, i: int, m: float, mb: float) -> tuple[float, float]:
+        """This map's (weight, bias) range for data whose largest magnitudes are ``m``, ``mb``."""
+        shown = self._ranges[i] if self._ranges is not None else None
+        if shown is None or self._mode == "auto":
+            return (grown_range(None, m), grown_range(None, mb)) if self._mode == "grow" else (m, mb)
+        if self._mode == "grow":
+            return grown_range(shown[0], m), grown_range(shown[1], mb)
+        # Locked. A range locked while its data was all zeros (biases at initialization) has no
+        # scale to keep: it adopts the first real one instead of saturating everything.
+        return (shown[0] if shown[0] > EMPTY_RANGE else m), (shown[1] if shown[1] > EMPTY_RANGE else mb)
+
+    def set_range_mode(self, mode: str) -> None:
+        """How the colour ranges follow the weights (a key of :data:`RANGE_MODES`).
+
+        "lock" keeps the ranges shown now, "grow" widens them from there, "auto" fits each update.
+        """
+        if mode not in RANGE_MODES:
+            raise ValueError(f"unknown range mode {mode!r} (expected one of {', '.join(RANGE_MODES)})")
+        if mode == self._mode:
+            return
+        self._mode = mode
+        self.range_combo.blockSignals(True)
+        self.range_combo.setCurrentIndex(self.range_combo.findData(mode))
+        self.range_combo.blockSignals(False)
+        if self._snapshot is not None and mode != "lock":
             self.set_weights(self._snapshot)
+        self.range_mode_changed.emit(mode)
 
-    def is_range_locked(self) -> bool:
-        return self._locked
+    def range_mode(self) -> str:
+        return self._mode
+
+    def ranges(self) -> list[tuple[float, float]]:
+        """Each map's (weight, bias) colour range now shown: levels (-m, m)."""
+        return list(self._ranges or [])
 
     def images(self) -> list[pg.ImageItem]:
         """The weight ImageItems, first layer (mosaic) first; for tests and exports."""
@@ -241,7 +302,7 @@ class WeightMaps(QWidget):
         cm.release_menus(*(b.plot for b in self._blocks))
         self._canvas.clear()
         self._sizes = sizes
-        self._locked_ranges = None
+        self._ranges = None
         self._shape_key = self._fit_shape(sizes)
         self._cols, matrix_rows = self._shape_key
         names = ["Input"] + [f"Hidden {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
@@ -269,11 +330,11 @@ class WeightMaps(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._sizes and self._fit_shape(self._sizes) != self._shape_key:
+            ranges = self._ranges
             self._build(self._sizes)
+            self._ranges = ranges  # a new mosaic shape, the same scale
             if self._snapshot is not None:
-                locked = self._locked_ranges
                 self.set_weights(self._snapshot)
-                self._locked_ranges = locked if self._locked else None
 
     # ----------------------------------------------------------------- hover
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
