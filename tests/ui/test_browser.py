@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 from visualizer.core.forward import forward
@@ -214,6 +216,42 @@ def test_clicking_a_cell_lists_exactly_its_digits(loaded, qtbot):
     np.testing.assert_array_equal(image, x[expected[-1]])
     assert label == t
     assert browser.current_index() == expected[-1]
+
+
+def _contrast(a: int, b: int) -> float:
+    def luminance(rgb: int) -> float:
+        c = QColor.fromRgb(rgb)
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c.redF(), c.greenF(), c.blueF())]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_nonzero_cell_shows_its_count(qtbot, scheme):
+    from visualizer.ui.widgets.confusion_view import ConfusionView
+
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.setPalette(make_palette(scheme))
+    view.resize(330, 340)  # about its size in the side dock
+    m = np.diag(np.full(10, 1000))
+    m[3, 5], m[4, 9], m[7, 2], m[9, 4] = 1, 27, 105, 8  # mistakes of every size
+    view.set_confusion(m)
+    image = view.grab().toImage()
+    for t in range(10):
+        for p in range(10):
+            rect = view.cell_rect(t, p).adjusted(2, 2, -2, -2).toRect()
+            pixels = Counter(image.pixelColor(x, y).rgb() for x in range(rect.left(), rect.right())
+                             for y in range(rect.top(), rect.bottom()))
+            if m[t, p]:
+                # Glyphs on the fill: the ink's strongest pixel contrasts with the fill (WCAG ratio).
+                fill = pixels.most_common(1)[0][0]
+                best = max(_contrast(fill, c) for c in pixels)
+                assert best >= 4.0, (scheme, t, p, m[t, p], best)
+            else:
+                assert len(pixels) == 1, f"cell ({t}, {p}) is empty: no text"
 
 
 def test_empty_browser_and_no_network(browser, qtbot):

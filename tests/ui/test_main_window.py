@@ -154,6 +154,7 @@ def test_step_pause_resume_stop_with_real_training(make_window, qtbot):
     first = window.latest_snapshot()
     window.actions.step.trigger()
     wait_state(qtbot, window, "paused")
+    assert window.curves.x_range()[1] == pytest.approx(200, rel=0.03), "the epoch axis spans the run"
     qtbot.waitUntil(lambda: window.latest_snapshot().step == first.step + 1, timeout=30_000)
     window.actions.step.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().step == first.step + 2, timeout=10_000)

@@ -410,6 +410,34 @@ def test_curves_follow_history(curves, make_history):
     assert len(lines["train_accuracy"].xData) == 250
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_curves_legend_is_one_line_above_the_plots(qtbot, make_history, palettes, scheme):
+    widget = Curves()
+    qtbot.addWidget(widget)
+    widget.setPalette(palettes[scheme])
+    widget.resize(260, 400)  # the narrow left dock
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_history(make_history())
+    assert all(plot.legend is None for plot in (widget.loss_plot, widget.accuracy_plot)), "nothing over the curves"
+    legend = widget.legend
+    assert legend.isVisible() and legend.geometry().bottom() <= widget._canvas.geometry().top()
+    assert "train (smoothed)" in legend.text() and "validation" in legend.text()
+    assert legend.sizeHint().width() <= widget.width(), "fits on one line in the narrow dock"
+    # The swatches are the lines' own colours in this theme.
+    for key in ("train_loss", "val_loss"):
+        assert widget._lines[key].opts["pen"].color().name() in legend.text()
+
+
+def test_set_epochs_spans_the_run(curves, make_history):
+    curves.set_epochs(30)
+    assert curves.x_range()[1] == pytest.approx(30, rel=0.03)
+    curves.set_history(make_history(epochs=3))  # early in the run: the axis still shows all of it
+    assert curves.x_range()[1] == pytest.approx(30, rel=0.03)
+    curves.set_epochs(2)  # a shorter run than the data shown: the data still fits
+    assert curves.x_range()[1] >= 3
+
+
 def test_curves_hover_readout(curves, make_history):
     history = make_history()
     curves.set_history(history)

@@ -30,7 +30,7 @@ def shape_text(config: TrainingConfig) -> str:
 
 
 class RunsMixin:
-    """Training runs for MainWindow. Uses the window's ``controls``, ``banner``, ``settings``,
+    """Training runs for MainWindow. Uses the window's ``controls``, ``curves``, ``banner``, ``settings``,
     ``dataset``, ``_workers``, ``_latest``, ``_confirm`` and ``_run_task``."""
 
     _state: str | None = None
@@ -89,6 +89,7 @@ class RunsMixin:
         self._model_config = config
         self.last_result = None
         self._progress_run = run_id
+        self.curves.set_epochs(config.epochs)  # the epoch axis spans this run from its start
         if self.banner.level == "error":
             self.banner.dismiss()  # an old divergence message no longer applies
         self._workers.start(worker)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from visualizer.ui.widgets.colormaps import is_dark, mix
 
 _CORRECT = {False: QColor("#2e8b57"), True: QColor("#4cc38a")}  # green on light / dark
 _WRONG = {False: QColor("#c0392b"), True: QColor("#f0604d")}
+MIN_COUNT_PT = 5.0  # smaller counts are not drawn (hover a cell for its tooltip)
+
+
+def _ink_on(fill: QColor) -> QColor:
+    """Near-black or white, whichever reads better on ``fill`` (by its relative luminance)."""
+    r, g, b = (c / 255 for c in (fill.red(), fill.green(), fill.blue()))
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    # Contrast against white is (1.05)/(L+0.05), against black (L+0.05)/0.05: equal at L ~ 0.18.
+    return QColor("#111111") if luminance > 0.18 else QColor("#ffffff")
 
 
 class ConfusionView(QWidget):
@@ -18,7 +28,8 @@ class ConfusionView(QWidget):
 
     Diagonal cells are green, mistakes red; the strength is the fraction of that row (of that
     true digit), square-rooted so that a handful of mistakes is still visible next to ~1000
-    correct ones.
+    correct ones. Every non-zero cell shows its count, in a font shrunk to fit the cell and in
+    black or white, whichever reads better on its fill.
     """
 
     cell_clicked = Signal(int, int)
@@ -136,20 +147,36 @@ class ConfusionView(QWidget):
         m = self._m
         rows = np.maximum(m.sum(axis=1, keepdims=True), 1)
         strength = np.sqrt(m / rows)
-        font = QFont(self.font())
-        font.setPointSizeF(max(6.0, min(font.pointSizeF(), cell * 0.28)))
-        painter.setFont(font)
-        fits = painter.fontMetrics().horizontalAdvance("8888") < cell - 2
+        fonts = {}  # digits -> the largest font (up to the widget's) whose count fits a cell
         for t in range(m.shape[0]):
             for p in range(m.shape[1]):
                 rect = self.cell_rect(t, p)
                 hue = (_CORRECT if t == p else _WRONG)[dark]
                 fill = mix(base, hue, 0.9 * float(strength[t, p])) if m[t, p] else base
                 painter.fillRect(rect, fill)
-                if m[t, p] and (fits or t == p):
-                    # White on strong fills, the palette's text elsewhere.
-                    painter.setPen(QColor("white") if strength[t, p] > 0.55 else text)
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(int(m[t, p])))
+                if not m[t, p]:
+                    continue
+                label = str(int(m[t, p]))
+                if len(label) not in fonts:
+                    fonts[len(label)] = self._count_font(label, cell)
+                font = fonts[len(label)]
+                if font is None:
+                    continue  # too small to read: the tooltip still tells
+                painter.setFont(font)
+                painter.setPen(_ink_on(fill))
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+
+    def _count_font(self, label: str, cell: float) -> QFont | None:
+        """The widget's font, shrunk until ``label`` fits inside a ``cell``-pixel square (None below 5 pt)."""
+        font = QFont(self.font())
+        size = min(font.pointSizeF(), cell * 0.4)
+        while size >= MIN_COUNT_PT:
+            font.setPointSizeF(size)
+            metrics = QFontMetricsF(font)
+            if metrics.horizontalAdvance(label) <= cell - 3 and metrics.height() <= cell - 1:
+                return font
+            size -= 0.5
+        return None
 
     # ---- events -------------------------------------------------------------------------------
 

@@ -69,6 +69,12 @@ class Curves(QWidget):
         self._readout.setIndent(4)
         self._readout.setMinimumHeight(2 * self._readout.fontMetrics().lineSpacing() + 4)
         self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # One line of key above both plots: a legend box inside a narrow plot covers the curves.
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setIndent(4)
+        self.legend.setToolTip("Train: the loss/accuracy of recent batches, smoothed (the faint line is raw). "
+                               "Validation: measured on held-out images at the end of every epoch.")
         self.loss_plot = self._canvas.addPlot(row=0, col=0)
         self.accuracy_plot = self._canvas.addPlot(row=1, col=0)
         self.accuracy_plot.setXLink(self.loss_plot)
@@ -87,8 +93,6 @@ class Curves(QWidget):
             plot.disableAutoRange()
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            # Loss falls and accuracy rises, so their empty corners are top- and bottom-right.
-            plot.addLegend(offset=(-8, 8) if what == "loss" else (-8, -8), labelTextSize="8pt", verSpacing=-4)
             self._lines[f"train_{what}_raw"] = plot.plot(name=None, skipFiniteCheck=True)
             self._lines[f"train_{what}"] = plot.plot(name="train (smoothed)", skipFiniteCheck=True, antialias=True)
             self._lines[f"val_{what}"] = plot.plot(name="validation", symbol="o", symbolSize=6, antialias=True)
@@ -101,6 +105,7 @@ class Curves(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
+        layout.addWidget(self.legend)
         layout.addWidget(self._readout)
         layout.addWidget(self._canvas, 1)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -227,14 +232,10 @@ class Curves(QWidget):
                 axis = plot.getAxis(key)
                 axis.setPen(cm.mix(bg, fg, 0.6))
                 axis.setTextPen(fg)
-            legend = plot.legend
-            if legend is not None:
-                legend.setLabelTextColor(fg)
-                for _, label in legend.items:  # setLabelTextColor does not re-render existing labels
-                    label.setText(label.text)
-                legend.setBrush(pg.mkBrush(QColor(bg.red(), bg.green(), bg.blue(), 190)))
-                legend.setPen(pg.mkPen(cm.mix(bg, fg, 0.25)))
         for line in self._crosshair:
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
+        self.legend.setText(
+            f"<span style='color:{train.name()}'>\u2501\u2501</span> train (smoothed)"
+            f"&nbsp;&nbsp; <span style='color:{val.name()}'>\u2501\u25cf\u2501</span> validation")
         if self._history is not None:
             self.set_history(self._history)
