@@ -338,6 +338,29 @@ def test_divergence_shows_banner_and_keeps_running_app(make_window, qtbot):
     assert all(np.isfinite(w).all() for w in window.latest_snapshot().weights)
 
 
+def test_message_parts_join_as_sentences():
+    from visualizer.ui.worker import join_sentences
+
+    assert join_sentences("nowhere: no such file or folder", "Using synthetic digits instead.") == \
+        "Nowhere: no such file or folder. Using synthetic digits instead."
+    assert join_sentences("Diverged!", "", "try again") == "Diverged! Try again."
+
+
+def test_a_bad_data_path_says_it_failed_and_how_to_open_another(qtbot, tmp_path, monkeypatch):
+    monkeypatch.delenv("NNVIZ_DATA", raising=False)
+    missing = tmp_path / "nonexistent"
+    window = MainWindow(data=str(missing))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.state == "ready", timeout=60_000)  # synthetic digits keep it usable
+    text = window.banner.text()
+    assert window.banner.isVisible() and window.banner.level == "warning"
+    assert text.startswith("Could not open the dataset given with --data \N{EM DASH} ")
+    assert "nonexistent: no such file or folder. Training on synthetic digits instead; " in text
+    assert text.endswith("open another dataset with File ▸ Open dataset…")
+    assert window.dataset.is_synthetic
+
+
 def test_screenshot_action_saves_png(make_window, tmp_path, monkeypatch):
     window = make_window(wait_ready=False, autoload=False)
     target = tmp_path / "shot"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged
-from visualizer.ui.worker import TrainingWorker, initial_snapshot
+from visualizer.ui.worker import TrainingWorker, initial_snapshot, join_sentences
 
 LOADING, READY, RUNNING, PAUSED, STOPPING, BUSY, NO_DATA = (
     "loading", "ready", "running", "paused", "stopping", "busy", "no data")
@@ -143,7 +143,7 @@ class RunsMixin:
 
     def _on_training_errored(self, exc) -> None:
         if isinstance(exc, TrainingDiverged):
-            text = f"{exc} Try a smaller learning rate, then Start again."
+            text = join_sentences(str(exc), "Try a smaller learning rate, then Start again")
         else:
             text = f"Training stopped with an error: {describe_error(exc)}"
         self.banner.show_message(text, "error")

@@ -172,11 +172,38 @@ def startup(data, dataset, config: TrainingConfig, run_id: int, report):
         from visualizer.data.sources import load_dataset, load_dataset_or_synthetic
 
         try:
-            dataset, warning = load_dataset_or_synthetic(data)
-        except NnvizError as exc:  # an explicit --data that is unusable: say so, keep the app usable
-            dataset, warning = load_dataset("synthetic"), f"{exc} Using synthetic digits instead."
+            dataset, reason = load_dataset_or_synthetic(data)
+            if reason:  # no source given and Keras' MNIST unavailable (offline)
+                warning = join_sentences(reason, f"Synthetic digits stand in for MNIST; {OPEN_ANOTHER}")
+        except NnvizError as exc:  # an explicit source that is unusable: say so, keep the app usable
+            dataset, warning = load_dataset("synthetic"), dataset_failed_message(data, exc)
     report("Initialising the network…")
     return dataset, warning, initial_snapshot(config, dataset, run_id)
+
+
+OPEN_ANOTHER = "open another dataset with File ▸ Open dataset…"
+
+
+def join_sentences(*parts: str) -> str:
+    """Join message parts as sentences: each ends with a full stop (unless it has its own
+    punctuation) and starts with a capital letter."""
+    out = []
+    for part in (str(p).strip() for p in parts):
+        if not part:
+            continue
+        part = part[0].upper() + part[1:]
+        out.append(part if part[-1] in ".!?…" else part + ".")
+    return " ".join(out)
+
+
+def dataset_failed_message(spec, exc: BaseException) -> str:
+    """The banner when the dataset the user named (``--data``, or $NNVIZ_DATA when ``spec`` is
+    None) cannot be used and synthetic digits stand in."""
+    from visualizer.data.sources import ENV_VAR
+
+    where = "given with --data" if spec is not None and str(spec).strip() else f"named by ${ENV_VAR}"
+    return join_sentences(f"Could not open the dataset {where} \N{EM DASH} {exc}",
+                          f"Training on synthetic digits instead; {OPEN_ANOTHER}")
 
 
 def read_dataset(path: str):
