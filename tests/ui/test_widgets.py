@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
@@ -159,18 +159,31 @@ def test_activations_of_another_architecture_are_ignored(network_view, make_snap
     assert len(network_view._neurons.data) == 42
 
 
+def _settle(view: NetworkView) -> None:
+    """Finish the layout chain a new caption starts (label re-wrap -> canvas resize -> ViewBox
+    resize -> neurons re-placed), so view units map to the pixels they will have."""
+    for _ in range(10):
+        before = (view._vb.sceneBoundingRect(), [p.copy() for p in view._pos])
+        QCoreApplication.sendPostedEvents()
+        after = (view._vb.sceneBoundingRect(), view._pos)
+        if before[0] == after[0] and all(np.array_equal(a, b) for a, b in zip(before[1], after[1], strict=True)):
+            return
+    raise AssertionError("the network view's layout does not settle")
+
+
 def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make_snapshot):
     snap = make_snapshot()
     acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=0)
-    qtbot.wait(50)  # let the layout settle before mapping view units to pixels
-    x, y = network_view._pos[1][5]
     viewport = network_view._canvas.viewport()
     # Start from empty space: the cursor may rest anywhere after earlier tests, and a move to
     # where it already is sends no event.
+    _settle(network_view)
+    x, y = network_view._pos[1][5]
     QTest.mouseMove(viewport, _to_viewport(network_view, x + 10, 2.0))
-    qtbot.wait(20)
+    _settle(network_view)
+    x, y = network_view._pos[1][5]  # read where the neuron is now, just before moving onto it
     with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
         QTest.mouseMove(viewport, _to_viewport(network_view, x, y))
     info = blocker.args[0]
@@ -182,11 +195,15 @@ def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make
     assert network_view._inset_img.isVisible()
     np.testing.assert_array_equal(network_view._inset_img.image, snap.weights[0][:, 5].reshape(28, 28))
     assert "bias" in network_view._inset_text.toPlainText()
-    # Moving to empty space reports None.
+    # Moving to empty space reports None, however soon after the last move (no rate limit).
     with qtbot.waitSignal(network_view.neuron_hovered, timeout=2000) as blocker:
         QTest.mouseMove(viewport, _to_viewport(network_view, x + 10, 1.0))
     assert blocker.args == [None]
     assert not network_view._inset_text.isVisible()
+    # Back onto the neuron and straight out again within a millisecond: the last move counts.
+    QTest.mouseMove(viewport, _to_viewport(network_view, x, y))
+    QTest.mouseMove(viewport, _to_viewport(network_view, x + 10, 2.0))
+    assert network_view._hovered is None and not network_view._inset_text.isVisible()
 
 
 def test_hover_input_pixel_and_output(network_view, make_snapshot):

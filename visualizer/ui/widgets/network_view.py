@@ -210,7 +210,10 @@ class NetworkView(QWidget):
         self._vb.sigTransformChanged.connect(self._fit_spots)
         self._vb.sigResized.connect(self._on_resized)
         scene = self._canvas.scene()
-        scene.sigMouseMoved.connect(self._on_mouse_moved)
+        # Hover follows the viewport's own mouse moves: the scene's sigMouseMoved drops moves that
+        # come within 10 ms of the last one (pyqtgraph's mouseRateLimit), and the dropped one can
+        # be where the mouse stops, leaving the inset on a neuron the mouse has left.
+        self._canvas.viewport().installEventFilter(self)
         scene.sigMouseClicked.connect(self._on_mouse_clicked)
         self._apply_palette()
 
@@ -547,8 +550,16 @@ class NetworkView(QWidget):
                     return layer, i
         return None
 
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        key = self.neuron_at(self._vb.mapSceneToView(scene_pos))
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self._canvas.viewport():
+            if event.type() == QEvent.Type.MouseMove:
+                self._on_mouse_moved(self._canvas.mapToScene(event.position().toPoint()))
+            elif event.type() == QEvent.Type.Leave:
+                self._on_mouse_moved(None)
+        return super().eventFilter(obj, event)
+
+    def _on_mouse_moved(self, scene_pos: QPointF | None) -> None:
+        key = None if scene_pos is None else self.neuron_at(self._vb.mapSceneToView(scene_pos))
         if key != self._hovered:
             self._hovered = key
             self._draw_rings()
