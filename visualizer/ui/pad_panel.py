@@ -290,13 +290,15 @@ class PadPanel(QWidget):
         if wide != self._wide:
             self._wide = wide
             self._box.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
-            # Tall: the results take what they need, the pad everything else (no gaps).
             self._box.setStretch(0, 1)
             self._box.setStretch(1, 1 if wide else 0)
             # Tall panels are short of height: the step captions say enough without the heading.
             self.steps_heading.setVisible(wide)
-            self.bars.setMaximumHeight(16777215 if wide else 150)
-            self.naive_bars.setMaximumHeight(16777215 if wide else 150)
+        # Tall: the pad is as high as it is wide (a square canvas: more height would only be an
+        # empty band around it); the probability bars take what is left instead.
+        margins = self._box.contentsMargins()
+        side = self.width() - margins.left() - margins.right()
+        self.pad.setMaximumHeight(16777215 if wide else max(self.pad.minimumHeight(), side))
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)

@@ -20,14 +20,27 @@ MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT = 1.5, 3.0  # view units under the tiles
 
 # How each map's symmetric colour range follows the weights: (combo text, tooltip).
 RANGE_MODES = {
-    "grow": ("Range: grows", "The colour range widens when a weight outgrows it and never narrows "
-             "during a run: change over time stays visible, and nothing saturates"),
+    "grow": ("Range: grows", "The colour range widens when the weights outgrow it and never narrows "
+             "during a run: change over time stays visible (the first layer's range covers 99.5% of its "
+             "weights, so a few outliers do not wash out the templates)"),
     "lock": ("Range: locked", "The colour range stays where it was when you chose this "
              "(compare later weights with that moment; they may saturate)"),
     "auto": ("Range: fits each", "Every update is scaled to its own largest weight "
              "(the most contrast, but a growing weight looks the same as a small one)"),
 }
 _NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+ROBUST_SIZE, ROBUST_QUANTILE = 1000, 99.5  # big matrices are scaled to this percentile of |w|
+
+
+def color_scale(a: np.ndarray) -> float:
+    """The magnitude a map's colours span: the largest |value|, or for big matrices (the first
+    layer's 12,544 weights) the 99.5th percentile. After training a few dozen first-layer weights
+    grow 3-5x larger than the rest; scaled to them, the 16 templates fade to white."""
+    a = np.abs(np.asarray(a, dtype=np.float32)).ravel()
+    if a.size < ROBUST_SIZE:
+        return cm.symmetric_max(a)
+    m = float(np.percentile(a, ROBUST_QUANTILE))
+    return m if np.isfinite(m) and m > 0 else cm.symmetric_max(a)
 
 
 def grown_range(current: float | None, needed: float) -> float:
@@ -229,7 +242,7 @@ class WeightMaps(QWidget):
         self._run_id = snapshot.run_id
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
-            m, mb = self._range_for(i, cm.symmetric_max(w), cm.symmetric_max(b))
+            m, mb = self._range_for(i, color_scale(w), color_scale(b))
             ranges.append((m, mb))
             block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
         self._ranges = ranges
