@@ -112,6 +112,9 @@ def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser,
     browser.set_snapshot(ends[0])  # returns at once: the GUI is not blocked by the evaluation
     assert browser.evaluation_pending() and browser.confusion.matrix() is None
     assert "Evaluating" in browser.eval_label.text()
+    i = browser.current_index()  # the current digit's prediction does not wait for the whole set
+    np.testing.assert_allclose(browser.bars.probabilities(), forward(
+        ends[0].weights, ends[0].biases, ends[0].activation, x[i])[-1], rtol=1e-6)
     browser.set_snapshot(ends[1])
     browser.set_snapshot(ends[2])
     release.set()

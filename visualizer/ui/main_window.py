@@ -271,7 +271,6 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
 
     def _draw_network(self, snap) -> None:
         new_weights = snap is not self._render.shown("network")
-        acts = None
         if self._input is not None:
             acts = forward(snap.weights, snap.biases, snap.activation, self._input)
             predicted = int(np.argmax(acts[-1]))

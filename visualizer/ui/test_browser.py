@@ -174,20 +174,17 @@ class TestBrowser(QWidget):
         self._snapshot = snapshot
         if _settled(snapshot) and len(self._y):
             self._request_evaluation(throttled=snapshot.event == "epoch_end")
-        else:
-            self._refresh()
+        self._refresh()
 
     def evaluate_now(self) -> None:
         """Run the test set through the latest weights (in the background); the matrix, filter
         and cell list follow when it is done (``evaluated``)."""
         self._request_evaluation(throttled=False)
+        self._refresh_matrix()  # "Evaluating the test set…" until the first result
 
     def _request_evaluation(self, *, throttled: bool) -> None:
-        if self._snapshot is None or not len(self._y):
-            return
-        self._evaluator.request(self._snapshot, throttled=throttled)
-        if self._eval is None:
-            self._refresh_matrix()
+        if self._snapshot is not None and len(self._y):
+            self._evaluator.request(self._snapshot, throttled=throttled)
 
     def evaluation_pending(self) -> bool:
         """True while a requested evaluation has not been shown yet."""
