@@ -124,3 +124,22 @@ DARK = {R.Window: "#2b2b2b", R.WindowText: "#e6e6e6", R.Base: "#1e1e1e", R.Text:
 def palettes() -> dict[str, QPalette]:
     """{"light": QPalette, "dark": QPalette} to set on a widget (widget.setPalette(...))."""
     return {"light": _palette(LIGHT), "dark": _palette(DARK)}
+
+
+@pytest.fixture(scope="session")
+def mnist_trained(mnist_dir):
+    """(snapshot, x_test, y_test): the 784-16-16-10 network trained 2 epochs on 10k real digits.
+
+    Session-wide so the pad and browser tests train it once.
+    """
+    from visualizer.core.config import TrainingConfig
+    from visualizer.data.dataset import Dataset
+    from visualizer.data.idx import load_idx_pair
+    from visualizer.training.trainer import Trainer
+
+    x_train, y_train = load_idx_pair(mnist_dir / "train-images-idx3-ubyte.gz", mnist_dir / "train-labels-idx1-ubyte.gz")
+    x_test, y_test = load_idx_pair(mnist_dir / "t10k-images-idx3-ubyte.gz", mnist_dir / "t10k-labels-idx1-ubyte.gz")
+    x_test = x_test.reshape(len(x_test), 784)
+    data = Dataset(x_train[:10000].reshape(-1, 784), y_train[:10000], x_test, y_test, source="MNIST", kind="idx")
+    result = Trainer(TrainingConfig(epochs=2, seed=1), data, snapshot_interval=60).run(lambda s: None)
+    return result.snapshot, x_test, y_test

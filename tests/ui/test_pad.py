@@ -210,22 +210,6 @@ def test_new_weights_update_bars_without_reemitting_input(panel, qtbot, make_sna
 # ---- real MNIST ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def mnist_trained(mnist_dir):
-    """(snapshot, x_test, y_test): the 784-16-16-10 network trained 2 epochs on 10k real digits."""
-    from visualizer.core.config import TrainingConfig
-    from visualizer.data.dataset import Dataset
-    from visualizer.data.idx import load_idx_pair
-    from visualizer.training.trainer import Trainer
-
-    x_train, y_train = load_idx_pair(mnist_dir / "train-images-idx3-ubyte.gz", mnist_dir / "train-labels-idx1-ubyte.gz")
-    x_test, y_test = load_idx_pair(mnist_dir / "t10k-images-idx3-ubyte.gz", mnist_dir / "t10k-labels-idx1-ubyte.gz")
-    x_test = x_test.reshape(len(x_test), 784)
-    data = Dataset(x_train[:10000].reshape(-1, 784), y_train[:10000], x_test, y_test, source="MNIST", kind="idx")
-    result = Trainer(TrainingConfig(epochs=2, seed=1), data, snapshot_interval=60).run(lambda s: None)
-    return result.snapshot, x_test, y_test
-
-
 def _large_off_center(digit28: np.ndarray, side: int, top: int, left: int) -> np.ndarray:
     from PIL import Image
 
