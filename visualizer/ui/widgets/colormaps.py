@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
 
 # ColorBrewer RdBu ends; the lighter set reads better on a dark background.
@@ -124,3 +124,12 @@ def release_menus(*plots) -> None:
         menu = getattr(plot, "ctrlMenu", None)
         if menu is not None:
             menu.deleteLater()
+
+
+class FollowsPalette:
+    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette change."""
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)

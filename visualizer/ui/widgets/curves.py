@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -47,7 +47,7 @@ def _finite_max(*arrays) -> float:
     return max(tops, default=0.0)
 
 
-class Curves(QWidget):
+class Curves(cm.FollowsPalette, QWidget):
     """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % (bottom).
 
     Axis ranges are set explicitly (0 to the run's epochs, 0 to a rounded-up loss maximum,
@@ -205,11 +205,6 @@ class Curves(QWidget):
             line.setVisible(True)
 
     # ----------------------------------------------------------------- palette
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            self._apply_palette()
-        super().changeEvent(event)
-
     def _apply_palette(self) -> None:
         pal = self.palette()
         bg, fg = cm.background_color(pal), cm.foreground_color(pal)

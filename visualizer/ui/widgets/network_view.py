@@ -120,7 +120,7 @@ class _Edges(pg.GraphicsObject):
                 painter.drawPath(self._paths[b])
 
 
-class NetworkView(QWidget):
+class NetworkView(cm.FollowsPalette, QWidget):
     """Draw the network: input grid, hidden neurons, outputs with probabilities, weighted edges.
 
     With a digit shown, the input fan shows where this digit's signal enters each first hidden
@@ -622,11 +622,6 @@ class NetworkView(QWidget):
             self._inset_img.setRect(QRectF(x + 0.4, y + text_h + 0.2, 11, 11))
 
     # ----------------------------------------------------------------- palette
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            self._apply_palette()
-        super().changeEvent(event)
-
     def _apply_palette(self) -> None:
         pal = self.palette()
         bg, self._fg = cm.background_color(pal), cm.foreground_color(pal)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QComboBox, QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -172,7 +172,7 @@ class _Block:
         self.bias.setLookupTable(lut)
 
 
-class WeightMaps(QWidget):
+class WeightMaps(cm.FollowsPalette, QWidget):
     """All weights and biases of a snapshot, on a symmetric blue-white-red scale per matrix.
 
     The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
@@ -388,11 +388,6 @@ class WeightMaps(QWidget):
         return f"{src} neuron {row} → {dst} neuron {col}: w = {v:+.5f}"
 
     # ----------------------------------------------------------------- palette
-    def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
-            self._apply_palette()
-        super().changeEvent(event)
-
     def _apply_palette(self) -> None:
         pal = self.palette()
         self._canvas.setBackground(cm.background_color(pal))
