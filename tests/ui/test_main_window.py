@@ -312,6 +312,26 @@ def test_open_dataset_file_switches_data(make_window, qtbot, tmp_path, monkeypat
     assert "120 training" in window.data_label.text()
 
 
+def test_opening_a_dataset_after_a_failed_start_builds_the_network(qtbot, tmp_path, monkeypatch, dialogs):
+    def failing_startup(*args, report):
+        raise RuntimeError("TensorFlow could not start")
+
+    monkeypatch.setattr("visualizer.ui.main_window.startup", failing_startup)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    wait_state(qtbot, window, "no data")
+    rng = np.random.default_rng(2)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=rng.integers(0, 255, (120, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 120).astype(np.uint8),
+             x_test=rng.integers(0, 255, (30, 28, 28), dtype=np.uint8), y_test=rng.integers(0, 10, 30).astype(np.uint8))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    with qtbot.waitSignal(window.snapshot_settled, timeout=30_000):  # the fresh network
+        window.actions.open_dataset.trigger()
+    wait_state(qtbot, window, "ready")
+    assert window.latest_snapshot() is not None and window.actions.start.isEnabled() and dialogs.shown == []
+
+
 @pytest.mark.mnist
 def test_open_real_mnist_folder_and_train_one_epoch(make_window, qtbot, monkeypatch, dialogs, mnist_dir):
     window = make_window()

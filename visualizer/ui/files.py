@@ -21,7 +21,8 @@ class FilesMixin:
         """Load a dataset in the background; on failure a dialog, and the current one stays."""
         if self._state not in (READY, NO_DATA):
             return
-        self._run_task(read_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset")
+        self._run_task(read_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset",
+                       on_finished=self._on_dataset_task_finished)
 
     def _on_dataset_loaded(self, dataset) -> None:
         self._set_dataset(dataset)
@@ -29,7 +30,12 @@ class FilesMixin:
             self.banner.show_message("Training on SYNTHETIC digits, not MNIST.", "warning")
         elif self.banner.level == "warning":
             self.banner.dismiss()
-        if self._latest is None:  # first dataset after a failed start: build the network too
+
+    def _on_dataset_task_finished(self, _result) -> None:
+        # First dataset after a failed start: build the network too. Not from _on_dataset_loaded:
+        # the task is still BUSY there (reset would refuse) and its end puts back "no data".
+        if self._latest is None and self.dataset is not None and self._state == NO_DATA:
+            self._set_state(READY)
             self.reset()
 
     def import_weights(self, path: str) -> None:

@@ -311,13 +311,16 @@ class MainWindow(RunsMixin, FilesMixin, QMainWindow):
             self.show_test_digit(0)  # something lit up from the start; drawing replaces it
         self.dataset_changed.emit(dataset)
 
-    def _run_task(self, fn, args, on_success, failure_title: str) -> None:
-        """Run ``fn(*args)`` in a thread; BUSY meanwhile, a dialog on failure, nothing else changes."""
+    def _run_task(self, fn, args, on_success, failure_title: str, on_finished=None) -> None:
+        """Run ``fn(*args)`` in a thread; BUSY meanwhile, a dialog on failure, nothing else changes.
+        ``on_finished(result)`` runs after the state is put back."""
         previous = self._state
         task = Task(fn, *args)
         task.succeeded.connect(on_success)
         task.errored.connect(lambda exc: self._error_dialog(failure_title, exc))
         task.finished.connect(lambda _r: self._set_state(previous) if self._state == BUSY else None)
+        if on_finished is not None:
+            task.finished.connect(on_finished)
         self._set_state(BUSY)
         self._workers.start(task)
 
