@@ -125,6 +125,33 @@ def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser,
     assert "after epoch 3 of 3" in browser.eval_label.text()
 
 
+def test_result_for_a_previous_run_is_dropped_when_a_new_run_is_waiting(make_snapshot, qtbot, monkeypatch):
+    """After Reset/Import, the old network's matrix is not flashed while the new one computes."""
+    import threading
+
+    from visualizer.ui import evaluator
+
+    x, y = _digits(100)
+    release = threading.Event()
+    real = evaluator.evaluate
+
+    def held_evaluate(*args, **kwargs):
+        release.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "evaluate", held_evaluate)
+    ev = evaluator.Evaluator(min_interval=0.0)
+    ev.set_data(x, y)
+    shown = []
+    ev.evaluated.connect(lambda snap, _r: shown.append(snap))
+    old_run, new_run = make_snapshot(seed=1, run_id=1), make_snapshot(seed=2, run_id=2)
+    ev.request(old_run)
+    ev.request(new_run)  # e.g. Reset while the old run's evaluation is still computing
+    release.set()
+    qtbot.waitUntil(lambda: not ev.busy(), timeout=5000)
+    assert shown == [new_run]
+
+
 def test_epoch_ends_are_evaluated_at_most_once_per_interval_but_evaluate_now_is_not(qtbot, make_snapshot):
     from visualizer.ui.evaluator import Evaluator
 

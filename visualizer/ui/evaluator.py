@@ -121,8 +121,12 @@ class Evaluator(QObject):
             return
         future, snapshot, generation, _thread = self._running
         self._running = None
+        # A request from a newer run (Reset, Import) makes this result wrong, not just old: drop
+        # it rather than show the previous network's matrix until the new one is computed.
+        newer = self._pending
+        superseded = newer is not None and getattr(newer, "run_id", None) != getattr(snapshot, "run_id", None)
         self._start_next()  # the next one computes while this result is being shown
-        if generation != self._generation:
+        if generation != self._generation or superseded:
             return
         error = future.exception()
         if error is not None:
