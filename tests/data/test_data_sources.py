@@ -230,3 +230,10 @@ def test_a_special_file_is_refused_not_its_folder_scanned(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(DataError, match=r"^digits\.csv: not a regular file or folder"):
         load_dataset(fifo)
+
+
+def test_single_image_holdout_message_is_singular():
+    from visualizer.data.dataset import holdout_split
+
+    with pytest.raises(DataError, match=r"only 1 training image: too few"):
+        holdout_split(np.zeros((1, 784), np.float32), np.zeros(1, np.uint8), 0.1, 0)

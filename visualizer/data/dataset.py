@@ -134,7 +134,8 @@ def holdout_split(
     n = len(x)
     n_test = int(round(n * fraction))
     if n_test < 1 or n_test >= n:
-        raise DataError(f"only {n:,} training images: too few to hold out {fraction:.0%} for testing")
+        noun = "image" if n == 1 else "images"
+        raise DataError(f"only {n:,} training {noun}: too few to hold out {fraction:.0%} for testing")
     order = np.random.default_rng(seed).permutation(n)
     test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
     return x[train], y[train], x[test], y[test]
