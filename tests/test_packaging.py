@@ -160,7 +160,7 @@ def test_cli_has_self_test_flag():
     assert build_parser().parse_args(["--self-test"]).self_test is True
 
 
-_SELF_TEST_DEPS = ("visualizer.ui.main_window", "visualizer.training.trainer", "visualizer.training.export")
+_SELF_TEST_DEPS = ("visualizer.ui.window", "visualizer.training.trainer", "visualizer.training.export")
 
 
 @pytest.mark.skipif(

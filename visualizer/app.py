@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from visualizer.ui.settings import APP, ORG
 
 # When set, the app prints "NNVIZ_SHOWN <unix time>" once the window has been painted, then quits
-# (used by ``visualizer.ui.bench`` to measure start-up time).
+# (used by ``visualizer.bench.window`` to measure start-up time).
 STARTUP_PROBE_ENV = "NNVIZ_STARTUP_PROBE"
 
 
@@ -61,7 +61,7 @@ def run_app(data: str | None = None, argv: list[str] | None = None) -> int:
     """
     app = create_app(argv)
     from visualizer.ui import theme
-    from visualizer.ui.main_window import MainWindow
+    from visualizer.ui.window import MainWindow
     from visualizer.ui.settings import Settings
 
     settings = Settings()

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged, WeightsError
+from visualizer.core.snapshot import SnapshotEvent
 
 
 def _err(text: str) -> None:
@@ -52,7 +53,7 @@ class _Progress:
             self.stream.write(line)
             self.stream.flush()
         finished = round(snap.epoch_float)  # epoch_end snapshots sit exactly on an epoch boundary
-        if snap.event == "epoch_end" and finished != self._last_epoch_reported:
+        if snap.event is SnapshotEvent.EPOCH_END and finished != self._last_epoch_reported:
             self._last_epoch_reported = finished
             va = m.get("val_accuracy")
             val = f" val_loss {m.get('val_loss'):.4f} val_acc {va:.4f}" if va is not None else ""
@@ -192,7 +193,6 @@ def classify_image(network, path):
     """
     import numpy as np
 
-    from visualizer.core.forward import forward
     from visualizer.core.preprocess import preprocess
     from visualizer.data.images import load_image
 
@@ -200,7 +200,7 @@ def classify_image(network, path):
     if prepared is None:
         return None, None
     with np.errstate(all="ignore"):  # checked just below; numpy's warnings would only add noise
-        probs = forward(network.weights, network.biases, network.activation, prepared.vector)[-1]
+        probs = network.to_network().forward(prepared.vector)[-1]
     if not np.isfinite(probs).all():  # finite but enormous weights overflow float32
         raise WeightsError(f"{Path(path).name}: the network's output overflowed (its weights are too large)")
     return int(probs.argmax()), probs
@@ -249,14 +249,14 @@ def cmd_export(args) -> int:
 
 def cmd_bench(args) -> int:
     """Measure speed against baselines in the same run and print the figures side by side."""
-    from visualizer.bench_report import run_bench
+    from visualizer.bench.report import run_bench
 
     dataset = resolve_dataset(args.data)
     report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
     if args.json:
         print(json.dumps(report), flush=True)
     else:
-        from visualizer.bench_report import format_report
+        from visualizer.bench.report import format_report
 
         print(format_report(report), flush=True)
     return 0

@@ -149,7 +149,7 @@ def xcb_plugin_problem() -> str | None:
 def _check_window(app) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    from visualizer.ui.main_window import MainWindow
+    from visualizer.ui.window import MainWindow
 
     # autoload=False: no dataset loading in the background; data and training are checked below.
     window = MainWindow(autoload=False)
@@ -185,12 +185,13 @@ def _train_one_batch(small):
     import numpy as np
 
     from visualizer.core.config import TrainingConfig
+    from visualizer.core.snapshot import SnapshotEvent
     from visualizer.training.trainer import Trainer, TrainingControl
 
     config = TrainingConfig(epochs=1, batch_size=_TRAIN_SAMPLES, seed=0)
     snapshots = []
     trainer = Trainer(config, small)
-    before = trainer.current_snapshot("start")
+    before = trainer.current_snapshot(SnapshotEvent.START)
     result = trainer.run(snapshots.append, TrainingControl())
     snap = result.snapshot
     if result.batches != 1 or snap.step != 1:
@@ -292,7 +293,7 @@ def _check_exports(checks: _Checks, snapshot, tmp: Path) -> None:
         def reimport(suffix=suffix) -> str:
             if suffix not in written:
                 raise RuntimeError(f"no {suffix} file was written")
-            net = import_weights(written[suffix], activation=snapshot.activation)
+            net = import_weights(written[suffix], activation=snapshot.network.activation)
             if tuple(net.layer_sizes) != tuple(snapshot.layer_sizes):
                 raise RuntimeError(f"{suffix} came back as a {net.layer_sizes} network")
             pairs = [*zip(net.weights, snapshot.weights, strict=True), *zip(net.biases, snapshot.biases, strict=True)]

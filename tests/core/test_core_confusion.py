@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from visualizer.core.confusion import EvalResult, confusion_matrix, evaluate, indices_for_cell
-from visualizer.core.forward import forward
+from visualizer.core.network import Network
 
 
 def network(seed=0, sizes=(784, 16, 16, 10)):
@@ -47,10 +47,10 @@ def test_evaluate_matches_forward_and_labels():
     weights, biases = network()
     rng = np.random.default_rng(1)
     x = rng.uniform(0, 1, (1000, 784)).astype(np.float32)
-    proba = forward(weights, biases, "relu", x)[-1]
+    proba = Network.from_arrays(weights, biases, "relu").forward(x)[-1]
     y = proba.argmax(1).copy()
     y[:100] = (y[:100] + 1) % 10  # exactly 100 wrong labels
-    result = evaluate(weights, biases, "relu", x, y, batch=300)  # batch does not divide n
+    result = evaluate(Network.from_arrays(weights, biases, "relu"), x, y, batch=300)  # batch does not divide n
     assert isinstance(result, EvalResult)
     np.testing.assert_array_equal(result.predictions, proba.argmax(1))
     np.testing.assert_allclose(result.max_probabilities, proba.max(1), rtol=1e-6)
@@ -64,13 +64,13 @@ def test_evaluate_accepts_uint8_images_and_empty_sets():
     weights, biases = network()
     images = np.random.default_rng(2).integers(0, 256, (50, 28, 28), dtype=np.uint8)
     y = np.zeros(50, np.int64)
-    as_float = evaluate(weights, biases, "tanh", images.reshape(50, -1) / 255.0, y)
-    as_uint8 = evaluate(weights, biases, "tanh", images, y)
+    as_float = evaluate(Network.from_arrays(weights, biases, "tanh"), images.reshape(50, -1) / 255.0, y)
+    as_uint8 = evaluate(Network.from_arrays(weights, biases, "tanh"), images, y)
     np.testing.assert_array_equal(as_uint8.predictions, as_float.predictions)
-    empty = evaluate(weights, biases, "relu", np.zeros((0, 784), np.float32), np.zeros(0, np.int64))
+    empty = evaluate(Network.from_arrays(weights, biases, "relu"), np.zeros((0, 784), np.float32), np.zeros(0, np.int64))
     assert empty.accuracy == 0.0 and empty.predictions.size == 0 and empty.confusion.sum() == 0
     with pytest.raises(ValueError, match="labels"):
-        evaluate(weights, biases, "relu", np.zeros((3, 784)), [0, 1])
+        evaluate(Network.from_arrays(weights, biases, "relu"), np.zeros((3, 784)), [0, 1])
 
 
 def test_evaluate_10k_fast_enough_to_run_every_epoch():
@@ -80,7 +80,7 @@ def test_evaluate_10k_fast_enough_to_run_every_epoch():
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        evaluate(weights, biases, "relu", x, y)
+        evaluate(Network.from_arrays(weights, biases, "relu"), x, y)
         times.append(time.perf_counter() - start)
     # Target 50 ms (measured ~15 ms); a loose bound so a busy CI runner does not flake.
     assert np.median(times) < 0.2

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from visualizer.core.snapshot import snapshot_from_arrays
+from visualizer.core.snapshot import SnapshotEvent
 
 
-def snap(run_id=1, step=0, event="batch", **kw):
+def snap(run_id=1, step=0, event=SnapshotEvent.BATCH, **kw):
     weights = [np.zeros((784, 16)), np.zeros((16, 16)), np.zeros((16, 10))]
     biases = [np.zeros(16), np.zeros(16), np.zeros(10)]
     return snapshot_from_arrays(weights, biases, run_id=run_id, step=step, event=event, **kw)
@@ -21,7 +22,7 @@ def test_newer_than_orders_by_run_then_step():
     new_run = snap(run_id=2, step=0)
     assert new_run.newer_than(later) and not later.newer_than(new_run)
     # The epoch-end snapshot of the same step (it carries validation metrics) replaces the batch one.
-    assert snap(step=11, event="epoch_end").newer_than(later)
+    assert snap(step=11, event=SnapshotEvent.EPOCH_END).newer_than(later)
 
 
 def test_progress_and_epoch_float():

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from visualizer.core.config import TrainingConfig
+from visualizer.core.network import Network
 from visualizer.core.errors import WeightsError
-from visualizer.core.forward import forward
 from visualizer.core.weights_format import NetworkWeights
 from visualizer.training import export as export_mod
 from visualizer.training.export import export_weights, import_weights, keras_model_from
@@ -32,7 +32,7 @@ def random_net(hidden=(16, 16), activation="relu", seed=0) -> NetworkWeights:
 
 
 def probs(net):
-    return forward(net.weights, net.biases, net.activation, X)[-1]
+    return net.to_network().forward(X)[-1]
 
 
 @pytest.fixture(scope="module")
@@ -185,10 +185,10 @@ def test_failing_export_of_other_formats_keeps_old_file(tmp_path, monkeypatch, e
 
 def test_export_refuses_invalid_networks_and_unknown_extensions(tmp_path):
     net = random_net()
-    bad = net.to_snapshot()
-    bad.weights[1][0, 0] = np.nan
-    with pytest.raises(WeightsError, match="Could not export to x.keras: layer 2 contains NaN"):
-        export_weights(bad, tmp_path / "x.keras")
+    weights = [np.array(w) for w in net.weights]
+    weights[1][0, 0] = np.nan
+    with pytest.raises(WeightsError, match="layer 2 contains NaN"):  # no such network can even exist
+        Network.from_arrays(weights, net.biases, net.activation)
     with pytest.raises(WeightsError, match="model.pt: unsupported file type"):
         export_weights(net, tmp_path / "model.pt")
     with pytest.raises(WeightsError, match="expected a snapshot"):

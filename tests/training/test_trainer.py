@@ -10,9 +10,10 @@ import pytest
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError, TrainingDiverged
-from visualizer.core.forward import forward
 from visualizer.data.dataset import Dataset
 from visualizer.training.trainer import Trainer, TrainingControl
+from visualizer.core.snapshot import SnapshotEvent
+from visualizer.core.network import Network
 
 SMALL = TrainingConfig(batch_size=10, epochs=2)  # 100 samples -> 10 batches per epoch
 
@@ -26,14 +27,14 @@ def test_snapshots_arrive_with_events_and_counters(tiny_dataset, recorder):
 
     snaps = recorder.snapshots
     events = [s.event for s in snaps]
-    assert events[0] == "start" and events[-1] == "train_end"
-    assert events.count("epoch_end") == 2
+    assert events[0] is SnapshotEvent.START and events[-1] is SnapshotEvent.TRAIN_END
+    assert events.count(SnapshotEvent.EPOCH_END) == 2
     assert snaps[0].step == 0 and snaps[0].metrics["val_accuracy"] is None
     assert all(s.run_id == 7 and s.batches_per_epoch == 10 and s.epochs == 2 for s in snaps)
     steps = [s.step for s in snaps]
     assert steps == sorted(steps)
-    assert "batch" in events
-    first_end = snaps[events.index("epoch_end")]
+    assert SnapshotEvent.BATCH in events
+    first_end = snaps[events.index(SnapshotEvent.EPOCH_END)]
     assert first_end.step == 10 and first_end.metrics["val_accuracy"] is not None
     final = snaps[-1]
     assert final.step == 20 and final.epoch == 2 and final.progress == 1.0
@@ -74,7 +75,7 @@ def test_snapshot_weights_are_copies(tiny_dataset, recorder):
 def test_throttling_limits_snapshots(tiny_dataset, recorder):
     Trainer(SMALL, tiny_dataset, snapshot_interval=3600).run(recorder)
     # start, two epoch ends and the end: no "batch" snapshots when none is due
-    assert [s.event for s in recorder.snapshots] == ["start", "epoch_end", "epoch_end", "train_end"]
+    assert [s.event for s in recorder.snapshots] == [SnapshotEvent.START, SnapshotEvent.EPOCH_END, SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END]
 
 
 def _slow_config(**changes):
@@ -123,7 +124,7 @@ def test_step_runs_exactly_n_batches(tiny_dataset, recorder, run_in_thread):
     control = TrainingControl()
     trainer = Trainer(SMALL, tiny_dataset, start_paused=True)
     run = run_in_thread(trainer, recorder, control)
-    recorder.wait_for(lambda s: s.event == "start")
+    recorder.wait_for(lambda s: s.event is SnapshotEvent.START)
     time.sleep(0.2)
     assert recorder.latest.step == 0 and control.paused
     control.step(3)
@@ -151,9 +152,9 @@ def test_stop_ends_quickly_with_usable_weights(make_data, recorder, run_in_threa
     assert time.perf_counter() - t0 < 1.0
     assert result.stopped and 0 < result.batches < 50 * 2000
     assert all(np.all(np.isfinite(a)) for a in _all_arrays(result.snapshot))
-    assert result.snapshot.event == "train_end" and recorder.latest is result.snapshot
+    assert result.snapshot.event is SnapshotEvent.TRAIN_END and recorder.latest is result.snapshot
     assert np.isfinite(result.test_loss)
-    probs = forward(result.snapshot.weights, result.snapshot.biases, "relu", data.x_test[:5])[-1]
+    probs = Network.from_arrays(result.snapshot.weights, result.snapshot.biases, "relu").forward(data.x_test[:5])[-1]
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
@@ -175,7 +176,7 @@ def test_continue_from_initial_keeps_weights(tiny_dataset, recorder):
         np.testing.assert_array_equal(x, y)
     second.run(recorder)
     start = recorder.snapshots[0]
-    assert start.event == "start" and start.step == first.step
+    assert start.event is SnapshotEvent.START and start.step == first.step
     for x, y in zip(_all_arrays(start), _all_arrays(first), strict=True):
         np.testing.assert_array_equal(x, y)
     assert recorder.latest.step == first.step + 2 * 20
@@ -198,9 +199,9 @@ def test_divergence_keeps_last_good_weights(make_data, recorder):
     with pytest.raises(TrainingDiverged, match=r"diverged at epoch 1, batch \d+ \(loss is nan\).*last good weights"):
         trainer.run(recorder)
     kept = recorder.latest
-    assert kept.event == "train_end"
+    assert kept.event is SnapshotEvent.TRAIN_END
     assert all(np.all(np.isfinite(a)) for a in _all_arrays(kept))
-    good = [s for s in recorder.snapshots if s.event in ("start", "batch")][-1]
+    good = [s for s in recorder.snapshots if s.event in (SnapshotEvent.START, SnapshotEvent.BATCH)][-1]
     assert kept.step == good.step
     for a, b in zip(_all_arrays(kept), _all_arrays(good), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -240,10 +241,10 @@ def test_numpy_forward_matches_keras(tiny_dataset, activation, hidden):
     snap = trainer.current_snapshot()
     x = np.random.default_rng(3).random((64, 784), dtype=np.float32)
     expected = trainer.model.predict(x, verbose=0)
-    layers = forward(snap.weights, snap.biases, activation, x)
+    layers = Network.from_arrays(snap.weights, snap.biases, activation).forward(x)
     assert len(layers) == len(hidden) + 2
     np.testing.assert_allclose(layers[-1], expected, atol=1e-5)
-    np.testing.assert_allclose(forward(snap.weights, snap.biases, activation, x[0])[-1], expected[0], atol=1e-5)
+    np.testing.assert_allclose(Network.from_arrays(snap.weights, snap.biases, activation).forward(x[0])[-1], expected[0], atol=1e-5)
 
 
 @pytest.mark.mnist
@@ -252,7 +253,7 @@ def test_real_mnist_one_epoch(mnist_dataset, recorder):
     result = Trainer(TrainingConfig(epochs=1), mnist_dataset).run(recorder)
     assert result.test_accuracy > 0.88
     assert time.perf_counter() - start < 60
-    assert sum(s.event == "batch" for s in recorder.snapshots) >= 1
+    assert sum(s.event is SnapshotEvent.BATCH for s in recorder.snapshots) >= 1
 
 
 def test_step_requested_before_a_paused_start_runs(tiny_dataset, recorder, run_in_thread):

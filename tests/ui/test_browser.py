@@ -12,9 +12,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
-from visualizer.core.forward import forward
-from visualizer.ui.test_browser import MAX_THUMBNAILS, TestBrowser
+from visualizer.ui.panels.testset.panel import MAX_THUMBNAILS, TestSetPanel
 from visualizer.ui.theme import make_palette
+from visualizer.core.snapshot import SnapshotEvent
 
 SHOTS = Path(tempfile.gettempdir()) / "nnviz-shots"
 N = 600
@@ -32,12 +32,12 @@ def _digits(n: int = N, seed: int = 0):
 
 
 def _predictions(snapshot, x):
-    return forward(snapshot.weights, snapshot.biases, snapshot.activation, x)[-1].argmax(axis=1)
+    return snapshot.network.forward(x)[-1].argmax(axis=1)
 
 
 @pytest.fixture
 def browser(qtbot):
-    b = TestBrowser(seed=0)
+    b = TestSetPanel(seed=0)
     qtbot.addWidget(b)
     b.resize(900, 650)
     b.show()
@@ -74,15 +74,15 @@ def test_confusion_matrix_counts_every_test_digit(loaded):
 def test_batch_snapshots_do_not_reevaluate_but_epoch_end_does(browser, make_snapshot, qtbot):
     x, y = _digits()
     browser.set_dataset(x, y)
-    browser.set_snapshot(make_snapshot(seed=1, epochs=3, event="batch"))
+    browser.set_snapshot(make_snapshot(seed=1, epochs=3, event=SnapshotEvent.BATCH))
     assert not browser.evaluation_pending() and browser.evaluation() is None
     assert browser.confusion.matrix() is None
     assert browser.bars.probabilities() is not None  # the current digit follows every snapshot
-    end = make_snapshot(seed=2, epochs=3, epoch=0, batch=10, batches_per_epoch=10, event="epoch_end")
+    end = make_snapshot(seed=2, epochs=3, epoch=0, batch=10, batches_per_epoch=10, event=SnapshotEvent.EPOCH_END)
     evaluated(qtbot, browser, lambda: browser.set_snapshot(end))
     assert browser.confusion.matrix().sum() == N
     assert "after epoch 1 of 3" in browser.eval_label.text()
-    later = make_snapshot(seed=3, epochs=3, event="batch")
+    later = make_snapshot(seed=3, epochs=3, event=SnapshotEvent.BATCH)
     browser.set_snapshot(later)
     assert "weights changed since" in browser.eval_label.text()
     evaluated(qtbot, browser, browser.evaluate_button.click)
@@ -92,7 +92,7 @@ def test_batch_snapshots_do_not_reevaluate_but_epoch_end_does(browser, make_snap
 def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser, make_snapshot, qtbot, monkeypatch):
     import threading
 
-    from visualizer.ui import evaluator
+    from visualizer.ui.panels.testset import evaluator
 
     x, y = _digits()
     browser.set_dataset(x, y)
@@ -105,7 +105,7 @@ def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(evaluator, "evaluate", slow_evaluate)
-    ends = [make_snapshot(seed=s, epochs=3, epoch=e, batch=10, batches_per_epoch=10, event="epoch_end")
+    ends = [make_snapshot(seed=s, epochs=3, epoch=e, batch=10, batches_per_epoch=10, event=SnapshotEvent.EPOCH_END)
             for e, s in enumerate((11, 12, 13))]
     shown = []
     browser._evaluator.evaluated.connect(lambda snap, _r: shown.append(snap))
@@ -113,8 +113,7 @@ def test_evaluation_runs_off_the_gui_thread_and_the_newest_request_wins(browser,
     assert browser.evaluation_pending() and browser.confusion.matrix() is None
     assert "Evaluating" in browser.eval_label.text()
     i = browser.current_index()  # the current digit's prediction does not wait for the whole set
-    np.testing.assert_allclose(browser.bars.probabilities(), forward(
-        ends[0].weights, ends[0].biases, ends[0].activation, x[i])[-1], rtol=1e-6)
+    np.testing.assert_allclose(browser.bars.probabilities(), ends[0].network.forward(x[i])[-1], rtol=1e-6)
     browser.set_snapshot(ends[1])
     browser.set_snapshot(ends[2])
     release.set()
@@ -129,7 +128,7 @@ def test_result_for_a_previous_run_is_dropped_when_a_new_run_is_waiting(make_sna
     """After Reset/Import, the old network's matrix is not flashed while the new one computes."""
     import threading
 
-    from visualizer.ui import evaluator
+    from visualizer.ui.panels.testset import evaluator
 
     x, y = _digits(100)
     release = threading.Event()
@@ -153,14 +152,14 @@ def test_result_for_a_previous_run_is_dropped_when_a_new_run_is_waiting(make_sna
 
 
 def test_epoch_ends_are_evaluated_at_most_once_per_interval_but_evaluate_now_is_not(qtbot, make_snapshot):
-    from visualizer.ui.evaluator import Evaluator
+    from visualizer.ui.panels.testset.evaluator import Evaluator
 
     x, y = _digits(100)
     ev = Evaluator(min_interval=3600.0)  # nothing in this test may wait that long
     ev.set_data(x, y)
     shown = []
     ev.evaluated.connect(lambda snap, _r: shown.append(snap))
-    first, second, now = (make_snapshot(seed=s, epochs=3, event="epoch_end") for s in (1, 2, 3))
+    first, second, now = (make_snapshot(seed=s, epochs=3, event=SnapshotEvent.EPOCH_END) for s in (1, 2, 3))
     with qtbot.waitSignal(ev.evaluated, timeout=5000):
         ev.request(first, throttled=True)  # nothing evaluated for an hour: starts at once
     ev.request(second, throttled=True)
@@ -186,15 +185,13 @@ def test_result_for_an_old_dataset_is_dropped(browser, make_snapshot, qtbot):
 def test_stepping_emits_digits_and_wraps(loaded, qtbot):
     browser, x, y, _ = loaded
     assert browser.current_index() == 0
-    with qtbot.waitSignal(browser.digit_selected) as blocker:
+    with qtbot.waitSignal(browser.digit_requested) as blocker:
         browser.next_button.click()
-    image, label = blocker.args
-    np.testing.assert_array_equal(image, x[1])
-    assert label == int(y[1]) and browser.current_index() == 1
+    assert blocker.args == [1] and browser.current_index() == 1
     browser.prev_button.click()
     browser.prev_button.click()
     assert browser.current_index() == N - 1  # wraps around
-    with qtbot.waitSignal(browser.digit_selected):
+    with qtbot.waitSignal(browser.digit_requested):
         browser.random_button.click()
     browser.activateWindow()
     qtbot.waitUntil(browser.isActiveWindow)
@@ -240,10 +237,11 @@ def test_clicking_a_cell_lists_exactly_its_digits(loaded, qtbot):
     item = browser.cell_list.item(expected.size - 1)
     browser.cell_list.scrollToItem(item)
     rect = browser.cell_list.visualItemRect(item)
-    with qtbot.waitSignal(browser.digit_selected) as blocker:
+    with qtbot.waitSignal(browser.digit_requested) as blocker:
         qtbot.mouseClick(browser.cell_list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    image, label = blocker.args
-    np.testing.assert_array_equal(image, x[expected[-1]])
+    (index,) = blocker.args
+    assert index == expected[-1]
+    label = int(y[index])
     assert label == t
     assert browser.current_index() == expected[-1]
 
@@ -260,7 +258,7 @@ def _contrast(a: int, b: int) -> float:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_nonzero_cell_shows_its_count(qtbot, scheme):
-    from visualizer.ui.widgets.confusion_view import ConfusionView
+    from visualizer.ui.panels.testset.confusion_view import ConfusionView
 
     view = ConfusionView()
     qtbot.addWidget(view)

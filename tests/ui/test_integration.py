@@ -8,11 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from visualizer.ui import docks
-from visualizer.ui.main_window import MainWindow
+from visualizer.ui.window import MainWindow
 from visualizer.ui.settings import Settings
 
 from test_main_window import dialogs, make_window, set_epochs, tiny_dataset, wait_state  # noqa: F401
 from test_pad import SEVEN, draw
+from visualizer.session import RunState
 
 
 class ViewSpy:
@@ -74,7 +75,7 @@ def test_drawing_on_the_docked_pad_lights_up_the_network(window, view, qtbot):
     assert view.predicted == window.pad.bars.winner(), "network view and pad agree"
     assert view.true_label is None
     assert "Your drawing: predicted" in window.controls.input_label.text()
-    np.testing.assert_array_equal(window._input, window.pad.current_input())
+    np.testing.assert_array_equal(window.session.input.vector, window.pad.current_input())
     with qtbot.waitSignal(window.pad.input_changed):
         window.pad.clear_button.click()
     settle(window, qtbot)
@@ -85,7 +86,7 @@ def test_browser_digit_goes_to_pad_and_network_with_its_label(window, view, qtbo
     data = window.dataset
     with qtbot.waitSignal(window.pad.input_changed) as blocker:
         window.browser.show_index(7)
-    np.testing.assert_array_equal(blocker.args[0], data.x_test[7])
+    np.testing.assert_array_equal(blocker.args[0].vector, data.x_test[7])
     assert window.pad.input_label() == int(data.y_test[7]) and window.pad.shows_test_digit()
     settle(window, qtbot)
     assert view.true_label == int(data.y_test[7]), "the view can mark right or wrong"
@@ -112,16 +113,15 @@ def test_pad_follows_the_weights_during_training_and_matrix_at_epoch_end(window,
     window.actions.start.trigger()
     qtbot.waitUntil(lambda: not np.allclose(window.pad.bars.probabilities(), before), timeout=30_000)
     np.testing.assert_array_equal(window.pad.current_input(), drawn)  # the drawing stays
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)  # a background thread
     assert [r.accuracy for r in evaluated] and len(evaluated) >= 2, "re-evaluated at each epoch end"
     assert window.browser.confusion.matrix().sum() == len(window.dataset.y_test)
     assert "after epoch 2 of 2" in window.browser.eval_label.text()
     settle(window, qtbot)
     final = window.latest_snapshot()
-    from visualizer.core.forward import forward
 
-    expected = forward(final.weights, final.biases, final.activation, drawn)[-1]
+    expected = final.network.forward(drawn)[-1]
     np.testing.assert_allclose(window.pad.bars.probabilities(), expected, rtol=1e-5, atol=1e-6)
     assert view.predicted == int(np.argmax(expected))
 
@@ -129,7 +129,7 @@ def test_pad_follows_the_weights_during_training_and_matrix_at_epoch_end(window,
 def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, monkeypatch, dialogs):  # noqa: F811
     set_epochs(window, 1)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     trained = window.latest_snapshot()
     target = tmp_path / "net.npz"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
@@ -138,7 +138,7 @@ def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, 
     draw(window.pad.pad, SEVEN)
     window.actions.reset.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().run_id > trained.run_id, timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     settle(window, qtbot)
     qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)
     fresh = window.pad.bars.probabilities()
@@ -146,12 +146,11 @@ def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(target), "")))
     with qtbot.waitSignal(window.snapshot_settled, timeout=30_000):
         window.actions.import_weights.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     settle(window, qtbot)
     qtbot.waitUntil(lambda: not window.browser.evaluation_pending(), timeout=10_000)
-    from visualizer.core.forward import forward
 
-    expected = forward(trained.weights, trained.biases, trained.activation, window.pad.current_input())[-1]
+    expected = trained.network.forward(window.pad.current_input())[-1]
     np.testing.assert_allclose(window.pad.bars.probabilities(), expected, atol=1e-5)
     assert not np.allclose(fresh, expected)
     assert view.predicted == int(np.argmax(expected))
@@ -193,16 +192,16 @@ def test_shortcuts_do_not_fight(window, qtbot):
     draw(window.pad.pad, SEVEN)
     window.pad.pad.setFocus()
     qtbot.keyClick(window.pad.pad, Qt.Key.Key_Space)  # Space starts even while the pad has focus
-    assert window.state == "running"
+    assert window.state == RunState.RUNNING
     qtbot.keyClick(window.pad.pad, Qt.Key.Key_Space)
-    assert window.state == "paused"
+    assert window.state == RunState.PAUSED
     qtbot.keyClick(window.pad.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the pad's undo
-    assert window.pad.shows_test_digit() and window.state == "paused"  # the stroke is gone
+    assert window.pad.shows_test_digit() and window.state == RunState.PAUSED  # the stroke is gone
     qtbot.keyClick(window.pad.pad, Qt.Key.Key_Escape)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     window.controls.hidden.setFocus()
     qtbot.keyClicks(window.controls.hidden, "snpd")  # letters typed into the field fire no shortcut
-    assert window.state == "ready" and window.browser.current_index() == 0
+    assert window.state == RunState.READY and window.browser.current_index() == 0
     window.docks["Test set"].raise_()
     window.browser.next_button.setFocus()
     qtbot.keyClick(window.browser.next_button, Qt.Key.Key_Right)  # the browser's own keys

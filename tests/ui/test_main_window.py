@@ -16,8 +16,12 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QM
 
 from visualizer.data.dataset import Dataset
 from visualizer.ui import theme
-from visualizer.ui.main_window import MainWindow
+from visualizer.ui.window import MainWindow
 from visualizer.ui.settings import Settings
+from visualizer.session import RunState
+from visualizer.ui.common.options import Theme
+from visualizer.ui.workers import Backend
+from visualizer.core.snapshot import SnapshotEvent
 
 # Copies of the screenshots go here too when set (to look at them outside pytest's tmp folders).
 SCREENSHOT_DIR_ENV = "NNVIZ_SCREENSHOT_DIR"
@@ -73,7 +77,7 @@ def make_window(qtbot):
         window.show()
         window.resize(1280, 800)
         if wait_ready:
-            qtbot.waitUntil(lambda: window.state == "ready", timeout=60_000)
+            qtbot.waitUntil(lambda: window.state == RunState.READY, timeout=60_000)
         return window
 
     return make
@@ -102,7 +106,7 @@ def test_window_builds_with_docks_menus_and_shortcuts(make_window):
                     "import_weights": "Ctrl+I", "step": "S", "stop": "Esc", "reset": "Ctrl+R"}
     assert all(action.toolTip() for action in window.actions.__dict__.values() if hasattr(action, "toolTip"))
     assert not a.start.isEnabled(), "Start must wait until TensorFlow and the data are ready"
-    assert window.state == "loading"
+    assert window.state == RunState.LOADING
 
 
 def test_add_dock_lists_the_panel_and_feeds_input(make_window, make_snapshot):
@@ -110,7 +114,7 @@ def test_add_dock_lists_the_panel_and_feeds_input(make_window, make_snapshot):
     dock = window.add_dock(QLabel("pad"), "Drawing pad")
     assert dock.objectName() == "dock_drawing_pad"
     assert dock.toggleViewAction() in window.menus["panels"].actions()
-    window._on_snapshot_ready(make_snapshot())
+    window.session.on_snapshot(make_snapshot())
     x = np.zeros(784, np.float32)
     x[100:200] = 1
     window.set_current_input(x.reshape(28, 28), true_label=3)
@@ -130,13 +134,13 @@ def test_snapshot_updates_every_view_latest_wins(make_window, make_snapshot, mak
         real = getattr(view, method)
         monkeypatch.setattr(view, method, lambda *a, _m=method, _v=view, _r=real, **k: (calls.append((_v, _m, a)), _r(*a, **k)))
     window.show_test_digit(5)
-    window._progress_run = 1  # as if run 1 had been started from the window
+    window.session.progress_run = 1  # as if run 1 had been started from the window
     history = make_history()
     snaps = [make_snapshot(seed=i, run_id=1, step=i, epochs=3, batches_per_epoch=50, batch=i, history=history)
              for i in range(1, 40)]
     for snap in snaps:  # a burst between two frames...
-        window._on_snapshot_ready(snap)
-    window._on_snapshot_ready(make_snapshot(seed=99, run_id=1, step=3))  # ...and a stale straggler
+        window.session.on_snapshot(snap)
+    window.session.on_snapshot(make_snapshot(seed=99, run_id=1, step=3))  # ...and a stale straggler
     assert window.render()
     drawn = [a[0] for v, m, a in calls if m == "set_weights"]
     assert drawn == [snaps[-1], snaps[-1]], "one frame, both weight views, with the newest snapshot only"
@@ -153,20 +157,20 @@ def test_step_pause_resume_stop_with_real_training(make_window, qtbot):
     set_epochs(window, 200)
     first = window.latest_snapshot()
     window.actions.step.trigger()
-    wait_state(qtbot, window, "paused")
+    wait_state(qtbot, window, RunState.PAUSED)
     assert window.curves.x_range()[1] == pytest.approx(200, rel=0.03), "the epoch axis spans the run"
     qtbot.waitUntil(lambda: window.latest_snapshot().step == first.step + 1, timeout=30_000)
     window.actions.step.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().step == first.step + 2, timeout=10_000)
-    assert window.state == "paused" and window.actions.pause.text() == "Resume"
+    assert window.state == RunState.PAUSED and window.actions.pause.text() == "Resume"
     assert not window.controls.hidden.isEnabled(), "settings are locked during a run"
     window.actions.start_pause.trigger()  # Space: resume
-    assert window.state == "running"
+    assert window.state == RunState.RUNNING
     qtbot.waitUntil(lambda: window.latest_snapshot().step > first.step + 20, timeout=30_000)
     window.actions.start_pause.trigger()  # Space: pause
-    assert window.state == "paused"
+    assert window.state == RunState.PAUSED
     window.actions.stop.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert window.last_result is not None and window.last_result.stopped
     assert window.actions.start.isEnabled() and window.controls.hidden.isEnabled()
 
@@ -175,33 +179,33 @@ def test_keyboard_shortcuts_drive_training_but_not_while_typing(make_window, qtb
     window = make_window()
     set_epochs(window, 10_000)
     qtbot.keyClick(window.network_view, Qt.Key.Key_S)  # step: a paused run, one batch
-    wait_state(qtbot, window, "paused")
+    wait_state(qtbot, window, RunState.PAUSED)
     qtbot.keyClick(window.network_view, Qt.Key.Key_Escape)  # stop
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     window.controls.hidden.setFocus()
     qtbot.keyClicks(window.controls.hidden, " s")  # typed into the field, no shortcut fires
-    assert window.state == "ready"
+    assert window.state == RunState.READY
     qtbot.keyClick(window.network_view, Qt.Key.Key_Space)  # start
-    assert window.state == "running"
+    assert window.state == RunState.RUNNING
     qtbot.keyClick(window.network_view, Qt.Key.Key_Space)  # pause
-    assert window.state == "paused"
+    assert window.state == RunState.PAUSED
 
 
 def test_run_finishes_and_next_run_continues_from_the_weights(make_window, qtbot):
     window = make_window()
     set_epochs(window, 3)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "running", 5000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.RUNNING, 5000)
+    wait_state(qtbot, window, RunState.READY)
     first = window.last_result
     assert not first.stopped and first.batches == 60
     settled = []
     window.snapshot_settled.connect(settled.append)
     window.controls.learning_rate.setValue(0.0005)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert window.latest_snapshot().step == 120, "the second run continued the step count (same weights)"
-    assert [snap.event for snap in settled] == ["epoch_end"] * 3 + ["train_end"]
+    assert [snap.event for snap in settled] == [SnapshotEvent.EPOCH_END] * 3 + [SnapshotEvent.TRAIN_END]
     window.render()
     assert "Done" in window.progress.bar.format()
 
@@ -210,16 +214,16 @@ def test_architecture_change_asks_before_discarding(make_window, qtbot, dialogs)
     window = make_window()
     set_epochs(window, 1)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     trained = window.latest_snapshot()
     window.controls.hidden.setText("8")
     dialogs.answer = QMessageBox.StandardButton.Cancel
     window.actions.start.trigger()
-    assert dialogs.kinds() == ["question"] and window.state == "ready"
+    assert dialogs.kinds() == ["question"] and window.state == RunState.READY
     assert window.latest_snapshot() is trained, "cancel keeps the trained network"
     dialogs.answer = QMessageBox.StandardButton.Yes
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     snap = window.latest_snapshot()
     assert snap.layer_sizes == (784, 8, 10) and snap.run_id > trained.run_id
 
@@ -232,7 +236,7 @@ def test_reset_mid_run_stops_then_builds_fresh_weights(make_window, qtbot):
     trained = window.latest_snapshot()
     window.actions.reset.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().run_id > trained.run_id, timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert window.latest_snapshot().step == 0
 
 
@@ -242,7 +246,7 @@ def test_export_then_import_round_trips(make_window, qtbot, tmp_path, monkeypatc
     window = make_window()
     set_epochs(window, 1)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     trained = window.latest_snapshot()
     target = tmp_path / f"net{suffix}"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
@@ -251,11 +255,11 @@ def test_export_then_import_round_trips(make_window, qtbot, tmp_path, monkeypatc
     qtbot.waitUntil(lambda: "saved" in window.statusBar().currentMessage(), timeout=30_000)
     window.actions.reset.trigger()
     qtbot.waitUntil(lambda: window.latest_snapshot().run_id > trained.run_id, timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(target), "")))
     window.actions.import_weights.trigger()
     qtbot.waitUntil(lambda: "Imported" in window.statusBar().currentMessage(), timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert dialogs.shown == []
     imported = window.latest_snapshot()
     for a, b in zip((*imported.weights, *imported.biases), (*trained.weights, *trained.biases), strict=True):
@@ -281,7 +285,7 @@ def test_bad_weights_file_shows_error_and_keeps_model(make_window, qtbot, tmp_pa
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(bad), "")))
     window.actions.import_weights.trigger()
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     kind, title, text = dialogs.shown[0]
     assert kind == "warning" and "import" in title.lower() and "broken.npz" in text
     assert window.latest_snapshot() is before and window.controls.config() == config_before
@@ -295,7 +299,7 @@ def test_bad_dataset_shows_error_and_keeps_data(make_window, qtbot, tmp_path, mo
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(bad)))
     window.actions.open_dataset_folder.trigger()
     qtbot.waitUntil(lambda: bool(dialogs.shown), timeout=30_000)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert dialogs.kinds() == ["warning"] and window.dataset is data
 
 
@@ -316,11 +320,11 @@ def test_opening_a_dataset_after_a_failed_start_builds_the_network(qtbot, tmp_pa
     def failing_startup(*args, report):
         raise RuntimeError("TensorFlow could not start")
 
-    monkeypatch.setattr("visualizer.ui.main_window.startup", failing_startup)
+    monkeypatch.setattr(Backend, "startup", staticmethod(failing_startup))
     window = MainWindow()
     qtbot.addWidget(window)
     window.show()
-    wait_state(qtbot, window, "no data")
+    wait_state(qtbot, window, RunState.NO_DATA)
     rng = np.random.default_rng(2)
     path = tmp_path / "mnist.npz"
     np.savez(path, x_train=rng.integers(0, 255, (120, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 120).astype(np.uint8),
@@ -328,7 +332,7 @@ def test_opening_a_dataset_after_a_failed_start_builds_the_network(qtbot, tmp_pa
     monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
     with qtbot.waitSignal(window.snapshot_settled, timeout=30_000):  # the fresh network
         window.actions.open_dataset.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert window.latest_snapshot() is not None and window.actions.start.isEnabled() and dialogs.shown == []
 
 
@@ -338,11 +342,11 @@ def test_open_real_mnist_folder_and_train_one_epoch(make_window, qtbot, monkeypa
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(mnist_dir)))
     with qtbot.waitSignal(window.dataset_changed, timeout=60_000):
         window.actions.open_dataset_folder.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert not window.dataset.is_synthetic and "MNIST" in window.data_label.text() and dialogs.shown == []
     set_epochs(window, 1, batch=32)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready", 120_000)
+    wait_state(qtbot, window, RunState.READY, 120_000)
     assert window.last_result.test_accuracy > 0.85
 
 
@@ -353,13 +357,13 @@ def test_divergence_shows_banner_and_keeps_running_app(make_window, qtbot):
     window = make_window(Dataset(x, data.y_train, data.x_test, data.y_test, "poisoned", "synthetic"))
     set_epochs(window, 2, batch=1)
     window.actions.start.trigger()
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     assert window.banner.isVisible() and "diverged" in window.banner.text()
     assert all(np.isfinite(w).all() for w in window.latest_snapshot().weights)
 
 
 def test_message_parts_join_as_sentences():
-    from visualizer.ui.worker import join_sentences
+    from visualizer.session.messages import join_sentences
 
     assert join_sentences("nowhere: no such file or folder", "Using synthetic digits instead.") == \
         "Nowhere: no such file or folder. Using synthetic digits instead."
@@ -372,7 +376,7 @@ def test_a_bad_data_path_says_it_failed_and_how_to_open_another(qtbot, tmp_path,
     window = MainWindow(data=str(missing))
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.state == "ready", timeout=60_000)  # synthetic digits keep it usable
+    qtbot.waitUntil(lambda: window.state == RunState.READY, timeout=60_000)  # synthetic digits keep it usable
     text = window.banner.text()
     assert window.banner.isVisible() and window.banner.level == "warning"
     assert text.startswith("Could not open the dataset given with --data \N{EM DASH} ")
@@ -437,7 +441,7 @@ def test_dark_and_light_themes(make_window, restore_theme):
     assert bg.lightness() < 80, "plots follow the dark palette"
     window.set_theme("light")
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 200
-    assert Settings().theme == "light"
+    assert Settings().theme is Theme.LIGHT
 
 
 # -- screenshots: saved before, during and after training, light and dark, to look at -------------
@@ -457,7 +461,7 @@ def test_screenshots_before_during_after(make_window, qtbot, tmp_path, restore_t
     qtbot.wait(50)
     shots["during"] = window.grab().toImage()
     window.set_paused(False)
-    wait_state(qtbot, window, "ready")
+    wait_state(qtbot, window, RunState.READY)
     window.render()
     qtbot.wait(50)
     shots["after"] = window.grab().toImage()

@@ -8,10 +8,14 @@ from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
-from visualizer.core.forward import forward
-from visualizer.ui.widgets import Curves, NetworkView, NeuronInfo, WeightMaps
-from visualizer.ui.widgets.network_view import CONTEXT, FAN_PER_NEURON, GRID, LIT, WEIGHTS_PER_NEURON
-from visualizer.ui.widgets.weight_maps import EMPTY_RANGE, best_columns, color_scale, grown_range, tile_mosaic
+from visualizer.ui.common.options import RangeMode
+from visualizer.ui.panels.curves.view import Curves
+from visualizer.ui.panels.network.view import NetworkView, NeuronInfo
+from visualizer.ui.panels.weights.view import WeightMaps
+from visualizer.core.edges import CONTEXT, FAN_PER_NEURON, LIT, WEIGHTS_PER_NEURON
+from visualizer.ui.panels.network.view import GRID
+from visualizer.core.mosaic import EMPTY_RANGE, best_columns, color_scale, grown_range, tile_mosaic
+from visualizer.core.network import Network
 
 CONFIGS = [(16, 16), (32,), (64, 32, 16), (256,), (8, 8, 8, 8, 8, 8)]
 
@@ -45,7 +49,7 @@ def _to_viewport(view: NetworkView, x: float, y: float):
 @pytest.mark.parametrize("hidden", CONFIGS, ids=lambda h: "-".join(map(str, h)))
 def test_network_view_draws_any_architecture(network_view, make_snapshot, hidden):
     snap = make_snapshot(hidden=hidden, seed=1)
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     predicted = int(np.argmax(acts[-1]))
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=predicted, true_label=predicted)
@@ -91,7 +95,7 @@ def test_digit_fan_starts_at_lit_pixels(network_view, make_snapshot):
     """With a digit: each hidden-1 neuron's lines come from the lit pixels with the largest |w·x|."""
     snap = make_snapshot()
     x = _ring_digit() * np.linspace(0.2, 1.0, 784, dtype=np.float32)
-    acts = forward(snap.weights, snap.biases, snap.activation, x)
+    acts = snap.network.forward(x)
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=0)
     pixels, neurons = network_view.fan_edges()
@@ -114,7 +118,7 @@ def test_digit_fan_starts_at_lit_pixels(network_view, make_snapshot):
 def test_active_path_outshines_silent_neurons(network_view, make_snapshot):
     """Deeper edges from a silent neuron fade to a trace of |w|; from an active one they carry |w × a|."""
     snap = make_snapshot()
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     acts[1][:] = 0.0
     acts[1][3] = 1.0  # only hidden-1 neuron 3 fires
     network_view.set_weights(snap)
@@ -130,7 +134,7 @@ def test_active_path_outshines_silent_neurons(network_view, make_snapshot):
 
 def test_wrong_prediction_is_marked(network_view, make_snapshot):
     snap = make_snapshot()
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     predicted = int(np.argmax(acts[-1]))
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=predicted, true_label=(predicted + 1) % 10)
@@ -139,7 +143,7 @@ def test_wrong_prediction_is_marked(network_view, make_snapshot):
 
 def test_none_clears_network_view(network_view, make_snapshot):
     snap = make_snapshot()
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=3)
     network_view.set_activations(None)
@@ -154,7 +158,7 @@ def test_none_clears_network_view(network_view, make_snapshot):
 def test_activations_of_another_architecture_are_ignored(network_view, make_snapshot):
     network_view.set_weights(make_snapshot(hidden=(16, 16)))
     other = make_snapshot(hidden=(32,))
-    network_view.set_activations(forward(other.weights, other.biases, "relu", _ring_digit()), predicted=1)
+    network_view.set_activations(Network.from_arrays(other.weights, other.biases, "relu").forward(_ring_digit()), predicted=1)
     assert network_view._acts is None
     assert len(network_view._neurons.data) == 42
 
@@ -173,7 +177,7 @@ def _settle(view: NetworkView) -> None:
 
 def test_hover_emits_neuron_info_with_incoming_weights(qtbot, network_view, make_snapshot):
     snap = make_snapshot()
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=0)
     viewport = network_view._canvas.viewport()
@@ -279,8 +283,9 @@ def test_weight_maps_show_every_weight(weight_maps, make_snapshot, hidden):
 
 
 def _scaled(snap, weights: float = 1.0, biases: float = 1.0, **fields):
-    return type(snap)(**{**snap.__dict__, "weights": tuple(w * weights for w in snap.weights),
-                         "biases": tuple(b * biases for b in snap.biases), **fields})
+    network = Network.from_arrays([w * weights for w in snap.weights], [b * biases for b in snap.biases],
+                                  snap.network.hidden_activations)
+    return type(snap)(**{**snap.__dict__, "network": network, **fields})
 
 
 def _levels(maps) -> list[float]:
@@ -288,7 +293,7 @@ def _levels(maps) -> list[float]:
 
 
 def test_default_range_only_grows_during_a_run(weight_maps, make_snapshot):
-    assert weight_maps.range_mode() == "grow" and weight_maps.range_combo.currentData() == "grow"
+    assert weight_maps.range_mode() is RangeMode.GROW and weight_maps.range_combo.currentData() is RangeMode.GROW
     snap = make_snapshot(seed=0, run_id=1)
     weight_maps.set_weights(snap)
     start = _levels(weight_maps)
@@ -328,14 +333,14 @@ def test_lock_keeps_levels_and_auto_fits_each_update(weight_maps, make_snapshot,
     weight_maps.set_weights(first)
     before = _levels(weight_maps)
     with qtbot.waitSignal(weight_maps.range_mode_changed) as blocker:
-        weight_maps.range_combo.setCurrentIndex(weight_maps.range_combo.findData("lock"))  # the user's combo
-    assert blocker.args == ["lock"] and weight_maps.range_mode() == "lock"
+        weight_maps.range_combo.setCurrentIndex(weight_maps.range_combo.findData(RangeMode.LOCK))  # the user's combo
+    assert blocker.args == [RangeMode.LOCK] and weight_maps.range_mode() is RangeMode.LOCK
     bigger = _scaled(make_snapshot(seed=1), 3.0)
     weight_maps.set_weights(bigger)
     assert _levels(weight_maps) == before
     np.testing.assert_array_equal(weight_maps.images()[1].image, bigger.weights[1])  # data still updates
-    weight_maps.set_range_mode("auto")
-    assert weight_maps.range_combo.currentData() == "auto"
+    weight_maps.set_range_mode(RangeMode.AUTO)
+    assert weight_maps.range_combo.currentData() is RangeMode.AUTO
     assert weight_maps.images()[1].levels[1] == pytest.approx(float(np.abs(bigger.weights[1]).max()))
     smaller = _scaled(bigger, 0.25)
     weight_maps.set_weights(smaller)
@@ -347,7 +352,7 @@ def test_lock_keeps_levels_and_auto_fits_each_update(weight_maps, make_snapshot,
 def test_range_locked_on_zero_biases_adopts_the_first_real_range(weight_maps, make_snapshot):
     snap = make_snapshot()
     weight_maps.set_weights(_scaled(snap, biases=0.0))
-    weight_maps.set_range_mode("lock")
+    weight_maps.set_range_mode(RangeMode.LOCK)
     weight_maps.set_weights(snap)  # biases now non-zero: their scale is theirs, not ±1e-6
     for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         assert img.levels[1] == pytest.approx(float(np.abs(b).max()))
@@ -398,7 +403,7 @@ def test_mosaic_fills_a_wide_short_dock(qtbot, make_snapshot):
 
 def test_titles_show_readable_ranges(weight_maps, make_snapshot):
     snap = make_snapshot()
-    zero = type(snap)(**{**snap.__dict__, "biases": tuple(np.zeros_like(b) for b in snap.biases)})
+    zero = _scaled(snap, biases=0.0)
     weight_maps.set_weights(zero)
     assert all(t.endswith("biases 0") for t in weight_maps.titles())
     assert "e-0" not in " ".join(weight_maps.titles())
@@ -486,7 +491,7 @@ def test_none_clears_curves(curves, make_history):
 def test_screenshots(qtbot, tmp_path, make_snapshot, make_history, palettes):
     """Render each widget in a light and a dark palette; the PNGs are for people to look at."""
     snap = make_snapshot()
-    acts = forward(snap.weights, snap.biases, snap.activation, _ring_digit())
+    acts = snap.network.forward(_ring_digit())
     for theme, pal in palettes.items():
         widgets = {"network": NetworkView(), "weights": WeightMaps(), "curves": Curves()}
         for widget in widgets.values():

@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import DataError, TrainingDiverged
 from visualizer.data.dataset import Dataset
-from visualizer.ui.worker import Task, TrainingWorker, WorkerSet
+from visualizer.ui.workers import Task, TrainingWorker, WorkerSet
+from visualizer.core.snapshot import SnapshotEvent
 
 
 def tiny_dataset(n: int = 200, seed: int = 0, poisoned: bool = False) -> Dataset:
@@ -70,7 +71,7 @@ def test_training_worker_reports_in_gui_thread_and_finishes(qtbot, workers):
     names = rec.names()
     assert "errored" not in names and names.count("snapshot") >= 3
     snaps = [c[1] for c in rec.calls if c[0] == "snapshot"]
-    assert snaps[0].event == "start" and snaps[-1].event == "train_end"
+    assert snaps[0].event is SnapshotEvent.START and snaps[-1].event is SnapshotEvent.TRAIN_END
     assert {c[2] for c in rec.calls if c[0] == "snapshot"} == {"MainThread"}, "slots must run in the GUI thread"
 
 

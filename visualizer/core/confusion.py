@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from collections.abc import Sequence
 
 import numpy as np
 
-from visualizer.core.forward import forward
+from visualizer.core.network import Network
 
 
 @dataclass(frozen=True)
@@ -74,20 +73,13 @@ def indices_for_cell(y_true, y_pred, true_label: int, pred_label: int) -> np.nda
     return np.flatnonzero((t == true_label) & (p == pred_label)).astype(np.int64, copy=False)
 
 
-def evaluate(
-    weights: Sequence[np.ndarray],
-    biases: Sequence[np.ndarray],
-    activation: str,
-    x: np.ndarray,
-    y,
-    batch: int = 4096,
-) -> EvalResult:
+def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096) -> EvalResult:
     """Run the numpy forward pass over a labelled set in batches and summarise it.
 
     Parameters
     ----------
-    weights, biases, activation
-        The network, as for :func:`visualizer.core.forward.forward`.
+    network
+        The network to evaluate.
     x
         (n, 784) or (n, 28, 28) inputs: floats in [0, 1], or uint8 0..255 (scaled by 1/255).
     y
@@ -103,7 +95,7 @@ def evaluate(
     n_samples = x.shape[0] if x.ndim else 0
     # Explicit width: reshape(0, -1) is ambiguous for an empty set.
     x = x.reshape(n_samples, int(np.prod(x.shape[1:], dtype=np.int64)))
-    y = _labels(y, weights[-1].shape[1], "y")
+    y = _labels(y, network.layer_sizes[-1], "y")
     if y.size != n_samples:
         raise ValueError(f"x has {n_samples} samples but y has {y.size} labels")
     scale = np.float32(1 / 255) if x.dtype == np.uint8 else None
@@ -113,10 +105,10 @@ def evaluate(
     for start in range(0, n_samples, step):
         chunk = x[start : start + step]
         chunk = chunk.astype(np.float32) * scale if scale is not None else chunk
-        proba = forward(weights, biases, activation, chunk)[-1]
+        proba = network.forward(chunk)[-1]
         predictions[start : start + len(chunk)] = proba.argmax(axis=1)
         confidence[start : start + len(chunk)] = proba.max(axis=1)
-    n_classes = weights[-1].shape[1]
+    n_classes = network.layer_sizes[-1]
     wrong = np.flatnonzero(predictions != y)
     return EvalResult(
         predictions=predictions,

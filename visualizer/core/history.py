@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,3 +93,36 @@ class MetricHistory:
         tx, tl, ta = self._train.columns()
         vx, vl, va = self._val.columns()
         return HistoryView(tx, tl, ta, vx, vl, va)
+
+
+def moving_average(y: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over ``window`` points (shorter at the start), same length as ``y``."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.size == 0 or window <= 1:
+        return y.copy()
+    c = np.concatenate([[0.0], np.cumsum(y)])
+    i = np.arange(1, y.size + 1)
+    lo = np.maximum(i - window, 0)
+    return (c[i] - c[lo]) / (i - lo)
+
+
+def smoothing_window(n: int) -> int:
+    """Points in the trailing mean of a curve of ``n`` points: ~4% of it, 1 to 50."""
+    return int(np.clip(n // 25, 1, 50))
+
+
+def nice_ceiling(value: float) -> float:
+    """Round up to 1, 2, 2.5 or 5 times a power of ten (axis limits that change rarely)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if value <= step * power * (1 + 1e-9):
+            return step * power
+    return 10.0 * power
+
+
+def finite_max(*arrays) -> float:
+    """The largest finite value over the arrays (0.0 when there is none)."""
+    tops = [float(np.nanmax(a)) for a in arrays if a is not None and np.size(a) and np.isfinite(a).any()]
+    return max(tops, default=0.0)

@@ -55,16 +55,17 @@ def require_regular_file(path: str | os.PathLike, what: str, error: type[NnvizEr
     FIFOs, devices, sockets and folders are refused: reading them can block forever or never end.
     """
     p = Path(path)
+    name = one_line(p.name)
     try:
         st = p.stat()
     except FileNotFoundError:
-        raise error(f"{what} {p.name}: no such file") from None
+        raise error(f"{what} {name}: no such file") from None
     except OSError as exc:
-        raise error(f"{what} {p.name}: {exc.strerror or type(exc).__name__}") from None
+        raise error(f"{what} {name}: {exc.strerror or type(exc).__name__}") from None
     if stat.S_ISDIR(st.st_mode):
-        raise error(f"{what} {p.name}: that is a folder, not a file")
+        raise error(f"{what} {name}: that is a folder, not a file")
     if not stat.S_ISREG(st.st_mode):
-        raise error(f"{what} {p.name}: not a regular file (a pipe, device or socket cannot be read)")
+        raise error(f"{what} {name}: not a regular file (a pipe, device or socket cannot be read)")
     return st.st_size
 
 
@@ -76,21 +77,22 @@ def open_regular_file(path: str | os.PathLike, what: str, error: type[NnvizError
     then switched back to blocking reads.
     """
     p = Path(path)
+    name = one_line(p.name)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(p, flags)
     except FileNotFoundError:
-        raise error(f"{what} {p.name}: no such file") from None
+        raise error(f"{what} {name}: no such file") from None
     except IsADirectoryError:
-        raise error(f"{what} {p.name}: that is a folder, not a file") from None
+        raise error(f"{what} {name}: that is a folder, not a file") from None
     except OSError as exc:
-        raise error(f"{what} {p.name}: {exc.strerror or type(exc).__name__}") from None
+        raise error(f"{what} {name}: {exc.strerror or type(exc).__name__}") from None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISDIR(mode):
-            raise error(f"{what} {p.name}: that is a folder, not a file")
+            raise error(f"{what} {name}: that is a folder, not a file")
         if not stat.S_ISREG(mode):
-            raise error(f"{what} {p.name}: not a regular file (a pipe, device or socket cannot be read)")
+            raise error(f"{what} {name}: not a regular file (a pipe, device or socket cannot be read)")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from visualizer.core.forward import forward
+from visualizer.core.network import Network, activation_derivative
 
 
-def _activation_derivative(activation: str, a: np.ndarray) -> np.ndarray:
-    """d act / d z written in terms of the activation's output, so forward()'s result is enough."""
-    if activation == "relu":
-        # 0 at z == 0, like TensorFlow's relu gradient.
-        return (a > 0).astype(a.dtype)
-    if activation == "sigmoid":
-        return a * (1.0 - a)
-    return 1.0 - a * a  # tanh (forward() has already rejected unknown names)
-
-
-def gradient_x_input(
-    weights: Sequence[np.ndarray],
-    biases: Sequence[np.ndarray],
-    activation: str,
-    x: np.ndarray,
-    target: int | None = None,
-) -> np.ndarray:
+def gradient_x_input(network: Network, x: np.ndarray, target: int | None = None) -> np.ndarray:
     """Per-pixel contribution of ``x`` to one class: gradient of that class's logit times the input.
 
     Parameters
     ----------
-    weights, biases
-        Dense layers in Keras layout, as for :func:`visualizer.core.forward.forward`.
-    activation
-        Hidden-layer activation: "relu", "sigmoid" or "tanh".
+    network
+        The network (any hidden activations; softmax or one-neuron sigmoid output).
     x
         One input of 784 values in [0, 1] (any shape with 784 elements, e.g. 28x28).
     target
@@ -53,7 +33,8 @@ def gradient_x_input(
     every other class, so the map would fade exactly when the prediction is clear.
     """
     x = np.asarray(x, dtype=np.float32).reshape(-1)
-    layers = forward(weights, biases, activation, x)
+    layers = network.forward(x)
+    weights = network.weights
     if target is None:
         target = int(np.argmax(layers[-1]))
     n_classes = layers[-1].shape[-1]
@@ -63,6 +44,27 @@ def gradient_x_input(
     grad = np.asarray(weights[-1], dtype=np.float64)[:, int(target)]
     # Walk back through the hidden layers: layers[i + 1] is the output of weights[i].
     for i in range(len(weights) - 2, -1, -1):
-        grad = grad * _activation_derivative(activation, layers[i + 1].astype(np.float64))
+        grad = grad * activation_derivative(network.activations[i], layers[i + 1].astype(np.float64))
         grad = np.asarray(weights[i], dtype=np.float64) @ grad
     return (grad * x).astype(np.float32)
+
+
+def saliency_overlay(x: np.ndarray, saliency: np.ndarray, *, negative, positive, base, ink) -> np.ndarray:
+    """(28, 28, 4) uint8 RGBA: the input faintly in ``ink`` on ``base``, tinted ``positive`` where a
+    pixel pushed the class up and ``negative`` where it pushed it down, strength by |value|.
+
+    Colours are (r, g, b) in 0..255.
+    """
+    x = np.clip(np.asarray(x, np.float32).reshape(28, 28), 0.0, 1.0)
+    s = np.asarray(saliency, np.float32).reshape(28, 28)
+    m = float(np.max(np.abs(s))) or 1.0
+    neg, pos, base_rgb, ink_rgb = (np.asarray(c, np.float32) for c in (negative, positive, base, ink))
+    grey = base_rgb + (ink_rgb - base_rgb) * (0.3 * x)[..., None]
+    # sqrt so the mid-strength pixels are visible, not only the two strongest.
+    weight = np.sqrt(np.clip(np.abs(s) / m, 0.0, 1.0))[..., None]
+    tint = np.where((s >= 0)[..., None], pos, neg)
+    rgb = grey * (1 - weight) + tint * weight
+    out = np.empty((28, 28, 4), np.uint8)
+    out[..., :3] = np.rint(np.clip(rgb, 0, 255))
+    out[..., 3] = 255
+    return out

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 
 from visualizer.core.history import HistoryView
+from visualizer.core.network import Network
+
+
+class SnapshotEvent(Enum):
+    """Why a snapshot was sent."""
+
+    START = "start"  # the run begins (weights as they start)
+    BATCH = "batch"  # during an epoch (throttled to the redraw rate)
+    EPOCH_END = "epoch_end"  # an epoch ended (validation figures updated)
+    TRAIN_END = "train_end"  # the run ended, finished or stopped
 
 
 @dataclass(frozen=True)
 class TrainingSnapshot:
-    """What the views draw. Arrays are private copies, never live training buffers.
-
-    weights[i] has shape (layer_sizes[i], layer_sizes[i+1]) (Keras Dense layout: in x out);
-    biases[i] has shape (layer_sizes[i+1],).
-    """
+    """What the views draw: a :class:`Network` (private read-only arrays) plus where training is."""
 
     run_id: int  # changes on every new run / reset, so stale snapshots can be dropped
     step: int  # global batch counter since the weights were initialized
@@ -23,17 +30,36 @@ class TrainingSnapshot:
     epochs: int
     batch: int  # batches done in the current epoch
     batches_per_epoch: int
-    weights: tuple[np.ndarray, ...]
-    biases: tuple[np.ndarray, ...]
-    activation: str
+    network: Network
     metrics: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy, samples_per_second, eta_seconds
     history: HistoryView | None = None
-    event: str = "batch"  # "start" | "batch" | "epoch_end" | "train_end"
+    event: SnapshotEvent = SnapshotEvent.BATCH
+
+    @classmethod
+    def of_network(cls, network: Network, **kwargs) -> TrainingSnapshot:
+        """A snapshot of ``network`` outside any training (imported, tests); counters default to zero."""
+        base = dict(run_id=0, step=0, epoch=0, epochs=0, batch=0, batches_per_epoch=0)
+        base.update(kwargs)
+        return cls(network=network, **base)
+
+    # The network's arrays, read through the snapshot (the views draw them).
+    @property
+    def weights(self) -> tuple[np.ndarray, ...]:
+        return self.network.weights
+
+    @property
+    def biases(self) -> tuple[np.ndarray, ...]:
+        return self.network.biases
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """All layer widths, input to output, read from the weight shapes."""
-        return (self.weights[0].shape[0], *(w.shape[1] for w in self.weights))
+        """All layer widths, input to output."""
+        return self.network.layer_sizes
+
+    @property
+    def settled(self) -> bool:
+        """Weights worth a full evaluation: the end of an epoch or run, or not from a running training."""
+        return self.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END) or self.epochs == 0
 
     @property
     def progress(self) -> float:
@@ -55,9 +81,5 @@ class TrainingSnapshot:
 
 
 def snapshot_from_arrays(weights, biases, activation: str = "relu", **kwargs) -> TrainingSnapshot:
-    """Build a snapshot from plain arrays (imported weights, tests); counters default to zero."""
-    w = tuple(np.array(a, dtype=np.float32, copy=True) for a in weights)
-    b = tuple(np.array(a, dtype=np.float32, copy=True) for a in biases)
-    base = dict(run_id=0, step=0, epoch=0, epochs=0, batch=0, batches_per_epoch=0)
-    base.update(kwargs)
-    return TrainingSnapshot(weights=w, biases=b, activation=activation, **base)
+    """A snapshot from plain arrays (tests, benchmarks): copies them into a :class:`Network`."""
+    return TrainingSnapshot.of_network(Network.from_arrays(weights, biases, activation), **kwargs)

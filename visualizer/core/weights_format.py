@@ -13,7 +13,8 @@ import numpy as np
 from visualizer.core.atomic import atomic_path
 from visualizer.core.config import ACTIVATIONS, INPUT_SIZE, NUM_CLASSES
 from visualizer.core.errors import WeightsError
-from visualizer.core.snapshot import TrainingSnapshot, snapshot_from_arrays
+from visualizer.core.network import Network
+from visualizer.core.snapshot import TrainingSnapshot
 
 FORMAT_NAME = "nnviz-weights"
 FORMAT_VERSION = 1
@@ -114,11 +115,16 @@ class NetworkWeights:
     @classmethod
     def from_snapshot(cls, snapshot: TrainingSnapshot) -> NetworkWeights:
         """Copy the network out of a training snapshot."""
-        return cls.from_arrays(snapshot.weights, snapshot.biases, snapshot.activation)
+        net = snapshot.network
+        return cls.from_arrays(net.weights, net.biases, net.activation)
 
     def to_snapshot(self, **kwargs) -> TrainingSnapshot:
         """A TrainingSnapshot holding copies of these arrays (counters zero unless given)."""
-        return snapshot_from_arrays(self.weights, self.biases, self.activation, **kwargs)
+        return TrainingSnapshot.of_network(self.to_network(), **kwargs)
+
+    def to_network(self) -> Network:
+        """The same network as a :class:`visualizer.core.network.Network` (shares the read-only arrays)."""
+        return Network.from_arrays(self.weights, self.biases, self.activation, copy=False)
 
     @property
     def hidden(self) -> tuple[int, ...]:

@@ -24,7 +24,8 @@ import numpy as np
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError, DataError, TrainingDiverged
 from visualizer.core.history import MetricHistory
-from visualizer.core.snapshot import TrainingSnapshot
+from visualizer.core.network import Network
+from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
 from visualizer.data.dataset import Dataset
 from visualizer.training.model import build_model, make_optimizer
 from visualizer.training.tfenv import import_keras, import_tf
@@ -185,10 +186,10 @@ class Trainer:
         if n == 0 or len(dataset.y_train) != n:
             raise DataError("the training set is empty or its images and labels differ in number")
         if initial is not None and (
-            tuple(initial.layer_sizes) != tuple(config.layer_sizes) or initial.activation != config.activation
+            tuple(initial.layer_sizes) != tuple(config.layer_sizes) or initial.network.activation != config.activation
         ):
             raise ConfigError(
-                f"cannot continue from a {'-'.join(map(str, initial.layer_sizes))} {initial.activation} network "
+                f"cannot continue from a {initial.network.describe()} network "
                 f"with a {'-'.join(map(str, config.layer_sizes))} {config.activation} configuration"
             )
 
@@ -289,9 +290,10 @@ class Trainer:
         loss, acc = self._eval(self._x_test, self._y_test)
         return float(loss), float(acc)
 
-    def current_snapshot(self, event: str = "batch") -> TrainingSnapshot:
+    def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH) -> TrainingSnapshot:
         """A snapshot of the weights and metrics right now (private copies)."""
-        arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
+        # .numpy() is already a private copy of the variable; the Network takes it as is.
+        arrays = [np.asarray(v.numpy(), dtype=np.float32) for v in self._vars]
         loss, acc = self._train_metrics
         val_loss, val_acc = self._val
         return TrainingSnapshot(
@@ -301,9 +303,7 @@ class Trainer:
             epochs=self.config.epochs,
             batch=self._pos,
             batches_per_epoch=self._batches_per_epoch,
-            weights=tuple(arrays[0::2]),
-            biases=tuple(arrays[1::2]),
-            activation=self.config.activation,
+            network=Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False),
             metrics={
                 "loss": loss,
                 "accuracy": acc,
@@ -350,12 +350,12 @@ class Trainer:
         last_emit = clock()
         last_step_emitted = -1
 
-        def emit(event: str) -> None:
+        def emit(event: SnapshotEvent) -> None:
             nonlocal last_emit, last_step_emitted
             on_snapshot(self.current_snapshot(event))
             last_emit, last_step_emitted = clock(), self._step
 
-        emit("start")
+        emit(SnapshotEvent.START)
         budget = 0  # batches still owed to step() requests
         for epoch in range(cfg.epochs):
             self._epoch, self._pos = epoch, 0
@@ -368,7 +368,7 @@ class Trainer:
                 if budget == 0:
                     if not control._has_work():
                         if last_step_emitted != self._step:
-                            emit("batch")  # show exactly where it paused
+                            emit(SnapshotEvent.BATCH)  # show exactly where it paused
                         t = clock()
                         action, budget = control._next()
                         waited += clock() - t
@@ -409,9 +409,9 @@ class Trainer:
                     budget -= n_done
                     if budget == 0 or control.stop_requested:
                         budget = 0
-                        emit("batch")  # after every step() request
+                        emit(SnapshotEvent.BATCH)  # after every step() request
                 elif clock() - last_emit >= self.snapshot_interval:
-                    emit("batch")
+                    emit(SnapshotEvent.BATCH)
             if self._pos < nb:  # stopped
                 break
             self._val = self.evaluate()
@@ -419,14 +419,14 @@ class Trainer:
             if epoch == cfg.epochs - 1:
                 self._epoch = cfg.epochs
                 self._pos = 0
-            emit("epoch_end")
+            emit(SnapshotEvent.EPOCH_END)
 
         stopped = self._epoch < cfg.epochs
         seconds = clock() - started - waited
         test_loss, test_acc = self.evaluate()
         self._val = (test_loss, test_acc)
         self._eta = 0.0 if not stopped else self._eta
-        final = self.current_snapshot("train_end")
+        final = self.current_snapshot(SnapshotEvent.TRAIN_END)
         on_snapshot(final)
         return TrainResult(
             snapshot=final,
@@ -461,7 +461,7 @@ class Trainer:
         epoch = self._epoch + 1
         self._step, self._pos = before
         what = "nan" if math.isnan(loss_sum) else "inf"
-        on_snapshot(self.current_snapshot("train_end"))
+        on_snapshot(self.current_snapshot(SnapshotEvent.TRAIN_END))
         raise TrainingDiverged(
             f"training diverged at epoch {epoch}, batch {bad_batch} (loss is {what}); "
             "the last good weights were kept — try a lower learning rate"

@@ -7,6 +7,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
+from visualizer.session.state import RunState
+from visualizer.ui.common.options import Theme
 from visualizer.ui.settings import REDRAW_RATES
 
 # name: (text, shortcut, tooltip)
@@ -50,10 +52,10 @@ class Actions:
 
         self.theme_group = QActionGroup(parent)
         self.theme = {}
-        for key, text in (("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")):
+        for key, text in ((Theme.SYSTEM, "Follow &system"), (Theme.LIGHT, "&Light"), (Theme.DARK, "&Dark")):
             a = QAction(text, parent, checkable=True)
             a.setData(key)
-            a.setToolTip(f"Colour theme: {key}")
+            a.setToolTip(f"Colour theme: {key.value}")
             self.theme_group.addAction(a)
             self.theme[key] = a
 
@@ -66,24 +68,23 @@ class Actions:
             self.rate_group.addAction(a)
             self.redraw[hz] = a
 
-    def set_state(self, state: str, *, has_data: bool, has_weights: bool) -> None:
-        """Enable what the window's run state allows (states from ``visualizer.ui.runs``)."""
-        idle = state == "ready"
-        active = state in ("running", "paused")
+    def set_state(self, state: RunState, *, has_data: bool, has_weights: bool) -> None:
+        """Enable what the session's run state allows."""
+        idle, active, paused = state.can_start, state.is_active, state is RunState.PAUSED
         self.start.setEnabled(idle)
         self.start_pause.setEnabled(idle or active)
         self.pause.setEnabled(active)
-        self.pause.setChecked(state == "paused")
-        self.pause.setText("Resume" if state == "paused" else "Pause")
-        self.step.setEnabled(idle or active)
+        self.pause.setChecked(paused)
+        self.pause.setText("Resume" if paused else "Pause")
+        self.step.setEnabled(state.can_step)
         self.stop.setEnabled(active)
         self.reset.setEnabled(idle or active)
         for action in (self.open_dataset, self.open_dataset_folder):
-            action.setEnabled(state in ("ready", "no data"))
-        self.import_weights.setEnabled(idle)
+            action.setEnabled(state.can_open_dataset)
+        self.import_weights.setEnabled(state.can_import)
         for action in (self.next_input, self.previous_input, self.random_input):
             action.setEnabled(has_data)
-        self.export_weights.setEnabled(has_weights and state != "loading")
+        self.export_weights.setEnabled(has_weights and state is not RunState.LOADING)
 
 
 def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:

@@ -6,6 +6,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError
+from visualizer.ui.common.options import RangeMode, Theme
 
 ORG = "nnviz"
 APP = "nnviz"
@@ -77,24 +78,22 @@ class Settings:
         self._s.setValue("view/redraw_hz", int(hz))
 
     @property
-    def theme(self) -> str:
-        value = str(self._s.value("view/theme", "system"))
-        return value if value in ("system", "light", "dark") else "system"
+    def theme(self) -> Theme:
+        return Theme.parse(self._s.value("view/theme", Theme.SYSTEM.value), Theme.SYSTEM)
 
     @theme.setter
-    def theme(self, value: str) -> None:
-        self._s.setValue("view/theme", value)
+    def theme(self, value: Theme | str) -> None:
+        self._s.setValue("view/theme", Theme.parse(value).value)
 
     @property
-    def weight_range(self) -> str:
-        """How the weight maps' colour ranges follow the weights: "grow" (default), "lock", "auto"."""
+    def weight_range(self) -> RangeMode:
+        """How the weight maps' colour ranges follow the weights (default: they grow)."""
         # A new key: the old "view/range_locked" defaulted to a lock that saturated every map.
-        value = str(self._s.value("view/weight_range", "grow"))
-        return value if value in ("grow", "lock", "auto") else "grow"
+        return RangeMode.parse(self._s.value("view/weight_range", RangeMode.GROW.value), RangeMode.GROW)
 
     @weight_range.setter
-    def weight_range(self, value: str) -> None:
-        self._s.setValue("view/weight_range", value)
+    def weight_range(self, value: RangeMode | str) -> None:
+        self._s.setValue("view/weight_range", RangeMode.parse(value).value)
 
     def last_dir(self, kind: str) -> str:
         return str(self._s.value(f"paths/{kind}", ""))

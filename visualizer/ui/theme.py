@@ -6,7 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-THEMES = ("system", "light", "dark")
+from visualizer.ui.common.options import Theme
+
 
 # (role, light, dark); the disabled group is derived below.
 _COLOURS = {
@@ -34,23 +35,24 @@ _COLOURS = {
 _DISABLED_TEXT = ("#9c9c9c", "#6f7175")
 
 
-def system_scheme() -> str:
-    """'dark' when the platform says so (Qt >= 6.5 QStyleHints.colorScheme), else 'light'."""
+def system_scheme() -> Theme:
+    """DARK when the platform says so (Qt >= 6.5 QStyleHints.colorScheme), else LIGHT."""
     hints = QGuiApplication.styleHints()
     scheme = getattr(hints, "colorScheme", None)
     if scheme is not None and scheme() == Qt.ColorScheme.Dark:
-        return "dark"
-    return "light"
+        return Theme.DARK
+    return Theme.LIGHT
 
 
-def resolve(mode: str) -> str:
-    """Map a user choice ('system', 'light', 'dark') to the scheme actually used."""
-    return system_scheme() if mode not in ("light", "dark") else mode
+def resolve(mode: Theme | str) -> Theme:
+    """Map a user choice (system, light, dark) to the scheme actually used (light or dark)."""
+    mode = Theme.parse(mode, Theme.SYSTEM)
+    return system_scheme() if mode is Theme.SYSTEM else mode
 
 
-def make_palette(scheme: str) -> QPalette:
-    """A complete Fusion palette for 'light' or 'dark'."""
-    i = 1 if scheme == "dark" else 0
+def make_palette(scheme: Theme | str) -> QPalette:
+    """A complete Fusion palette for light or dark."""
+    i = 1 if Theme.parse(scheme, Theme.LIGHT) is Theme.DARK else 0
     pal = QPalette()
     for role, colours in _COLOURS.items():
         pal.setColor(role, QColor(colours[i]))
@@ -66,10 +68,10 @@ def make_palette(scheme: str) -> QPalette:
     return pal
 
 
-def apply_theme(mode: str = "system", app: QApplication | None = None) -> str:
+def apply_theme(mode: Theme | str = Theme.SYSTEM, app: QApplication | None = None) -> Theme:
     """Apply Fusion + palette for ``mode`` to the application and to live pyqtgraph views.
 
-    Returns the scheme used ('light' or 'dark').
+    Returns the scheme used (LIGHT or DARK).
     """
     app = app or QApplication.instance()
     scheme = resolve(mode)

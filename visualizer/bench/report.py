@@ -1,0 +1,119 @@
+"""`nnviz bench`: run every benchmark in one process and print each figure beside its baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+TARGETS = {
+    "speedup": 3.0,  # Trainer vs tutorial model.fit, same run
+    "gui_speedup": 2.5,  # Trainer with the window attached vs model.fit
+    "update_ms": 16.0,
+    "pad_ms": 5.0,
+}
+
+
+def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str], None] = print) -> dict:
+    """Run the training, inference and drawing-pad benchmarks (and the window's, with ``gui``).
+
+    Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "pad": {...}, "gui": {...}}``.
+    """
+    from visualizer.bench.training import run_training_bench
+
+    report: dict = {
+        "data": {"source": dataset.source, "train": len(dataset.x_train), "test": len(dataset.x_test)},
+    }
+    log(f"bench: training {epochs} epoch(s) with model.fit, then with the nnviz trainer…")
+    report["training"] = run_training_bench(dataset, epochs=epochs)
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # figures are offscreen, as documented
+    from visualizer.app import create_app
+
+    create_app(["nnviz-bench"])  # one QApplication, with nnviz's Qt message filter, for both GUI benches
+    log("bench: drawing pad…")
+    report["pad"] = _pad_bench(dataset)
+    if gui:
+        log("bench: window (offscreen)…")
+        from visualizer.bench.window import run_gui_bench
+
+        report["gui"] = run_gui_bench(dataset, epochs=epochs)
+    return report
+
+
+def _pad_bench(dataset) -> dict:
+    from visualizer.core.config import TrainingConfig
+    from visualizer.training.trainer import Trainer
+    from visualizer.bench.pad import run_pad_bench
+
+    # Freshly initialised weights: the pad's cost depends on the layer sizes, not the values.
+    trainer = Trainer(TrainingConfig(epochs=1), dataset)
+    return run_pad_bench(trainer.current_snapshot())
+
+
+def _fmt(value, spec: str = ",.0f") -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def format_report(report: dict) -> str:
+    """Human-readable table: each figure side by side with its baseline and target."""
+    d, t = report["data"], report["training"]
+    lines = [
+        f"data: {d['source']} — {d['train']:,} train / {d['test']:,} test images, "
+        f"{int(t['epochs'])} epochs, batch {int(t['batch_size'])}, Adam lr 0.001",
+        "",
+        "training throughput (same data, hyperparameters and run)   samples/s   test accuracy",
+        f"  tutorial model.fit(x, y, batch_size=32)                  {_fmt(t['fit_samples_per_second']):>9}   "
+        f"{t['fit_test_accuracy']:.4f}",
+        f"  nnviz trainer, snapshots at 30 Hz                        {_fmt(t['trainer_samples_per_second']):>9}   "
+        f"{t['trainer_test_accuracy']:.4f}",
+        f"  ratio: {t['speedup']:.2f}x (target ≥ {TARGETS['speedup']:.1f}x); "
+        f"accuracy difference {100 * t['accuracy_difference']:+.2f} points",
+        "",
+        f"numpy forward pass, one input: median {t['forward_median_us']:.0f} µs, p99 {t['forward_p99_us']:.0f} µs",
+    ]
+    pad = report.get("pad")
+    if pad:
+        lines += ["", *_pad_lines(pad)]
+    gui = report.get("gui")
+    if gui:
+        lines += ["", *_gui_lines(gui)]
+    return "\n".join(lines)
+
+
+def _pad_lines(p: dict) -> list[str]:
+    return [
+        "drawing pad                                       median / p99",
+        f"  stroke -> preprocessing + forward pass          {p['preprocess_forward_median_ms']:.2f} / "
+        f"{p['preprocess_forward_p99_ms']:.2f} ms   (target ≤ {TARGETS['pad_ms']:.0f} ms median)",
+        f"  saliency overlay                                {p['saliency_median_ms']:.2f} / {p['saliency_p99_ms']:.2f} ms",
+        f"  whole pad panel update                          {p['panel_update_median_ms']:.2f} / "
+        f"{p['panel_update_p99_ms']:.2f} ms",
+        f"  one mouse move, idle                            {p['move_event_idle_median_ms']:.2f} / "
+        f"{p['move_event_idle_p99_ms']:.2f} ms",
+        f"  one mouse move, training-like GIL load          {p['move_event_median_ms']:.2f} / "
+        f"{p['move_event_p99_ms']:.2f} ms; {int(p['moves_sent'])} moves -> {int(p['stroke_points'])} "
+        f"stroke points, {int(p['dropped_points'])} dropped",
+    ]
+
+
+def _gui_lines(g: dict) -> list[str]:
+    def get(key):
+        return g.get(key, float("nan"))
+
+    return [
+        f"window (offscreen, redraw {g.get('redraw_hz', '?')} Hz)              measured                 target",
+        f"  on screen after launch (median)                 {get('startup_seconds'):.2f} s                   ≤ 1.5 s",
+        f"  all views from one snapshot, median / p95       {get('update_median_ms'):.1f} / "
+        f"{get('update_p95_ms'):.1f} ms          ≤ 16 ms median",
+        f"  10 ms timer lateness while training p50/p99/max {get('lateness_median_ms'):.1f} / "
+        f"{get('lateness_p99_ms'):.1f} / {get('lateness_max_ms'):.1f} ms   p99 ≤ 20, max ≤ 100 ms",
+        f"  same, Test set tab in front, p95/p99/max        {get('browser_lateness_p95_ms'):.1f} / "
+        f"{get('browser_lateness_p99_ms'):.1f} / {get('browser_lateness_max_ms'):.1f} ms   p99 ≤ 20, max ≤ 100 ms",
+        f"  window frames per second while training         {get('gui_frames_per_second'):.1f}",
+        f"  training with the window open                   {_fmt(get('gui_samples_per_second'))} samples/s",
+        f"  tutorial model.fit, same run                    {_fmt(get('fit_samples_per_second'))} samples/s",
+        f"  ratio                                           {get('speedup_vs_fit'):.2f}x                    ≥ 2.5x",
+        f"  memory over a {g.get('epochs', '?')}-epoch run: RSS first / last third, peak "
+        f"{get('rss_first_third_mb'):.0f} / {get('rss_last_third_mb'):.0f} / {get('rss_peak_mb'):.0f} MB"
+        "   ≤ 1500 MB, flat",
+    ]

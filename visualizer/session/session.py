@@ -1,0 +1,410 @@
+"""Session: the application model — run state machine, dataset, network, snapshots, current input, file jobs.
+
+Qt-free and TensorFlow-free: training runs behind a :class:`Runner`, one-off work (loading
+TensorFlow and data, building fresh weights, reading and writing files) behind :class:`Jobs`
+calling a :class:`Backend`. The ui implements all three with threads (``ui/workers.py``); the
+tests implement them with plain synchronous fakes. Views listen to the events and call the
+methods; they never hold this state themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import ConfigError, TrainingDiverged
+from visualizer.core.network import Network
+from visualizer.core.safeio import one_line
+from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
+from visualizer.session.events import Event
+from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
+from visualizer.session.messages import describe_error, join_sentences, shape_text
+from visualizer.session.state import RunState, can_move
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a Runner is asked to train: ``initial`` None means fresh weights for ``config``."""
+
+    config: TrainingConfig
+    dataset: object
+    initial: TrainingSnapshot | None
+    run_id: int
+    snapshot_interval: float
+    paused: bool
+
+
+class Runner(Protocol):
+    """Runs training in the background and reports to the session, in the session's thread, through
+    :meth:`Session.on_snapshot`, :meth:`Session.on_run_error` and :meth:`Session.on_run_finished`."""
+
+    def start(self, request: RunRequest) -> None: ...
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+    def step(self, n: int = 1) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Jobs(Protocol):
+    """Runs ``fn(*args)`` in the background; calls back in the session's thread.
+
+    ``on_success(result)`` or ``on_error(exception)``, then ``on_finished(result or None)``;
+    ``report``, when given, is passed to ``fn`` as ``report=`` and receives progress texts.
+    """
+
+    def submit(self, fn: Callable, *args, on_success: Callable, on_error: Callable,
+               on_finished: Callable | None = None, report: Callable[[str], None] | None = None) -> None: ...
+
+
+class Backend(Protocol):
+    """The work that needs TensorFlow or the data layer (called through :class:`Jobs`)."""
+
+    def startup(self, data_spec, dataset, config: TrainingConfig, run_id: int, report): ...
+    def initial_snapshot(self, config: TrainingConfig, dataset, run_id: int) -> TrainingSnapshot: ...
+    def read_dataset(self, path: str): ...
+    def read_weights(self, path: str) -> Network: ...
+    def write_weights(self, snapshot: TrainingSnapshot, path: str) -> str: ...
+    def read_image(self, path: str): ...
+
+
+class Session:
+    """The application's state and its transitions.
+
+    Parameters
+    ----------
+    runner, jobs, backend
+        Background training, one-off background work, and the operations it runs.
+    config_source
+        Returns the settings the user has entered (raises ConfigError for invalid ones).
+    confirm
+        Asks the user a yes/no question ``(title, text)``; True means go ahead.
+    snapshot_interval
+        Returns the seconds between snapshots a run should send (the redraw period).
+    """
+
+    def __init__(self, runner: Runner, jobs: Jobs, backend: Backend, *,
+                 config_source: Callable[[], TrainingConfig] = TrainingConfig,
+                 confirm: Callable[[str, str], bool] = lambda title, text: True,
+                 snapshot_interval: Callable[[], float] = lambda: 1 / 30):
+        self.runner, self.jobs, self.backend = runner, jobs, backend
+        self.config_source = config_source
+        self.confirm = confirm
+        self.snapshot_interval = snapshot_interval
+        self.state = RunState.LOADING
+        self.dataset = None
+        self.model_config: TrainingConfig | None = None  # the config the current weights belong to
+        self.latest: TrainingSnapshot | None = None  # newest snapshot received
+        self.run_id = 0
+        self.last_result = None
+        self.snapshots_received = 0  # every snapshot the Runner delivered (the bench's rate)
+        self.progress_run: int | None = None  # run_id whose snapshots drive the progress bar
+        self.banner: tuple[str, str] = ("", "")  # (text, level) of the message shown above the network
+        self.input: CurrentInput | None = None
+        self.analyses = AnalysisCache()
+        self._after_stop: Callable[[], None] | None = None
+        self._busy_from: RunState | None = None
+
+        self.state_changed = Event("state_changed")  # (RunState)
+        self.dataset_changed = Event("dataset_changed")  # (dataset)
+        self.network_adopted = Event("network_adopted")  # (snapshot): initial, reset, imported weights
+        self.snapshot_settled = Event("snapshot_settled")  # (snapshot): epoch and run ends, adopted networks
+        self.config_adopted = Event("config_adopted")  # (TrainingConfig): imported architecture for the controls
+        self.config_refused = Event("config_refused")  # (message): the entered settings are invalid
+        self.input_changed = Event("input_changed")  # (CurrentInput or None)
+        self.run_started = Event("run_started")  # (TrainingConfig)
+        self.run_finished = Event("run_finished")  # (TrainResult or None)
+        self.banner_changed = Event("banner_changed")  # (text, level); text "" hides it
+        self.status_message = Event("status_message")  # (text): a transient line in the status bar
+        self.error_raised = Event("error_raised")  # (title, text): a dialog
+        self.progress_text = Event("progress_text")  # (text): what loading is doing
+        self.image_loaded = Event("image_loaded")  # (image, name): an image file to show on the pad
+
+    # -- state ---------------------------------------------------------------------------------
+    def _set_state(self, state: RunState) -> None:
+        if not can_move(self.state, state):
+            raise RuntimeError(f"run state cannot go from {self.state} to {state}")
+        self.state = state
+        self.state_changed.emit(state)
+
+    def _show_banner(self, text: str, level: str) -> None:
+        self.banner = (text, level) if text else ("", "")
+        self.banner_changed.emit(*self.banner)
+
+    def dismiss_banner(self, level: str | None = None) -> None:
+        """Hide the banner (only when it shows ``level``, if given)."""
+        if self.banner[0] and (level is None or self.banner[1] == level):
+            self._show_banner("", "")
+
+    @property
+    def has_weights(self) -> bool:
+        return self.latest is not None
+
+    @property
+    def network(self) -> Network | None:
+        return None if self.latest is None else self.latest.network
+
+    # -- start-up ------------------------------------------------------------------------------
+    def start_loading(self, data_spec=None, dataset=None) -> None:
+        """Load TensorFlow, the dataset (``dataset`` if given, else ``data_spec``) and the first weights."""
+        if self.state is not RunState.LOADING:
+            return
+        try:
+            config = self.config_source()
+        except ConfigError:
+            config = TrainingConfig()
+            self.config_adopted.emit(config)
+        self._show_banner("Loading TensorFlow and the dataset… Start becomes available when they are ready.", "info")
+        self.jobs.submit(self.backend.startup, data_spec, dataset, config, self.run_id,
+                         on_success=lambda result: self._on_loaded(result, config),
+                         on_error=self._on_load_failed, report=self.progress_text.emit)
+
+    def _on_loaded(self, result, config: TrainingConfig) -> None:
+        dataset, warning, snap = result
+        self._set_dataset(dataset)
+        if warning:
+            self._show_banner(warning, "warning")
+        else:
+            self.dismiss_banner("info")
+        self._adopt(snap, config)
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self._show_banner(f"Could not start training: {describe_error(exc)}", "error")
+        self._set_state(RunState.NO_DATA)  # nothing to train on; File ▸ Open dataset… stays available
+
+    def _adopt(self, snap: TrainingSnapshot, config: TrainingConfig, message: str = "") -> None:
+        """Make ``snap`` the current network (initial, reset or imported weights)."""
+        self.latest = snap
+        self.model_config = config
+        self.progress_run = None
+        self.network_adopted.emit(snap)
+        self.snapshot_settled.emit(snap)
+        if message:
+            self.status_message.emit(message)
+        self._set_state(RunState.READY if self.dataset is not None else RunState.NO_DATA)
+
+    def _set_dataset(self, dataset) -> None:
+        self.dataset = dataset
+        self.dataset_changed.emit(dataset)
+        if self.input is None or self.input.source is InputSource.TEST_DIGIT:
+            self.show_test_digit(0)  # something lit up from the start; drawing replaces it
+
+    # -- runs ----------------------------------------------------------------------------------
+    def _config_or_refuse(self) -> TrainingConfig | None:
+        try:
+            return self.config_source()
+        except ConfigError as exc:
+            self.config_refused.emit(str(exc))
+            return None
+
+    def start(self, *, paused: bool = False) -> bool:
+        """Start a run with the entered settings, continuing from the current weights when they fit."""
+        if self.state is not RunState.READY:
+            return False
+        config = self._config_or_refuse()
+        if config is None:
+            return False
+        initial, old = self.latest, self.model_config
+        if initial is not None and old is not None and not config.same_architecture(old):
+            if initial.step > 0 and not self.confirm(
+                "Change the network?",
+                f"The network is now {shape_text(old)}; you asked for {shape_text(config)}.\n\n"
+                "Discard the trained weights and start a new network? (Cancel, then File ▸ Export "
+                "weights… to keep them.)",
+            ):
+                return False
+            initial = None
+        elif initial is not None and initial.step == 0 and old is not None and config.seed != old.seed:
+            initial = None  # untrained weights: the new seed should give its own initial weights
+        if initial is None:
+            self.run_id += 1
+        self.model_config = config
+        self.last_result = None
+        self.progress_run = self.run_id
+        self.dismiss_banner("error")  # an old divergence message no longer applies
+        self.runner.start(RunRequest(config, self.dataset, initial, self.run_id, self.snapshot_interval(), paused))
+        self.run_started.emit(config)
+        self._set_state(RunState.PAUSED if paused else RunState.RUNNING)
+        return True
+
+    def toggle_start_pause(self) -> None:
+        if self.state is RunState.READY:
+            self.start()
+        elif self.state in (RunState.RUNNING, RunState.PAUSED):
+            self.set_paused(self.state is RunState.RUNNING)
+
+    def set_paused(self, paused: bool) -> None:
+        if not (self.state is not None and self.state.is_active):
+            return
+        self.runner.pause() if paused else self.runner.resume()
+        self._set_state(RunState.PAUSED if paused else RunState.RUNNING)
+
+    def step(self) -> None:
+        """Train one batch, then stay paused (starts a paused run when idle)."""
+        if self.state is RunState.READY:
+            if not self.start(paused=True):
+                return
+        elif self.state is RunState.RUNNING:
+            self.set_paused(True)
+        if self.state is RunState.PAUSED:
+            self.runner.step(1)
+
+    def stop(self) -> None:
+        if self.state is not None and self.state.is_active:
+            self.runner.stop()
+            self._set_state(RunState.STOPPING)
+
+    def reset(self) -> None:
+        """Discard the weights and build freshly initialised ones with the entered settings."""
+        if self.state is not None and (self.state.is_active or self.state is RunState.STOPPING):
+            self._after_stop = self.reset
+            self.stop()
+            return
+        if self.state is not RunState.READY:
+            return
+        config = self._config_or_refuse()
+        if config is None:
+            return
+        self.run_id += 1
+        self._run_job(self.backend.initial_snapshot, (config, self.dataset, self.run_id),
+                      lambda snap: self._adopt(snap, config, "Weights reset to fresh random values"),
+                      "Could not reset the network")
+
+    # Called by the Runner, in the session's thread.
+    def on_snapshot(self, snap: TrainingSnapshot) -> None:
+        """Store the newest snapshot (drawing happens on the render timer: bursts collapse)."""
+        self.snapshots_received += 1
+        if snap.newer_than(self.latest):
+            self.latest = snap
+        if snap.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END):
+            self.snapshot_settled.emit(snap)
+
+    def on_run_error(self, exc: BaseException) -> None:
+        if isinstance(exc, TrainingDiverged):
+            text = join_sentences(str(exc), "Try a smaller learning rate, then Start again")
+        else:
+            text = f"Training stopped with an error: {describe_error(exc)}"
+        self._show_banner(text, "error")
+
+    def on_run_finished(self, result) -> None:
+        self.last_result = result
+        if result is not None:
+            self.status_message.emit(
+                f"Run {'stopped' if result.stopped else 'finished'}: test accuracy {result.test_accuracy:.1%}, "
+                f"loss {result.test_loss:.3f}, {result.samples_per_second:,.0f} img/s over {result.seconds:.1f} s")
+        self._set_state(RunState.READY)
+        self.run_finished.emit(result)
+        after, self._after_stop = self._after_stop, None
+        if after is not None:
+            after()
+
+    def cancel_after_stop(self) -> None:
+        """Forget what was to happen once the run ends (the window is closing)."""
+        self._after_stop = None
+
+    # -- files ---------------------------------------------------------------------------------
+    def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None) -> None:
+        """Run ``fn(*args)`` in the background; BUSY meanwhile, a dialog on failure, nothing else changes."""
+        previous = self.state
+
+        def finished(result):
+            if self.state is RunState.BUSY:
+                self._set_state(previous)
+            if on_finished is not None:
+                on_finished(result)
+
+        self._set_state(RunState.BUSY)
+        self.jobs.submit(fn, *args, on_success=on_success,
+                         on_error=lambda exc: self.error_raised.emit(failure_title, describe_error(exc)),
+                         on_finished=finished)
+
+    def load_dataset(self, path: str) -> None:
+        """Load a dataset in the background; on failure a dialog, and the current one stays."""
+        if self.state is None or not self.state.can_open_dataset:
+            return
+        self._run_job(self.backend.read_dataset, (path,), self._on_dataset_loaded, "Could not open the dataset",
+                      on_finished=self._on_dataset_job_finished)
+
+    def _on_dataset_loaded(self, dataset) -> None:
+        self._set_dataset(dataset)
+        if dataset.is_synthetic:
+            self._show_banner("Training on SYNTHETIC digits, not MNIST.", "warning")
+        else:
+            self.dismiss_banner("warning")
+
+    def _on_dataset_job_finished(self, _result) -> None:
+        # First dataset after a failed start: build the network too. Not from _on_dataset_loaded:
+        # the job is still BUSY there (reset would refuse) and its end puts back "no data".
+        if self.latest is None and self.dataset is not None and self.state is RunState.NO_DATA:
+            self._set_state(RunState.READY)
+            self.reset()
+
+    def import_weights(self, path: str) -> None:
+        """Replace the network by the weights in ``path``; a bad file changes nothing."""
+        if self.state is not RunState.READY:
+            return
+        self._run_job(self.backend.read_weights, (path,), lambda net: self._on_weights_imported(net, path),
+                      "Could not import the weights")
+
+    def _on_weights_imported(self, net: Network, path: str) -> None:
+        self.run_id += 1
+        try:
+            config = self.config_source().with_changes(hidden=net.hidden, activation=net.activation)
+        except ConfigError:
+            config = TrainingConfig(hidden=net.hidden, activation=net.activation)
+        self.config_adopted.emit(config)
+        snap = TrainingSnapshot.of_network(net, run_id=self.run_id)
+        self._adopt(snap, config, f"Imported weights from {path}")
+
+    def export_weights(self, path: str) -> None:
+        """Write the newest weights to ``path`` (format from the extension) in the background."""
+        snap = self.latest
+        if snap is None:
+            return
+        self.jobs.submit(self.backend.write_weights, snap, path,
+                         on_success=lambda p: self.status_message.emit(f"Weights saved to {p}"),
+                         on_error=lambda exc: self.error_raised.emit("Could not export the weights",
+                                                                     describe_error(exc)))
+
+    def open_image(self, path: str) -> None:
+        """Read an image file in the background (any state); ``image_loaded`` or a dialog follows."""
+        name = one_line(os.path.basename(str(path)))
+        self.jobs.submit(self.backend.read_image, path,
+                         on_success=lambda image: self.image_loaded.emit(image, name),
+                         on_error=lambda exc: self.error_raised.emit("Cannot open image", describe_error(exc)))
+
+    # -- the current input ---------------------------------------------------------------------
+    def set_input(self, current: CurrentInput | None) -> None:
+        """Make ``current`` the network's input (None clears it); views follow ``input_changed``."""
+        old = self.input
+        if current is None and old is None:
+            return
+        if (current is not None and current.same_pixels(old) and current.label == old.label
+                and current.name == old.name):
+            return
+        self.input = current
+        self.input_changed.emit(current)
+
+    def show_test_digit(self, index: int) -> None:
+        """Make test image ``index`` (wrapped around) the input, with its true label."""
+        n = 0 if self.dataset is None else len(self.dataset.x_test)
+        if not n:
+            return
+        i = int(index) % n
+        self.set_input(CurrentInput(self.dataset.x_test[i], InputSource.TEST_DIGIT,
+                                    int(self.dataset.y_test[i]), f"Test digit #{i + 1:,}", i))
+
+    def analysis(self, snap: TrainingSnapshot | None = None, current: CurrentInput | None = None
+                 ) -> InputAnalysis | None:
+        """The analysis of ``current`` (default: the input) under ``snap`` (default: the latest), shared."""
+        snap = self.latest if snap is None else snap
+        current = self.input if current is None else current
+        if snap is None or current is None:
+            return None
+        return self.analyses.analyze(snap.network, current.vector)
+
+    def analyze(self, network: Network, vector) -> InputAnalysis:
+        """The shared analysis of any (network, vector) pair, e.g. a test digit the browser shows."""
+        return self.analyses.analyze(network, vector)

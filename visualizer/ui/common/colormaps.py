@@ -1,0 +1,131 @@
+"""Shared colors: the diverging weight colormap, palette helpers and a non-interactive colorbar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
+
+from visualizer.core.edges import symmetric_max  # noqa: F401  (re-exported for the views)
+
+# ColorBrewer RdBu ends; the lighter set reads better on a dark background.
+_NEG_LIGHT, _POS_LIGHT = QColor("#2166ac"), QColor("#b2182b")
+_NEG_DARK, _POS_DARK = QColor("#4a9fe0"), QColor("#f0604d")
+
+
+def is_dark(palette: QPalette) -> bool:
+    """True when the palette's window color is darker than its text color."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(
+        QPalette.ColorRole.WindowText
+    ).lightness()
+
+
+def background_color(palette: QPalette) -> QColor:
+    """Background for plots: the palette's base (text-field) color, which contrasts with its text."""
+    return QColor(palette.color(QPalette.ColorRole.Base))
+
+
+def foreground_color(palette: QPalette) -> QColor:
+    return QColor(palette.color(QPalette.ColorRole.Text))
+
+
+def mix(a: QColor, b: QColor, t: float) -> QColor:
+    """Linear blend of two colors, t=0 gives a, t=1 gives b."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * t,
+        a.greenF() + (b.greenF() - a.greenF()) * t,
+        a.blueF() + (b.blueF() - a.blueF()) * t,
+        1.0,
+    )
+
+
+def diverging_colormap(palette: QPalette) -> pg.ColorMap:
+    """Blue (negative) -> background (zero) -> red (positive), so zero weights fade away."""
+    center = background_color(palette)
+    neg, pos = (_NEG_DARK, _POS_DARK) if is_dark(palette) else (_NEG_LIGHT, _POS_LIGHT)
+    colors = [neg, mix(neg, center, 0.55), center, mix(pos, center, 0.55), pos]
+    return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), colors)
+
+
+def ramp_colormap(palette: QPalette) -> pg.ColorMap:
+    """Background -> text color: how bright a neuron or input pixel is lit."""
+    return pg.ColorMap([0.0, 1.0], [background_color(palette), foreground_color(palette)])
+
+
+def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
+    """(n, 4) uint8 RGBA table for ImageItem.setLookupTable."""
+    return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
+
+
+def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, ratio: float = 1.0,
+                  left: str = "weight  −", right: str = "+", bar_width: int = 64) -> QPixmap:
+    """A compact horizontal color key, e.g. 'weight − [blue..red] +', as a static picture.
+
+    Drawn once per palette: unlike a ColorBarItem it has no axis to repaint with every frame.
+    """
+    pad = 4
+    bar_h = max(6, metrics.height() // 2)
+    left_w = metrics.horizontalAdvance(left)
+    w = left_w + metrics.horizontalAdvance(right) + bar_width + 2 * pad
+    h = metrics.height()
+    pix = QPixmap(int(w * ratio), int(h * ratio))
+    pix.setDevicePixelRatio(ratio)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setPen(palette.color(QPalette.ColorRole.WindowText))
+    p.drawText(0, metrics.ascent(), left)
+    grad = QLinearGradient(left_w + pad, 0, left_w + pad + bar_width, 0)
+    for pos, color in zip(cmap.pos, cmap.getColors(mode="qcolor"), strict=True):
+        grad.setColorAt(float(pos), color)
+    bar = QRectF(left_w + pad, (h - bar_h) / 2, bar_width, bar_h)
+    p.fillRect(bar, grad)
+    p.setPen(mix(background_color(palette), foreground_color(palette), 0.4))
+    p.drawRect(bar)
+    p.setPen(palette.color(QPalette.ColorRole.WindowText))
+    p.drawText(int(left_w + 2 * pad + bar_width), metrics.ascent(), right)
+    p.end()
+    return pix
+
+
+def make_colorbar(cmap: pg.ColorMap, m: float = 1.0, label: str | None = None, width: int = 10) -> pg.ColorBarItem:
+    """A read-only vertical colorbar from -m to +m (no drag handles: widgets only draw)."""
+    return pg.ColorBarItem(values=(-m, m), width=width, colorMap=cmap, label=label, interactive=False, rounding=1e-6)
+
+
+def style_colorbar(bar: pg.ColorBarItem, palette: QPalette) -> None:
+    """Give a colorbar's axis the palette's text color."""
+    fg = foreground_color(palette)
+    for key in ("left", "right", "top", "bottom"):
+        axis = bar.getAxis(key)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+
+
+def adopt_menus(owner, *plots) -> None:
+    """Parent each PlotItem's context menu to ``owner``.
+
+    pyqtgraph creates PlotItem.ctrlMenu without a parent, so it is a top-level widget that
+    outlives the plot until Python collects it; parented, it goes away with the owner.
+    """
+    for plot in plots:
+        menu = getattr(plot, "ctrlMenu", None)
+        if menu is not None and menu.parent() is None:
+            menu.setParent(owner, menu.windowFlags())
+
+
+def release_menus(*plots) -> None:
+    """Delete the context menus of plots that are being removed (see adopt_menus)."""
+    for plot in plots:
+        menu = getattr(plot, "ctrlMenu", None)
+        if menu is not None:
+            menu.deleteLater()
+
+
+class FollowsPalette:
+    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette change."""
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)

@@ -1,0 +1,122 @@
+"""ProbabilityBars: the ten class probabilities as a bar chart, the winner highlighted with its percentage."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from visualizer.ui.common.colormaps import mix
+
+NO_DIGIT = "no digit"
+
+
+class ProbabilityBars(QWidget):
+    """Draws what it is given: ``set_probabilities(p)`` with 10 values, or None for "no digit".
+
+    A custom paint (not a plot) because it is ten rectangles redrawn up to 60 times a second
+    while the user draws, and it must follow the palette in light and dark themes.
+    """
+
+    def __init__(self, title: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._title = title
+        self._p: np.ndarray | None = None
+        self._empty_text = NO_DIGIT
+        self._true_label: int | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(180, 110)
+
+    # ---- API ----------------------------------------------------------------------------------
+
+    def set_probabilities(self, p: np.ndarray | None, *, true_label: int | None = None) -> None:
+        """Show ``p`` (10 probabilities) or, with None, no bars and the "no digit" message."""
+        self._p = None if p is None else np.asarray(p, dtype=np.float32).reshape(-1).copy()
+        self._true_label = true_label
+        self.update()
+
+    def set_empty_text(self, text: str) -> None:
+        """Message shown instead of bars (default "no digit"; e.g. "no network yet")."""
+        self._empty_text = text
+        self.update()
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self.update()
+
+    def probabilities(self) -> np.ndarray | None:
+        return None if self._p is None else self._p.copy()
+
+    def winner(self) -> int | None:
+        return None if self._p is None else int(np.argmax(self._p))
+
+    def summary(self) -> str:
+        """What the widget says in words: "7 — 93.2%" or the empty message."""
+        if self._p is None:
+            return self._empty_text
+        w = self.winner()
+        return f"{w} \N{EM DASH} {100 * float(self._p[w]):.1f}%"
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 150)
+
+    # ---- painting -----------------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:
+        pal = self.palette()
+        text = pal.color(QPalette.ColorRole.WindowText)
+        base = pal.color(QPalette.ColorRole.Window)
+        accent = pal.color(QPalette.ColorRole.Highlight)
+        bar = mix(base, text, 0.35)
+        track = mix(base, text, 0.08)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = painter.fontMetrics()
+        line = fm.height()
+        w, h = self.width(), self.height()
+
+        # Header: title on the left, the verdict on the right (bold).
+        painter.setPen(text)
+        header = QRectF(4, 2, w - 8, line + 2)
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._title)
+        bold = QFont(painter.font())
+        bold.setBold(True)
+
+        label_h = line + 4
+        chart = QRectF(4, header.bottom() + 6, w - 8, h - header.bottom() - 6 - label_h)
+        if self._p is None:
+            painter.setPen(mix(base, text, 0.6))
+            big = QFont(bold)
+            big.setPointSizeF(bold.pointSizeF() * 1.3)
+            painter.setFont(big)
+            painter.drawText(chart, Qt.AlignmentFlag.AlignCenter, self._empty_text)
+            painter.end()
+            return
+
+        winner = self.winner()
+        painter.setFont(bold)
+        painter.setPen(accent if self.isEnabled() else text)
+        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         f"{winner}  {100 * float(self._p[winner]):.1f}%")
+
+        n = len(self._p)
+        slot = chart.width() / n
+        gap = max(2.0, slot * 0.18)
+        for i, value in enumerate(self._p):
+            x = chart.left() + i * slot + gap / 2
+            col = QRectF(x, chart.top(), slot - gap, chart.height())
+            painter.fillRect(col, track)
+            v = float(np.clip(value, 0.0, 1.0))
+            bar_h = max(v * chart.height(), 1.0 if v > 0 else 0.0)
+            painter.fillRect(QRectF(x, chart.bottom() - bar_h, slot - gap, bar_h), accent if i == winner else bar)
+            if self._true_label == i:
+                # The true class of a test digit: an outline, so a wrong winner is obvious.
+                painter.setPen(QColor(text))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawRect(col.adjusted(0.5, 0.5, -0.5, -0.5))
+            painter.setFont(bold if i == winner else self.font())
+            painter.setPen(accent if i == winner else text)
+            painter.drawText(QRectF(x - gap / 2, chart.bottom() + 2, slot, label_h - 2),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(i))
+        painter.end()

@@ -1,0 +1,1 @@
+"""The loss and accuracy curves, per batch and per epoch."""

@@ -1,0 +1,206 @@
+"""Curves: loss and accuracy against epochs, train (smoothed) and validation, with a hover readout."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from visualizer.core.history import finite_max, moving_average, nice_ceiling, smoothing_window
+from visualizer.ui.common import colormaps as cm
+
+EMPTY_LOSS_TOP = 2.5  # untrained cross-entropy on 10 classes is ln(10) ~ 2.3
+AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
+
+
+class Curves(cm.FollowsPalette, QWidget):
+    """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % (bottom).
+
+    Axis ranges are set explicitly (0 to the run's epochs, 0 to a rounded-up loss maximum,
+    0-100 %) and change only when the data outgrows them, so a new point repaints the curves
+    and not the axes.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._history = None
+        self._epochs = 0
+        self._x_top = self._loss_top = None
+        self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas.ci.setSpacing(2)
+        # A plain label outside the canvas: a long readout wraps instead of re-laying out the plots.
+        self._readout = QLabel()
+        self._readout.setWordWrap(True)
+        self._readout.setTextFormat(Qt.TextFormat.PlainText)
+        self._readout.setIndent(4)
+        self._readout.setMinimumHeight(2 * self._readout.fontMetrics().lineSpacing() + 4)
+        self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # One line of key above both plots: a legend box inside a narrow plot covers the curves.
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setIndent(4)
+        self.legend.setToolTip("Train: the loss/accuracy of recent batches, smoothed (the faint line is raw). "
+                               "Validation: measured on held-out images at the end of every epoch.")
+        self.loss_plot = self._canvas.addPlot(row=0, col=0)
+        self.accuracy_plot = self._canvas.addPlot(row=1, col=0)
+        self.accuracy_plot.setXLink(self.loss_plot)
+        cm.adopt_menus(self, self.loss_plot, self.accuracy_plot)
+        self._lines: dict[str, pg.PlotDataItem] = {}
+        self._crosshair: list[pg.InfiniteLine] = []
+        for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):
+            plot.setLabel("left", what, units=unit or None)
+            plot.setLabel("bottom", "epoch")
+            for key in ("left", "bottom"):
+                plot.getAxis(key).enableAutoSIPrefix(False)  # no "epoch (x0.001)"
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)  # no pan/zoom accidents; the view follows the data
+            plot.hideButtons()
+            plot.disableAutoRange()
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            self._lines[f"train_{what}_raw"] = plot.plot(name=None, skipFiniteCheck=True)
+            self._lines[f"train_{what}"] = plot.plot(name="train (smoothed)", skipFiniteCheck=True, antialias=True)
+            self._lines[f"val_{what}"] = plot.plot(name="validation", symbol="o", symbolSize=6, antialias=True)
+            line = pg.InfiniteLine(angle=90, movable=False)
+            line.setVisible(False)
+            plot.addItem(line, ignoreBounds=True)
+            self._crosshair.append(line)
+        self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        self._set_ranges(1.0, EMPTY_LOSS_TOP)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.legend)
+        layout.addWidget(self._readout)
+        layout.addWidget(self._canvas, 1)
+        self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._apply_palette()
+
+    # ----------------------------------------------------------------- public API
+    def set_epochs(self, epochs: int) -> None:
+        """The configured run length: the epoch axis spans 0..epochs (wider if the data goes past)."""
+        self._epochs = max(0, int(epochs))
+        self._fit_ranges()
+
+    def set_history(self, history) -> None:
+        """Draw a HistoryView (x in epochs, accuracy as a 0..1 fraction); None clears the plots."""
+        self._history = history
+        if history is None:
+            for item in self._lines.values():
+                item.setData([], [])
+            self._readout.setText("")
+            for line in self._crosshair:
+                line.setVisible(False)
+            self._fit_ranges()
+            return
+        tx, vx = np.asarray(history.train_x, dtype=np.float64), np.asarray(history.val_x, dtype=np.float64)
+        window = smoothing_window(tx.size)
+        for what, train, val, scale in (
+            ("loss", history.train_loss, history.val_loss, 1.0),
+            ("accuracy", history.train_accuracy, history.val_accuracy, 100.0),
+        ):
+            train = np.asarray(train, dtype=np.float64) * scale
+            self._lines[f"train_{what}_raw"].setData(tx, train)
+            self._lines[f"train_{what}"].setData(tx, moving_average(train, window))
+            self._lines[f"val_{what}"].setData(vx, np.asarray(val, dtype=np.float64) * scale)
+        self._fit_ranges()
+
+    def readout_text(self) -> str:
+        """The hover readout currently shown (empty when the mouse is outside the plots)."""
+        return self._readout.text()
+
+    def x_range(self) -> tuple[float, float]:
+        """The epoch axis' visible range."""
+        return tuple(self.loss_plot.vb.viewRange()[0])
+
+    def y_ranges(self) -> dict[str, tuple[float, float]]:
+        """Visible y ranges of the two plots: {"loss": (lo, hi), "accuracy": (lo, hi)}."""
+        return {"loss": tuple(self.loss_plot.vb.viewRange()[1]), "accuracy": tuple(self.accuracy_plot.vb.viewRange()[1])}
+
+    # ----------------------------------------------------------------- ranges
+    def _fit_ranges(self) -> None:
+        h = self._history
+        x_top, loss_top = float(max(self._epochs, 1)), EMPTY_LOSS_TOP
+        if h is not None:
+            x_max = finite_max(h.train_x, h.val_x)
+            x_top = max(x_top, float(math.ceil(x_max - 1e-9)) if x_max > 0 else 0.0)
+            # The smoothed curve and validation set the scale; raw spikes may leave the plot.
+            data_top = finite_max(self._lines["train_loss"].yData, self._lines["val_loss"].yData)
+            if data_top > 0:
+                loss_top = nice_ceiling(data_top * 1.05)
+        self._set_ranges(x_top, loss_top)
+
+    def _set_ranges(self, x_top: float, loss_top: float) -> None:
+        # Only on change: a new range regenerates the axes' tick pictures, the costly part of a paint.
+        if x_top != self._x_top:
+            self._x_top = x_top
+            self.loss_plot.setXRange(0, x_top, padding=0.02)
+        if loss_top != self._loss_top:
+            self._loss_top = loss_top
+            self.loss_plot.setYRange(0, loss_top, padding=0.02)
+
+    # ----------------------------------------------------------------- hover
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        for plot in (self.loss_plot, self.accuracy_plot):
+            if plot.sceneBoundingRect().contains(scene_pos):
+                self.show_values_at(plot.vb.mapSceneToView(scene_pos).x())
+                return
+        self.show_values_at(None)
+
+    def show_values_at(self, epoch: float | None) -> None:
+        """Move the crosshair to ``epoch`` and show the nearest train and validation values."""
+        h = self._history
+        if epoch is None or h is None or (len(h.train_x) == 0 and len(h.val_x) == 0):
+            if self._readout.text():
+                self._readout.setText("")
+            for line in self._crosshair:
+                line.setVisible(False)
+            return
+        parts = [f"epoch {epoch:.2f}"]
+        for name, xs, key in (("train", h.train_x, "train"), ("val", h.val_x, "val")):
+            if len(xs) == 0:
+                continue
+            i = int(np.argmin(np.abs(np.asarray(xs) - epoch)))
+            loss = self._lines[f"{key}_loss"].yData
+            acc = self._lines[f"{key}_accuracy"].yData
+            parts.append(f"{name} @ {xs[i]:.2f}: loss {loss[i]:.4f}, acc {acc[i]:.2f}%")
+        self._readout.setText("   ".join(parts))
+        for line in self._crosshair:
+            line.setPos(epoch)
+            line.setVisible(True)
+
+    # ----------------------------------------------------------------- palette
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        bg, fg = cm.background_color(pal), cm.foreground_color(pal)
+        self._fg = fg
+        dark = cm.is_dark(pal)
+        self._canvas.setBackground(bg)
+        train = QColor("#5aa9ff" if dark else "#1f5fbf")
+        val = QColor("#ffa64d" if dark else "#d9640a")
+        faint = QColor(train)
+        faint.setAlphaF(0.3)
+        for what in ("loss", "accuracy"):
+            self._lines[f"train_{what}_raw"].setPen(pg.mkPen(faint, width=1))
+            self._lines[f"train_{what}"].setPen(pg.mkPen(train, width=2))
+            self._lines[f"val_{what}"].setPen(pg.mkPen(val, width=2))
+            self._lines[f"val_{what}"].setSymbolBrush(val)
+            self._lines[f"val_{what}"].setSymbolPen(pg.mkPen(bg))
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.vb.setBorder(pg.mkPen(cm.mix(bg, fg, 0.15)))  # a quiet frame instead of a grid
+            for key in ("left", "bottom"):
+                axis = plot.getAxis(key)
+                axis.setPen(cm.mix(bg, fg, 0.6))
+                axis.setTextPen(fg)
+        for line in self._crosshair:
+            line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
+        self.legend.setText(
+            f"<span style='color:{train.name()}'>\u2501\u2501</span> train (smoothed)"
+            f"&nbsp;&nbsp; <span style='color:{val.name()}'>\u2501\u25cf\u2501</span> validation")
+        if self._history is not None:
+            self.set_history(self._history)

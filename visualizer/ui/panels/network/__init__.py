@@ -1,0 +1,1 @@
+"""The network view: layers of neurons lit by activation, connections coloured by weight."""

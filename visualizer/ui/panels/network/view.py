@@ -1,0 +1,622 @@
+"""NetworkView: the layers left to right, neurons lit by activation, connections colored by weight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
+from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from visualizer.core import edges
+from visualizer.core.edges import N_BINS
+from visualizer.core.network import layer_names
+from visualizer.ui.common import colormaps as cm
+
+GRID = 28  # the input grid is GRID x GRID view units (one per pixel)
+TOP = 4.0  # room above the neurons for the layer titles
+BOTTOM = 1.5
+LABEL = 11.0  # room right of the outputs for '9  1.00  ✗ (is 3)' at the usual scale
+GAP_RANGE = (0.55 * GRID, 1.1 * GRID)  # horizontal distance between layers; fits the widget's shape
+RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
+BIG_MATRIX = 65536
+BRIGHTNESS_LEVELS = 64
+ANTIALIAS = False  # dense crossing lines: antialiasing costs ~1 ms a frame for little gain
+
+
+@dataclass(frozen=True)
+class NeuronInfo:
+    """What the view knows about one neuron (layer 0 = input pixel, last layer = output)."""
+
+    layer: int
+    index: int
+    activation: float | None
+    bias: float | None
+    incoming: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+def layout_geometry(n_layers: int, aspect: float) -> tuple[float, float]:
+    """(gap between layers, total height) in view units for a view ``aspect`` = width / height.
+
+    A wide view spreads the layers (up to GAP_RANGE[1]); a narrow one keeps them at GAP_RANGE[0]
+    and grows the height instead, so the neuron columns use the room rather than leaving it empty.
+    """
+    min_height = GRID + TOP + BOTTOM
+    steps = max(n_layers - 1, 1)
+    gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
+    width = 1 + GRID + steps * gap + LABEL
+    return gap, max(min_height, width / max(aspect, 0.1))
+
+
+class _Edges(pg.GraphicsObject):
+    """All connections as one item: a path per color bin, painted weak to strong.
+
+    One item instead of a curve per bin saves pyqtgraph's per-curve bounds searches on every
+    update; the bounds are the layout's, known in advance.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._paths = [QPainterPath() for _ in range(N_BINS)]
+        self._pens = [pg.mkPen(None)] * N_BINS
+        self.counts = np.zeros(N_BINS, np.int64)  # lines per bin
+        self._rect = QRectF()
+        # Bins nearest zero first, so strong connections are drawn over weak ones.
+        self._order = sorted(range(N_BINS), key=lambda b: -abs(b - (N_BINS - 1) / 2))
+
+    def set_pens(self, pens) -> None:
+        self._pens = list(pens)
+        self.update()
+
+    def set_lines(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray, rect: QRectF) -> None:
+        """Segments (x[2i], y[2i]) -> (x[2i+1], y[2i+1]); bin b holds segments bounds[b]..bounds[b+1]."""
+        for b in range(N_BINS):
+            lo, hi = 2 * bounds[b], 2 * bounds[b + 1]
+            self._paths[b] = pg.arrayToQPath(x[lo:hi], y[lo:hi], connect="pairs") if hi > lo else QPainterPath()
+        self.counts = np.diff(bounds)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(rect)
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter, *_) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, ANTIALIAS)
+        for b in self._order:
+            if self.counts[b]:
+                painter.setPen(self._pens[b])
+                painter.drawPath(self._paths[b])
+
+
+class NetworkView(cm.FollowsPalette, QWidget):
+    """Draw the network: input grid, hidden neurons, outputs with probabilities, weighted edges.
+
+    With a digit shown, the input fan shows where this digit's signal enters each first hidden
+    neuron (the largest pixel × weight products) and deeper edges light up along the active path
+    (|weight × activation|); without one, edges show the weights alone. Hovering a neuron shows
+    its activation, bias and (first hidden layer) its 784 incoming weights as a 28x28 inset;
+    clicking pins those details until clicked again or elsewhere.
+    """
+
+    neuron_hovered = Signal(object)  # NeuronInfo | None
+    neuron_pinned = Signal(object)  # NeuronInfo | None
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._sizes: tuple[int, ...] = ()
+        self._weights: tuple[np.ndarray, ...] = ()
+        self._biases: tuple[np.ndarray, ...] = ()
+        self._acts: list[np.ndarray] | None = None
+        self._predicted: int | None = None
+        self._true: int | None = None
+        self._hovered: tuple[int, int] | None = None
+        self._pinned: tuple[int, int] | None = None
+        self._gap, self._height = GAP_RANGE[0], GRID + TOP + BOTTOM
+        self._grid_y = TOP
+        self._pos: list[np.ndarray] = []  # per layer (n, 2) neuron centers in view units
+        self._layer_x: list[float] = []
+        self._spot: list[float] = []  # circle diameter per layer, view units
+        self._selection: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._weight_updates = 0
+        self._deferred = False  # inside set_frame: edges and inset are redrawn once, at its end
+        self._fan: tuple[np.ndarray, np.ndarray] | None = None  # (pixel, neuron) of the input fan, for tests
+        self._label_state: list[tuple[str, int]] = []
+        self._ring_state: list[tuple] | None = None
+
+        self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas.ci.setContentsMargins(2, 2, 2, 2)
+        # Items move and change bounds every frame; a BSP index would be rebuilt each time.
+        self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._vb = self._canvas.addViewBox(row=0, col=0)
+        self._vb.setMouseEnabled(False, False)
+        self._vb.setMenuEnabled(False)
+        self._vb.invertY(True)
+        self._vb.setAspectLocked(True)
+        self._vb.disableAutoRange()
+
+        self._input_img = pg.ImageItem(axisOrder="row-major")
+        self._input_img.setZValue(-30)  # under the fan, which starts at the lit pixels
+        self._vb.addItem(self._input_img)
+        self._grid_frame = QGraphicsRectItem(0, self._grid_y, GRID, GRID)
+        self._grid_frame.setZValue(-29)
+        self._vb.addItem(self._grid_frame)
+        self._edges = _Edges()
+        self._edges.setZValue(-10)
+        self._vb.addItem(self._edges)
+        # pxMode: spots come from pyqtgraph's pixmap atlas (fast); sizes follow the zoom in _fit_spots.
+        self._neurons = pg.ScatterPlotItem(pxMode=True)
+        self._neurons.setZValue(10)
+        self._vb.addItem(self._neurons)
+        self._rings = pg.ScatterPlotItem(pxMode=True, brush=None)  # predicted output, hover, pin
+        self._rings.setZValue(11)
+        self._vb.addItem(self._rings)
+        self._titles: list[pg.TextItem] = []
+        self._out_labels: list[pg.TextItem] = []
+        self._inset_text = pg.TextItem(anchor=(0, 0))
+        self._inset_img = pg.ImageItem(axisOrder="row-major")
+        for item in (self._inset_text, self._inset_img):
+            item.setZValue(20)
+            item.setVisible(False)
+            self._vb.addItem(item)
+
+        # A compact color key (a static pixmap, redrawn only with the palette) beside the caption.
+        self._legend = QLabel()
+        self._legend.setToolTip("Connection color: blue = negative, red = positive; stronger = more opaque")
+        self._caption = QLabel()
+        self._caption.setWordWrap(True)
+        foot = QHBoxLayout()
+        foot.setContentsMargins(4, 0, 4, 0)
+        foot.setSpacing(8)
+        foot.addWidget(self._legend, 0, Qt.AlignmentFlag.AlignTop)
+        foot.addWidget(self._caption, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._canvas, 1)
+        layout.addLayout(foot)
+
+        self._vb.sigTransformChanged.connect(self._fit_spots)
+        self._vb.sigResized.connect(self._on_resized)
+        scene = self._canvas.scene()
+        # Hover follows the viewport's own mouse moves: the scene's sigMouseMoved drops moves that
+        # come within 10 ms of the last one (pyqtgraph's mouseRateLimit), and the dropped one can
+        # be where the mouse stops, leaving the inset on a neuron the mouse has left.
+        self._canvas.viewport().installEventFilter(self)
+        scene.sigMouseClicked.connect(self._on_mouse_clicked)
+        self._apply_palette()
+
+    # ----------------------------------------------------------------- public API
+    def set_weights(self, snapshot) -> None:
+        """Draw the connections and remember the biases of ``snapshot`` (None clears them)."""
+        if snapshot is None:
+            self._weights, self._biases = (), ()
+            self._draw_edges()
+            self._refresh_inset()
+            return
+        sizes = tuple(snapshot.layer_sizes)
+        self._weights, self._biases = tuple(snapshot.weights), tuple(snapshot.biases)
+        self._weight_updates += 1
+        if sizes != self._sizes:
+            self._build_layout(sizes)
+        if not self._deferred:
+            self._draw_edges()
+            self._refresh_inset()
+
+    def set_frame(self, snapshot, activations: list[np.ndarray] | None, predicted: int | None = None,
+                  true_label: int | None = None) -> None:
+        """:meth:`set_weights` then :meth:`set_activations`, computing the edges once (a training
+        frame changes both; the edges are most of the cost)."""
+        self._deferred = True
+        try:
+            self.set_weights(snapshot)
+            self.set_activations(activations, predicted, true_label)
+        finally:
+            self._deferred = False
+        self._draw_edges()
+        self._refresh_inset()
+
+    def set_activations(
+        self, activations: list[np.ndarray] | None, predicted: int | None = None, true_label: int | None = None
+    ) -> None:
+        """Light the neurons: ``[input(784), hidden..., probabilities(10)]`` or None to darken all.
+
+        The edges follow too: with a digit they show its signal flow, without one the weights.
+        """
+        if activations is not None:
+            acts = [np.asarray(a, dtype=np.float32).ravel() for a in activations]
+            sizes = tuple(a.size for a in acts)
+            if sizes != self._sizes:
+                if self._weights:  # activations from another architecture: not ours to draw
+                    acts = None
+                else:
+                    self._build_layout(sizes)
+            activations = acts
+        had_input = self._acts is not None
+        self._acts = activations
+        self._predicted = None if activations is None else predicted
+        self._true = None if activations is None else true_label
+        self._draw_activations()
+        if self._deferred:
+            return
+        if activations is not None or had_input:
+            self._draw_edges()
+        self._refresh_inset()
+
+    def pinned_info(self) -> NeuronInfo | None:
+        """Details of the pinned neuron, with current values (None when nothing is pinned)."""
+        return self._info(self._pinned)
+
+    def edge_summary(self) -> str:
+        """Which connections are drawn (all, or the strongest per neuron), one line per layer pair."""
+        return self._caption.toolTip()
+
+    def input_rect(self) -> QRectF:
+        """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
+        return QRectF(0, self._grid_y, GRID, GRID)
+
+    def fan_edges(self) -> tuple[np.ndarray, np.ndarray]:
+        """(input pixel, hidden-1 neuron) index pairs of the input fan currently drawn."""
+        return self._fan if self._fan is not None else (np.empty(0, np.int64), np.empty(0, np.int64))
+
+    # ----------------------------------------------------------------- layout
+    def _aspect(self) -> float:
+        w, h = self._vb.width(), self._vb.height()
+        return w / h if w > 10 and h > 10 else 1.6
+
+    def _build_layout(self, sizes: tuple[int, ...]) -> None:
+        self._sizes = sizes
+        self._hovered = self._pinned = None
+        if self._acts is not None and tuple(a.size for a in self._acts) != sizes:
+            self._acts = self._predicted = self._true = None  # the old network's: nothing to light
+        self._selection = {}
+        self._gap, self._height = layout_geometry(len(sizes), self._aspect())
+        self._neurons.setData(pos=np.zeros((sum(sizes[1:]), 2)), pen=self._neuron_pen)
+        for item in self._titles + self._out_labels:
+            self._vb.removeItem(item)
+        n = len(sizes)
+        titles = [f"Input {GRID}×{GRID}"] + [layer_names(n)[i] + (f" ({sizes[i]})" if i < n - 1 else "") for i in range(1, n)]
+        self._titles = [self._add_text(t, (0, 0), (0.5, 1.0)) for t in titles]
+        self._out_labels = [self._add_text(str(d), (0, 0), (0.0, 0.5)) for d in range(sizes[-1])]
+        self._label_state = [("", -1)] * sizes[-1]
+        self._apply_text_colors()
+        self._place()
+
+    def _place(self) -> None:
+        """Position everything for the current geometry (on a new architecture or a new shape)."""
+        sizes, n = self._sizes, len(self._sizes)
+        top, bottom = TOP, self._height - BOTTOM
+        middle = (top + bottom) / 2
+        self._grid_y = max(TOP, middle - GRID / 2)
+        self._layer_x = [GRID / 2] + [GRID + self._gap * i for i in range(1, n)]
+        self._pos = [self._grid_centers()]
+        self._spot = [1.0]
+        for i in range(1, n):
+            spacing = min(3.6, (bottom - top) / sizes[i])
+            y = middle + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
+            self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
+            self._spot.append(float(np.clip(spacing * 0.72, 0.25, 2.8)))
+        self._neurons.setData(pos=np.concatenate(self._pos[1:]), size=self._spot_pixels(), pen=self._neuron_pen)
+        self._grid_frame.setRect(self.input_rect())
+        self._titles[0].setPos(GRID / 2, self._grid_y - 0.3)
+        for i in range(1, n):
+            self._titles[i].setPos(self._layer_x[i], TOP - 0.5)
+        out_x = self._layer_x[-1] + self._spot[-1] / 2 + 0.8
+        for label, y in zip(self._out_labels, self._pos[-1][:, 1], strict=True):
+            label.setPos(out_x, y)
+        self._vb.setRange(xRange=(-1, out_x + LABEL - 1), yRange=(0, self._height), padding=0)
+        self._draw_activations()
+        self._draw_edges()
+        self._refresh_inset()
+
+    def _on_resized(self) -> None:
+        if not self._sizes:
+            return
+        gap, height = layout_geometry(len(self._sizes), self._aspect())
+        if abs(gap - self._gap) > 0.02 * self._gap or abs(height - self._height) > 0.02 * self._height:
+            self._gap, self._height = gap, height
+            self._place()
+
+    def _to_pixels(self, units: float) -> float:
+        px = self._vb.viewPixelSize()[0] if self._vb.width() > 0 else 0.1
+        return max(units / px, 2.0) if px > 0 else 2.0
+
+    def _spot_pixels(self) -> np.ndarray:
+        return np.repeat([self._to_pixels(u) for u in self._spot[1:]], self._sizes[1:])
+
+    def _fit_spots(self, *_) -> None:
+        """Keep circles at their size in view units when the widget is resized."""
+        sizes = self._spot_pixels() if self._spot else np.empty(0)
+        # Also called while setData is still filling the scatter (the view reacts to new bounds).
+        if sizes.size and len(self._neurons.data) == sizes.size:
+            self._neurons.setSize(sizes)
+            self._draw_rings()
+
+    def _grid_centers(self) -> np.ndarray:
+        r, c = np.divmod(np.arange(GRID * GRID), GRID)
+        return np.column_stack([c + 0.5, self._grid_y + r + 0.5]).astype(np.float64)
+
+    def _add_text(self, text: str, at, anchor) -> pg.TextItem:
+        item = pg.TextItem(text, anchor=anchor)
+        item.setFont(self._font)
+        item.setPos(*at)
+        self._vb.addItem(item)
+        return item
+
+    # ----------------------------------------------------------------- edges
+    def _selected(self, i: int, w: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k strongest weights into each neuron, cached for big matrices."""
+        cached = self._selection.get(i)
+        # argpartition over a big matrix costs tens of ms and its answer changes slowly,
+        # so big matrices re-pick their strongest edges only every few updates.
+        refresh = w.size <= BIG_MATRIX or self._weight_updates % RESELECT_EVERY == 0
+        if cached is None or cached[0].size != k * w.shape[1] or (k < w.shape[0] and refresh):
+            cached = self._selection[i] = edges.strongest_per_column(w, k)
+        return cached
+
+    def _fan_edges(self, w: np.ndarray, x: np.ndarray | None):
+        """Input -> hidden 1: (rows, cols, values in [-1, 1], description)."""
+        lit = edges.lit_pixels(x, w.shape[0])
+        if lit.size:
+            rows, cols, vals, k = edges.digit_fan(w, x, lit)
+            text = f"the {k} largest pixel × weight products per neuron, from this digit's lit pixels"
+            return rows, cols, vals, text
+        k = edges.fan_per_neuron(w.shape[1], False)
+        rows, cols = self._selected(0, w, k)
+        vals = edges.FAINT * w[rows, cols] / edges.symmetric_max(w)
+        return rows, cols, vals, f"the {k} strongest weights per neuron (faint)"
+
+    def _deep_edges(self, i: int, w: np.ndarray, a: np.ndarray | None):
+        """Hidden -> next layer: (rows, cols, values in [-1, 1], k per neuron)."""
+        k = edges.deep_per_neuron(*w.shape)
+        rows, cols = self._selected(i, w, k)
+        return rows, cols, edges.deep_values(w, rows, cols, a), k
+
+    def _draw_edges(self) -> None:
+        if not self._weights or len(self._weights) != len(self._sizes) - 1 or not self._pos:
+            self._edges.set_lines(np.empty(0), np.empty(0), np.zeros(N_BINS + 1, np.int64), QRectF())
+            self._fan = None
+            self._set_caption("", "")
+            return
+        names = layer_names(len(self._sizes))
+        acts = self._acts
+        starts, ends, vals, notes = [], [], [], []
+        rows, cols, v, fan_text = self._fan_edges(self._weights[0], None if acts is None else acts[0])
+        self._fan = (rows, cols)
+        starts.append(self._pos[0][rows]), ends.append(self._pos[1][cols]), vals.append(v)
+        notes.append(f"Input → {names[1]}: {fan_text} ({rows.size:,} of {self._weights[0].size:,})")
+        capped = []
+        for i in range(1, len(self._weights)):
+            w = self._weights[i]
+            rows, cols, v, k = self._deep_edges(i, w, None if acts is None else acts[i])
+            starts.append(self._pos[i][rows]), ends.append(self._pos[i + 1][cols]), vals.append(v)
+            src, dst = names[i], names[i + 1]
+            if k >= w.shape[0]:
+                notes.append(f"{src} → {dst}: all {w.size:,}")
+            else:
+                notes.append(f"{src} → {dst}: strongest {k} of {w.shape[0]} per neuron ({k * w.shape[1]:,} of {w.size:,})")
+                capped.append(f"{dst}: strongest {k} per neuron")
+        x, y, bounds = edges.binned_segments(np.concatenate(starts), np.concatenate(ends), np.concatenate(vals))
+        self._edges.set_lines(x, y, bounds, QRectF(-1, 0, self._layer_x[-1] + 2, self._height))
+        deeper = "all deeper connections" + (f" ({'; '.join(capped)})" if capped else "")
+        if acts is not None:
+            text = f"Into {names[1]}: {fan_text}. Then {deeper}, brightest along the active path (|weight × activation|)."
+        else:
+            text = f"Into {names[1]}: {fan_text}. Then {deeper}, opacity = |weight| ÷ layer max. Show a digit to see its signal flow."
+        self._set_caption(text + " Hover or click a neuron for details.", "\n".join(notes))
+
+    def _set_caption(self, text: str, tooltip: str) -> None:
+        if text != self._caption.text():  # a QLabel re-layouts on every setText
+            self._caption.setText(text)
+        if tooltip != self._caption.toolTip():
+            self._caption.setToolTip(tooltip)
+
+    # ----------------------------------------------------------------- neurons
+    def _draw_activations(self) -> None:
+        if not self._sizes or not self._pos:
+            return
+        n_layers = len(self._sizes)
+        acts = self._acts
+        img = np.zeros((GRID, GRID), np.float32)
+        if acts is not None and acts[0].size == GRID * GRID:
+            img = acts[0].reshape(GRID, GRID)
+        self._input_img.setImage(img, autoLevels=False, levels=(0, 1))
+        # setRect scales by the current image size, so it must follow setImage.
+        self._input_img.setRect(self.input_rect())
+        if acts is None:
+            idx = np.zeros(sum(self._sizes[1:]), dtype=np.int64)
+        else:
+            parts = []
+            for i in range(1, n_layers):
+                a = np.abs(acts[i])
+                scale = 1.0 if i == n_layers - 1 else max(float(a.max(initial=0.0)), 1e-6)
+                parts.append(a / scale)
+            top = BRIGHTNESS_LEVELS - 1
+            idx = np.clip(np.rint(np.concatenate(parts) * top).astype(np.int64), 0, top)
+        self._neurons.setBrush([self._brushes[i] for i in idx])
+        probs = None if acts is None else acts[-1]
+        for d, label in enumerate(self._out_labels):
+            text = f"{d}" if probs is None else f"{d}  {probs[d]:.2f}"
+            color = self._fg
+            if d == self._predicted:
+                color = self._pred_color()
+                if self._true is not None:
+                    text += "  ✓" if self._predicted == self._true else f"  ✗ (is {self._true})"
+            state = (text, color.rgba())
+            if state != self._label_state[d]:  # re-laying out a text item costs more than comparing
+                self._label_state[d] = state
+                label.setText(text)
+                label.setColor(color)
+        self._draw_rings()
+
+    def _pred_color(self) -> QColor:
+        if self._true is None:
+            return self._accent
+        return self._good if self._predicted == self._true else self._bad
+
+    def _draw_rings(self) -> None:
+        rings = []  # (x, y, size in pixels, color, pen width)
+        if self._predicted is not None and self._sizes and 0 <= self._predicted < self._sizes[-1]:
+            x, y = self._pos[-1][self._predicted]
+            rings.append((x, y, self._to_pixels(self._spot[-1] * 1.45), self._pred_color().rgba(), 2.0))
+        for key, color in ((self._pinned, self._accent), (self._hovered, self._fg)):
+            if key is not None and key[0] > 0:
+                x, y = self._pos[key[0]][key[1]]
+                rings.append((x, y, self._to_pixels(max(self._spot[key[0]] * 1.25, 0.9)), color.rgba(), 1.5))
+        if rings == self._ring_state:  # most frames: same prediction, nothing hovered
+            return
+        self._ring_state = rings
+        spots = [dict(pos=(x, y), size=size, pen=pg.mkPen(QColor.fromRgba(rgba), width=width))
+                 for x, y, size, rgba, width in rings]
+        self._rings.setData(spots, brush=None)
+
+    # ----------------------------------------------------------------- hover / pin
+    def _info(self, key: tuple[int, int] | None) -> NeuronInfo | None:
+        if key is None or not self._sizes:
+            return None
+        layer, index = key
+        act = None
+        if self._acts is not None and index < self._acts[layer].size:
+            act = float(self._acts[layer][index])
+        bias = incoming = None
+        if layer > 0 and self._biases:
+            bias = float(self._biases[layer - 1][index])
+            incoming = np.array(self._weights[layer - 1][:, index])
+        return NeuronInfo(layer, index, act, bias, incoming)
+
+    def neuron_at(self, view_pos: QPointF) -> tuple[int, int] | None:
+        """(layer, index) of the neuron or input pixel under a point in view units, if any."""
+        if not self._sizes:
+            return None
+        x, y = view_pos.x(), view_pos.y()
+        if 0 <= x < GRID and self._grid_y <= y < self._grid_y + GRID:
+            return 0, int(y - self._grid_y) * GRID + int(x)
+        for layer in range(1, len(self._sizes)):
+            reach = max(self._spot[layer] * 0.7, 0.5)
+            if abs(x - self._layer_x[layer]) <= reach:
+                d = np.abs(self._pos[layer][:, 1] - y)
+                i = int(np.argmin(d))
+                if d[i] <= reach:
+                    return layer, i
+        return None
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self._canvas.viewport():
+            if event.type() == QEvent.Type.MouseMove:
+                self._on_mouse_moved(self._canvas.mapToScene(event.position().toPoint()))
+            elif event.type() == QEvent.Type.Leave:
+                self._on_mouse_moved(None)
+        return super().eventFilter(obj, event)
+
+    def _on_mouse_moved(self, scene_pos: QPointF | None) -> None:
+        key = None if scene_pos is None else self.neuron_at(self._vb.mapSceneToView(scene_pos))
+        if key != self._hovered:
+            self._hovered = key
+            self._draw_rings()
+            self._refresh_inset()
+            self.neuron_hovered.emit(self._info(key))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        self.click_at(self._vb.mapSceneToView(event.scenePos()))
+
+    def click_at(self, view_pos: QPointF) -> None:
+        """Toggle the pin on the neuron under ``view_pos`` (view units); empty space unpins."""
+        key = self.neuron_at(view_pos)
+        self._pinned = None if key == self._pinned else key
+        self._draw_rings()
+        self._refresh_inset()
+        self.neuron_pinned.emit(self._info(self._pinned))
+
+    def _refresh_inset(self) -> None:
+        key = self._pinned if self._pinned is not None else self._hovered
+        info = self._info(key)
+        if info is None:
+            self._inset_text.setVisible(False)
+            self._inset_img.setVisible(False)
+            return
+        n = len(self._sizes)
+        if info.layer == 0:
+            r, c = divmod(info.index, GRID)
+            lines = [f"Input pixel ({r}, {c})"]
+        else:
+            lines = [f"{layer_names(n)[info.layer]} · neuron {info.index}"]
+        if info.activation is not None:
+            word = "probability" if info.layer == n - 1 else "value" if info.layer == 0 else "activation"
+            lines.append(f"{word} {info.activation:.3f}")
+        if info.bias is not None:
+            lines.append(f"bias {info.bias:+.3f}")
+        if self._pinned is not None:
+            lines.append("(pinned: click to release)")
+        show_img = info.layer == 1 and info.incoming is not None and info.incoming.size == GRID * GRID
+        if show_img:
+            lines.append("incoming weights:")
+        self._inset_text.setText("\n".join(lines))
+        # Right of the neuron, or left of it for the output layer.
+        if info.layer == 0:
+            x, y = GRID + 1.0, self._grid_y
+        else:
+            px, py = self._pos[info.layer][info.index]
+            x = px + 1.5 if info.layer < n - 1 else px - 14
+            y = float(np.clip(py - 4, TOP, self._height - 18))  # below the layer titles
+        self._inset_text.setPos(x, y)
+        self._inset_text.setVisible(True)
+        self._inset_img.setVisible(show_img)
+        if show_img:
+            w = info.incoming.reshape(GRID, GRID)
+            m = cm.symmetric_max(w)
+            self._inset_img.setImage(w, autoLevels=False, levels=(-m, m))
+            _, px_h = self._vb.viewPixelSize()
+            text_h = self._inset_text.textItem.boundingRect().height() * px_h
+            self._inset_img.setRect(QRectF(x + 0.4, y + text_h + 0.2, 11, 11))
+
+    # ----------------------------------------------------------------- palette
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        bg, self._fg = cm.background_color(pal), cm.foreground_color(pal)
+        dark = cm.is_dark(pal)
+        self._accent = QColor(pal.color(QPalette.ColorRole.Highlight))
+        self._good = QColor("#3fbf5f" if dark else "#1a8a35")
+        self._bad = QColor("#ff5c5c" if dark else "#c62828")
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(max(self.font().pointSizeF(), 8.0))
+        self._canvas.setBackground(bg)
+        # Built once per palette: reusing brush objects keeps ScatterPlotItem.setBrush fast.
+        # A dark neuron is a shade off the background, so its disc reads even when unlit.
+        # 64 levels: each (brush, size) pair is a pixmap in pyqtgraph's atlas, so fewer levels stay cached.
+        self._brushes = [pg.mkBrush(cm.mix(bg, self._fg, 0.06 + 0.94 * t)) for t in np.linspace(0.0, 1.0, BRIGHTNESS_LEVELS)]
+        self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.2)
+        # Blank pixels a shade off the background, so the empty grid still reads as a panel.
+        ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])
+        self._input_img.setLookupTable(cm.lookup_table(ink))
+        self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35)))
+        diverging = cm.diverging_colormap(pal)
+        self._legend.setPixmap(cm.legend_pixmap(diverging, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._inset_img.setLookupTable(cm.lookup_table(diverging))
+        fill = QColor(bg)
+        fill.setAlpha(235)
+        self._inset_text.fill = pg.mkBrush(fill)
+        self._inset_text.border = pg.mkPen(cm.mix(bg, self._fg, 0.4))
+        pens = []
+        for b in range(N_BINS):
+            # Full sign color, strength in the opacity (a faded color would vanish into the background).
+            strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / (N_BINS // 2)  # 1/8 (weak) .. 1 (strong)
+            color = diverging.map(1.0 if b >= N_BINS // 2 else 0.0, mode="qcolor")
+            color.setAlphaF(float(0.03 + 0.97 * strength**1.6))
+            pens.append(pg.mkPen(color, width=1))
+        self._edges.set_pens(pens)
+        if self._sizes:
+            self._neurons.setPen(self._neuron_pen)
+            self._apply_text_colors()
+            self._draw_activations()
+
+    def _apply_text_colors(self) -> None:
+        for item in self._titles + self._out_labels + [self._inset_text]:
+            item.setColor(self._fg)
+            item.setFont(self._font)
+        self._label_state = [("", -1)] * len(self._out_labels)  # recolor on the next draw
+        self._ring_state = None

@@ -1,0 +1,1 @@
+"""The Draw dock: a drawing pad, the preprocessing steps, probabilities and saliency."""

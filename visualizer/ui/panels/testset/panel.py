@@ -1,0 +1,378 @@
+"""TestSetPanel: step through the test digits, see the confusion matrix, open the digits of any cell."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.core.confusion import EvalResult, indices_for_cell
+from visualizer.core.snapshot import SnapshotEvent
+from visualizer.session.inputs import AnalysisCache
+from visualizer.ui.common.images import ImageTile, gray_to_qimage
+from visualizer.ui.common.probabilities import ProbabilityBars
+from visualizer.ui.panels.testset.confusion_view import ConfusionView
+from visualizer.ui.panels.testset.evaluator import Evaluator
+
+MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
+THUMB = 42
+
+
+class TestSetPanel(QWidget):
+    """Browse the test set with the latest weights.
+
+    Parameters
+    ----------
+    analyze
+        ``analyze(network, vector) -> InputAnalysis``: the session's shared analysis, so the digit
+        shown here is not run through the network again when the pad and network view show it too.
+
+    Signals
+    -------
+    digit_requested(int)
+        The index of the test digit the user picked (Next, Previous, Random, a thumbnail): the
+        session makes it the network's input; pad and network view follow.
+    evaluated(object)
+        A new :class:`visualizer.core.confusion.EvalResult` is shown.
+
+    The whole test set is evaluated in a background thread (:class:`Evaluator`), so the matrix
+    lags its request by one evaluation (~30-65 ms for 10,000 digits); while one runs, only the
+    newest request waits. The current digit's prediction is one forward pass, done at once.
+    """
+
+    __test__ = False  # the name starts with "Test": keep pytest from collecting it
+    digit_requested = Signal(int)
+    evaluated = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, *, analyze=None, seed: int | None = None):
+        super().__init__(parent)
+        self._analyze = analyze or AnalysisCache().analyze
+        self._x = np.zeros((0, 784), np.float32)
+        self._y = np.zeros(0, np.uint8)
+        self._snapshot = None
+        self._eval: EvalResult | None = None
+        self._eval_snapshot = None
+        self._order = np.zeros(0, np.int64)  # indices being stepped through (all, or the mistakes)
+        self._pos = 0
+        self._current: int | None = None
+        self._cell: tuple[int, int] | None = None
+        self._cell_indices = np.zeros(0, np.int64)
+        self._rng = np.random.default_rng(seed)
+        self._wide: bool | None = None  # layout orientation, set by resizeEvent
+        self._jump_to_mistake = False  # the filter was switched on before any evaluation
+        self._evaluator = Evaluator(self)
+        self._evaluator.evaluated.connect(self._on_evaluated)
+        self._evaluator.failed.connect(self._on_evaluation_failed)
+
+        self.digit_tile = ImageTile("")
+        self.digit_tile.setMinimumSize(140, 160)
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.bars = ProbabilityBars("Probabilities")
+        self.prev_button = QPushButton("\N{BLACK LEFT-POINTING TRIANGLE} Previous")
+        self.prev_button.setToolTip("Previous digit (Left)")
+        self.next_button = QPushButton("Next \N{BLACK RIGHT-POINTING TRIANGLE}")
+        self.next_button.setToolTip("Next digit (Right)")
+        self.random_button = QPushButton("Random")
+        self.random_button.setToolTip("A random digit (R)")
+        self.misclassified_box = QCheckBox("Misclassified only")
+        self.misclassified_box.setToolTip("Step only through the digits the network gets wrong "
+                                          "(as of the last evaluation)")
+        self.position_label = QLabel()
+        self.confusion = ConfusionView()
+        self.evaluate_button = QPushButton("Evaluate now")
+        self.evaluate_button.setToolTip("Run the whole test set through the latest weights")
+        self.eval_label = QLabel()
+        self.eval_label.setWordWrap(True)
+        self.cell_label = QLabel("Click a cell of the matrix to list its digits.")
+        self.cell_list = QListWidget()
+        self.cell_list.setViewMode(QListView.ViewMode.IconMode)
+        self.cell_list.setIconSize(QSize(THUMB, THUMB))
+        self.cell_list.setGridSize(QSize(THUMB + 6, THUMB + 6))
+        self.cell_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.cell_list.setMovement(QListView.Movement.Static)
+        self.cell_list.setUniformItemSizes(True)
+        self.cell_list.setMinimumHeight(2 * THUMB + 20)
+        self._build_layout()
+
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button.clicked.connect(lambda: self.step(+1))
+        self.random_button.clicked.connect(self.show_random)
+        self.misclassified_box.toggled.connect(self._on_filter_toggled)
+        self.evaluate_button.clicked.connect(self.evaluate_now)
+        self.confusion.cell_clicked.connect(self._on_cell_clicked)
+        self.cell_list.itemClicked.connect(self._on_thumbnail_clicked)
+        self.cell_list.itemActivated.connect(self._on_thumbnail_clicked)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key, slot in ((Qt.Key.Key_Right, lambda: self.step(+1)), (Qt.Key.Key_Left, lambda: self.step(-1)),
+                          (Qt.Key.Key_R, self.show_random)):
+            QShortcut(QKeySequence(key), self, slot, context=context)
+        self._refresh()
+
+    def _build_layout(self) -> None:
+        nav = QHBoxLayout()
+        for b in (self.prev_button, self.next_button, self.random_button):
+            nav.addWidget(b)
+        viewer = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(self.digit_tile, 2)
+        side = QVBoxLayout()
+        side.addWidget(self.verdict)
+        side.addWidget(self.position_label)
+        side.addWidget(self.bars, 1)
+        top.addLayout(side, 3)
+        viewer.addLayout(top, 1)
+        viewer.addLayout(nav)
+        viewer.addWidget(self.misclassified_box)
+
+        matrix = QVBoxLayout()
+        matrix.addWidget(self.confusion, 1)
+        eval_row = QHBoxLayout()
+        eval_row.addWidget(self.evaluate_button)
+        eval_row.addWidget(self.eval_label, 1)
+        matrix.addLayout(eval_row)
+
+        # Viewer beside the matrix when the panel is wide, above it when tall (a side dock).
+        self._top = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._top.addLayout(viewer, 2)
+        self._top.addLayout(matrix, 3)
+        outer = QVBoxLayout(self)
+        outer.addLayout(self._top, 3)
+        outer.addWidget(self.cell_label)
+        outer.addWidget(self.cell_list, 1)
+
+    # ---- API for the main window --------------------------------------------------------------
+
+    def set_dataset(self, x_test: np.ndarray, y_test: np.ndarray) -> None:
+        """Browse these digits ((n, 784) float32 in [0, 1], (n,) labels); forgets the old evaluation."""
+        x = np.asarray(x_test, dtype=np.float32).reshape(len(x_test), -1)
+        y = np.asarray(y_test).reshape(-1)
+        if len(x) != len(y):
+            raise ValueError(f"x_test has {len(x)} images but y_test has {len(y)} labels")
+        self._x, self._y = x, y
+        self._evaluator.set_data(x, y)
+        self._eval = self._eval_snapshot = None
+        self._cell = None
+        self._cell_indices = np.zeros(0, np.int64)
+        self._current = 0 if len(y) else None
+        self._rebuild_order()
+        if self._snapshot is not None and self._snapshot.settled:
+            self.evaluate_now()
+        self._refresh()
+
+    def set_snapshot(self, snapshot) -> None:
+        """Use the latest weights: the current digit's prediction follows every snapshot; the whole
+        test set is re-evaluated only at epoch end (at most once a second while training), train
+        end, for weights not from a running training (imported), or on "Evaluate now". The same
+        snapshot again changes nothing."""
+        if snapshot is self._snapshot:
+            return
+        self._snapshot = snapshot
+        if snapshot.settled and len(self._y):
+            self._request_evaluation(throttled=snapshot.event is SnapshotEvent.EPOCH_END)
+        self._refresh()
+
+    def evaluate_now(self) -> None:
+        """Run the test set through the latest weights (in the background); the matrix, filter
+        and cell list follow when it is done (``evaluated``)."""
+        self._request_evaluation(throttled=False)
+        self._refresh_matrix()  # "Evaluating the test set…" until the first result
+
+    def _request_evaluation(self, *, throttled: bool) -> None:
+        if self._snapshot is not None and len(self._y):
+            self._evaluator.request(self._snapshot, throttled=throttled)
+
+    def evaluation_pending(self) -> bool:
+        """True while a requested evaluation has not been shown yet."""
+        return self._evaluator.busy()
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Wait for a running evaluation's thread (it never touches Qt; this only tidies up)."""
+        return self._evaluator.wait(timeout)
+
+    def show_index(self, index: int, *, emit: bool = True) -> None:
+        """Show test digit ``index`` (and, by default, ask for it as the input via digit_requested)."""
+        if not 0 <= index < len(self._y):
+            return
+        self._current = int(index)
+        hits = np.flatnonzero(self._order == index)
+        if hits.size:
+            self._pos = int(hits[0])
+        self._refresh()
+        if emit:
+            self.digit_requested.emit(int(index))
+
+    # Read-only views, used by tests and the status bar.
+    def current_index(self) -> int | None:
+        return self._current
+
+    def stepping_indices(self) -> np.ndarray:
+        """The indices Next/Previous walk through (all digits, or only the misclassified ones)."""
+        return self._order.copy()
+
+    def listed_indices(self) -> np.ndarray:
+        """The digits of the clicked confusion cell, in the order shown (at most MAX_THUMBNAILS)."""
+        return self._cell_indices[:MAX_THUMBNAILS].copy()
+
+    def evaluation(self) -> EvalResult | None:
+        return self._eval
+
+    # ---- internals ----------------------------------------------------------------------------
+
+    def _rebuild_order(self) -> None:
+        if self.misclassified_box.isChecked() and self._eval is not None:
+            self._order = self._eval.misclassified.astype(np.int64)
+        else:
+            self._order = np.arange(len(self._y), dtype=np.int64)
+        if self._current is not None and self._order.size:
+            # Stay on the current digit if it is still in the list, else the next one after it.
+            self._pos = min(int(np.searchsorted(self._order, self._current)), self._order.size - 1)
+
+    def step(self, delta: int) -> None:
+        """Show the digit ``delta`` places on in the stepping order (wraps around)."""
+        if not self._order.size:
+            return
+        at_current = self._current is not None and self._order[self._pos] == self._current
+        pos = (self._pos + delta) % self._order.size if at_current else self._pos
+        self._pos = pos
+        self.show_index(int(self._order[pos]))
+
+    def show_random(self) -> None:
+        """Show a random digit from the stepping order."""
+        if self._order.size:
+            self._pos = int(self._rng.integers(self._order.size))
+            self.show_index(int(self._order[self._pos]))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() >= 1.3 * self.height()
+        if wide != self._wide:
+            self._wide = wide
+            self._top.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+            self._top.setStretch(0, 1 if wide else 2)
+            self._top.setStretch(1, 1 if wide else 3)
+
+    def _on_evaluated(self, snapshot, result: EvalResult) -> None:
+        self._eval, self._eval_snapshot = result, snapshot
+        self._rebuild_order()
+        if self._cell is not None:
+            self._cell_indices = indices_for_cell(self._y, result.predictions, *self._cell)
+            self._fill_cell_list()
+        jump, self._jump_to_mistake = self._jump_to_mistake, False
+        if (jump and self.misclassified_box.isChecked() and self._order.size
+                and self._order[self._pos] != self._current):
+            self.show_index(int(self._order[self._pos]))  # the filter was asked for before the mistakes were known
+        else:
+            self._refresh()
+        self.evaluated.emit(result)
+
+    def _on_evaluation_failed(self, _snapshot, exc) -> None:
+        self.eval_label.setText(f"Could not evaluate the test set: {exc}")
+
+    def _on_filter_toggled(self, on: bool) -> None:
+        if on and self._eval is None:
+            self._jump_to_mistake = True
+            self.evaluate_now()
+        self._rebuild_order()
+        if self._order.size and self._current is not None and self._order[self._pos] != self._current:
+            self.show_index(int(self._order[self._pos]))  # the current digit is not a mistake
+        else:
+            self._refresh()
+
+    def _on_cell_clicked(self, true_label: int, pred_label: int) -> None:
+        if self._eval is None:
+            return
+        self._cell = (true_label, pred_label)
+        self._cell_indices = indices_for_cell(self._y, self._eval.predictions, true_label, pred_label)
+        self._fill_cell_list()
+
+    def _fill_cell_list(self) -> None:
+        t, p = self._cell
+        idx = self._cell_indices
+        what = f"{t}s classified correctly" if t == p else f"true {t}, predicted {p}"
+        more = f" (showing the first {MAX_THUMBNAILS:,})" if idx.size > MAX_THUMBNAILS else ""
+        self.cell_label.setText(f"<b>{idx.size:,} digit{'s' if idx.size != 1 else ''}: {what}</b>{more}"
+                                " \N{EM DASH} click one to open it")
+        self.confusion.set_selected(self._cell)
+        self.cell_list.setUpdatesEnabled(False)
+        self.cell_list.clear()
+        for i in idx[:MAX_THUMBNAILS]:
+            image = gray_to_qimage(self._x[i].reshape(28, 28)).scaled(THUMB, THUMB)
+            item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
+            item.setData(Qt.ItemDataRole.UserRole, int(i))
+            item.setToolTip(f"test digit {int(i) + 1:,}: true {int(self._y[i])}, predicted {int(self._eval.predictions[i])}")
+            self.cell_list.addItem(item)
+        self.cell_list.setUpdatesEnabled(True)
+
+    def _on_thumbnail_clicked(self, item: QListWidgetItem) -> None:
+        self.show_index(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _refresh(self) -> None:
+        n = len(self._y)
+        has = n > 0
+        for b in (self.prev_button, self.next_button, self.random_button):
+            b.setEnabled(has and self._order.size > 0)
+        self.misclassified_box.setEnabled(has and self._snapshot is not None)
+        self.evaluate_button.setEnabled(has and self._snapshot is not None)
+        self._refresh_matrix()
+        if self._current is None:
+            self.digit_tile.set_image(None)
+            self.digit_tile.set_caption("")
+            self.verdict.setText("No test set loaded." if not has else "")
+            self.bars.set_probabilities(None)
+            self.position_label.setText("")
+            return
+        i = self._current
+        label = int(self._y[i])
+        self.digit_tile.set_image(gray_to_qimage(self._x[i].reshape(28, 28)))
+        self.digit_tile.set_caption(f"test digit {i + 1:,} of {n:,}")
+        if self.misclassified_box.isChecked() and self._eval is not None:
+            where = (f"mistake {self._pos + 1:,} of {self._order.size:,}" if self._order.size
+                     else "no mistakes at all")
+        else:
+            where = "all test digits"
+        self.position_label.setText(where)
+        if self._snapshot is None:
+            self.bars.set_empty_text("no network yet")
+            self.bars.set_probabilities(None)
+            self.verdict.setText(f"True label <b>{label}</b>")
+            return
+        p = self._analyze(self._snapshot.network, self._x[i]).probabilities
+        pred = int(np.argmax(p))
+        self.bars.set_probabilities(p, true_label=label)
+        colour = "#2e8b57" if pred == label else "#d0453a"
+        mark = "\N{CHECK MARK}" if pred == label else "\N{BALLOT X}"
+        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {mark}</b>"
+                             f" ({100 * float(p[pred]):.1f}%)")
+
+    def _refresh_matrix(self) -> None:
+        if self._eval is None:
+            self.confusion.set_confusion(None)
+            self.confusion.set_empty_text("not evaluated yet" if self._snapshot is not None and len(self._y)
+                                          else "needs a network and a test set")
+            self.eval_label.setText("Evaluating the test set\N{HORIZONTAL ELLIPSIS}" if self._evaluator.busy()
+                                    else "The matrix updates at the end of every epoch.")
+            return
+        self.confusion.set_confusion(self._eval.confusion, self._eval.accuracy)
+        snap = self._eval_snapshot
+        stale = snap is not self._snapshot
+        if not snap.epochs:
+            when = "with the loaded weights"
+        elif snap.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END):
+            when = f"after epoch {round(snap.epoch_float)} of {snap.epochs}"
+        else:
+            when = f"at epoch {snap.epoch_float:.1f}"
+        self.eval_label.setText(f"{len(self._eval.misclassified):,} mistakes, evaluated {when}"
+                                + (" (weights changed since)" if stale else ""))

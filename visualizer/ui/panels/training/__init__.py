@@ -1,0 +1,1 @@
+"""The Training dock: network and training settings, run controls, the verdict on the current input."""

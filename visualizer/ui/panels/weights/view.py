@@ -1,0 +1,343 @@
+"""WeightMaps: every weight and bias as heatmaps; first layer as one 28x28 tile per hidden neuron."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QComboBox, QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from visualizer.core.mosaic import (
+    EMPTY_RANGE,
+    MOSAIC_BIAS_GAP,
+    MOSAIC_BIAS_HEIGHT,
+    TILE,
+    best_columns,
+    color_scale,
+    grown_range,
+    mosaic_shape,
+    range_text,
+    tile_mosaic,
+)
+from visualizer.ui.common import colormaps as cm
+from visualizer.ui.common.options import RangeMode
+
+MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
+TITLE_PX = 34  # a plot title's height (two lines)
+
+# How each map's symmetric colour range follows the weights: (combo text, tooltip).
+RANGE_MODES = {
+    RangeMode.GROW: ("Range: grows", "The colour range widens when the weights outgrow it and never narrows "
+             "during a run: change over time stays visible (the first layer's range covers 99.5% of its "
+             "weights, so a few outliers do not wash out the templates)"),
+    RangeMode.LOCK: ("Range: locked", "The colour range stays where it was when you chose this "
+             "(compare later weights with that moment; they may saturate)"),
+    RangeMode.AUTO: ("Range: fits each", "Every update is scaled to its own largest weight "
+             "(the most contrast, but a growing weight looks the same as a small one)"),
+}
+def _tile_backing(n: int, cols: int) -> QPainterPath:
+    """The area covered by n tiles and the gaps between them (not the empty slots of the last row)."""
+    step = TILE + 1
+    path = QPainterPath()
+    full, rest = divmod(n, cols)
+    if full:
+        path.addRect(0, 0, cols * step - 1, full * step - 1)
+    if rest:
+        path.addRect(0, full * step - 1 if full else 0, rest * step - 1, TILE + (1 if full else 0))
+    return path
+
+
+class _Block:
+    """One matrix (or the tile mosaic) plus its bias strip and title."""
+
+    def __init__(self, layout, row: int, col: int, title: str, shape: tuple[int, int], backing=None):
+        self.title = title
+        self.plot = layout.addPlot(row=row, col=col)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.vb.invertY(True)
+        h, w = shape
+        self.plot.vb.setAspectLocked(backing is not None)  # tiles keep square pixels; matrices fill their cell
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.bias = pg.ImageItem(axisOrder="row-major")
+        if backing is not None:
+            self.bias_y, self.bias_height = h + MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT
+        else:
+            self.bias_y, self.bias_height = h + max(1.0, h * 0.05), max(1.0, h * 0.07)
+        # Gray backing behind the tiles: the NaN gaps between them show as thin grid lines.
+        self.backing = QGraphicsPathItem(backing if backing is not None else QPainterPath())
+        self.backing.setZValue(-1)
+        self.plot.addItem(self.backing)
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.bias)
+        self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
+        self.plot.vb.disableAutoRange()
+        self.shape = shape
+        self.levels = (-1.0, 1.0)
+        self.bias_levels = (-1.0, 1.0)
+        self.fg = None
+        self._title_shown = None
+
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float) -> None:
+        self.levels, self.bias_levels = (-m, m), (-mb, mb)
+        self.image.setImage(image, autoLevels=False, levels=self.levels)
+        self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
+        # setRect scales by the current image size, so it must follow setImage.
+        h, w = self.shape
+        self.image.setRect(QRectF(0, 0, w, h))
+        self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
+        # Two short lines fit narrow cells (a long one would widen its column past the panel).
+        title = f"{self.title}<br>{range_text(m, bias, mb)}"
+        if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
+            self._title_shown = title
+            self.plot.setTitle(title, size="8pt", color=self.fg.name())
+
+    def clear(self) -> None:
+        self.image.clear()
+        self.bias.clear()
+
+    def set_lut(self, lut: np.ndarray, fg, bg) -> None:
+        self.fg = fg
+        self._title_shown = None
+        self.backing.setBrush(pg.mkBrush(cm.mix(bg, fg, 0.3)))
+        self.backing.setPen(pg.mkPen(None))
+        self.image.setLookupTable(lut)
+        self.bias.setLookupTable(lut)
+
+
+class WeightMaps(cm.FollowsPalette, QWidget):
+    """All weights and biases of a snapshot, on a symmetric blue-white-red scale per matrix.
+
+    The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
+    fill the panel (4x4 in a square panel, 8x2 in a wide short one); deeper matrices sit beside it.
+    One shared color key: each map's own ±range is in its title. How the ranges follow the
+    weights is :data:`RANGE_MODES` (a combo under the maps): by default they only grow.
+
+    Signals
+    -------
+    range_mode_changed(str)
+        The user (or :meth:`set_range_mode`) chose another range mode.
+    """
+
+    range_mode_changed = Signal(object)  # RangeMode
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._sizes: tuple[int, ...] = ()
+        self._blocks: list[_Block] = []
+        self._snapshot = None
+        self._mode = RangeMode.GROW
+        self._ranges: list[tuple[float, float]] | None = None  # per map (weights, biases) shown
+        self._run_id = None  # the ratchet starts afresh with another run's network
+        self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
+        self._cols = 1
+        self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        self._legend = QLabel()
+        self._legend.setToolTip("Weight and bias color: blue = negative, red = positive, "
+                                "each map scaled to its own ±range (in its title)")
+        self._readout = QLabel(" ")
+        self.range_combo = QComboBox()
+        for mode, (text, tip) in RANGE_MODES.items():
+            self.range_combo.addItem(text, mode)
+            self.range_combo.setItemData(self.range_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.range_combo.setToolTip("How the colour scale follows the weights: grows (default), locked, "
+                                    "or fitted to each update")
+        self.range_combo.currentIndexChanged.connect(
+            lambda i: self.set_range_mode(self.range_combo.itemData(i)))
+        foot = QHBoxLayout()
+        foot.setContentsMargins(4, 0, 4, 0)
+        foot.setSpacing(12)
+        foot.addWidget(self._legend)
+        foot.addWidget(self.range_combo)
+        foot.addWidget(self._readout, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self._canvas, 1)
+        layout.addLayout(foot)
+        self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._apply_palette()
+
+    # ----------------------------------------------------------------- public API
+    def set_weights(self, snapshot) -> None:
+        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps)."""
+        self._snapshot = snapshot
+        if snapshot is None:
+            for block in self._blocks:
+                block.clear()
+            return
+        sizes = tuple(snapshot.layer_sizes)
+        if sizes != self._sizes:
+            self._build(sizes)
+        if snapshot.run_id != self._run_id and self._mode is RangeMode.GROW:
+            self._ranges = None  # a new network (reset, import, new run): its own scale
+        self._run_id = snapshot.run_id
+        ranges = []
+        for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
+            m, mb = self._range_for(i, color_scale(w), color_scale(b))
+            ranges.append((m, mb))
+            block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
+        self._ranges = ranges
+
+    def _range_for(self, i: int, m: float, mb: float) -> tuple[float, float]:
+        """This map's (weight, bias) range for data whose largest magnitudes are ``m``, ``mb``."""
+        shown = self._ranges[i] if self._ranges is not None else None
+        if shown is None or self._mode is RangeMode.AUTO:
+            return (grown_range(None, m), grown_range(None, mb)) if self._mode is RangeMode.GROW else (m, mb)
+        if self._mode is RangeMode.GROW:
+            return grown_range(shown[0], m), grown_range(shown[1], mb)
+        # Locked. A range locked while its data was all zeros (biases at initialization) has no
+        # scale to keep: it adopts the first real one instead of saturating everything.
+        return (shown[0] if shown[0] > EMPTY_RANGE else m), (shown[1] if shown[1] > EMPTY_RANGE else mb)
+
+    def set_range_mode(self, mode: RangeMode | str) -> None:
+        """How the colour ranges follow the weights (a key of :data:`RANGE_MODES`).
+
+        "lock" keeps the ranges shown now, "grow" widens them from there, "auto" fits each update.
+        """
+        mode = RangeMode.parse(mode)
+        if mode == self._mode:
+            return
+        self._mode = mode
+        self.range_combo.blockSignals(True)
+        self.range_combo.setCurrentIndex(self.range_combo.findData(mode))
+        self.range_combo.blockSignals(False)
+        if self._snapshot is not None and mode is not RangeMode.LOCK:
+            self.set_weights(self._snapshot)
+        self.range_mode_changed.emit(mode)
+
+    def range_mode(self) -> RangeMode:
+        return self._mode
+
+    def ranges(self) -> list[tuple[float, float]]:
+        """Each map's (weight, bias) colour range now shown: levels (-m, m)."""
+        return list(self._ranges or [])
+
+    def images(self) -> list[pg.ImageItem]:
+        """The weight ImageItems, first layer (mosaic) first; for tests and exports."""
+        return [b.image for b in self._blocks]
+
+    def bias_images(self) -> list[pg.ImageItem]:
+        return [b.bias for b in self._blocks]
+
+    def mosaic_columns(self) -> int:
+        """Tiles per row in the first-layer mosaic (chosen to fit the panel's shape)."""
+        return self._cols
+
+    def titles(self) -> list[str]:
+        """Each map's title as shown (name and ±range), one line each."""
+        return [b.plot.titleLabel.text.replace("<br>", " · ") for b in self._blocks]
+
+    def readout_text(self) -> str:
+        return self._readout.text().strip()
+
+    # ----------------------------------------------------------------- layout
+    def _fit_shape(self, sizes: tuple[int, ...]) -> tuple[int, int]:
+        """(mosaic columns, matrix rows) that use the canvas best at its current size."""
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        n_matrices = len(sizes) - 2
+        matrix_rows = int(np.clip(round(height / 170), 1, min(max(n_matrices, 1), MAX_MATRIX_ROWS)))
+        matrix_cols = math.ceil(n_matrices / matrix_rows)
+        # Matrices get roughly square cells; the mosaic the rest.
+        reserved = matrix_cols * min(1.15 * (height / matrix_rows), 0.22 * width)
+        return best_columns(sizes[1], width - reserved, height), matrix_rows
+
+    def _build(self, sizes: tuple[int, ...]) -> None:
+        cm.release_menus(*(b.plot for b in self._blocks))
+        self._canvas.clear()
+        self._sizes = sizes
+        self._ranges = None
+        self._shape_key = self._fit_shape(sizes)
+        self._cols, matrix_rows = self._shape_key
+        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
+        ci = self._canvas.ci
+        ci.setContentsMargins(2, 2, 2, 2)
+        rows, cols = mosaic_shape(sizes[1], self._cols)
+        shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
+        title = f"Input → Hidden 1: one 28×28 tile per neuron ({sizes[1]})"
+        self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(sizes[1], self._cols))]
+        right = ci.addLayout(row=0, col=1)
+        for i in range(1, len(sizes) - 1):
+            r, c = (i - 1) % matrix_rows, (i - 1) // matrix_rows
+            dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else names[i + 1]
+            title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})".replace("Hidden ", "H")
+            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
+        cm.adopt_menus(self, *(b.plot for b in self._blocks))
+        # Share the width in proportion to what each side needs at the chosen shape.
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
+        mosaic_px = min(shape[1] * height / units_h, 0.8 * width)
+        ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
+        ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
+        self._apply_luts()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._sizes and self._fit_shape(self._sizes) != self._shape_key:
+            ranges = self._ranges
+            self._build(self._sizes)
+            self._ranges = ranges  # a new mosaic shape, the same scale
+            if self._snapshot is not None:
+                self.set_weights(self._snapshot)
+
+    # ----------------------------------------------------------------- hover
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        text = ""
+        for i, block in enumerate(self._blocks):
+            if block.plot.vb.sceneBoundingRect().contains(scene_pos):
+                text = self.describe(i, block.plot.vb.mapSceneToView(scene_pos))
+                break
+        self._readout.setText(text or " ")
+
+    def describe(self, block_index: int, view_pos: QPointF) -> str:
+        """Text for the weight or bias under ``view_pos`` (block view units) of one block."""
+        snap = self._snapshot
+        if snap is None:
+            return ""
+        block = self._blocks[block_index]
+        x, y = view_pos.x(), view_pos.y()
+        h, w = block.shape
+        col, row = int(math.floor(x)), int(math.floor(y))
+        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(self._sizes) - 1)] + ["Output"]
+        src, dst = names[block_index], names[block_index + 1]
+        if block.bias_y <= y < block.bias_y + block.bias_height and 0 <= x < w:
+            b = snap.biases[block_index]
+            k = min(int(x / w * b.size), b.size - 1)
+            return f"bias of {dst} neuron {k}: {b[k]:+.5f}"
+        if not (0 <= col < w and 0 <= row < h):
+            return ""
+        if block_index == 0:
+            step = TILE + 1
+            tr, pr = divmod(row, step)
+            tc, pc = divmod(col, step)
+            k = tr * self._cols + tc
+            if pr >= TILE or pc >= TILE or k >= self._sizes[1]:
+                return ""
+            v = snap.weights[0][pr * TILE + pc, k]
+            return f"pixel ({pr}, {pc}) → Hidden 1 neuron {k}: w = {v:+.5f}"
+        v = snap.weights[block_index][row, col]
+        return f"{src} neuron {row} → {dst} neuron {col}: w = {v:+.5f}"
+
+    # ----------------------------------------------------------------- palette
+    def _apply_palette(self) -> None:
+        pal = self.palette()
+        self._canvas.setBackground(cm.background_color(pal))
+        self._cmap = cm.diverging_colormap(pal)
+        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._legend.setAlignment(Qt.AlignmentFlag.AlignVCenter)
+        self._apply_luts()
+        if self._snapshot is not None:
+            self.set_weights(self._snapshot)
+
+    def _apply_luts(self) -> None:
+        lut = cm.lookup_table(self._cmap)
+        pal = self.palette()
+        for block in self._blocks:
+            block.set_lut(lut, cm.foreground_color(pal), cm.background_color(pal))

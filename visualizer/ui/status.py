@@ -1,0 +1,137 @@
+"""Status widgets: training progress (epoch, batch, ETA, samples/s, UI frames/s) and a message banner."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from visualizer.core.snapshot import SnapshotEvent
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1:02:03', '4:05' or '–' for unknown."""
+    if seconds is None or seconds != seconds or seconds < 0 or seconds == float("inf"):
+        return "–"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class FrameCounter:
+    """Frames drawn during the last second (the UI's own frame rate)."""
+
+    def __init__(self, window_s: float = 1.0):
+        self._window = window_s
+        self._times: deque[float] = deque()
+
+    def tick(self, now: float | None = None) -> None:
+        self._times.append(time.perf_counter() if now is None else now)
+
+    def fps(self, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        while self._times and now - self._times[0] > self._window:
+            self._times.popleft()
+        return len(self._times) / self._window
+
+
+class ProgressPanel(QWidget):
+    """Progress bar with epoch/batch text, ETA, training speed and the UI frame rate."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.setMinimumWidth(260)
+        self.bar.setToolTip("Progress of the current run: epoch and batch within the epoch")
+        self.eta = QLabel()
+        self.eta.setToolTip("Estimated time left in this run")
+        self.speed = QLabel()
+        self.speed.setToolTip("Training speed, in images per second")
+        self.fps = QLabel()
+        self.fps.setToolTip("How many times per second the window redraws (limited by View ▸ Redraw rate)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        for w in (self.bar, self.eta, self.speed, self.fps):
+            layout.addWidget(w)
+        for label in (self.eta, self.speed, self.fps):
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("88,888 img/s"))
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.clear()
+
+    def clear(self) -> None:
+        self.bar.setValue(0)
+        self.bar.setFormat("Not training")
+        self.eta.setText("ETA –")
+        self.speed.setText("– img/s")
+
+    def set_snapshot(self, snap) -> None:
+        """Show a TrainingSnapshot's position in its run and its speed metrics."""
+        self.bar.setValue(int(round(snap.progress * 1000)))
+        epoch = min(snap.epoch + 1, snap.epochs)
+        text = f"Epoch {epoch}/{snap.epochs} · batch {snap.batch:,}/{snap.batches_per_epoch:,}"
+        ended = snap.event is SnapshotEvent.TRAIN_END
+        if ended and snap.epoch >= snap.epochs:
+            text = f"Done: {snap.epochs} epoch{'s' if snap.epochs != 1 else ''}"
+        elif ended:  # stopped part-way: say where, not "Done" on a half-full bar
+            text = f"Stopped at epoch {epoch}/{snap.epochs} · batch {snap.batch:,}/{snap.batches_per_epoch:,}"
+        self.bar.setFormat(text)
+        m = snap.metrics or {}
+        eta = m.get("eta_seconds")
+        self.eta.setText(f"ETA {format_duration(0 if ended else eta)}")
+        sps = m.get("samples_per_second")
+        self.speed.setText(f"{sps:,.0f} img/s" if sps else "– img/s")
+
+    def set_fps(self, fps: float) -> None:
+        self.fps.setText(f"{fps:.0f} fps")
+
+
+class Banner(QFrame):
+    """A dismissable one-line message above the network view (warnings and errors that persist)."""
+
+    dismissed = Signal()
+    _LEVELS = {"info": "#2f6fd0", "warning": "#c98a00", "error": "#c0392b"}
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAutoFillBackground(True)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss this message")
+        close.clicked.connect(self.dismiss)
+        self._close = close
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.level = "info"
+        self.hide()
+
+    def show_message(self, text: str, level: str = "warning") -> None:
+        self.level = level if level in self._LEVELS else "info"
+        pal = self.palette()
+        colour = QColor(self._LEVELS[self.level])
+        pal.setColor(QPalette.ColorRole.Window, colour)
+        pal.setColor(QPalette.ColorRole.WindowText, QColor("#ffffff"))
+        pal.setColor(QPalette.ColorRole.ButtonText, QColor("#ffffff"))
+        self.setPalette(pal)
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+    def dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()

@@ -1,0 +1,456 @@
+"""The main window: builds the panels and wires the session's events to them.
+
+The application's state lives in :class:`visualizer.session.Session` (run state, dataset,
+network, snapshots, current input); this window only shows it. Training runs behind the
+session's Runner on a worker thread (``ui/workers.py``); snapshots are only stored, and
+``ui/render.py`` draws the newest one, one view per tick while a run goes (latest wins, bursts
+collapse). TensorFlow is never imported here.
+
+The network's input is the session's current input: a drawing or an image on the Draw panel, or
+a test digit picked in the Test set panel (or with N / P / D), which the Draw panel then shows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
+
+from visualizer import __version__
+from visualizer.core.errors import ConfigError
+from visualizer.core.snapshot import SnapshotEvent
+from visualizer.session import CurrentInput, InputSource, RunState, Session
+from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui.panels.curves.view import Curves
+from visualizer.ui.panels.network.view import NetworkView
+from visualizer.ui.panels.pad.panel import PadPanel
+from visualizer.ui.panels.testset.panel import TestSetPanel
+from visualizer.ui.panels.training.panel import ControlsPanel
+from visualizer.ui.common.options import RangeMode, Theme
+from visualizer.ui.panels.weights.view import WeightMaps
+from visualizer.ui.render import RenderScheduler
+from visualizer.ui.settings import Settings
+from visualizer.ui.status import Banner, FrameCounter, ProgressPanel
+from visualizer.ui.workers import Backend, QtJobs, QtRunner, WorkerSet
+
+log = logging.getLogger(__name__)
+
+# Seconds between redraws, while training runs, of the views whose paint is costly (pyqtgraph
+# plots: ~8 and ~15 ms a frame on a 2-core machine) and of the pad and test browser (numpy
+# forward pass + saliency, ~1 ms: they ride along on another view's tick); the network view
+# follows the redraw rate.
+VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
+PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
+
+
+class MainWindow(QMainWindow):
+    """nnviz's window. More panels plug in with :meth:`add_dock`, e.g.::
+
+        window.add_dock(widget, "Histogram", Qt.DockWidgetArea.RightDockWidgetArea)
+        window.weights_changed.connect(widget.set_snapshot)       # newest drawn weights, <= redraw rate
+        window.session.snapshot_settled.connect(widget.set_snapshot)  # epoch/run ends, reset, import
+        window.session.input_changed.connect(widget.set_input)    # the network's current input
+
+    Parameters
+    ----------
+    data
+        Dataset spec for ``load_dataset_or_synthetic`` (None: $NNVIZ_DATA or Keras MNIST).
+    dataset
+        An already loaded ``Dataset`` (tests, benchmarks); skips loading data.
+    settings
+        Where preferences are read and saved (default: QSettings org/app "nnviz").
+    autoload
+        Start :meth:`start_loading` when first shown (False: call it yourself).
+    """
+
+    weights_changed = Signal(object)  # the TrainingSnapshot just drawn (at most at the redraw rate)
+    # Every snapshot that ends an epoch or a run, and every adopted network (initial, reset,
+    # imported), as it arrives: for views that only re-evaluate at those moments (test browser).
+    snapshot_settled = Signal(object)
+    dataset_changed = Signal(object)  # the Dataset now in use
+    state_changed = Signal(object)  # RunState
+
+    def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
+                 autoload: bool = True, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("nnviz — watch a neural network learn")
+        self.settings = settings or Settings()
+        self._data_spec = data
+        self._initial_dataset = dataset
+        self._workers = WorkerSet(self)
+        runner = QtRunner(self._workers, self)
+        self.session = Session(runner, QtJobs(self._workers), Backend(),
+                               config_source=lambda: self.controls.config(), confirm=self._confirm,
+                               snapshot_interval=lambda: 1.0 / self.settings.redraw_hz)
+        runner.session = self.session
+        self._input_dirty = False
+        self._progress_shown = None
+        self._progress_at = -1e9  # time.monotonic() of the last progress-bar update
+        self._loading_started = not autoload  # else loading starts once the window is shown
+        self._frames = FrameCounter()
+
+        self.actions = a = menu.Actions(self)
+        self.controls = ControlsPanel(a)
+        self.network_view = NetworkView()
+        self.weight_maps = WeightMaps()
+        self.curves = Curves()
+        self.pad = PadPanel(analyze=self.session.analyze)
+        self.browser = TestSetPanel(analyze=self.session.analyze)
+        self.banner = Banner()
+        self.progress = ProgressPanel()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.network_view, 1)
+        self.setCentralWidget(central)
+
+        self.menus = menu.build_menus(self, a)
+        self.setDockNestingEnabled(True)
+        self.docks = {title: docks.make_dock(self, widget, title) for title, widget in (
+            ("Training", self.controls), ("Draw", self.pad), ("Test set", self.browser),
+            ("Weights", self.weight_maps), ("Curves", self.curves))}
+        for dock in self.docks.values():
+            self.menus["panels"].addAction(dock.toggleViewAction())
+        docks.arrange(self, self.docks)
+
+        self.data_label = QLabel()
+        self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
+        self.data_label.setMinimumWidth(120)
+        self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.statusBar().addWidget(self.data_label, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self._render = RenderScheduler(lambda: self.session.latest,
+                                       lambda: self.session.state.is_training, self)
+        self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
+                              urgent=lambda: self._input_dirty)
+        self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
+        self._render.add_view("curves", lambda snap: self.curves.set_history(snap.history), VIEW_PERIODS["curves"])
+        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
+        self._render.before_frame = self._update_progress
+        self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
+        self._connect_actions()
+        self._connect_session()
+        self._connect_panels()
+        if dataset is not None:
+            self.session.dataset = dataset  # given ready-made (tests, benchmarks): loading skips the data
+            self.browser.set_dataset(dataset.x_test, dataset.y_test)
+        self._restore_settings()
+        self._set_state_view(RunState.LOADING)
+        self._render.timer.start()
+
+    # -- public API ---------------------------------------------------------------------------
+    def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
+                 *, tabify_with: QDockWidget | None = None) -> QDockWidget:
+        """Put ``widget`` in a dock titled ``title``; it is listed under View ▸ Panels and its
+        position is remembered between sessions (the dock's objectName comes from the title)."""
+        dock = docks.make_dock(self, widget, title)
+        self.addDockWidget(area, dock)
+        if tabify_with is not None:
+            self.tabifyDockWidget(tabify_with, dock)
+        self.restoreDockWidget(dock)  # no-op unless a saved layout mentions it
+        self.menus["panels"].addAction(dock.toggleViewAction())
+        return dock
+
+    def reset_layout(self) -> None:
+        """Put the built-in panels back where they start (docks added with add_dock stay put)."""
+        docks.arrange(self, self.docks)
+
+    @property
+    def state(self) -> RunState:
+        return self.session.state
+
+    @property
+    def dataset(self):
+        return self.session.dataset
+
+    @property
+    def last_result(self):
+        return self.session.last_result
+
+    def set_current_input(self, vector784, true_label: int | None = None, *, source: str = "Your drawing") -> None:
+        """Feed one image (784 values in [0, 1], any shape; None clears it) through the network.
+
+        ``true_label`` (if known) lets the views mark the prediction right or wrong; ``source``
+        names the input in the controls panel ("Your drawing", "Test digit #12", ...).
+        """
+        if vector784 is None:
+            self.session.set_input(None)
+            return
+        kind = InputSource.TEST_DIGIT if true_label is not None else InputSource.DRAWING
+        self.session.set_input(CurrentInput(np.asarray(vector784, np.float32), kind, true_label, source))
+
+    def show_test_digit(self, index: int) -> None:
+        """Make test image ``index`` (wrapped around) the input: pad, network view and browser show it."""
+        self.session.show_test_digit(index)
+
+    def latest_snapshot(self):
+        """The newest TrainingSnapshot received (None before the network exists)."""
+        return self.session.latest
+
+    def start_loading(self) -> None:
+        """Import TensorFlow, load the dataset and build the first weights, in the background."""
+        if self.session.state is not RunState.LOADING or len(self._workers):
+            return
+        self._loading_started = True
+        self.session.start_loading(self._data_spec, self._initial_dataset)
+
+    # The run and file commands, as the menus and buttons call them (the session decides).
+    def start_training(self, *, paused: bool = False) -> bool:
+        return self.session.start(paused=paused)
+
+    def toggle_start_pause(self) -> None:
+        self.session.toggle_start_pause()
+
+    def set_paused(self, paused: bool) -> None:
+        self.session.set_paused(paused)
+
+    def step(self) -> None:
+        self.session.step()
+
+    def stop_training(self) -> None:
+        self.session.stop()
+
+    def reset(self) -> None:
+        self.session.reset()
+
+    def load_dataset(self, path: str) -> None:
+        self.session.load_dataset(path)
+
+    def import_weights(self, path: str) -> None:
+        self.session.import_weights(path)
+
+    def export_weights(self, path: str) -> None:
+        self.session.export_weights(path)
+
+    def save_screenshot(self, path: str) -> bool:
+        ok = self.grab().save(path, "PNG")
+        if ok:
+            self.statusBar().showMessage(f"Screenshot saved to {path}", 8000)
+        else:
+            QMessageBox.warning(self, "Could not save the screenshot", f"Writing {path} failed.")
+        return ok
+
+    def render(self, *, everything: bool = False) -> bool:
+        """Bring the views up to date with the newest snapshot and input; True when anything drew.
+
+        While a run goes, each tick of the render timer updates only the view that has waited
+        longest among those due: the network view at the redraw rate, the costlier plot views
+        (weight maps, curves) at their own slower rates (``VIEW_PERIODS``); the cheap pad and test
+        browser ride along on those ticks at 10 Hz. Outside a run, or with ``everything=True``,
+        all views update at once.
+        """
+        return self._render.render(everything=everything)
+
+    # -- session events -------------------------------------------------------------------------
+    def _connect_session(self) -> None:
+        s = self.session
+        s.state_changed.connect(self._set_state_view)
+        s.dataset_changed.connect(self._on_dataset_changed)
+        s.network_adopted.connect(lambda _snap: self.progress.clear())
+        s.snapshot_settled.connect(self._on_snapshot_settled)
+        s.config_adopted.connect(self.controls.set_config)
+        s.config_refused.connect(self.controls.show_error)
+        s.input_changed.connect(self._on_input_changed)
+        s.run_started.connect(lambda config: self.curves.set_epochs(config.epochs))  # the epoch axis spans the run
+        s.banner_changed.connect(self._on_banner_changed)
+        s.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        s.error_raised.connect(lambda title, text: QMessageBox.warning(self, title, text))
+        s.progress_text.connect(self.data_label.setText)
+        s.image_loaded.connect(self.pad.show_image)
+        self.banner.dismissed.connect(self.session.dismiss_banner)
+
+    def _set_state_view(self, state: RunState) -> None:
+        self.actions.set_state(state, has_data=self.session.dataset is not None, has_weights=self.session.has_weights)
+        self.controls.set_editable(state.config_editable)
+        self.controls.set_state_text(state.text)
+        if state is RunState.NO_DATA and self.session.dataset is None:
+            self.data_label.setText("No dataset loaded")
+        self.state_changed.emit(state)
+
+    def _on_banner_changed(self, text: str, level: str) -> None:
+        if text:
+            self.banner.show_message(text, level)
+        else:
+            self.banner.hide()
+
+    def _on_dataset_changed(self, dataset) -> None:
+        if dataset.is_synthetic:
+            self.data_label.setText(f"<b style='color:#d9534f'>SYNTHETIC digits, not MNIST</b> — {dataset.describe()}")
+        else:
+            self.data_label.setText(f"Data: {dataset.describe()}")
+        self.browser.set_dataset(dataset.x_test, dataset.y_test)
+        self.dataset_changed.emit(dataset)
+
+    def _on_snapshot_settled(self, snap) -> None:
+        self.browser.set_snapshot(snap)  # it re-evaluates the test set on settled snapshots at once
+        self.snapshot_settled.emit(snap)
+
+    def _on_input_changed(self, current) -> None:
+        if current is not None and current.source is InputSource.TEST_DIGIT:
+            if not self.pad.shows(current):
+                self.pad.show_input(current)
+            if current.test_index is not None:
+                self.browser.show_index(current.test_index, emit=False)
+        # The pad showed its own input's prediction at once (a stroke must not wait for a tick);
+        # the network view follows on the next tick, sharing the same analysis.
+        self._input_dirty = True
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _update_progress(self, snap) -> None:
+        if snap is None or snap.run_id != self.session.progress_run or snap is self._progress_shown:
+            return
+        # QProgressBar.setValue repaints at once (~1 ms): ten times a second is plenty for a bar,
+        # except for the snapshots that end an epoch or the run.
+        now = time.monotonic()
+        if snap.event is SnapshotEvent.BATCH and now - self._progress_at < PROGRESS_PERIOD:
+            return
+        self.progress.set_snapshot(snap)
+        self._progress_shown, self._progress_at = snap, now
+
+    def _draw_network(self, snap) -> None:
+        new_weights = snap is not self._render.shown("network")
+        current = self.session.input
+        analysis = self.session.analysis(snap)
+        if analysis is not None:
+            acts, predicted = analysis.activations, analysis.predicted
+            if new_weights:
+                self.network_view.set_frame(snap, acts, predicted, current.label)
+            else:
+                self.network_view.set_activations(acts, predicted, current.label)
+            self.controls.set_prediction(current.name, current.label, predicted, analysis.confidence)
+        else:
+            if new_weights:
+                self.network_view.set_weights(snap)
+            if self._input_dirty:  # the input was cleared
+                self.network_view.set_activations(None)
+                name = self.pad.input_name()
+                self.controls.set_input_text(f"{name}: nothing to classify" if name else "–")
+        self._input_dirty = False
+        self._frames.tick()
+        if new_weights:
+            self.weights_changed.emit(snap)
+
+    def _draw_panels(self, snap) -> None:
+        self.pad.set_snapshot(snap)
+        self.browser.set_snapshot(snap)
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _confirm(self, title: str, text: str) -> bool:
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel
+        answer = QMessageBox.question(self, title, text, buttons, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # -- wiring, settings, closing ------------------------------------------------------------
+    def _connect_actions(self) -> None:
+        a, s = self.actions, self.session
+        a.start.triggered.connect(lambda: s.start())
+        a.start_pause.triggered.connect(s.toggle_start_pause)
+        a.pause.triggered.connect(lambda checked: s.set_paused(checked))
+        a.step.triggered.connect(s.step)
+        a.stop.triggered.connect(s.stop)
+        a.reset.triggered.connect(s.reset)
+        a.next_input.triggered.connect(lambda: self.browser.step(+1))
+        a.previous_input.triggered.connect(lambda: self.browser.step(-1))
+        a.random_input.triggered.connect(self.browser.show_random)
+        a.lock_range.toggled.connect(lambda on: self.weight_maps.set_range_mode(RangeMode.LOCK if on else RangeMode.GROW))
+        self.weight_maps.range_mode_changed.connect(self._on_range_mode_changed)
+        a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
+        a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
+        a.reset_layout.triggered.connect(self.reset_layout)
+        a.open_dataset.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=False))
+        a.open_dataset_folder.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=True))
+        a.import_weights.triggered.connect(lambda: menu.import_weights_dialog(self))
+        a.export_weights.triggered.connect(lambda: menu.export_weights_dialog(self))
+        a.screenshot.triggered.connect(lambda: menu.screenshot_dialog(self))
+        a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self._about)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(lambda _s: self.set_theme(self.settings.theme))
+
+    def _connect_panels(self) -> None:
+        # The pad says what the user drew or opened; the session decides what the input is.
+        self.pad.input_changed.connect(self.session.set_input)
+        self.pad.image_requested.connect(self.session.open_image)
+        self.browser.digit_requested.connect(self.session.show_test_digit)
+
+    def _on_range_mode_changed(self, mode: RangeMode) -> None:
+        action = self.actions.lock_range
+        action.blockSignals(True)  # the menu follows the combo; it must not switch the mode back
+        action.setChecked(mode is RangeMode.LOCK)
+        action.blockSignals(False)
+
+    def set_theme(self, mode: Theme | str) -> None:
+        mode = Theme.parse(mode)
+        self.settings.theme = mode
+        self.actions.theme[mode].setChecked(True)
+        theme.apply_theme(mode)
+
+    def set_redraw_rate(self, hz: int) -> None:
+        self.settings.redraw_hz = hz
+        self.actions.redraw[hz].setChecked(True)
+        self._render.set_rate(hz)
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        self.controls.set_config(s.config())
+        self.actions.theme[s.theme].setChecked(True)
+        self.set_redraw_rate(s.redraw_hz)
+        self.weight_maps.set_range_mode(s.weight_range)
+        self._on_range_mode_changed(s.weight_range)
+        geometry, state = s.geometry(), s.state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+        self._layout_restored = state is not None and self.restoreState(state, docks.LAYOUT_VERSION)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        try:
+            s.set_config(self.controls.config())
+        except ConfigError:
+            pass  # an invalid half-edited field is not worth remembering
+        s.weight_range = self.weight_maps.range_mode()
+        s.set_layout(self.saveGeometry(), self.saveState(docks.LAYOUT_VERSION))
+        s.sync()
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop training and join every worker thread; True when all ended within the timeout."""
+        self._render.timer.stop()
+        self.session.cancel_after_stop()
+        self.session.runner.stop()
+        self.browser.shutdown(timeout_ms / 1000)
+        if self._workers.wait_all(timeout_ms):
+            return True
+        # Still importing TensorFlow or writing a file: that cannot be interrupted, and a QThread
+        # destroyed while running aborts the process, so wait for it.
+        log.warning("a background task is still running; waiting for it to end")
+        return self._workers.wait_all(60_000)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._layout_restored and not event.spontaneous():
+            self._layout_restored = True  # once: later the user's own sizes stay
+            QTimer.singleShot(0, lambda: docks.resize_defaults(self, self.docks))
+        if not self._loading_started:
+            QTimer.singleShot(0, self.start_loading)  # after the first paint: the window comes first
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        self.save_settings()
+        super().closeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self.banner.update()
+        super().changeEvent(event)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About nnviz", f"<b>nnviz {__version__}</b><p>Watch a small neural network "
+                          "(784 inputs, two hidden layers, 10 outputs) learn handwritten digits, live.</p>")
