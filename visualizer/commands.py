@@ -20,7 +20,7 @@ def resolve_dataset(spec: str | None, *, validation_split: float = 0.1, seed: in
     """Load the dataset named on the command line; say loudly when synthetic digits stand in."""
     from visualizer.data.sources import load_dataset, load_dataset_or_synthetic
 
-    if spec:
+    if spec is not None:
         return load_dataset(spec, validation_split=validation_split, seed=seed)
     dataset, warning = load_dataset_or_synthetic(None, validation_split=validation_split, seed=seed)
     if warning:

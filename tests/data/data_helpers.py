@@ -1,8 +1,11 @@
-"""Writers for tiny MNIST-format files (IDX, npz, CSV) built from arrays, for the data-layer tests."""
+"""Writers for tiny MNIST-format files (IDX, npz, CSV, sparse and FIFO cases) for the data-layer tests."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +59,43 @@ def csv_text(x: np.ndarray, y: np.ndarray | None, *, header: bool) -> str:
 def write_csv(path: Path, x, y, *, header: bool) -> Path:
     path.write_text(csv_text(x, y, header=header))
     return path
+
+
+def raised_without_blocking(call, *fifos: Path, timeout: float = 30.0) -> BaseException | None:
+    """Run ``call()`` in a thread; return what it raised (None if it returned).
+
+    A regression that opens or reads one of ``fifos`` would block forever: after ``timeout``
+    seconds the FIFOs get a writer that closes at once (so the blocked reader sees end of file)
+    and the test fails instead of hanging.
+    """
+    outcome: list[BaseException | None] = []
+
+    def run():
+        try:
+            call()
+            outcome.append(None)
+        except BaseException as exc:  # handed back to the test
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        for fifo in fifos:
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout)
+        raise AssertionError(f"blocked on a FIFO for {timeout:.0f} s: {', '.join(f.name for f in fifos)}")
+    return outcome[0]
+
+
+def sparse_file(path: Path, size: int, head: bytes = b"") -> Path:
+    """A file of ``size`` bytes that takes no disk space: ``head``, then a hole of zeros."""
+    with path.open("wb") as f:
+        f.write(head)
+        f.truncate(size)
+    return path
+
+
+def idx_header(magic: int, *dims: int) -> bytes:
+    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)

@@ -4,7 +4,7 @@ import gzip
 
 import numpy as np
 import pytest
-from data_helpers import idx_bytes, tiny_digits, write_idx, write_idx_set
+from data_helpers import idx_bytes, idx_header, tiny_digits, write_idx, write_idx_set
 
 from visualizer.core.errors import DataError
 from visualizer.data.idx import IMAGES_MAGIC, LABELS_MAGIC, load_idx_folder, read_idx
@@ -153,11 +153,60 @@ def test_unreadable_path_is_a_data_error(tmp_path):
         read_idx(tmp_path / "train-images-idx3-ubyte", IMAGES_MAGIC)
 
 
-def test_gzip_bomb_is_refused_without_unpacking_it_all(tmp_path):
-    from visualizer.data.idx import read_file_bytes
+def test_gzip_bomb_is_refused_without_unpacking_it_all(tmp_path, monkeypatch):
+    import visualizer.data.idx as idx_module
 
-    bomb = tmp_path / "train-images-idx3-ubyte.gz"
-    bomb.write_bytes(gzip.compress(b"\0" * (3 << 20)))
-    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: unpacks to more than 1 MB"):
-        read_file_bytes(bomb, limit=1 << 20)
-    assert len(read_file_bytes(bomb)) == 3 << 20  # under the real limit it reads normally
+    _, y = tiny_digits(3)
+    bomb = tmp_path / "train-labels-idx1-ubyte.gz"
+    bomb.write_bytes(gzip.compress(idx_header(LABELS_MAGIC, 3 << 20) + b"\0" * (3 << 20)))
+    monkeypatch.setattr(idx_module, "MAX_UNPACKED_BYTES", 1 << 20)
+    with pytest.raises(
+        DataError,
+        match=r"^train-labels-idx1-ubyte.gz: the header announces 3,145,728 labels \(3,145,728 bytes\), "
+        r"more than the 1.0 MB an MNIST file can hold$",
+    ):
+        read_idx(bomb, LABELS_MAGIC)
+    monkeypatch.undo()
+    assert len(read_idx(bomb, LABELS_MAGIC)) == 3 << 20  # under the real limit it reads normally
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_dimensions_whose_product_overflows_are_one_sentence(tmp_path, gz):
+    path = tmp_path / "train-images-idx3-ubyte"
+    write = (lambda d: path.write_bytes(gzip.compress(d))) if gz else path.write_bytes
+    write(idx_header(IMAGES_MAGIC, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + bytes(100))
+    with pytest.raises(DataError) as err:
+        read_idx(path, IMAGES_MAGIC)
+    size = f"{0xFFFFFFFF**3:,}"
+    assert str(err.value) == (
+        f"train-images-idx3-ubyte: truncated file: the header announces 4,294,967,295 items ({size} bytes) "
+        "but only 100 bytes follow"
+    )
+
+
+def test_overflowing_dimensions_under_real_data_say_the_size(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"  # enough data that it is not merely truncated
+    path.write_bytes(gzip.compress(idx_header(IMAGES_MAGIC, 1 << 31, 1 << 31, 4) + bytes(2 << 20)))
+    with pytest.raises(DataError) as err:
+        read_idx(path, IMAGES_MAGIC)
+    assert str(err.value) == (
+        f"train-images-idx3-ubyte.gz: the header announces 2,147,483,648 images ({1 << 64:,} bytes), "
+        "more than the 2.0 GB an MNIST file can hold"
+    )
+
+
+def test_extra_bytes_are_counted_exactly(tmp_path):
+    # The old reader multiplied in int64, which wrapped to a negative size and printed a count
+    # of 4,611,686,018,427,388,004 unexpected bytes.
+    path = damaged(tmp_path, "train-labels-idx1-ubyte", idx_header(LABELS_MAGIC, 0) + bytes(5))
+    with pytest.raises(DataError, match=r"^train-labels-idx1-ubyte: 5 unexpected bytes after the 0 items"):
+        read_idx(path, LABELS_MAGIC)
+
+
+def test_a_corrupt_gzip_stream_is_not_blamed_on_its_garbled_header(tmp_path):
+    x, _ = tiny_digits(40)
+    packed = bytearray(gzip.compress(idx_bytes(x), compresslevel=0))  # stored: the header is readable
+    packed[10 + 5 + 4 : 10 + 5 + 8] = b"\xff\xff\xff\xff"  # the image count, inside the first block
+    path = damaged(tmp_path, "train-images-idx3-ubyte.gz", bytes(packed))
+    with pytest.raises(DataError, match=r"^train-images-idx3-ubyte.gz: corrupt gzip data \(CRC check failed"):
+        read_idx(path, IMAGES_MAGIC)

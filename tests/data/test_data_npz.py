@@ -148,3 +148,95 @@ def test_archive_that_unpacks_too_large_is_refused_before_reading(tmp_path, monk
     monkeypatch.setattr(npz_module, "MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(DataError, match=r"mnist.npz: unpacks to more than"):
         load_npz(path)
+
+
+def _patch_zip_entries(data: bytes, local_offset: int, central_offset: int, value: int) -> bytes:
+    """Set a 2-byte field (compression method, flags) in every local and central zip header."""
+    out = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", local_offset), (b"PK\x01\x02", central_offset)):
+        at = out.find(signature)
+        while at >= 0:
+            out[at + offset : at + offset + 2] = value.to_bytes(2, "little")
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        (
+            (8, 10),
+            97,
+            r"mnist.npz: x_train uses zip compression method 97, which cannot be read \(supported: stored, ",
+        ),
+        ((6, 8), 1, r"mnist.npz: x_train is encrypted"),
+    ],
+    ids=["compression-97", "encrypted"],
+)
+def test_members_that_zipfile_cannot_read_are_named(tmp_path, field, value, message):
+    path = npz(tmp_path, **full())
+    path.write_bytes(_patch_zip_entries(path.read_bytes(), *field, value))
+    with pytest.raises(DataError, match="^" + message):
+        load_npz(path)
+
+
+def _npz_with_header(path, shape, dtype=np.uint8, data=b""):
+    """An archive whose x_train.npy declares ``shape`` but holds only ``data``."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape}
+    )
+    y = io.BytesIO()
+    np.save(y, np.zeros(3, np.uint8))
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", header.getvalue() + data)
+        archive.writestr("y_train.npy", y.getvalue())
+    return path
+
+
+def test_a_header_claiming_a_huge_shape_is_one_sentence(tmp_path):
+    # np.load would try to allocate 71.3 TiB here and raise a bare MemoryError.
+    path = _npz_with_header(tmp_path / "mnist.npz", (10_000_000_000, 28, 28), np.float64, bytes(64))
+    with pytest.raises(DataError) as err:
+        load_npz(path)
+    assert str(err.value) == (
+        "mnist.npz: x_train is damaged: its header announces shape (10000000000, 28, 28) "
+        "(62,720,000,000,000 bytes) but the archive holds 64 bytes for it"
+    )
+
+
+def test_arrays_too_large_for_memory_are_refused_before_reading(tmp_path, little_memory):
+    x = np.zeros((30_000, 28, 28), np.uint8)  # 23.5 MB, but 188 MB as float32 images and a split
+    path = npz(tmp_path, x_train=x, y_train=np.zeros(30_000, np.uint8))
+    with pytest.raises(DataError) as err:
+        load_npz(path)
+    assert str(err.value) == (
+        "mnist.npz: x_train (30000, 28, 28) would need 179.4 MB of memory; this machine can spare about 128.0 MB"
+    )
+
+
+def test_object_dtype_in_the_header_is_refused_before_any_pickle_is_read(tmp_path):
+    path = _npz_with_header(tmp_path / "mnist.npz", (3,), object, b"\x80\x04not really a pickle")
+    with pytest.raises(DataError, match=r"^mnist.npz: x_train holds Python objects"):
+        load_npz(path)
+
+
+def test_an_oversized_zip_directory_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(20_000):
+            archive.writestr(f"member{i:05}.npy", b"")
+    with pytest.raises(DataError, match=r"^mnist.npz: the archive's directory alone is 1,\d{3},\d{3} bytes"):
+        load_npz(path)
+
+
+def test_a_newline_in_a_member_name_stays_on_one_line(tmp_path):
+    path = npz(tmp_path, **{"x_\ntrain": np.zeros((2, 784), np.uint8)})
+    with pytest.raises(DataError) as err:
+        load_npz(path)
+    assert str(err.value).startswith("mnist.npz: missing x_train, y_train (found x_ train)")

@@ -237,3 +237,40 @@ def test_single_image_holdout_message_is_singular():
 
     with pytest.raises(DataError, match=r"only 1 training image: too few"):
         holdout_split(np.zeros((1, 784), np.float32), np.zeros(1, np.uint8), 0.1, 0)
+
+
+@pytest.mark.parametrize("spec", ["", "   ", "\t\n"])
+def test_an_empty_spec_is_refused_never_guessed(spec, offline):
+    from visualizer.commands import resolve_dataset
+
+    for load in (load_dataset, lambda s: load_dataset_or_synthetic(s)[0], resolve_dataset):
+        with pytest.raises(
+            DataError, match=r"^no dataset named \(the path is empty\): give a folder or file"
+        ):
+            load(spec)
+
+
+def test_a_blank_env_var_counts_as_unset(monkeypatch, offline):
+    monkeypatch.setenv("NNVIZ_DATA", "  ")
+    with pytest.raises(DataError, match=r"^MNIST could not be loaded through Keras"):
+        load_dataset()
+
+
+def test_newlines_in_names_never_make_a_second_line(tmp_path):
+    folder = tmp_path / "my\ndata"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("hello")
+    with pytest.raises(DataError, match=r"^my data/: nothing recognisable"):
+        load_dataset(folder)
+    with pytest.raises(DataError, match=r"^no pe: no such file or folder$"):
+        load_dataset(tmp_path / "no\rpe")
+    bad = folder / "bad\nname.npz"
+    bad.write_bytes(b"not an archive")
+    with pytest.raises(DataError, match=r"^bad name.npz: not an .npz archive"):
+        load_dataset(bad)
+
+
+@pytest.mark.parametrize("spec", ["a\0b", "x" * 5000])
+def test_impossible_paths_are_a_data_error(spec):
+    with pytest.raises(DataError, match=r": (not a usable path|File name too long)$"):
+        load_dataset(spec)

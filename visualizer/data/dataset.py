@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.errors import DataError
+from visualizer.core.safeio import check_allocation, one_line
 
 IMAGE_SIDE = 28
 IMAGE_SIZE = IMAGE_SIDE * IMAGE_SIDE
@@ -49,9 +50,18 @@ class Dataset:
 
 
 def display_name(path: str | os.PathLike) -> str:
-    """The file or folder name the user gave, without the machine-specific part in front."""
+    """The file or folder name the user gave, without the machine-specific part in front, on one line."""
     p = Path(path)
-    return p.name or str(p)
+    return one_line(p.name or str(p))
+
+
+def check_pixels_fit(n_pixels: int, itemsize: int, what: str) -> None:
+    """DataError (saying the limit) unless the machine can hold ``n_pixels`` images' worth of pixels.
+
+    Loading keeps the raw pixels and their float32 copy at once, and holding out a test split
+    copies the float32 images again: at most ``max(itemsize + 4, 8)`` bytes per pixel.
+    """
+    check_allocation(n_pixels * max(itemsize + 4, 8), what, DataError)
 
 
 def images_to_float(x: np.ndarray, name: str) -> np.ndarray:

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from visualizer.core.errors import DataError
+from visualizer.core.safeio import one_line, open_regular_file
 from visualizer.data.dataset import Dataset, check_labels, images_to_float
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"  # keras' origin
 MNIST_SHA256 = (
     "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
 )
+MAX_CACHE_BYTES = 64 << 20  # the genuine file is 11 MB; anything far larger is not worth hashing
 PROBE_TIMEOUT = 4.0  # seconds; urllib's download has no timeout, so a black-holed network would hang
 
 HOW_TO_SUPPLY = (
@@ -37,10 +39,17 @@ def keras_cache_file() -> Path:
 
 
 def _cache_is_valid(path: Path) -> bool:
+    """True when ``path`` is Keras' genuine mnist.npz, hashed in chunks (a FIFO or device is refused)."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest() == MNIST_SHA256
-    except OSError:
+        with open_regular_file(path, "cannot read", DataError) as f:
+            if os.fstat(f.fileno()).st_size > MAX_CACHE_BYTES:
+                return False
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, DataError):
         return False
+    return digest.hexdigest() == MNIST_SHA256
 
 
 def network_reachable(url: str = MNIST_URL, timeout: float = PROBE_TIMEOUT) -> bool:
@@ -88,7 +97,13 @@ def load_keras_mnist() -> Dataset:
         mismatch, ...); the message lists the other ways to supply data.
     """
     cache = keras_cache_file()
-    cached = cache.exists() and _cache_is_valid(cache)
+    if (cache.exists() or cache.is_symlink()) and not cache.is_file():
+        # Keras would open it to check its hash: a FIFO there would block forever.
+        raise DataError(
+            f"MNIST could not be loaded through Keras: {_home_relative(cache)} is not a regular "
+            f"file (a folder, pipe or device, or a broken link). {HOW_TO_SUPPLY}"
+        )
+    cached = _cache_is_valid(cache)
     if not cached and not network_reachable():
         where = _home_relative(cache)
         state = f"the copy in {where} is incomplete or corrupt" if cache.exists() else f"{where} is not there"
@@ -110,6 +125,6 @@ def load_keras_mnist() -> Dataset:
 
 def _home_relative(path: Path) -> str:
     try:
-        return "~/" + str(path.relative_to(Path.home()))
+        return one_line("~/" + str(path.relative_to(Path.home())))
     except ValueError:
-        return str(path)
+        return one_line(path)

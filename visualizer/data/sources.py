@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from visualizer.core.errors import DataError
+from visualizer.core.safeio import one_line
 from visualizer.data.csv import load_csv_files
 from visualizer.data.dataset import Dataset, build_dataset, display_name
 from visualizer.data.idx import IDX_NAME, find_idx_files, load_idx_folder
@@ -33,8 +35,9 @@ def load_dataset(
     ----------
     spec : str, path or None
         None: the folder or file in ``$NNVIZ_DATA`` if set, else MNIST through Keras'
-        downloader. ``"synthetic"``: the built-in synthetic digits. Anything else: a local
-        file or folder holding MNIST as IDX, npz or CSV (detected automatically).
+        downloader. ``"synthetic"``: the built-in synthetic digits. An empty or blank string
+        is refused. Anything else: a local file or folder holding MNIST as IDX, npz or CSV
+        (detected automatically).
     validation_split : float
         Fraction of the training images held out as the test set when the source has none.
     seed : int
@@ -45,10 +48,15 @@ def load_dataset(
     DataError
         With one sentence naming the file and the problem.
     """
-    if spec is None or not str(spec).strip():
-        spec = os.environ.get(ENV_VAR, "").strip() or None
+    if spec is None:
+        spec = os.environ.get(ENV_VAR, "").strip() or None  # set but blank counts as unset
         if spec is None:
             return load_keras_mnist()
+    if not str(spec).strip():  # '' or spaces from a script's empty variable: never guess a source
+        raise DataError(
+            "no dataset named (the path is empty): give a folder or file with MNIST "
+            "(IDX, .npz or CSV), or 'synthetic'"
+        )
     if str(spec).strip().lower() == SYNTHETIC:
         return synthetic_dataset(seed=seed)
     return load_path(Path(os.fspath(spec)).expanduser(), validation_split=validation_split, seed=seed)
@@ -59,7 +67,7 @@ def load_dataset_or_synthetic(
 ) -> tuple[Dataset, str | None]:
     """Like :func:`load_dataset`, but the default source falls back to synthetic digits.
 
-    Only when ``spec`` is None and ``$NNVIZ_DATA`` is unset, and Keras' MNIST cannot be
+    Only when ``spec`` is None and ``$NNVIZ_DATA`` is unset (or blank), and Keras' MNIST cannot be
     loaded, the synthetic set is returned together with the reason as a warning. Explicit
     sources never fall back: they raise ``DataError``.
 
@@ -69,7 +77,7 @@ def load_dataset_or_synthetic(
     warning : str or None
         Why synthetic digits stand in for MNIST, or None when nothing was substituted.
     """
-    if (spec is not None and str(spec).strip()) or os.environ.get(ENV_VAR, "").strip():
+    if spec is not None or os.environ.get(ENV_VAR, "").strip():
         return load_dataset(spec, validation_split=validation_split, seed=seed), None
     try:
         return load_keras_mnist(), None
@@ -90,19 +98,24 @@ def load_dataset_or_synthetic(
 
 def load_path(path: Path, *, validation_split: float = 0.1, seed: int = 0) -> Dataset:
     """Detect the format of a file or folder and load it (see :func:`load_dataset`)."""
-    if not path.exists():
-        raise DataError(f"{display_name(path)}: no such file or folder")
-    if not (path.is_dir() or path.is_file()):  # /dev/null, a pipe: never scan its folder instead
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"{display_name(path)}: no such file or folder") from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a loop of links, no permission
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
+        raise DataError(f"{display_name(path)}: {one_line(reason)}") from None
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):  # /dev/null, a pipe: never scan its folder instead
         raise DataError(f"{display_name(path)}: not a regular file or folder")
-    folder = path if path.is_dir() else path.parent
+    folder = path if stat.S_ISDIR(mode) else path.parent
     where = f"{display_name(folder)}/"
     try:
         entries = {p.name.lower(): p for p in folder.iterdir()}
     except OSError as exc:
-        raise DataError(f"cannot list the folder {where}: {exc.strerror or exc}") from exc
+        raise DataError(f"cannot list the folder {where}: {one_line(exc.strerror or exc)}") from exc
     kwargs = dict(validation_split=validation_split, seed=seed)
 
-    if path.is_file():
+    if stat.S_ISREG(mode):
         name = path.name.lower()
         if IDX_NAME.match(path.name):
             return _idx(folder, where, **kwargs)
@@ -110,7 +123,7 @@ def load_path(path: Path, *, validation_split: float = 0.1, seed: int = 0) -> Da
             return _npz(path, **kwargs)
         if name.endswith((".csv", ".csv.gz")):
             return _csv_file(path, entries, **kwargs)
-        raise DataError(f"{path.name}: not a recognised dataset file (expected {LOOKED_FOR})")
+        raise DataError(f"{display_name(path)}: not a recognised dataset file (expected {LOOKED_FOR})")
 
     if find_idx_files(folder):
         return _idx(folder, where, **kwargs)
@@ -137,7 +150,7 @@ def _idx(folder: Path, where: str, **kwargs) -> Dataset:
 
 def _npz(path: Path, **kwargs) -> Dataset:
     train, test = load_npz(path)
-    return build_dataset(train, test, source=f"MNIST ({path.name})", kind="npz", **kwargs)
+    return build_dataset(train, test, source=f"MNIST ({display_name(path)})", kind="npz", **kwargs)
 
 
 def _csv_file(path: Path, entries: dict[str, Path], **kwargs) -> Dataset:
@@ -146,19 +159,21 @@ def _csv_file(path: Path, entries: dict[str, Path], **kwargs) -> Dataset:
     where = f"{display_name(path.parent)}/"
     if name in ("mnist_train.csv", "mnist_test.csv"):
         if "mnist_train.csv" not in entries:
-            raise DataError(f"{path.name}: mnist_train.csv is missing beside it; a training file is needed")
+            raise DataError(
+                f"{display_name(path)}: mnist_train.csv is missing beside it; a training file is needed"
+            )
         return _csv(entries["mnist_train.csv"], entries.get("mnist_test.csv"), where, **kwargs)
     if name == "test.csv":
         if "train.csv" not in entries:
             raise DataError(
-                f"{path.name}: Kaggle's test.csv has no labels and train.csv is missing beside it"
+                f"{display_name(path)}: Kaggle's test.csv has no labels and train.csv is missing beside it"
             )
         return _csv(entries["train.csv"], None, where, **kwargs)
     train, test = load_csv_files(path, None)
-    return build_dataset(train, test, source=f"MNIST ({path.name})", kind="csv", **kwargs)
+    return build_dataset(train, test, source=f"MNIST ({display_name(path)})", kind="csv", **kwargs)
 
 
 def _csv(train_path: Path, test_path: Path | None, where: str, **kwargs) -> Dataset:
     train, test = load_csv_files(train_path, test_path)
-    names = train_path.name + (f" + {test_path.name}" if test_path else "")
+    names = display_name(train_path) + (f" + {display_name(test_path)}" if test_path else "")
     return build_dataset(train, test, source=f"MNIST ({names} in {where})", kind="csv", **kwargs)
