@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from untrusted import fix_png_crcs, judge, mutate, mutate_member, run_predict, tiny_snapshot
+from untrusted import (fix_png_crcs, judge, mutate, mutate_member, rezip, run_predict, tiny_snapshot,
+                       zip_members)
 
 SEED = 15  # nnviz issue 15
 WORKERS = 2
@@ -141,7 +142,13 @@ def weights_seeds(fuzz_dir) -> dict[str, Path]:
     snapshot = tiny_snapshot(SEED)
     folder = fuzz_dir / "seeds"
     folder.mkdir()
-    return {kind: export_weights(snapshot, folder / f"tiny.{kind}") for kind in WEIGHTS_CASES}
+    seeds = {kind: export_weights(snapshot, folder / f"tiny.{kind}") for kind in WEIGHTS_CASES}
+    # The same bytes on every run, so a case number names the same file: .keras holds dates.
+    keras = seeds["keras"].read_bytes()
+    metadata = json.loads(zip_members(keras)["metadata.json"])
+    metadata["date_saved"] = "2025-01-01@00:00:00"
+    seeds["keras"].write_bytes(rezip(keras, {"metadata.json": json.dumps(metadata).encode()}))
+    return seeds
 
 
 @pytest.fixture(scope="session")
