@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core_helpers import draw_strokes
 from visualizer.core.backprop import batch_gradient, sgd_step
 from visualizer.core.network import Network
 
@@ -18,16 +19,21 @@ def random_network(hidden=(16, 16), activation="relu", outputs=10, seed=0) -> Ne
 
 
 def blob_digits(n_per_class=60, seed=0) -> tuple[np.ndarray, np.ndarray]:
-    """Ten classes of 28x28 images: a class-specific random stroke pattern plus pixel noise, in [0, 1]."""
+    """Ten made-up digit classes of 28x28 images in [0, 1]: two random pen strokes per class, drawn
+    shifted by up to 2 pixels and with a varying pen width for each image, plus a little noise."""
     rng = np.random.default_rng(seed)
-    prototypes = (rng.random((10, 784)) < 0.15).astype(np.float32)
+    shapes = [[rng.uniform(0.1, 0.9, (3, 2)) for _ in range(2)] for _ in range(10)]
     labels = np.repeat(np.arange(10), n_per_class)
-    x = np.clip(prototypes[labels] * rng.uniform(0.6, 1.0, (labels.size, 1)) + rng.normal(0, 0.1, (labels.size, 784)), 0, 1)
+    x = np.empty((labels.size, 784), np.float32)
+    for i, label in enumerate(labels):
+        origin = (2.0 + rng.uniform(-2, 2), 2.0 + rng.uniform(-2, 2))
+        img = draw_strokes((28, 28), shapes[label], rng.uniform(2.0, 3.5), origin=origin, scale=24.0)
+        x[i] = np.clip(img.ravel() + rng.normal(0, 0.05, 784), 0, 1)
     order = rng.permutation(labels.size)
-    return x[order].astype(np.float32), labels[order]
+    return x[order], labels[order]
 
 
-def train_numpy(network: Network, x, y, epochs=3, batch=32, learning_rate=0.5, seed=0) -> Network:
+def train_numpy(network: Network, x, y, epochs=4, batch=32, learning_rate=0.2, seed=0) -> Network:
     """Plain minibatch SGD with :func:`batch_gradient`: enough to make a network that mostly works."""
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
