@@ -18,11 +18,13 @@ def random_network(hidden=(16, 16), activation="relu", outputs=10, seed=0) -> Ne
     return Network.from_arrays(weights, biases, activation)
 
 
-def blob_digits(n_per_class=60, seed=0) -> tuple[np.ndarray, np.ndarray]:
-    """Ten made-up digit classes of 28x28 images in [0, 1]: two random pen strokes per class, drawn
-    shifted by up to 2 pixels and with a varying pen width for each image, plus a little noise."""
+def blob_digits(n_per_class=60, seed=0, shapes_seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """Ten made-up digit classes of 28x28 images in [0, 1]: two random pen strokes per class (fixed
+    by ``shapes_seed``), drawn shifted by up to 2 pixels and with a varying pen width for each image
+    (from ``seed``), plus a little noise."""
+    shape_rng = np.random.default_rng(shapes_seed)
+    shapes = [[shape_rng.uniform(0.1, 0.9, (3, 2)) for _ in range(2)] for _ in range(10)]
     rng = np.random.default_rng(seed)
-    shapes = [[rng.uniform(0.1, 0.9, (3, 2)) for _ in range(2)] for _ in range(10)]
     labels = np.repeat(np.arange(10), n_per_class)
     x = np.empty((labels.size, 784), np.float32)
     for i, label in enumerate(labels):
