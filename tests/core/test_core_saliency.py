@@ -5,7 +5,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from visualizer.core.saliency import gradient_x_input
+from visualizer.core.saliency import saliency
 from visualizer.core.network import Network
 
 
@@ -32,7 +32,7 @@ def test_matches_finite_differences(activation):
     weights, biases = network(seed=1)
     x = np.random.default_rng(2).uniform(0.05, 1, 784)
     target = 3
-    sal = gradient_x_input(Network.from_arrays(weights, biases, activation), x, target)
+    sal = saliency(Network.from_arrays(weights, biases, activation), x, target)
     eps = 1e-4
     pixels = np.random.default_rng(3).choice(784, 40, replace=False)
     numeric = []
@@ -48,13 +48,13 @@ def test_defaults_to_winning_class_and_is_signed():
     weights, biases = network()
     x = np.random.default_rng(0).uniform(0, 1, (28, 28))
     winner = int(np.argmax(Network.from_arrays(weights, biases, "relu").forward(x)[-1]))
-    sal = gradient_x_input(Network.from_arrays(weights, biases, "relu"), x)
+    sal = saliency(Network.from_arrays(weights, biases, "relu"), x)
     assert sal.shape == (784,) and sal.dtype == np.float32
-    np.testing.assert_array_equal(sal, gradient_x_input(Network.from_arrays(weights, biases, "relu"), x, target=winner))
+    np.testing.assert_array_equal(sal, saliency(Network.from_arrays(weights, biases, "relu"), x, target=winner))
     assert (sal > 0).any() and (sal < 0).any()
     # For a purely linear path (one layer) gradient x input sums to logit minus bias exactly.
     w, b = [weights[0][:, :10]], [biases[0][:10]]
-    one = gradient_x_input(Network.from_arrays(w, b, "relu"), x, target=4)
+    one = saliency(Network.from_arrays(w, b, "relu"), x, target=4)
     np.testing.assert_allclose(one.sum(), x.ravel() @ w[0][:, 4], rtol=1e-4)
 
 
@@ -62,10 +62,10 @@ def test_blank_pixels_contribute_nothing_and_bad_target_is_rejected():
     weights, biases = network()
     x = np.zeros(784)
     x[300:320] = 1.0
-    sal = gradient_x_input(Network.from_arrays(weights, biases, "tanh"), x, target=0)
+    sal = saliency(Network.from_arrays(weights, biases, "tanh"), x, target=0)
     assert not sal[:300].any() and not sal[320:].any()
     with pytest.raises(ValueError, match="target"):
-        gradient_x_input(Network.from_arrays(weights, biases, "tanh"), x, target=10)
+        saliency(Network.from_arrays(weights, biases, "tanh"), x, target=10)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow not installed")
@@ -87,4 +87,4 @@ def test_matches_tensorflow_gradient_tape(activation):
         tape.watch(xt)
         out = model(xt)[0, 7]
     expected = (tape.gradient(out, xt).numpy() * x)[0]
-    np.testing.assert_allclose(gradient_x_input(Network.from_arrays(weights, biases, activation), x, target=7), expected, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(saliency(Network.from_arrays(weights, biases, activation), x, target=7), expected, rtol=1e-3, atol=1e-6)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from visualizer.core.saliency import gradient_x_input
+from visualizer.core.saliency import saliency
 from visualizer.core.snapshot import TrainingSnapshot
 from visualizer.session import CurrentInput, InputSource
 
@@ -44,7 +44,7 @@ def test_the_analysis_is_computed_once_per_network_and_input(make_session):
     net = session.latest.network
     np.testing.assert_allclose(first.probabilities, net.forward(row)[-1])
     assert first.predicted == int(np.argmax(first.probabilities))
-    np.testing.assert_allclose(first.saliency, gradient_x_input(net, row, first.predicted))
+    np.testing.assert_allclose(first.saliency, saliency(net, row, first.predicted))
 
 
 def test_a_new_network_or_new_pixels_are_analysed_anew(make_session, fakes):

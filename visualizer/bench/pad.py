@@ -92,7 +92,7 @@ def run_pad_bench(snapshot, *, repeats: int = 300, moves: int = N_MOVES) -> dict
     from PySide6.QtWidgets import QApplication
 
     from visualizer.core.preprocess import preprocess
-    from visualizer.core.saliency import gradient_x_input
+    from visualizer.core.saliency import saliency
     from visualizer.ui.panels.pad.panel import PadPanel
 
     app = QApplication.instance() or QApplication([])
@@ -118,7 +118,7 @@ def run_pad_bench(snapshot, *, repeats: int = 300, moves: int = N_MOVES) -> dict
     report: dict[str, float] = {}
     report.update(_stats(_timed(lambda: net.forward(preprocess(pad.canvas_array()).vector), repeats),
                          "preprocess_forward"))
-    report.update(_stats(_timed(lambda: gradient_x_input(net, x), repeats), "saliency"))
+    report.update(_stats(_timed(lambda: saliency(net, x), repeats), "saliency"))
     report.update(_stats(_timed(panel.refresh, repeats // 3), "panel_update"))
 
     # Replay a fast stroke through the event loop, first on an idle interpreter, then while

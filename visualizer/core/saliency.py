@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from visualizer.core.network import Network, activation_derivative
+from visualizer.core.backprop import backpropagate
+from visualizer.core.network import Network
 
 
-def gradient_x_input(network: Network, x: np.ndarray, target: int | None = None) -> np.ndarray:
-    """Per-pixel contribution of ``x`` to one class: gradient of that class's logit times the input.
+def saliency(network: Network, x: np.ndarray, target: int | None = None) -> np.ndarray:
+    """Per-pixel contribution of ``x`` to one class of ``network``: gradient of its logit times the input.
 
     Parameters
     ----------
     network
-        The network (any hidden activations; softmax or one-neuron sigmoid output).
+        Any :class:`Network`; for a one-neuron sigmoid network the class is its only neuron.
     x
         One input of 784 values in [0, 1] (any shape with 784 elements, e.g. 28x28).
     target
-        Class to explain; defaults to the winning class (highest probability).
+        Output neuron to explain; defaults to the winning one (highest probability).
 
     Returns
     -------
@@ -27,25 +28,22 @@ def gradient_x_input(network: Network, x: np.ndarray, target: int | None = None)
 
     Notes
     -----
-    The gradient is taken of the target's *logit* (the last layer before softmax), computed
-    exactly by backpropagation through the dense layers. The softmax probability is avoided on
-    purpose: once the network is confident its gradient vanishes (p(1-p) -> 0) and it mixes in
-    every other class, so the map would fade exactly when the prediction is clear.
+    The gradient is taken of the target's *logit* (the last layer's pre-activation), by
+    backpropagating a one-hot output delta (:func:`visualizer.core.backprop.backpropagate`).
+    The softmax probability is avoided on purpose: once the network is confident its gradient
+    vanishes (p(1-p) -> 0) and it mixes in every other class, so the map would fade exactly when
+    the prediction is clear.
     """
     x = np.asarray(x, dtype=np.float32).reshape(-1)
     layers = network.forward(x)
-    weights = network.weights
     if target is None:
         target = int(np.argmax(layers[-1]))
     n_classes = layers[-1].shape[-1]
     if not 0 <= int(target) < n_classes:
         raise ValueError(f"target must be a class between 0 and {n_classes - 1}, got {target}")
-    # d logit_target / d a_{L-1} is the target's column of the last weight matrix.
-    grad = np.asarray(weights[-1], dtype=np.float64)[:, int(target)]
-    # Walk back through the hidden layers: layers[i + 1] is the output of weights[i].
-    for i in range(len(weights) - 2, -1, -1):
-        grad = grad * activation_derivative(network.activations[i], layers[i + 1].astype(np.float64))
-        grad = np.asarray(weights[i], dtype=np.float64) @ grad
+    delta = np.zeros(n_classes)
+    delta[int(target)] = 1.0
+    _, grad = backpropagate(network, layers, delta)
     return (grad * x).astype(np.float32)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from visualizer.core.config import INPUT_SIZE
 from visualizer.core.network import Network
-from visualizer.core.saliency import gradient_x_input
+from visualizer.core.saliency import saliency
 
 
 class InputSource(Enum):
@@ -81,7 +81,7 @@ class InputAnalysis:
         if not self._saliency:
             net = self.network
             target = 0 if net.is_binary else self.predicted
-            self._saliency.append(gradient_x_input(net, self.vector, target))
+            self._saliency.append(saliency(net, self.vector, target))
         return self._saliency[0]
 
     @property
