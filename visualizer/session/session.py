@@ -144,7 +144,14 @@ class Session:
 
     @property
     def network(self) -> Network | None:
-        return None if self.latest is None else self.latest.network
+        """The network of the moment shown."""
+        shown = self.shown
+        return None if shown is None else shown.network
+
+    @property
+    def shown(self) -> TrainingSnapshot | None:
+        """The moment every view shows: the newest snapshot (the timeline will let it be an earlier one)."""
+        return self.latest
 
     # -- start-up ------------------------------------------------------------------------------
     def start_loading(self, data_spec=None, dataset=None) -> None:
@@ -398,8 +405,8 @@ class Session:
 
     def analysis(self, snap: TrainingSnapshot | None = None, current: CurrentInput | None = None
                  ) -> InputAnalysis | None:
-        """The analysis of ``current`` (default: the input) under ``snap`` (default: the latest), shared."""
-        snap = self.latest if snap is None else snap
+        """The analysis of ``current`` (default: the input) under ``snap`` (default: the moment shown), shared."""
+        snap = self.shown if snap is None else snap
         current = self.input if current is None else current
         if snap is None or current is None:
             return None

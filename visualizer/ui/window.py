@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
-        self._render = RenderScheduler(lambda: self.session.latest,
+        self._render = RenderScheduler(lambda: self.session.shown,
                                        lambda: self.session.state.is_training, self)
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
