@@ -81,3 +81,23 @@ def test_compressed_npz_is_still_read(tmp_path):
 def test_open_zip_leaves_plain_archives_alone(tmp_path):
     with open(_good_npz(tmp_path), "rb") as f, open_zip(f, 16) as z:
         assert sorted(z.namelist()) == ["W1.npy", "W2.npy", "activation.npy", "b1.npy", "b2.npy", "format_version.npy"]
+
+
+@pytest.mark.parametrize("header", [b"{'descr': '<f4', 'shape': (3,", b"{'descr': '<f4', 'fortran_order': False, 'shape': (3,)} \x00\xff"])
+def test_a_npy_header_numpy_cannot_tokenize_is_one_line(tmp_path, header):
+    path = tmp_path / "header.npz"
+    with zipfile.ZipFile(_good_npz(tmp_path)) as good, zipfile.ZipFile(path, "w") as bad:
+        for info in good.infolist():
+            data = good.read(info)
+            if info.filename == "W1.npy":
+                data = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+            bad.writestr(info.filename, data)
+    _refused(path, "'W1.npy' has a damaged header")
+
+
+def test_a_member_that_is_not_npy_is_refused(tmp_path):
+    path = tmp_path / "raw.npz"
+    with zipfile.ZipFile(_good_npz(tmp_path)) as good, zipfile.ZipFile(path, "w") as bad:
+        for info in good.infolist():  # np.load would give "format_version" back as bytes
+            bad.writestr(info.filename.replace("format_version.npy", "format_version"), good.read(info))
+    _refused(path, "its member 'format_version' is not a .npy array")

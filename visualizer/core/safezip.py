@@ -89,19 +89,22 @@ def _npy_header(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[
 
 
 def check_npy_members(archive: zipfile.ZipFile, max_values: int) -> None:
-    """Raise WeightsError unless every ``.npy`` member's header states a plain array of at most ``max_values``.
+    """Raise WeightsError unless every member is a ``.npy`` array whose header states at most ``max_values``.
 
     Reads only the headers (``np.load`` allocates the stated shape before reading any data, so a
     header claiming terabytes would otherwise end in a MemoryError). Python-object arrays are
-    refused here too; ``allow_pickle=False`` would refuse them anyway.
+    refused here too; ``allow_pickle=False`` would refuse them anyway. Any other member is
+    refused: ``np.load`` would hand it over as raw bytes.
     """
     for info in archive.infolist():
         if not info.filename.endswith(".npy"):
-            continue
+            raise WeightsError(f"its member {info.filename!r} is not a .npy array")
         try:
             shape, dtype = _npy_header(archive, info)
-        except (ValueError, EOFError, OSError) as exc:
-            raise WeightsError(f"array {info.filename!r} has a damaged header ({exc})") from None
+        except WeightsError:
+            raise
+        except Exception as exc:  # numpy tokenizes and evaluates the header: TokenError, SyntaxError...
+            raise WeightsError(f"array {info.filename!r} has a damaged header ({type(exc).__name__}: {exc})") from None
         if dtype.hasobject:
             raise WeightsError("it contains Python objects, which are never loaded")
         count = math.prod(shape)
