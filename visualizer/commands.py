@@ -88,9 +88,9 @@ class _Progress:
 
 def _data_spec(args) -> str | None:
     """The dataset the command will read: --data, else $NNVIZ_DATA (None: Keras' MNIST download)."""
-    from visualizer.data.sources import ENV_VAR
+    from visualizer.core.config import DATA_ENV_VAR
 
-    for spec in (args.data, os.environ.get(ENV_VAR)):
+    for spec in (args.data, os.environ.get(DATA_ENV_VAR)):
         if spec is not None and spec.strip():
             return spec
     return None
@@ -239,7 +239,7 @@ def _train(config, dataset, stops: _StopSignals):
     progress.close()
     error = outcome.get("error")
     if isinstance(error, TrainingDiverged):
-        return None, (error, trainer.current_snapshot("train_end"))
+        return None, (error, trainer.current_snapshot(SnapshotEvent.TRAIN_END))
     if error is not None:
         raise error
     return outcome["result"], None
