@@ -45,7 +45,7 @@ from visualizer.core.weights_format import (
     save_npz,
 )
 from visualizer.training.h5child import read_dense_layers
-from visualizer.training.interrupts import interrupts_held
+from visualizer.core.interrupts import deferred
 from visualizer.training.model import build_model
 
 MAX_CONFIG_BYTES = 4 << 20  # config.json of a Dense stack is a few kB
@@ -112,7 +112,7 @@ def _tflite_bytes(model) -> bytes:
 
 def _keras_side_bytes(kind: str, net: NetworkWeights) -> bytes:
     writer = {"keras": _keras_bytes, "weights.h5": _weights_h5_bytes, "tflite": _tflite_bytes}[kind]
-    with private_tempdir(), interrupts_held():
+    with private_tempdir(), deferred():
         return writer(keras_model_from(net))
 
 
