@@ -12,10 +12,10 @@ class Pacer:
 
     The schedule is absolute, so waits that end late or early do not add up: over any stretch
     the achieved rate is the asked one. Batches are run in groups of ``rate / 30`` (one at up to
-    30 batches/s), one group per graph call, so a fast pace still hands over about 30 snapshots a
-    second. A run that falls more than two groups behind (the network cannot go that fast) drops
-    the backlog instead of rushing to catch up. Time comes from the caller: the pacer reads no
-    clock, so it is tested with made-up times.
+    30 batches/s), one group per graph call as soon as its first batch is due, so a fast pace
+    still hands over about 30 snapshots a second. A run that falls more than two groups behind
+    (the network cannot go that fast) drops the backlog instead of rushing to catch up. Time
+    comes from the caller: the pacer reads no clock, so it is tested with made-up times.
     """
 
     def __init__(self, rate: float, now: float):
@@ -35,13 +35,12 @@ class Pacer:
     def plan(self, now: float) -> tuple[int, float]:
         """``(batches, 0.0)`` to run now, or ``(0, seconds)`` to wait before asking again."""
         due = self.due(now)
-        if due > 2 * self.group:  # behind: forget the backlog, run one group now
-            self._t0 = now - (self._done + self.group - 1) / self.rate
-            due = self.group
-        if due >= self.group:
-            return due, 0.0
-        wake = self._t0 + (self._done + self.group - 1) / self.rate
-        return 0, max(wake - now, 0.0)
+        if due > 2 * self.group:  # behind: forget the backlog, the next batch is due now
+            self._t0 = now - self._done / self.rate
+            due = 1
+        if due >= 1:
+            return max(due, self.group), 0.0
+        return 0, max(self._t0 + self._done / self.rate - now, 0.0)
 
     def ran(self, batches: int) -> None:
         """Count ``batches`` as done."""
