@@ -7,62 +7,16 @@ import threading
 import numpy as np
 import pytest
 
+from timeline_helpers import ROW_BYTES, SIZES, feed, network, row, started
+
 from visualizer.core.errors import ConfigError
 from visualizer.core.network import Network
 from visualizer.core.timeline import Batches, Timeline, flatten_network
 
-SIZES = (784, 2, 10)
-ROW = 784 * 2 + 2 + 2 * 10 + 10  # parameters of a 784-2-10 network
-ROW_BYTES = ROW * 4
-
-
-def network(value: float = 0.0, sizes=SIZES, activation="relu") -> Network:
-    """A network whose every weight and bias is ``value`` (so a moment's step can be read back from it)."""
-    weights = [np.full((a, b), value, np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    biases = [np.full(b, value, np.float32) for b in sizes[1:]]
-    return Network.from_arrays(weights, biases, activation)
-
-
-def row(step: int) -> np.ndarray:
-    return np.full(ROW, float(step), np.float32)
-
-
-def feed(timeline: Timeline, batches: int, *, per_epoch: int, block: int = 7, start: int | None = None,
-         every_row: bool = True, epoch: int = 0) -> None:
-    """Append ``batches`` batches as the trainer does: blocks that never cross an epoch end.
-
-    Batch at step s has loss s and accuracy 1/s, and its weights are all ``s``.
-    """
-    step = timeline.last_step if start is None else start
-    pos = 0
-    done = 0
-    while done < batches:
-        n = min(block, per_epoch - pos, batches - done)
-        steps = list(range(step + 1, step + n + 1))
-        stride, keep_until = timeline.capture_plan()
-        captured = [s for s in steps if every_row or s <= keep_until or s % stride == 0 or s == steps[-1]]
-        if captured[-1] != steps[-1]:
-            captured.append(steps[-1])
-        timeline.append(Batches(
-            first_step=step + 1, epoch=epoch, first_batch=pos + 1, batches_per_epoch=per_epoch,
-            loss=np.array(steps, np.float32), accuracy=1.0 / np.array(steps, np.float32),
-            weight_steps=captured, weights=[row(s) for s in captured], epoch_end=pos + n == per_epoch,
-        ))
-        step, pos, done = step + n, pos + n, done + n
-        if pos == per_epoch:
-            timeline.set_validation(step, -step, step / 1e6)
-            pos, epoch = 0, epoch + 1
-
-
-def started(budget_moments: int, **kwargs) -> Timeline:
-    tl = Timeline(budget_moments * ROW_BYTES, **kwargs)
-    tl.extend(network(0.0))
-    return tl
-
-
-def test_every_batch_is_kept_up_to_the_budget():
+@pytest.mark.parametrize("trainer_like", [False, True])
+def test_every_batch_is_kept_up_to_the_budget(trainer_like):
     tl = started(1000)
-    feed(tl, 300, per_epoch=120)
+    feed(tl, 300, per_epoch=120, trainer_like=trainer_like)
     assert len(tl) == 301 and tl.batch_count == 300
     np.testing.assert_array_equal(tl.steps(), np.arange(301))
     assert tl.nbytes == 301 * ROW_BYTES and tl.stride == 1
@@ -72,9 +26,10 @@ def test_every_batch_is_kept_up_to_the_budget():
         assert np.all(moment.network.weights[0] == step) and np.all(moment.network.biases[-1] == step)
 
 
-def test_over_budget_thins_evenly_and_keeps_first_batches_epoch_ends_and_latest():
+@pytest.mark.parametrize("trainer_like", [False, True])
+def test_over_budget_thins_evenly_and_keeps_first_batches_epoch_ends_and_latest(trainer_like):
     tl = started(100, keep_first=20)
-    feed(tl, 1003, per_epoch=50, every_row=False)
+    feed(tl, 1003, per_epoch=50, every_row=False, trainer_like=trainer_like)
     steps = tl.steps()
     assert tl.nbytes <= tl.budget and tl.nbytes == len(steps) * ROW_BYTES
     assert set(range(21)) <= set(steps), "the first batches were thinned"
@@ -233,7 +188,7 @@ def test_readers_see_consistent_moments_while_the_trainer_appends():
 
     reader = threading.Thread(target=read)
     reader.start()
-    feed(tl, 3000, per_epoch=300, block=3, every_row=False)
+    feed(tl, 3000, per_epoch=300, block=3, every_row=False, trainer_like=True)
     reader.join()
     assert not errors
 
