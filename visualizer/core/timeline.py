@@ -8,8 +8,8 @@ own copy of one row (52 KB for the default network); metric views are not copied
 at the rows already written, which are never written again; truncation copies into fresh arrays).
 
 Memory: the 784-16-16-10 network has 13,002 parameters, 52,008 bytes of float32 per moment, so
-the default 256 MB budget holds 5,161 moments: every batch of the first 5,161 (2.75 epochs of
-the 60,000 MNIST images at batch size 32). Past the budget the recording thins evenly: every
+the default 256 MB budget holds 5,161 moments: the start and every one of the first 5,160
+batches (2.75 epochs of the 60,000 MNIST images at batch size 32). Past it the recording thins evenly: every
 other ordinary moment goes and the recording stride doubles, so the whole run stays covered at
 one resolution. The first 200 batches (where learning changes most), every epoch end and the
 latest moment are always kept; only when epoch ends alone would fill half the budget (thousands
