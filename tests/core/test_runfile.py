@@ -264,3 +264,11 @@ def test_metrics_csv_holds_every_batch_exactly(timeline, tmp_path):
     assert float(rows[-1]["epoch_float"]) == 3.0
     out = write_metrics_csv(tmp_path / "metrics.csv", timeline)
     assert out.read_text() == metrics_csv(timeline)
+
+
+def test_an_archive_with_too_many_members_is_refused_before_it_is_parsed(run_path):
+    members = _members(run_path)
+    members.update({f"extra{i}.npy": b"" for i in range(100)})
+    _rewrite(run_path, members)
+    with pytest.raises(RunFileError, match=r"run.nnvizrun: the archive lists 1\d\d members"):
+        load_run(run_path)

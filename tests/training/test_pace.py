@@ -7,6 +7,7 @@ import math
 import pytest
 
 from visualizer.core.config import TrainingConfig
+from visualizer.core.snapshot import SnapshotEvent
 from visualizer.training.control import TrainingControl
 from visualizer.training.pace import Pacer
 from visualizer.training.trainer import Trainer
@@ -80,7 +81,7 @@ def test_the_trainer_runs_at_the_pace_and_snapshots_every_batch(tiny_dataset, re
     clock = FakeClock()
     control = TrainingControl(pace=10)
     Trainer(SMALL, tiny_dataset, clock=clock, sleep=clock.sleep).run(recorder, control)
-    assert [s.step for s in recorder.snapshots if s.event == "batch"] == list(range(1, 21))
+    assert [s.step for s in recorder.snapshots if s.event is SnapshotEvent.BATCH] == list(range(1, 21))
     assert clock.now == pytest.approx(1.9)  # batch k starts at k / 10 s
 
 
@@ -89,7 +90,7 @@ def test_a_fast_pace_hands_over_about_30_snapshots_a_second(make_data, recorder)
     data = make_data(n_train=3000)
     control = TrainingControl(pace=300)
     Trainer(TrainingConfig(batch_size=10, epochs=1), data, clock=clock, sleep=clock.sleep).run(recorder, control)
-    calls = [s for s in recorder.snapshots if s.event == "batch"]
+    calls = [s for s in recorder.snapshots if s.event is SnapshotEvent.BATCH]
     assert clock.now == pytest.approx(299 / 300, abs=10 / 300)
     assert 25 <= len(calls) <= 31 and all(b.step - a.step == 10 for a, b in zip(calls, calls[1:], strict=False))
 
@@ -100,7 +101,7 @@ def test_the_pace_changes_while_running(tiny_dataset, recorder):
 
     def on_snapshot(snapshot):
         recorder(snapshot)
-        if snapshot.step == 10 and snapshot.event == "epoch_end":
+        if snapshot.step == 10 and snapshot.event is SnapshotEvent.EPOCH_END:
             control.set_pace(2)
 
     Trainer(SMALL, tiny_dataset, clock=clock, sleep=clock.sleep).run(on_snapshot, control)

@@ -7,6 +7,7 @@ import pytest
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import TrainingDiverged
+from visualizer.core.snapshot import SnapshotEvent
 from visualizer.core.timeline import Timeline
 from visualizer.data.dataset import Dataset
 from visualizer.training.trainer import Trainer, TrainingControl
@@ -30,7 +31,7 @@ def _stepped_reference(config, dataset, steps: int, run_in_thread, recorder):
     by_step = {}
     for k in range(1, steps + 1):
         control.step(1)
-        by_step[k] = recorder.wait_for(lambda s, k=k: s.step == k and s.event == "batch")
+        by_step[k] = recorder.wait_for(lambda s, k=k: s.step == k and s.event is SnapshotEvent.BATCH)
     control.stop()
     run.join()
     by_step[0] = recorder.snapshots[0]
@@ -78,7 +79,7 @@ def test_past_the_budget_the_graph_captures_only_what_the_timeline_keeps(make_da
 def test_validation_is_recorded_at_epoch_ends(tiny_dataset, recorder):
     timeline = Timeline()
     Trainer(SMALL, tiny_dataset, timeline=timeline, snapshot_interval=0).run(recorder)
-    ends = [s for s in recorder.snapshots if s.event == "epoch_end"]
+    ends = [s for s in recorder.snapshots if s.event is SnapshotEvent.EPOCH_END]
     metrics = timeline.metrics()
     np.testing.assert_array_equal(metrics.val_step, [10, 20])
     np.testing.assert_allclose(metrics.val_loss, [s.metrics["val_loss"] for s in ends], rtol=1e-6)

@@ -24,6 +24,7 @@ from visualizer.core.atomic import atomic_write
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import NnvizError, RunFileError
 from visualizer.core.safeio import check_allocation, one_line, open_regular_file
+from visualizer.core.safezip import open_zip
 from visualizer.core.timeline import Moment, Timeline
 
 FORMAT = "nnviz-run"
@@ -107,9 +108,9 @@ def load_run(path: str | os.PathLike) -> Run:
         check_allocation(size, f"run file {name}", RunFileError)
         if fh.read(4) != b"PK\x03\x04":
             raise RunFileError(f"run file {name} is not an nnviz run file")
-        fh.seek(0)
         try:
-            with zipfile.ZipFile(fh) as zf:
+            # open_zip bounds the central directory before zipfile parses it (a run file has 12 members).
+            with open_zip(fh, max_members=len(_COLUMNS) + 2) as zf:
                 return _read(zf, name, size)
         except RunFileError:
             raise

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.runfile import load_run, save_run
+from visualizer.core.snapshot import SnapshotEvent
 from visualizer.core.timeline import Timeline
 from visualizer.data.dataset import Dataset
 from visualizer.training.control import TrainingControl
@@ -58,7 +59,7 @@ def pace_accuracy(dataset: Dataset, paces=(1, 10, 100, 1000), *, seconds: float 
         wanted = max(10, int(pace * seconds))
 
         def on_snapshot(snapshot, arrivals=arrivals, wanted=wanted, control=control):
-            if snapshot.event == "batch":
+            if snapshot.event is SnapshotEvent.BATCH:
                 arrivals.append((time.perf_counter(), snapshot.step))
                 if snapshot.step - arrivals[0][1] >= wanted:
                     control.stop()
