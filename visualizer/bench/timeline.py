@@ -45,10 +45,10 @@ def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config
     }
 
 
-def pace_accuracy(dataset: Dataset, paces=(1, 10, 100, 1000), *, seconds: float = 4.0) -> dict:
+def pace_accuracy(dataset: Dataset, paces=(1, 10, 100, 1000), *, seconds: float = 4.0, min_batches: int = 10) -> dict:
     """Achieved batches/second at each pace, measured from snapshot arrival over about ``seconds``.
 
-    The pace of 1 batch/s is measured over at least 10 batches.
+    Each pace is measured over at least ``min_batches`` batches (10 s at 1 batch/s).
     """
     out = {}
     for pace in paces:
@@ -56,7 +56,7 @@ def pace_accuracy(dataset: Dataset, paces=(1, 10, 100, 1000), *, seconds: float 
         trainer = Trainer(TrainingConfig(epochs=1000), dataset)
         trainer.prepare()
         arrivals: list[tuple[float, int]] = []
-        wanted = max(10, int(pace * seconds))
+        wanted = max(min_batches, int(pace * seconds))
 
         def on_snapshot(snapshot, arrivals=arrivals, wanted=wanted, control=control):
             if snapshot.event is SnapshotEvent.BATCH:
@@ -90,9 +90,9 @@ def prepare_seconds(dataset: Dataset, config: TrainingConfig | None = None) -> d
     return {"prepare_seconds": seconds, "first_batch_after_prepare_seconds": first[0]}
 
 
-def runfile_seconds(dataset: Dataset, *, epochs: int = 5) -> dict:
+def runfile_seconds(dataset: Dataset, *, epochs: int = 5, config: TrainingConfig | None = None) -> dict:
     """Seconds to save and to open the run file of an ``epochs``-epoch default run (median of 3)."""
-    config = TrainingConfig(epochs=epochs)
+    config = (config or TrainingConfig()).with_changes(epochs=epochs)
     timeline = Timeline()
     trainer = Trainer(config, dataset, timeline=timeline)
     trainer.run(lambda s: None)
