@@ -26,13 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from visualizer.core.batchlog import BatchLog, Metrics
 from visualizer.core.errors import ConfigError
 from visualizer.core.network import Network, validate_architecture
 from visualizer.core.slabs import RowStore
 
+__all__ = ["DEFAULT_BUDGET", "KEEP_FIRST", "Batches", "Metrics", "Moment", "Timeline", "flatten_network"]
+
 DEFAULT_BUDGET = 256 << 20  # bytes of recorded weights
 KEEP_FIRST = 200  # batches from the start of the timeline that are never thinned
-_MIN_ROWS = 1024  # initial length of the per-batch metric arrays (they double when full)
 
 
 @dataclass(frozen=True)
@@ -55,26 +57,6 @@ class Moment:
     val_accuracy: float | None
     is_epoch_end: bool
     network: Network
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Per-batch figures of every batch recorded so far (read-only arrays, one row per batch).
-
-    ``step[i]`` is the global step after the batch; ``val_*`` hold one row per validated epoch end.
-    """
-
-    step: np.ndarray  # int64
-    epoch: np.ndarray  # int32
-    batch: np.ndarray  # int32
-    epoch_float: np.ndarray  # float64
-    loss: np.ndarray  # float32
-    accuracy: np.ndarray  # float32
-    is_epoch_end: np.ndarray  # bool
-    val_step: np.ndarray  # int64
-    val_epoch_float: np.ndarray  # float64
-    val_loss: np.ndarray  # float32
-    val_accuracy: np.ndarray  # float32
 
 
 @dataclass(frozen=True)
@@ -116,12 +98,6 @@ def flatten_network(network: Network) -> np.ndarray:
     return np.concatenate([a.ravel() for pair in zip(network.weights, network.biases, strict=True) for a in pair])
 
 
-def _grown(a: np.ndarray, n: int) -> np.ndarray:
-    out = np.empty(max(n, 2 * len(a), _MIN_ROWS), dtype=a.dtype)
-    out[: len(a)] = a
-    return out
-
-
 class Timeline:
     """The recording of one run (and the runs that continue it), thread-safe.
 
@@ -149,19 +125,7 @@ class Timeline:
         self._sizes: tuple[int, ...] | None = None
         self._activations: tuple[str, ...] = ()
         self._row_size = 0
-        self._start_step = 0
-        self._start_x = 0.0
-        self._n = 0  # batches recorded (metric rows)
-        self._m_epoch = np.empty(0, np.int32)
-        self._m_batch = np.empty(0, np.int32)
-        self._m_x = np.empty(0, np.float64)
-        self._m_loss = np.empty(0, np.float32)
-        self._m_acc = np.empty(0, np.float32)
-        self._m_end = np.empty(0, bool)
-        self._nv = 0
-        self._v_step = np.empty(0, np.int64)
-        self._v_loss = np.empty(0, np.float32)
-        self._v_acc = np.empty(0, np.float32)
+        self._log = BatchLog()  # every batch's position and figures
         self._steps: list[int] = []  # recorded moments, ascending
         self._slots: list[tuple[int, int]] = []  # where their weights are in the store
         self._store: RowStore | None = None
@@ -229,7 +193,7 @@ class Timeline:
     @property
     def keep_until(self) -> int:
         """Moments at steps up to this one are never thinned (the start plus the first batches)."""
-        return self._start_step + self._protected_first()
+        return self._log.start_step + self._protected_first()
 
     def capture_plan(self) -> tuple[int, int]:
         """``(stride, keep_until)``: which batches a recorder needs to capture to lose nothing kept."""
@@ -246,12 +210,12 @@ class Timeline:
 
     @property
     def start_step(self) -> int:
-        return self._start_step
+        return self._log.start_step
 
     @property
     def batch_count(self) -> int:
         """Batches recorded (each has its loss and accuracy)."""
-        return self._n
+        return self._log.n
 
     def __len__(self) -> int:
         """Moments whose weights are kept."""
@@ -279,8 +243,7 @@ class Timeline:
                 self._sizes = tuple(network.layer_sizes)
                 self._activations = tuple(network.activations)
                 self._row_size = network.parameter_count
-                self._start_step = int(step)
-                self._start_x = 0.0
+                self._log = BatchLog(int(step))
                 if self._store is None or self._store.row_size != self._row_size or self._store.used:
                     self._store = RowStore(self._row_size)
                 self._steps = [int(step)]
@@ -296,7 +259,7 @@ class Timeline:
                     raise ValueError(f"the timeline ends at step {self._steps[-1]}, not {step}: truncate first")
                 # A run continued from the middle of an epoch finishes that epoch's count: its
                 # first epoch end is that epoch's end, and epoch_float carries on from the moment.
-                epoch, _, x, end = self._position(self._steps[-1])
+                epoch, _, x, end = self._log.position(self._steps[-1])
                 self._epoch_offset, self._x_offset = (epoch + 1 if end else epoch), x
             self.version += 1
 
@@ -313,11 +276,14 @@ class Timeline:
         with self._lock:
             if not self._steps:
                 raise ValueError("extend() the timeline before appending")
-            if block.first_step != self._start_step + self._n + 1:
-                raise ValueError(f"block starts at step {block.first_step}, expected {self._start_step + self._n + 1}")
+            expected = self._log.start_step + self._log.n + 1
+            if block.first_step != expected:
+                raise ValueError(f"block starts at step {block.first_step}, expected {expected}")
             if any(b.shape[1] != self._row_size for b in blocks):
                 raise ValueError(f"weight rows must have {self._row_size} values")
-            self._append_metrics(block, n)
+            self._log.append(epoch=self._epoch_offset + block.epoch, first_batch=block.first_batch,
+                             batches_per_epoch=block.batches_per_epoch, loss=block.loss, accuracy=block.accuracy,
+                             epoch_end=block.epoch_end, x_offset=self._x_offset + block.epoch)
             if self._append_fast(steps, blocks):
                 self.version += 1
                 return
@@ -358,10 +324,7 @@ class Timeline:
     def set_validation(self, step: int, loss: float, accuracy: float) -> None:
         """The validation figures measured after the epoch that ended at ``step``."""
         with self._lock:
-            if self._nv == len(self._v_step):
-                self._v_step, self._v_loss, self._v_acc = (_grown(a, 16) for a in (self._v_step, self._v_loss, self._v_acc))
-            self._v_step[self._nv], self._v_loss[self._nv], self._v_acc[self._nv] = step, loss, accuracy
-            self._nv += 1
+            self._log.add_validation(step, loss, accuracy)
             self.version += 1
 
     def truncate_after(self, step: int) -> Moment:
@@ -377,11 +340,7 @@ class Timeline:
             for slot in self._slots[i + 1 :]:
                 self._store.release(slot)
             del self._steps[i + 1 :], self._slots[i + 1 :]
-            self._n = keep - self._start_step
-            for name in ("_m_epoch", "_m_batch", "_m_x", "_m_loss", "_m_acc", "_m_end"):
-                setattr(self, name, getattr(self, name)[: max(self._n, _MIN_ROWS)].copy())
-            self._nv = int(np.searchsorted(self._v_step[: self._nv], keep, side="right"))
-            self._v_step, self._v_loss, self._v_acc = (a.copy() for a in (self._v_step, self._v_loss, self._v_acc))
+            self._log.truncate(keep)
             self.version += 1
             parts = self._moment(i)
         return self._build(parts)
@@ -412,27 +371,12 @@ class Timeline:
     def epoch_end_steps(self) -> np.ndarray:
         """Steps at which an epoch ended."""
         with self._lock:
-            return np.flatnonzero(self._m_end[: self._n]).astype(np.int64) + self._start_step + 1
+            return self._log.epoch_end_steps()
 
     def metrics(self) -> Metrics:
         """Every batch's figures so far and the validation points, as read-only views."""
         with self._lock:
-            n, nv = self._n, self._nv
-            v_step = self._v_step[:nv]
-            v_x = self._m_x[v_step - self._start_step - 1] if nv else np.empty(0)
-            return Metrics(
-                step=_readonly(np.arange(self._start_step + 1, self._start_step + n + 1, dtype=np.int64)),
-                epoch=_readonly(self._m_epoch[:n]),
-                batch=_readonly(self._m_batch[:n]),
-                epoch_float=_readonly(self._m_x[:n]),
-                loss=_readonly(self._m_loss[:n]),
-                accuracy=_readonly(self._m_acc[:n]),
-                is_epoch_end=_readonly(self._m_end[:n]),
-                val_step=_readonly(v_step),
-                val_epoch_float=_readonly(v_x),
-                val_loss=_readonly(self._v_loss[:nv]),
-                val_accuracy=_readonly(self._v_acc[:nv]),
-            )
+            return self._log.view()
 
     # --- saving and restoring (core/runfile.py) --------------------------------------------
     @contextlib.contextmanager
@@ -458,12 +402,11 @@ class Timeline:
     def _state(self) -> tuple[dict, dict[str, np.ndarray], list[np.ndarray]]:
         if not self._steps:
             raise ValueError("nothing is recorded yet")
-        n, nv = self._n, self._nv
         header = {
             "layer_sizes": list(self._sizes),
             "activations": list(self._activations),
-            "start_step": self._start_step,
-            "start_epoch_float": self._start_x,
+            "start_step": self._log.start_step,
+            "start_epoch_float": self._log.start_x,
             "budget": self._budget,
             "keep_first": self._keep_first,
             "stride": self._stride,
@@ -471,18 +414,7 @@ class Timeline:
             "epoch_offset": self._epoch_offset,
             "epoch_float_offset": self._x_offset,
         }
-        arrays = {
-            "epoch": self._m_epoch[:n].copy(),
-            "batch": self._m_batch[:n].copy(),
-            "epoch_float": self._m_x[:n].copy(),
-            "loss": self._m_loss[:n].copy(),
-            "accuracy": self._m_acc[:n].copy(),
-            "is_epoch_end": self._m_end[:n].copy(),
-            "val_step": self._v_step[:nv].copy(),
-            "val_loss": self._v_loss[:nv].copy(),
-            "val_accuracy": self._v_acc[:nv].copy(),
-            "moment_steps": np.array(self._steps, dtype=np.int64),
-        }
+        arrays = {**self._log.columns(), "moment_steps": np.array(self._steps, dtype=np.int64)}
         return header, arrays, [self._store.view(slot) for slot in self._slots]
 
     @classmethod
@@ -499,38 +431,17 @@ class Timeline:
         tl._sizes = tuple(int(s) for s in header["layer_sizes"])
         tl._activations = tuple(str(a) for a in header["activations"])
         tl._row_size = sum(a * b + b for a, b in zip(tl._sizes[:-1], tl._sizes[1:], strict=True))
-        tl._start_step, tl._start_x = int(header["start_step"]), float(header["start_epoch_float"])
         tl._stride, tl._epoch_stride = int(header["stride"]), int(header["epoch_stride"])
         tl._epoch_offset, tl._x_offset = int(header["epoch_offset"]), float(header["epoch_float_offset"])
         if tl._stride < 1 or tl._epoch_stride < 1 or tl._stride & (tl._stride - 1):
             raise ValueError("the recording stride is not a power of two")
-        columns = {"epoch": np.int32, "batch": np.int32, "epoch_float": np.float64, "loss": np.float32,
-                   "accuracy": np.float32, "is_epoch_end": np.bool_}
-        n = len(arrays["loss"])
-        for name, dtype in columns.items():
-            a = arrays[name]
-            if a.dtype != dtype or a.shape != (n,):
-                raise ValueError(f"the per-batch column {name!r} is not {n} values of {np.dtype(dtype)}")
-        nv = len(arrays["val_step"])
-        for name, dtype in (("val_step", np.int64), ("val_loss", np.float32), ("val_accuracy", np.float32)):
-            if arrays[name].dtype != dtype or arrays[name].shape != (nv,):
-                raise ValueError(f"the validation column {name!r} is not {nv} values of {np.dtype(dtype)}")
+        start = int(header["start_step"])
+        tl._log = BatchLog.from_columns(arrays, start, float(header["start_epoch_float"]))
         steps = arrays["moment_steps"]
         if steps.dtype != np.int64 or steps.ndim != 1 or not len(steps):
             raise ValueError("the moments' steps are not a list of whole numbers")
-        if steps[0] != tl._start_step or steps[-1] != tl._start_step + n or np.any(np.diff(steps) <= 0):
+        if steps[0] != start or steps[-1] != start + tl._log.n or np.any(np.diff(steps) <= 0):
             raise ValueError("the moments' steps are not ascending from the start to the last batch")
-        if not np.all(np.isfinite(arrays["epoch_float"])) or np.any(np.diff(arrays["epoch_float"]) < 0):
-            raise ValueError("the epoch positions are not finite and ascending")
-        ends = np.flatnonzero(arrays["is_epoch_end"]) + tl._start_step + 1
-        if nv and (np.any(np.diff(arrays["val_step"]) <= 0) or not np.all(np.isin(arrays["val_step"], ends))):
-            raise ValueError("a validation point is not at an epoch end")
-        tl._n, tl._nv = n, nv
-        for name, attr in (("epoch", "_m_epoch"), ("batch", "_m_batch"), ("epoch_float", "_m_x"),
-                           ("loss", "_m_loss"), ("accuracy", "_m_acc"), ("is_epoch_end", "_m_end")):
-            setattr(tl, attr, _grown(np.ascontiguousarray(arrays[name]), n))
-        tl._v_step, tl._v_loss, tl._v_acc = (_grown(np.ascontiguousarray(arrays[k]), nv)
-                                             for k in ("val_step", "val_loss", "val_accuracy"))
         tl._steps = [int(s) for s in steps]
         tl._store = RowStore(tl._row_size)
         tl._store.reserve(len(steps))
@@ -551,15 +462,11 @@ class Timeline:
         cap = self.capacity
         return min(self._keep_first, cap // 4) if self._row_size else self._keep_first
 
-    def _is_epoch_end(self, step: int) -> bool:
-        i = step - self._start_step - 1
-        return 0 <= i < self._n and bool(self._m_end[i])
-
     def _protected(self, step: int) -> bool:
         if step <= self.keep_until:
             return True
-        if self._is_epoch_end(step):
-            return (int(self._m_epoch[step - self._start_step - 1]) + 1) % self._epoch_stride == 0
+        if self._log.is_epoch_end(step):
+            return self._log.epoch_number(step) % self._epoch_stride == 0
         return False
 
     def _worth_keeping(self, step: int) -> bool:
@@ -577,7 +484,7 @@ class Timeline:
         while len(self._steps) + room_for > cap:
             end = len(self._steps) if room_for else len(self._steps) - 1
             ordinary = [i for i in range(1, end) if not self._protected(self._steps[i])]
-            ends = [i for i in range(1, end) if self._is_epoch_end(self._steps[i]) and self._protected(self._steps[i])]
+            ends = [i for i in range(1, end) if self._log.is_epoch_end(self._steps[i]) and self._protected(self._steps[i])]
             if len(ends) > (cap - 2) // 2:  # room for the first and the latest moment
                 self._epoch_stride *= 2  # thousands of tiny epochs: their ends are thinned too
                 drop = {i for i in ends if not self._worth_keeping(self._steps[i])}
@@ -593,40 +500,11 @@ class Timeline:
             self._steps = [s for i, s in enumerate(self._steps) if i not in drop]
             self._slots = [s for i, s in enumerate(self._slots) if i not in drop]
 
-    def _append_metrics(self, block: Batches, n: int) -> None:
-        end = self._n + n
-        if end > len(self._m_loss):
-            for name in ("_m_epoch", "_m_batch", "_m_x", "_m_loss", "_m_acc", "_m_end"):
-                setattr(self, name, _grown(getattr(self, name), end))
-        sl = slice(self._n, end)
-        pos = np.arange(block.first_batch, block.first_batch + n)
-        self._m_epoch[sl] = self._epoch_offset + block.epoch
-        self._m_batch[sl] = pos
-        self._m_x[sl] = self._x_offset + block.epoch + pos / block.batches_per_epoch
-        self._m_loss[sl] = block.loss
-        self._m_acc[sl] = block.accuracy
-        self._m_end[sl] = False
-        if block.epoch_end:
-            self._m_end[end - 1] = True
-        self._n = end
-
-    def _position(self, step: int) -> tuple[int, int, float, bool]:
-        i = step - self._start_step - 1
-        if i < 0:
-            return 0, 0, self._start_x, False
-        return int(self._m_epoch[i]), int(self._m_batch[i]), float(self._m_x[i]), bool(self._m_end[i])
-
     def _moment(self, i: int) -> _MomentParts:
         """What a moment is made of, its weights copied (their memory is reused once thinned)."""
         step = self._steps[i]
-        epoch, batch, x, end = self._position(step)
-        j = step - self._start_step - 1
-        loss, acc = (float(self._m_loss[j]), float(self._m_acc[j])) if j >= 0 else (float("nan"), float("nan"))
-        val_loss = val_acc = None
-        if end:
-            k = int(np.searchsorted(self._v_step[: self._nv], step))
-            if k < self._nv and self._v_step[k] == step:
-                val_loss, val_acc = float(self._v_loss[k]), float(self._v_acc[k])
+        epoch, batch, x, end = self._log.position(step)
+        loss, acc, val_loss, val_acc = self._log.figures(step)
         row = self._store.view(self._slots[i]).copy()
         return _MomentParts((step, epoch, batch, x, loss, acc, val_loss, val_acc, end), row)
 
@@ -648,9 +526,3 @@ class Timeline:
 class _MomentParts:
     fields: tuple
     row: np.ndarray
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    view = a.view()
-    view.flags.writeable = False
-    return view
