@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from visualizer.core.config import TrainingConfig
-from visualizer.data.dataset import Dataset
+from visualizer.data.synthetic import synthetic_dataset
 
 SMALL = TrainingConfig(batch_size=32)
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    rng = np.random.default_rng(0)
-    x = rng.random((320, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 320)
-    return Dataset(x[:256], y[:256], x[256:], y[256:], source="random test data", kind="synthetic")
+    return synthetic_dataset(n_train=256, n_test=64)
 
 
 def _finite(out: dict, keys) -> None:
