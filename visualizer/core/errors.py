@@ -19,3 +19,7 @@ class ConfigError(NnvizError):
 
 class TrainingDiverged(NnvizError):
     """The loss became NaN or infinite; the last good weights were kept."""
+
+
+class RunFileError(NnvizError):
+    """A run file (a recorded run) could not be read, validated or written."""
