@@ -48,7 +48,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(data: str | None = None, argv: list[str] | None = None) -> int:
+def run_app(data: str | None = None, argv: list[str] | None = None, *, open_run: str | None = None) -> int:
     """Open the nnviz window and run the event loop; returns the exit code.
 
     Parameters
@@ -58,6 +58,8 @@ def run_app(data: str | None = None, argv: list[str] | None = None) -> int:
         falling back to synthetic digits (with a warning banner) when offline.
     argv
         Arguments for QApplication (default: sys.argv).
+    open_run
+        A run file (``nnviz FILE``, ``nnviz --open FILE``) for the window to open at start.
     """
     app = create_app(argv)
     from visualizer.ui import theme
@@ -67,7 +69,8 @@ def run_app(data: str | None = None, argv: list[str] | None = None) -> int:
     settings = Settings()
     theme.apply_theme(settings.theme)
     probe = bool(os.environ.get(STARTUP_PROBE_ENV))
-    window = MainWindow(data=data, settings=settings, autoload=not probe)
+    extra = {"open_run": open_run} if open_run is not None else {}
+    window = MainWindow(data=data, settings=settings, autoload=not probe, **extra)
     app.aboutToQuit.connect(window.shutdown)
     _quit_on_sigint(window)
     window.show()

@@ -46,6 +46,7 @@ def _number(kind, lowest, highest=float("inf"), *, lowest_allowed=True):
 
 
 _positive_int = _number(int, 1)
+_pace = _number(float, 0, 10_000, lowest_allowed=False)  # beyond that it is full speed anyway
 _learning_rate = _number(float, 0, 10, lowest_allowed=False)
 _seed = _number(int, 0, 2**31 - 1)
 
@@ -63,13 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The full `nnviz` argument parser (exposed for tests and --help)."""
     parser = _Parser(
         prog="nnviz",
+        usage="nnviz [-h] [--version] [--self-test] [--data PATH] [--open FILE | FILE] [COMMAND ...]",
         description="Watch a small neural network learn handwritten digits, live. "
-        "Without a command, opens the window.",
+        "Without a command, opens the window; `nnviz FILE` opens a run file (nnviz train --record) in it.",
     )
     parser.add_argument("--version", action="version", version=f"nnviz {__version__}")
     parser.add_argument("--self-test", action="store_true", help="start offscreen, train one batch, export, exit")
     _add_data_arg(parser)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument("--open", metavar="FILE", help="open a recorded run in the window (the same as `nnviz FILE`)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog="nnviz")
 
     t = sub.add_parser("train", help="train from the terminal and save the weights")
     _add_data_arg(t)
@@ -81,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
     t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--out", metavar="FILE", help="save weights (.keras .weights.h5 .npz .json .tflite)")
+    t.add_argument("--record", metavar="FILE", help="record every batch and save the run file (e.g. run.nnvizrun)")
+    t.add_argument("--pace", metavar="B", type=_pace, default=None,
+                   help="train at most B batches per second (e.g. 10); default: full speed")
     t.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
 
     p = sub.add_parser("predict", help="classify images of handwritten digits")
@@ -88,9 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per image per line")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPG, any size, dark-on-light or light-on-dark")
 
-    e = sub.add_parser("export", help="convert weights between formats (by extension)")
-    e.add_argument("--weights", required=True, metavar="IN")
-    e.add_argument("--out", required=True, metavar="OUT")
+    e = sub.add_parser("export", help="convert weights between formats (by extension); "
+                       "from a run file, one moment's weights or the metrics as CSV")
+    e.add_argument("--weights", required=True, metavar="IN", help="a weights file or a run file")
+    e.add_argument("--at", metavar="MOMENT", help="from a run file: the end of epoch N (e.g. 2) or batch N as bN "
+                   "(e.g. b1204, or the nearest recorded moment before it); default: the latest")
+    e.add_argument("--out", required=True, metavar="OUT", help="weights (.keras .weights.h5 .npz .json .tflite), "
+                   "or .csv for a run file's metrics")
 
     b = sub.add_parser("bench", help="measure training, inference and GUI speed")
     _add_data_arg(b)
@@ -98,6 +108,42 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--gui", action="store_true", help="also measure the window (offscreen)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv`` (without the program name); ``nnviz FILE`` is read as ``nnviz --open FILE``.
+
+    Bad arguments exit 2 with one line, as everywhere.
+    """
+    parser = build_parser()
+    args = parser.parse_args(_open_positional(argv, parser))
+    if args.open is not None and (args.command is not None or args.self_test):
+        parser.error("a run file opens in the window; it does not go with --self-test or a command")
+    return args
+
+
+# Options before the command that take a value: `nnviz --data X FILE` skips X looking for FILE.
+_VALUE_OPTIONS = ("--data", "--open")
+
+
+def _open_positional(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``argv`` with a leading FILE (not a command's name) turned into ``--open FILE``.
+
+    A word counts as a file when it exists or looks like a path (has a dot or a slash), so that
+    a mistyped command (``nnviz trian``) is still reported as an invalid choice.
+    """
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] not in ("-", "--"):
+        option = argv[i]  # argparse takes abbreviations, so --da is --data
+        takes_value = "=" not in option and len(option) > 2 and any(o.startswith(option) for o in _VALUE_OPTIONS)
+        i += 2 if takes_value else 1
+    if i >= len(argv) or argv[i] in commands or argv[i].startswith("-"):
+        return list(argv)
+    word = argv[i]
+    if os.path.lexists(word) or "." in os.path.basename(word) or os.sep in word or "/" in word:
+        return [*argv[:i], "--open", word, *argv[i + 1 :]]
+    return list(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     signal instead of exiting 130). A stop signal after the command exits with 128 + its number.
     """
     _never_fail_on_encoding()
-    args = build_parser().parse_args(argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test or args.command is None:  # the window handles Ctrl+C itself (closes)
         code = _run(args, {})
     else:
@@ -163,9 +209,14 @@ def _dispatch(args) -> int:
 
         return run_self_test()
     if args.command is None:
+        open_run = None
+        if args.open is not None:  # a bad file is one line here, before Qt or any window starts
+            from visualizer.run_files import check_run_to_open
+
+            open_run = check_run_to_open(args.open)
         from visualizer.app import run_app
 
-        return run_app(data=args.data)
+        return run_app(data=args.data, open_run=open_run)
     from visualizer import commands
     from visualizer.training.tfenv import thread_setting
 

@@ -14,7 +14,14 @@ from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged, We
 from visualizer.core.interrupts import deferred, exit_code, handled, interrupted_text, signal_name
 from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent
-from visualizer.out_checks import check_out_path, same_file
+from visualizer.out_checks import check_differs, check_out_path
+from visualizer.run_files import (
+    CSV_SUFFIX,
+    check_record_path,
+    export_from_run,
+    looks_like_run_file,
+    save_recording,
+)
 
 
 def _err(text: str) -> None:
@@ -96,7 +103,7 @@ def _data_spec(args) -> str | None:
     return None
 
 
-def _train_summary(args, config, dataset, result, out) -> None:
+def _train_summary(args, config, dataset, result, out, recorded) -> None:
     if out:
         weights = out
     elif result.batches == 0:
@@ -112,6 +119,8 @@ def _train_summary(args, config, dataset, result, out) -> None:
         ("speed", f"{result.samples_per_second:,.0f} samples/s ({result.seconds:.1f} s, {result.batches:,} batches)"),
         ("weights", weights),
     ]
+    if args.record:
+        rows.append(("run file", recorded.describe() if recorded else "not written: nothing was trained"))
     width = max(len(label) for label, _ in rows) + 3  # colon and at least two spaces
     lines = [f"{label + ':':<{width}}{value}" for label, value in rows]
     if result.stopped:
@@ -133,6 +142,9 @@ def _train_summary(args, config, dataset, result, out) -> None:
             "stopped": bool(result.stopped),
             "config": config.to_dict(),
             "out": out,
+            "record": recorded.path if recorded else None,
+            "recorded_batches": recorded.batches if recorded else 0,
+            "recorded_moments": recorded.moments if recorded else 0,
         }), flush=True)
 
 
@@ -140,8 +152,8 @@ def cmd_train(args) -> int:
     """Train from the terminal; progress on stderr, summary (and optional JSON) on stdout.
 
     Ctrl+C, SIGTERM and SIGHUP stop after the current batch; the weights trained so far are
-    saved to --out (nothing is written when no batch ran) and the exit code is 128 + the signal's
-    number. Further signals while stopping and saving are noted and do not cut the save short.
+    saved to --out and the recording to --record (nothing is written when no batch ran) and the
+    exit code is 128 + the signal's number. Further signals while stopping and saving are noted and do not cut the save short.
     """
     from visualizer.core.config import DEFAULT_LR, TrainingConfig, parse_hidden
 
@@ -155,28 +167,39 @@ def cmd_train(args) -> int:
         seed=args.seed,
     )
     check_out_path(args.out, data=_data_spec(args))
+    check_record_path(args.record, out=args.out, data=_data_spec(args))
     dataset = resolve_dataset(args.data, validation_split=config.validation_split, seed=config.seed)
     _err(f"data: {dataset.describe()}")
+    timeline = None
+    if args.record:
+        from visualizer.core.timeline import Timeline
+
+        timeline = Timeline()
+    pace = f", {args.pace:g} batches/s" if args.pace else ""
     _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
          f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
-         f"batch {config.batch_size}, {config.epochs} epochs")
+         f"batch {config.batch_size}, {config.epochs} epochs{pace}")
     stops = _StopSignals()
     with handled(stops.received.append):
-        result, diverged = _train(config, dataset, stops)
-        out = None
+        result, diverged = _train(config, dataset, stops, timeline=timeline, pace=args.pace)
+        out = recorded = None
         if args.out and (diverged or result.batches):
             from visualizer.training.export import export_weights
 
             export_weights(diverged[1] if diverged else result.snapshot, args.out)
             out = str(args.out)
-        elif args.out:
-            _err(f"nnviz: stopped before the first batch: nothing was trained, {args.out} not written")
+        if timeline is not None:
+            recorded = save_recording(args.record, timeline, config, dataset)
+        saved = [f for f in (out, recorded and recorded.path) if f]
         if diverged:
             error = diverged[0]
-            if out:
-                raise TrainingDiverged(f"{error} (saved to {out})") from error
+            if saved:
+                raise TrainingDiverged(f"{error} (saved to {' and '.join(saved)})") from error
             raise error
-        _train_summary(args, config, dataset, result, out)
+        unwritten = [str(f) for f in (args.out, args.record) if f and str(f) not in saved]
+        if unwritten:
+            _err(f"nnviz: stopped before the first batch: nothing was trained, {' and '.join(unwritten)} not written")
+        _train_summary(args, config, dataset, result, out, recorded)
         if stops.received and not stops.told:  # came after the run, while saving or printing
             _err(f"nnviz: {interrupted_text(stops.received[0])}")
     return exit_code(stops.received[0]) if stops.received else 0
@@ -203,9 +226,10 @@ class _StopSignals:
         self.told = len(self.received)
 
 
-def _train(config, dataset, stops: _StopSignals):
+def _train(config, dataset, stops: _StopSignals, *, timeline=None, pace: float | None = None):
     """Run the trainer in a thread and stop it after the batch in progress on a stop signal.
 
+    ``timeline`` records the run; ``pace`` is batches per second (None: full speed).
     Returns ``(result, None)``, or ``(None, (TrainingDiverged, last good snapshot))``.
     """
     from visualizer.training.tfenv import import_keras
@@ -213,8 +237,8 @@ def _train(config, dataset, stops: _StopSignals):
     import_keras()
     from visualizer.training.trainer import Trainer, TrainingControl
 
-    trainer = Trainer(config, dataset, snapshot_interval=0.2)
-    control = TrainingControl()
+    trainer = Trainer(config, dataset, snapshot_interval=0.2, timeline=timeline)
+    control = TrainingControl(pace=pace)
     progress = _Progress()
     outcome: dict = {}
     # An Event, not Thread.join: before Python 3.13 a join interrupted by Ctrl+C marks the
@@ -296,15 +320,23 @@ def cmd_predict(args) -> int:
 def cmd_export(args) -> int:
     """Convert a weights file into another format, chosen by the output's extension.
 
-    Stop signals wait while the file is written (a moment), so it is either the old or the new.
+    From a run file: the weights of one moment (``--at``, else the latest) or, to a ``.csv``,
+    every batch's metrics. Stop signals wait while the file is written (a moment), so it is
+    either the old or the new.
     """
     from visualizer.core.weights_format import detect_format
     from visualizer.training.export import export_weights, import_weights
 
+    if looks_like_run_file(args.weights):
+        return export_from_run(args)
+    if args.at is not None:
+        raise ConfigError(f"--at picks a moment of a recorded run; {Path(args.weights).name} is a weights file, "
+                          "not a run file (nnviz train --record)")
+    if Path(args.out).name.lower().endswith(CSV_SUFFIX):
+        raise ConfigError(f"--out {Path(args.out).name}: metrics come from a run file (nnviz train --record); "
+                          f"{Path(args.weights).name} holds weights only")
     check_out_path(args.out)
-    out, weights = Path(args.out).expanduser(), Path(args.weights).expanduser()
-    if same_file(out, weights) or out.resolve() == weights.resolve():
-        raise ConfigError("--out must differ from --weights")
+    check_differs(args.out, args.weights, "--out must differ from --weights")
     network = import_weights(args.weights)
     if detect_format(args.out) not in ("npz", "json"):  # the others are written by Keras
         from visualizer.training.tfenv import import_keras

@@ -11,33 +11,36 @@ from visualizer.core.errors import ConfigError
 from visualizer.core.safeio import one_line
 
 
-def check_out_path(out: str | None, *, data: str | None = None) -> None:
+def check_out_path(out: str | None, *, data: str | None = None, option: str = "--out", weights: bool = True) -> None:
     """Fail before minutes of work when ``--out`` cannot be written, or is one of ``data``'s files.
 
+    ``option`` names the argument in messages (``--record`` for a run file); ``weights`` False
+    skips the check that the extension names a weights format (run files, CSV).
     Raises ConfigError (WeightsError for an unknown extension) with one line naming the problem.
     """
     from visualizer.core.weights_format import detect_format
 
     if out is None:
         return
-    detect_format(out)
+    if weights:
+        detect_format(out)
     try:
         target = Path(out).expanduser().resolve()
         is_dir, parent_is_dir = target.is_dir(), target.parent.is_dir()
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise ConfigError(_too_long(Path(out))) from None
-        raise ConfigError(f"--out {out}: {(exc.strerror or 'cannot be used').lower()}") from None
+            raise ConfigError(_too_long(Path(out), option)) from None
+        raise ConfigError(f"{option} {out}: {(exc.strerror or 'cannot be used').lower()}") from None
     if is_dir:
-        raise ConfigError(f"--out {out}: that is a folder; give a file name inside it")
+        raise ConfigError(f"{option} {out}: that is a folder; give a file name inside it")
     if not parent_is_dir:
-        raise ConfigError(f"--out {out}: the folder {target.parent.name or target.parent} does not exist")
+        raise ConfigError(f"{option} {out}: the folder {target.parent.name or target.parent} does not exist")
     if data is not None:
         for source in _dataset_files(data):
             if same_file(target, source):
-                raise ConfigError(f"--out {out}: that is the dataset's file {source.name}; "
-                                  "save the weights under another name")
-    _check_writable(target, out)
+                raise ConfigError(f"{option} {out}: that is the dataset's file {source.name}; "
+                                  "save under another name")
+    _check_writable(target, out, option)
 
 
 def _dataset_files(spec: str) -> list[Path]:
@@ -73,6 +76,13 @@ def _dataset_files(spec: str) -> list[Path]:
     return files
 
 
+def check_differs(out: str, other: str, message: str) -> None:
+    """Raise ConfigError(``message``) when ``out`` names the same file as ``other`` (same path or same inode)."""
+    a, b = Path(out).expanduser(), Path(other).expanduser()
+    if same_file(a, b) or a.resolve() == b.resolve():
+        raise ConfigError(message)
+
+
 def same_file(a: Path, b: Path) -> bool:
     """True when both exist and are one file (same device and inode: links and hard links too)."""
     try:
@@ -81,7 +91,7 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_writable(target: Path, shown: str) -> None:
+def _check_writable(target: Path, shown: str, option: str) -> None:
     """Create and remove the temporary file an atomic write of ``target`` will use, so that a
     read-only folder or a name too long for the file system is reported before training."""
     from visualizer.core.atomic import temp_name_for
@@ -91,16 +101,16 @@ def _check_writable(target: Path, shown: str) -> None:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            raise ConfigError(_too_long(target)) from None
+            raise ConfigError(_too_long(target, option)) from None
         reason = (exc.strerror or "not writable").lower()
-        raise ConfigError(f"--out {one_line(shown)}: cannot write in the folder "
+        raise ConfigError(f"{option} {one_line(shown)}: cannot write in the folder "
                           f"{target.parent.name or target.parent} ({reason})") from None
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
 
 
-def _too_long(target: Path) -> str:
+def _too_long(target: Path, option: str) -> str:
     from visualizer.core.atomic import temp_name_for
 
     try:
@@ -109,5 +119,5 @@ def _too_long(target: Path) -> str:
         limit = 255
     extra = len(temp_name_for(target).name) - len(target.name)  # the file is first written under this name
     shown = target.name if len(target.name) <= 40 else target.name[:40] + "…"
-    return (f"--out {one_line(shown)}: the file name is too long ({len(target.name)} characters; "
+    return (f"{option} {one_line(shown)}: the file name is too long ({len(target.name)} characters; "
             f"at most {limit - extra} here, as the file is first written under a name {extra} longer)")
