@@ -43,3 +43,30 @@ def test_the_prepare_and_runfile_benches_report_seconds(tiny):
     out = runfile_seconds(tiny, epochs=1, config=SMALL)
     _finite(out, ("runfile_moments", "runfile_megabytes", "runfile_save_seconds", "runfile_open_seconds"))
     assert out["runfile_moments"] == 9  # the start and 8 batches of 32
+
+
+def test_the_simulated_long_recording_stays_within_its_budget():
+    from visualizer.bench.memory import recording_memory
+
+    budget = 50 * 4 * SMALL.parameter_count  # 50 moments: full after a quarter of the run
+    out = recording_memory(epochs=4, batches_per_epoch=50, budget=budget, block=16, config=SMALL)
+    assert out["memory_batches"] == 200
+    assert out["memory_full_at_batch"] < 200
+    assert 0.5 <= out["memory_end_ratio"] <= out["memory_peak_ratio"] <= 1.0
+    assert out["memory_moments"] <= 50
+    assert math.isfinite(out["memory_rss_growth_mb"]) and out["memory_metrics_mb"] > 0
+
+
+def test_nnviz_bench_prints_every_timeline_figure_beside_its_target(tiny):
+    from visualizer.bench.report import _timeline_lines
+    from visualizer.bench.timeline import run_timeline_bench
+
+    out = run_timeline_bench(tiny, pairs=1, epochs=1, runfile_epochs=1, paces=(200,), pace_seconds=0.2,
+                             memory_epochs=2, log=lambda text: None)
+    _finite(out, ("recording_ratio", "pace_200_ratio", "runfile_save_seconds", "runfile_open_seconds",
+                  "prepare_seconds", "memory_peak_ratio"))
+    text = "\n".join(_timeline_lines(out))
+    assert f"{out['recording_ratio']:.2f} (pairs" in text and "≥ 0.9" in text
+    assert f"{out['pace_200_ratio']:.2f}" in text and "±5%" in text
+    assert f"save {out['runfile_save_seconds']:.2f} s" in text and "≤ 1 s each" in text
+    assert "simulated" in text and "no training" in text

@@ -9,14 +9,20 @@ TARGETS = {
     "gui_speedup": 2.5,  # Trainer with the window attached vs model.fit
     "update_ms": 16.0,
     "pad_ms": 5.0,
+    "recording_ratio": 0.9,  # samples/s with the timeline recording over without, full speed
+    "pace_tolerance": 0.05,  # achieved batches/s within ±5% of the setting
+    "runfile_seconds": 1.0,  # saving, and opening, the run file of a 5-epoch run
+    "memory_tolerance": 0.10,  # recorded weights within the budget ±10%
 }
 
 
 def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str], None] = print) -> dict:
-    """Run the training, inference and drawing-pad benchmarks (and the window's, with ``gui``).
+    """Run the training, inference, recording and drawing-pad benchmarks (and the window's, with ``gui``).
 
-    Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "pad": {...}, "gui": {...}}``.
+    Returns a JSON-ready dict:
+    ``{"data": ..., "training": {...}, "timeline": {...}, "pad": {...}, "gui": {...}}``.
     """
+    from visualizer.bench.timeline import run_timeline_bench
     from visualizer.bench.training import run_training_bench
 
     report: dict = {
@@ -24,6 +30,7 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     }
     log(f"bench: training {epochs} epoch(s) with model.fit, then with the nnviz trainer…")
     report["training"] = run_training_bench(dataset, epochs=epochs)
+    report["timeline"] = run_timeline_bench(dataset, log=log)
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # figures are offscreen, as documented
@@ -71,6 +78,9 @@ def format_report(report: dict) -> str:
         "",
         f"numpy forward pass, one input: median {t['forward_median_us']:.0f} µs, p99 {t['forward_p99_us']:.0f} µs",
     ]
+    timeline = report.get("timeline")
+    if timeline:
+        lines += ["", *_timeline_lines(timeline)]
     pad = report.get("pad")
     if pad:
         lines += ["", *_pad_lines(pad)]
@@ -78,6 +88,47 @@ def format_report(report: dict) -> str:
     if gui:
         lines += ["", *_gui_lines(gui)]
     return "\n".join(lines)
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _timeline_lines(tl: dict) -> list[str]:
+    def row(label: str, measured: str = "", target: str = "") -> str:
+        return f"  {label:<56} {measured:<26} {target}".rstrip()
+
+    paces = tl["paces"]
+    ratios = [tl[f"pace_{p}_ratio"] for p in paces]
+    tolerance, limit = TARGETS["pace_tolerance"], TARGETS["runfile_seconds"]
+    save, opened = tl["runfile_save_seconds"], tl["runfile_open_seconds"]
+    ratio, wanted = tl["recording_ratio"], TARGETS["recording_ratio"]
+    budget = 1 + TARGETS["memory_tolerance"]
+    return [
+        f"{'recording, pace and run files':<59}{'measured':<27}target",
+        row(f"recording on / off at full speed (median of {int(tl['recording_pairs'])} pairs)",
+            f"{ratio:.2f} (pairs {tl['recording_ratio_min']:.2f}–{tl['recording_ratio_max']:.2f})",
+            f"≥ {wanted:.1f}  {_verdict(ratio >= wanted)}"),
+        row("  samples/s recording / not (medians)",
+            f"{_fmt(tl['recording_samples_per_second'])} / {_fmt(tl['plain_samples_per_second'])}"),
+        row(f"pace {' / '.join(map(str, paces))} batches/s, achieved",
+            " / ".join(f"{tl[f'pace_{p}_achieved']:.3g}" for p in paces)),
+        row("  achieved / asked", " / ".join(f"{r:.2f}" for r in ratios),
+            f"±{tolerance:.0%}  {_verdict(all(abs(r - 1) <= tolerance for r in ratios))}"),
+        row(f"run file of a {int(tl['runfile_epochs'])}-epoch run ({int(tl['runfile_moments']):,} moments, "
+            f"{tl['runfile_megabytes']:.0f} MB)", f"save {save:.2f} s, open {opened:.2f} s",
+            f"≤ {limit:.0f} s each  {_verdict(max(save, opened) <= limit)}"),
+        row("first Start: tracing the graph; then the first batch",
+            f"{tl['prepare_seconds']:.2f} s, {1000 * tl['first_batch_after_prepare_seconds']:.0f} ms"),
+        row(f"memory of a {int(tl['memory_epochs'])}-epoch recording, simulated: {int(tl['memory_batches']):,} "
+            f"synthetic batches appended to a {tl['memory_budget_mb']:.0f} MB timeline (no training)"),
+        row("  recorded weights, peak / at the end",
+            f"{tl['memory_peak_ratio']:.0%} / {tl['memory_end_ratio']:.0%} of the budget",
+            f"≤ {budget:.0%}  {_verdict(tl['memory_peak_ratio'] <= budget)}"),
+        row(f"  RSS when the budget filled (batch {_fmt(tl['memory_full_at_batch'])}), growth after",
+            f"{tl['memory_rss_full_mb']:.0f} MB, +{tl['memory_rss_growth_mb']:.1f} MB",
+            f"flat (per-batch metrics: {tl['memory_metrics_mb']:.1f} MB)"),
+    ]
 
 
 def _pad_lines(p: dict) -> list[str]:

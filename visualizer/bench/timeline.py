@@ -1,10 +1,13 @@
 """Benchmarks for watching a run: recording on vs off, pace accuracy, tracing time, run file save/open.
 
 Figures are ratios and medians of repeated runs (the machine may be shared), never pass/fail.
+:func:`run_timeline_bench` runs them all for ``nnviz bench``, with the memory check of
+:mod:`visualizer.bench.memory`.
 """
 
 from __future__ import annotations
 
+import gc
 import statistics
 import tempfile
 import threading
@@ -38,8 +41,10 @@ def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config
         on.append(speeds[True])
         off.append(speeds[False])
     return {
+        "recording_pairs": float(pairs),
         "recording_ratio": statistics.median(ratios),
         "recording_ratio_min": min(ratios),
+        "recording_ratio_max": max(ratios),
         "recording_samples_per_second": statistics.median(on),
         "plain_samples_per_second": statistics.median(off),
     }
@@ -108,11 +113,42 @@ def runfile_seconds(dataset: Dataset, *, epochs: int = 5, config: TrainingConfig
             opens.append(time.perf_counter() - t)
         size = path.stat().st_size
     return {
+        "runfile_epochs": float(epochs),
         "runfile_moments": float(len(timeline)),
         "runfile_megabytes": size / 2**20,
         "runfile_save_seconds": statistics.median(saves),
         "runfile_open_seconds": statistics.median(opens),
     }
+
+
+def run_timeline_bench(dataset: Dataset, *, pairs: int = 5, epochs: int = 2, runfile_epochs: int = 5,
+                       paces=(1, 10, 100, 1000), pace_seconds: float = 3.0, memory_epochs: int = 50,
+                       log=print) -> dict:
+    """Every benchmark of this module plus the simulated long recording, as one dict of figures.
+
+    Paces are measured over ``pace_seconds`` each and at least 5 batches (5 s at 1 batch/s);
+    the memory check appends ``memory_epochs`` epochs of synthetic batches of this dataset's
+    size at batch size 32 (see :func:`visualizer.bench.memory.recording_memory`).
+    """
+    from visualizer.bench.memory import recording_memory
+
+    figures: dict = {}
+    # First, so that its RSS figures are not those of the trainers below (TensorFlow's reference
+    # cycles keep a finished Trainer until the garbage collector runs).
+    log(f"bench: memory of a {memory_epochs}-epoch recording (simulated)…")
+    batches_per_epoch = -(-len(dataset.x_train) // TrainingConfig().batch_size)
+    gc.collect()
+    figures.update(recording_memory(epochs=memory_epochs, batches_per_epoch=batches_per_epoch))
+    log("bench: tracing the training graph (prepare)…")
+    figures.update(prepare_seconds(dataset))
+    log(f"bench: recording on vs off, {pairs} pairs of {epochs}-epoch runs at full speed…")
+    figures.update(recording_ratio(dataset, epochs=epochs, pairs=pairs))
+    log(f"bench: run file of a {runfile_epochs}-epoch run, save and open…")
+    figures.update(runfile_seconds(dataset, epochs=runfile_epochs))
+    log(f"bench: pace at {', '.join(map(str, paces))} batches/s…")
+    figures.update(pace_accuracy(dataset, paces, seconds=pace_seconds, min_batches=5))
+    figures["paces"] = list(paces)
+    return figures
 
 
 if __name__ == "__main__":
@@ -126,7 +162,7 @@ if __name__ == "__main__":
     parser.add_argument("data", nargs="?", type=Path, default=default)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--only", choices=["recording", "pace", "prepare", "runfile"])
+    parser.add_argument("--only", choices=["recording", "pace", "prepare", "runfile", "memory"])
     args = parser.parse_args()
     data = load_dataset(args.data)
     print(data.describe())
@@ -139,4 +175,8 @@ if __name__ == "__main__":
         figures.update(runfile_seconds(data))
     if args.only in (None, "pace"):
         figures.update(pace_accuracy(data))
+    if args.only in (None, "memory"):
+        from visualizer.bench.memory import recording_memory
+
+        figures.update(recording_memory())
     print(json.dumps(figures, indent=2))

@@ -7,7 +7,6 @@ Not timed tests: ``nnviz bench --gui`` calls :func:`run_gui_bench` and prints th
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -15,6 +14,7 @@ import time
 
 import numpy as np
 
+from visualizer.bench.memory import peak_rss_mb, rss_mb
 from visualizer.session import RunState
 
 TARGETS = {
@@ -28,20 +28,6 @@ TARGETS = {
 }
 
 _PROBE = "from visualizer.app import run_app; raise SystemExit(run_app(data='synthetic'))"
-
-
-def _rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc; 0 elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError):
-        return 0.0
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _stats(values_ms, prefix: str) -> dict:
@@ -152,14 +138,14 @@ def measure_training(window, app, config, *, tick_ms: int = 10) -> dict:
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     sampler = QTimer()
-    sampler.timeout.connect(lambda: rss.append(_rss_mb()))
+    sampler.timeout.connect(lambda: rss.append(rss_mb()))
     frames = [0]
     window.weights_changed.connect(lambda _s: frames.__setitem__(0, frames[0] + 1))
     received_before = window.session.snapshots_received
     loop = QEventLoop()
     window.state_changed.connect(lambda s: loop.quit() if s is RunState.READY else None)
     window.controls.set_config(config)
-    rss_before = _rss_mb()
+    rss_before = rss_mb()
     started = time.perf_counter()
     if not window.start_training():
         raise RuntimeError(f"could not start training (state {window.state})")
@@ -185,7 +171,7 @@ def measure_training(window, app, config, *, tick_ms: int = 10) -> dict:
         "rss_before_run_mb": rss_before,
         "rss_first_third_mb": float(np.mean(rss[:third])) if rss else float("nan"),
         "rss_last_third_mb": float(np.mean(rss[-third:])) if rss else float("nan"),
-        "rss_peak_mb": _peak_rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
     })
     out["rss_growth_during_run_mb"] = out["rss_last_third_mb"] - out["rss_first_third_mb"]
     return out
