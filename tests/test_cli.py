@@ -153,6 +153,9 @@ def test_bench_json_reports_figures_beside_baselines():
     pad = report["pad"]
     assert pad["dropped_points"] == 0 and pad["preprocess_forward_median_ms"] > 0
     assert report["data"]["source"].startswith("synthetic")
+    tl = report["timeline"]
+    assert tl["recording_ratio"] > 0 and tl["runfile_open_seconds"] > 0 and tl["memory_peak_ratio"] <= 1.1
+    assert [tl[f"pace_{p}_achieved"] > 0 for p in (1, 10, 100, 1000)] == [True] * 4
 
 
 def test_predict_reports_a_bad_image_and_still_classifies_the_rest(tmp_path):

@@ -197,6 +197,31 @@ def test_a_run_stopped_before_its_first_batch_writes_no_run_file(tmp_path):
     assert not path.exists()
 
 
+def test_a_diverged_run_records_the_batches_before_the_bad_one(tmp_path, monkeypatch, capsys):
+    """Paced at one batch per graph call, every batch before the one with a NaN loss is kept."""
+    import re
+
+    from visualizer import commands
+    from visualizer.cli import main
+    from visualizer.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784), dtype=np.float32)
+    x[40, 0] = np.inf
+    y = rng.integers(0, 10, 64).astype(np.uint8)
+    broken = Dataset(x, y, x[:8], y[:8], source="broken test digits", kind="synthetic")
+    monkeypatch.setattr(commands, "resolve_dataset", lambda spec, **kw: broken)
+    path, out = tmp_path / "run.nnvizrun", tmp_path / "kept.npz"
+    code = main(["train", "--batch-size", "1", "--epochs", "1", "--pace", "30", "--record", str(path), "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    bad = int(re.search(r"diverged at epoch 1, batch (\d+)", err).group(1))
+    assert f"saved to {out} and {path}" in err
+    run = load_run(path)
+    assert run.timeline.batch_count == bad - 1 and np.isfinite(run.timeline.metrics().loss).all()
+    _assert_same_network(out, run.timeline.latest.network)
+
+
 # --- `nnviz FILE`: the parsing, and the hand-over to the window (without one) ----------------------
 def test_a_leading_file_means_open_it():
     from visualizer.cli import parse_args

@@ -73,8 +73,9 @@ def check_run_to_open(path: str) -> str:
     Returns the path; raises RunFileError (missing, not a regular file, foreign, damaged, truncated,
     another version).
     """
-    load_run(Path(path).expanduser())
-    return path
+    target = Path(path).expanduser()
+    load_run(target)
+    return str(target)
 
 
 def export_from_run(args) -> int:
