@@ -48,6 +48,9 @@ class FakeRunner:
     def stop(self):
         self.calls.append("stop")
 
+    def set_pace(self, pace):
+        self.calls.append(("pace", pace))
+
     # the training thread's side
     def snapshot(self, step: int, event=SnapshotEvent.BATCH, epochs: int = 1):
         req = self.requests[-1]

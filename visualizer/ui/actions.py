@@ -17,6 +17,9 @@ _SPECS = {
     "open_dataset_folder": ("Open dataset &folder…", "Ctrl+Shift+O", "Load MNIST from a folder of IDX files"),
     "import_weights": ("&Import weights…", "Ctrl+I", "Load weights (.keras, .weights.h5, .npz, .json) into the network"),
     "export_weights": ("&Export weights…", "Ctrl+E", "Save the current weights (.keras, .weights.h5, .npz, .json, .tflite)"),
+    "save_run": ("Save &run…", "Ctrl+S", "Save the recorded run (every moment's weights, every batch's loss) to a file"),
+    "open_run": ("Open r&un…", "Ctrl+Shift+R", "Open a saved run to replay it, or to continue training from any moment"),
+    "export_metrics": ("Export &metrics (CSV)…", "", "Save every batch's loss and accuracy and the validation figures as CSV"),
     "screenshot": ("Save &screenshot…", "Ctrl+Shift+S", "Save a PNG picture of this window"),
     "quit": ("&Quit", QKeySequence.StandardKey.Quit, "Stop training and close nnviz"),
     "start_pause": ("Start / &Pause", "Space", "Start training, or pause/resume a run in progress"),
@@ -25,6 +28,8 @@ _SPECS = {
     "step": ("S&tep", "S", "Train exactly one batch, then pause"),
     "stop": ("St&op", "Esc", "End the run after the current batch; the weights are kept"),
     "reset": ("&Reset", "Ctrl+R", "Discard the weights and start again from freshly initialised ones"),
+    "continue_here": ("&Continue from here", "", "Train on from the moment the timeline shows (later moments are dropped)"),
+    "go_live": ("Back to &live", "End", "Show the newest weights again (the timeline's running edge)"),
     "next_input": ("&Next test digit", "N", "Show the next test-set digit on the pad and in the network"),
     "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit on the pad and in the network"),
     "random_input": ("&Random test digit", "D", "Show a random test-set digit on the pad and in the network"),
@@ -85,6 +90,7 @@ class Actions:
         for action in (self.next_input, self.previous_input, self.random_input):
             action.setEnabled(has_data)
         self.export_weights.setEnabled(has_weights and state is not RunState.LOADING)
+        self.open_run.setEnabled(state.can_open_dataset)
 
 
 def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
@@ -95,6 +101,8 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     file.addSeparator()
     file.addActions([a.import_weights, a.export_weights])
     file.addSeparator()
+    file.addActions([a.save_run, a.open_run, a.export_metrics])
+    file.addSeparator()
     file.addAction(a.screenshot)
     file.addSeparator()
     file.addAction(a.quit)
@@ -103,6 +111,8 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     training.addAction(a.start_pause)
     training.addSeparator()
     training.addActions([a.start, a.pause, a.step, a.stop, a.reset])
+    training.addSeparator()
+    training.addActions([a.continue_here, a.go_live])
     training.addSeparator()
     training.addActions([a.next_input, a.previous_input, a.random_input])
 
@@ -183,6 +193,33 @@ def export_weights_dialog(window) -> None:
         path = with_extension(path, chosen or "")
         _remember(window, "weights", path)
         window.export_weights(path)
+
+
+RUN_FILTER = "nnviz runs (*.nnviz-run);;All files (*)"
+RUN_SUFFIX = ".nnviz-run"
+
+
+def save_run_dialog(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Save the run", _start_dir(window, "runs"), RUN_FILTER)
+    if path:
+        path = path if path.lower().endswith(RUN_SUFFIX) else path + RUN_SUFFIX
+        _remember(window, "runs", path)
+        window.session.save_run(path)
+
+
+def open_run_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open a run", _start_dir(window, "runs"), RUN_FILTER)
+    if path:
+        _remember(window, "runs", path)
+        window.session.open_run(path)
+
+
+def export_metrics_dialog(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Export the metrics", _start_dir(window, "runs"), "CSV (*.csv)")
+    if path:
+        path = path if path.lower().endswith(".csv") else path + ".csv"
+        _remember(window, "runs", path)
+        window.session.export_metrics(path)
 
 
 def screenshot_dialog(window) -> None:

@@ -29,6 +29,7 @@ from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.network.view import NetworkView
 from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.panels.testset.panel import TestSetPanel
+from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
 from visualizer.ui.panels.training.panel import ControlsPanel
 from visualizer.ui.common.options import RangeMode, Theme
 from visualizer.ui.panels.weights.view import WeightMaps
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 # follows the redraw rate.
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
 PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
+TIMELINE_PERIOD = 0.25  # seconds between timeline-bar updates while the recording grows
 
 
 class MainWindow(QMainWindow):
@@ -75,12 +77,13 @@ class MainWindow(QMainWindow):
     state_changed = Signal(object)  # RunState
 
     def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
-                 autoload: bool = True, parent=None):
+                 autoload: bool = True, open_run: str | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.settings = settings or Settings()
         self._data_spec = data
         self._initial_dataset = dataset
+        self._open_run = open_run  # a run file to open once the window is ready
         self._workers = WorkerSet(self)
         runner = QtRunner(self._workers, self)
         self.session = Session(runner, QtJobs(self._workers), Backend(),
@@ -108,7 +111,15 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.network_view, 1)
+        self.timeline_bar = TimelineBar()
+        layout.addWidget(self.timeline_bar)
         self.setCentralWidget(central)
+        self._replay_timer = QTimer(self)
+        self._replay_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._replay_timer.setInterval(16)  # display rate
+        self._replay_timer.timeout.connect(self._on_replay_tick)
+        self._bar_version = None
+        self._bar_at = -1e9
 
         self.menus = menu.build_menus(self, a)
         self.setDockNestingEnabled(True)
@@ -131,9 +142,9 @@ class MainWindow(QMainWindow):
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
         self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
-        self._render.add_view("curves", lambda snap: self.curves.set_history(snap.history), VIEW_PERIODS["curves"])
+        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"])
         self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
-        self._render.before_frame = self._update_progress
+        self._render.before_frame = self._before_frame
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
         self._connect_session()
@@ -264,6 +275,10 @@ class MainWindow(QMainWindow):
         s.error_raised.connect(lambda title, text: QMessageBox.warning(self, title, text))
         s.progress_text.connect(self.data_label.setText)
         s.image_loaded.connect(self.pad.show_image)
+        s.cursor_changed.connect(self._on_cursor_changed)
+        s.timeline_changed.connect(lambda _t: self._update_timeline_bar(force=True))
+        s.pace_changed.connect(self.controls.set_pace)
+        s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
 
     def _set_state_view(self, state: RunState) -> None:
@@ -303,6 +318,11 @@ class MainWindow(QMainWindow):
         self._input_dirty = True
 
     # -- drawing ------------------------------------------------------------------------------
+    def _before_frame(self, _shown) -> None:
+        # Cheap updates on every tick: the progress of the live run, the timeline bar (<= 4 Hz).
+        self._update_progress(self.session.latest)
+        self._update_timeline_bar()
+
     def _update_progress(self, snap) -> None:
         if snap is None or snap.run_id != self.session.progress_run or snap is self._progress_shown:
             return
@@ -337,6 +357,60 @@ class MainWindow(QMainWindow):
         if new_weights:
             self.weights_changed.emit(snap)
 
+    def _draw_curves(self, snap) -> None:
+        self.curves.set_history(self.session.history())
+        self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
+
+    def _update_timeline_bar(self, force: bool = False) -> None:
+        timeline = self.session.timeline
+        version = None if timeline is None else (id(timeline), timeline.version)
+        now = time.monotonic()
+        if not force and (version == self._bar_version or now - self._bar_at < TIMELINE_PERIOD):
+            return
+        self._bar_version, self._bar_at = version, now
+        if timeline is None or not len(timeline):
+            self.timeline_bar.set_recording(0, 0, np.zeros(0), np.zeros(0), np.zeros(0))
+        else:
+            steps, m = timeline.steps(), timeline.metrics()
+            self.timeline_bar.set_recording(int(steps[0]), int(steps[-1]), timeline.epoch_end_steps(), m.step, m.loss)
+        self._show_cursor()
+        if not self.session.cursor.live and self.session.state.is_training:
+            self.curves.set_history(self.session.history())  # the past is shown, but the run goes on
+
+    def _show_cursor(self) -> None:
+        s = self.session
+        shown = s.shown
+        live = s.cursor.live
+        text = "" if shown is None or s.timeline is None else moment_text(
+            shown.step, shown.epoch_float if shown.batches_per_epoch or shown.replayed else None, live, s.replay.playing)
+        self.timeline_bar.set_cursor(None if live else s.cursor.step, text)
+        self.timeline_bar.set_playing(s.replay.playing)
+        self.actions.continue_here.setEnabled(not live and s.state is RunState.READY)
+        self.actions.go_live.setEnabled(not live)
+
+    def _on_cursor_changed(self, _step) -> None:
+        self._input_dirty = True  # every view follows the moment shown on the next tick
+        self._show_cursor()
+
+    def _on_play_toggled(self, on: bool) -> None:
+        if on:
+            self.session.play(self.timeline_bar.replay_pace())
+            self._replay_timer.start()
+        else:
+            self.session.replay.stop()
+        self._show_cursor()
+
+    def _on_replay_tick(self) -> None:
+        self.session.tick_replay()
+        if not self.session.replay.playing:
+            self._replay_timer.stop()
+            self._show_cursor()
+
+    def _open_run_when_ready(self, state) -> None:
+        if self._open_run is not None and state in (RunState.READY, RunState.NO_DATA):
+            path, self._open_run = self._open_run, None
+            self.session.open_run(path)
+
     def _draw_panels(self, snap) -> None:
         self.pad.set_snapshot(snap)
         self.browser.set_snapshot(snap)
@@ -369,6 +443,11 @@ class MainWindow(QMainWindow):
         a.import_weights.triggered.connect(lambda: menu.import_weights_dialog(self))
         a.export_weights.triggered.connect(lambda: menu.export_weights_dialog(self))
         a.screenshot.triggered.connect(lambda: menu.screenshot_dialog(self))
+        a.save_run.triggered.connect(lambda: menu.save_run_dialog(self))
+        a.open_run.triggered.connect(lambda: menu.open_run_dialog(self))
+        a.export_metrics.triggered.connect(lambda: menu.export_metrics_dialog(self))
+        a.continue_here.triggered.connect(self.session.continue_from_cursor)
+        a.go_live.triggered.connect(self.session.go_live)
         a.quit.triggered.connect(self.close)
         a.about.triggered.connect(self._about)
         hints = QGuiApplication.styleHints()
@@ -380,6 +459,20 @@ class MainWindow(QMainWindow):
         self.pad.input_changed.connect(self.session.set_input)
         self.pad.image_requested.connect(self.session.open_image)
         self.browser.digit_requested.connect(self.session.show_test_digit)
+        self.controls.pace_chosen.connect(self._on_pace_chosen)
+        bar, s = self.timeline_bar, self.session
+        bar.cursor_requested.connect(s.set_cursor)
+        bar.batches_requested.connect(s.move_cursor)
+        bar.epochs_requested.connect(s.move_cursor_epochs)
+        bar.home_requested.connect(s.cursor_home)
+        bar.live_requested.connect(s.go_live)
+        bar.play_toggled.connect(self._on_play_toggled)
+        bar.replay_pace_chosen.connect(s.replay.set_pace)
+        bar.loop_toggled.connect(lambda on: setattr(s.replay, "loop", on))
+
+    def _on_pace_chosen(self, pace) -> None:
+        self.settings.pace = pace
+        self.session.set_pace(pace)
 
     def _on_range_mode_changed(self, mode: RangeMode) -> None:
         action = self.actions.lock_range
@@ -401,6 +494,7 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         s = self.settings
         self.controls.set_config(s.config())
+        self.session.set_pace(s.pace)
         self.actions.theme[s.theme].setChecked(True)
         self.set_redraw_rate(s.redraw_hz)
         self.weight_maps.set_range_mode(s.weight_range)
