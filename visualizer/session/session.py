@@ -20,8 +20,12 @@ from visualizer.core.network import Network
 from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
 from visualizer.session.events import Event
+from visualizer.session.hints import HintWatcher
+from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
 from visualizer.session.messages import describe_error, join_sentences, shape_text
+from visualizer.session.neurons import NeuronsModel
+from visualizer.session.selection import Selection
 from visualizer.session.state import RunState, can_move
 
 
@@ -122,6 +126,14 @@ class Session:
         self.progress_text = Event("progress_text")  # (text): what loading is doing
         self.image_loaded = Event("image_loaded")  # (image, name): an image file to show on the pad
 
+        # What the network has learned: the pinned neuron every view lights, the neuron analysis,
+        # dreams / noise / fooling, and the hints (each listens to the events above).
+        self.selection = Selection()
+        self.network_adopted.connect(lambda snap: self.selection.fit(snap.layer_sizes))
+        self.neurons = NeuronsModel(self)
+        self.ideas = IdeasModel(self)
+        self.hints = HintWatcher(self, self.neurons)
+
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
         if not can_move(self.state, state):
@@ -132,6 +144,16 @@ class Session:
     def _show_banner(self, text: str, level: str) -> None:
         self.banner = (text, level) if text else ("", "")
         self.banner_changed.emit(*self.banner)
+
+    def show_hint(self, text: str) -> bool:
+        """Show a teaching hint (what was measured, what to try) in the banner as a warning.
+
+        An error message stays in front (the hint is not shown: False); anything else gives way.
+        """
+        if self.banner[0] and self.banner[1] == "error":
+            return False
+        self._show_banner(one_line(text), "warning")
+        return True
 
     def dismiss_banner(self, level: str | None = None) -> None:
         """Hide the banner (only when it shows ``level``, if given)."""
