@@ -142,3 +142,19 @@ def test_a_failed_analysis_says_so_in_one_line(make_session, fakes, monkeypatch)
     session.neurons.analyse_now()
     assert failures == ["Could not analyse the neurons: MemoryError: no room"]
     assert session.neurons.result is results[-1], "the previous answer stays"
+
+
+def test_after_closing_nothing_more_is_delivered_or_started(make_session, fakes):
+    _, jobs, _ = fakes
+    session, results = loaded(make_session, fakes)
+    jobs.hold = True
+    session.neurons.analyse_now()
+    session.ideas.dream_digit(3)
+    dreams = []
+    session.ideas.ready.connect(dreams.append)
+    session.close_analyses()  # the window closes while both compute
+    started = session.neurons.analyses_started
+    assert not session.neurons.busy
+    session.neurons.analyse_now()
+    jobs.release()
+    assert len(results) == 1 and dreams == [] and session.neurons.analyses_started == started

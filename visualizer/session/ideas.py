@@ -88,6 +88,11 @@ class IdeasModel:
             worker.busy_changed.connect(lambda busy, k=kind: self.busy_changed.emit(k, busy))
             self._workers[kind] = worker
 
+    def close(self) -> None:
+        """No more questions; answers still being computed are not delivered (the window is closing)."""
+        for worker in self._workers.values():
+            worker.close()
+
     def busy(self, kind: IdeaKind) -> bool:
         return self._workers[kind].busy
 

@@ -46,12 +46,15 @@ class LatestWins:
         self._token = 0
         self._cancelled = 0  # answers of jobs with a token up to this are dropped
         self._busy = False
+        self._closed = False
         self.busy_changed = Event("busy_changed")
         self.started = 0  # jobs handed to ``jobs`` (the tests count them)
 
     @property
     def busy(self) -> bool:
-        return self._running is not None or self._pending is not None
+        """A job whose answer will count runs, or a request waits (a cancelled job still running is not busy)."""
+        running = self._running is not None and self._running[0] > self._cancelled
+        return running or self._pending is not None
 
     @property
     def running_tag(self):
@@ -63,6 +66,8 @@ class LatestWins:
 
     def request(self, tag, fn: Callable, *args) -> None:
         """Run ``fn(*args)`` now, or after the running job (replacing any request still waiting)."""
+        if self._closed:
+            return
         self._pending = (tag, fn, args)
         if self._running is None:
             self._start()
@@ -73,6 +78,11 @@ class LatestWins:
         self._pending = None
         self._cancelled = self._token
         self._update_busy()
+
+    def close(self) -> None:
+        """Take no more requests and drop every answer still to come (the application is closing)."""
+        self._closed = True
+        self.cancel()
 
     def _start(self) -> None:
         tag, fn, args = self._pending

@@ -142,6 +142,10 @@ class NeuronsModel:
                              dataset.y_test)
         return True
 
+    def close(self) -> None:
+        """No more analyses; one still running is not delivered (the window is closing)."""
+        self._worker.close()
+
     def _keeps(self, done, waiting) -> bool:
         # An epoch's answer is worth showing while the next epoch's is computed; one for a
         # previous run (Reset, Import) or dataset is wrong, not just old.

@@ -333,6 +333,11 @@ class Session:
         """Forget what was to happen once the run ends (the window is closing)."""
         self._after_stop = None
 
+    def close_analyses(self) -> None:
+        """Drop the neuron analyses and dreams still computing, and take no new ones (the window is closing)."""
+        self.neurons.close()
+        self.ideas.close()
+
     # -- files ---------------------------------------------------------------------------------
     def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None) -> None:
         """Run ``fn(*args)`` in the background; BUSY meanwhile, a dialog on failure, nothing else changes."""

@@ -490,6 +490,7 @@ class MainWindow(QMainWindow):
         """Stop training and join every worker thread; True when all ended within the timeout."""
         self._render.timer.stop()
         self.session.cancel_after_stop()
+        self.session.close_analyses()  # their answers would arrive after the panels are gone
         self.session.runner.stop()
         self.browser.shutdown(timeout_ms / 1000)
         if self._workers.wait_all(timeout_ms):

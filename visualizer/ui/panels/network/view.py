@@ -303,6 +303,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
         """Which connections are drawn (all, or the strongest per neuron), one line per layer pair."""
         return self._caption.toolTip()
 
+    def neuron_position(self, layer: int, index: int) -> QPointF:
+        """Where neuron ``index`` of ``layer`` (1 = Hidden 1) is drawn, in view units (for :meth:`click_at`)."""
+        x, y = self._pos[layer][index]
+        return QPointF(float(x), float(y))
+
     def input_rect(self) -> QRectF:
         """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
         return QRectF(0, self._grid_y, GRID, GRID)

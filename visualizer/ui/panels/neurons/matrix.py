@@ -94,6 +94,10 @@ class ResponseMatrix(QWidget):
         self._empty_text = text
         self.update()
 
+    def pinned(self) -> tuple[int | None, int | None]:
+        """(neuron, digit) outlined now."""
+        return self._pinned, None if self._cell is None else self._cell[0]
+
     def responses(self) -> LayerResponses | None:
         return self._r
 
@@ -165,8 +169,6 @@ class ResponseMatrix(QWidget):
         text = pal.color(QPalette.ColorRole.WindowText)
         base = pal.color(QPalette.ColorRole.Base)
         painter = QPainter(self)
-        fm = self.fontMetrics()
-        line = fm.height()
         grid, w, h = self._grid()
         painter.fillRect(grid, base)
         painter.setPen(text)
