@@ -31,17 +31,9 @@ WEIGHTS_CASES = {"npz": 50, "json": 50, "weights.h5": 50, "keras": 50}
 IMAGES_PER_CHILD = 40
 TIMEOUT = 60.0  # seconds for one child; a healthy one needs well under one
 
-# Cases that fail on this branch until the weights-import fixes of issue 15 are merged: numpy's
-# .npy header parser lets tokenize.TokenError out of np.load, and an .npz member that is not
-# .npy data comes back as bytes ('bytes' object has no attribute 'ndim'); both end in
-# "nnviz: internal error", exit 1.
-_NPY_HEADER = "npz: numpy's TokenError from a damaged .npy header escapes load_npz"
-KNOWN_WEIGHTS_FAILURES: dict[tuple[str, int], str] = {
-    ("npz", 2): _NPY_HEADER,
-    ("npz", 8): _NPY_HEADER,
-    ("npz", 43): _NPY_HEADER,
-    ("npz", 44): "npz: a member that is not .npy data is returned as bytes, and load_npz reads .ndim of it",
-}
+# Cases that are known to fail, with the reason (none now: the weights-import fixes of issue 15
+# refuse damaged .npy headers and non-.npy members before np.load sees them).
+KNOWN_WEIGHTS_FAILURES: dict[tuple[str, int], str] = {}
 
 
 @dataclass

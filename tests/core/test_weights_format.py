@@ -8,6 +8,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
+from visualizer.core import safeio
 from visualizer.core import weights_format as wf
 from visualizer.core.errors import WeightsError
 from visualizer.core.snapshot import snapshot_from_arrays
@@ -394,3 +395,25 @@ def test_snapshot_from_arrays_contract_is_respected():
     net = random_net((5,), "sigmoid")
     snap = snapshot_from_arrays(net.weights, net.biases, net.activation)
     assert np.array_equal(predictions(NetworkWeights.from_snapshot(snap)), predictions(net))
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        ("[]," * 20000 + "[]", "20,002 lists"),  # 60 KB of [] would take 1.3 MB as Python lists
+        ('{"a": 1},' * 20, "21 objects"),
+        ("0," * 7_000_000 + "0", "7,000,001 commas"),  # 14 MB of zeros: 56 MB of list slots
+    ],
+)
+def test_json_with_more_structure_than_any_network_is_refused_before_parsing(tmp_path, monkeypatch, body, match):
+    path = _write_json(tmp_path / "bomb.json", '{"format": "nnviz-weights", "layers": [' + body + "]}")
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed the whole document"))
+    with pytest.raises(WeightsError, match=f"bomb.json: its structure .*{match}.* is larger than any supported network"):
+        load_json(path)
+
+
+def test_json_parse_must_fit_in_memory(tmp_path, monkeypatch):
+    path = save_json(random_net((4,)), tmp_path / "w.json")
+    monkeypatch.setattr(safeio, "allocation_limit", lambda: 100_000)
+    with pytest.raises(WeightsError, match="w.json: parsing it would need .* of memory; this machine can spare"):
+        load_json(path)

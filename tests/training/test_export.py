@@ -3,12 +3,12 @@
 import json
 import warnings
 import zipfile
-from itertools import pairwise
 
 import h5py
 import keras
 import numpy as np
 import pytest
+from export_helpers import X, names, probs, random_net
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.network import Network
@@ -20,19 +20,6 @@ from visualizer.training.model import build_model, make_optimizer
 
 ARCHITECTURES = [((16, 16), "relu"), ((32,), "tanh"), ((8, 8, 8), "sigmoid")]
 EXACT_FORMATS = ["npz", "json", "keras", "weights.h5", "h5"]
-X = np.random.default_rng(1).random((50, 784), dtype=np.float32)
-
-
-def random_net(hidden=(16, 16), activation="relu", seed=0) -> NetworkWeights:
-    rng = np.random.default_rng(seed)
-    sizes = (784, *hidden, 10)
-    w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in pairwise(sizes)]
-    b = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in sizes[1:]]
-    return NetworkWeights.from_arrays(w, b, activation)
-
-
-def probs(net):
-    return net.to_network().forward(X)[-1]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +35,7 @@ def trained_net() -> NetworkWeights:
 
 
 def _only(folder, name):
-    assert sorted(p.name for p in folder.iterdir()) == [name]
+    assert names(folder) == [name]
 
 
 # ------------------------------------------------------------------------------- round trips
@@ -79,6 +66,14 @@ def test_architectures_round_trip_exactly(tmp_path, hidden, activation, ext):
 def test_weights_h5_defaults_to_relu(tmp_path):
     path = export_weights(random_net((4,), "tanh"), tmp_path / "w.weights.h5")
     assert import_weights(path).activation == "relu"
+
+
+def test_weights_h5_file_loads_into_keras(tmp_path):
+    net = random_net((16, 16), "relu")
+    path = export_weights(net, tmp_path / "w.weights.h5")
+    model = keras_model_from(random_net((16, 16), "relu", seed=5))
+    model.load_weights(path)
+    np.testing.assert_allclose(model.predict(X, verbose=0), probs(net), atol=1e-6)
 
 
 def test_keras_file_is_a_normal_keras_model(tmp_path):
@@ -154,8 +149,7 @@ def test_failing_keras_export_keeps_old_file(tmp_path, monkeypatch, ext, method)
     before = target.read_bytes()
 
     def half_written(self, filepath, *args, **kwargs):
-        with open(filepath, "wb") as f:
-            f.write(b"PK\x03\x04 half a file")
+        filepath.write(b"PK\x03\x04 half a file")  # Keras writes into nnviz's buffer, not a file
         raise RuntimeError("simulated crash while writing")
 
     monkeypatch.setattr(keras.Model, method, half_written)
@@ -239,6 +233,7 @@ def deserialization_spy(monkeypatch):
         (keras.saving, "deserialize_keras_object"),
         (keras.models, "model_from_json"),
         (h5py, "File"),
+        (export_mod, "read_dense_layers"),  # the HDF5 reader in its child process
     ]:
         monkeypatch.setattr(owner, attr, record(attr))
     return calls

@@ -12,7 +12,7 @@ from visualizer.ui.window import MainWindow
 from visualizer.ui.settings import Settings
 
 from test_main_window import dialogs, make_window, set_epochs, tiny_dataset, wait_state  # noqa: F401
-from test_pad import SEVEN, draw
+from pad_strokes import SEVEN, draw
 from visualizer.session import RunState
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from visualizer.core.errors import ConfigError
 
 INPUT_SIZE = 784
+DATA_ENV_VAR = "NNVIZ_DATA"  # names a dataset for the window and the CLI
 NUM_CLASSES = 10
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OPTIMIZERS = ("adam", "sgd")
@@ -26,7 +27,6 @@ class TrainingConfig:
     epochs: int = 5
     validation_split: float = 0.1  # used only when the dataset has no test set
     seed: int = 0
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
         try:
@@ -81,9 +81,8 @@ class TrainingConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """The settings as JSON-ready plain values (``extra`` left out)."""
+        """The settings as JSON-ready plain values."""
         d = asdict(self)
-        d.pop("extra", None)
         d["hidden"] = list(self.hidden)
         return d
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from visualizer.core.atomic import atomic_path
+from visualizer.core.atomic import atomic_write_bytes
 from visualizer.core.config import ACTIVATIONS, INPUT_SIZE, NUM_CLASSES
 from visualizer.core.errors import WeightsError
 from visualizer.core.network import Network
+from visualizer.core.safeio import check_allocation, one_line, open_regular_file
+from visualizer.core.safezip import check_npy_members, open_zip
 from visualizer.core.snapshot import TrainingSnapshot
 
 FORMAT_NAME = "nnviz-weights"
@@ -31,6 +35,14 @@ MAX_PARAMETERS = (
 # Generous bounds for the largest valid network; anything bigger is not one of ours.
 MAX_BINARY_BYTES = MAX_PARAMETERS * 8 + (16 << 20)  # float64 arrays plus headroom
 MAX_JSON_BYTES = MAX_PARAMETERS * 32 + (1 << 20)  # ~25 characters per float64 repr
+# What the largest valid JSON document holds: its numbers (each followed by at most one comma)
+# and lists (layer_sizes, layers, then per layer W, its rows and b). Checked by counting bytes
+# before parsing, because json turns two bytes of "[]" into a 56-byte list.
+MAX_JSON_VALUES = MAX_PARAMETERS + MAX_HIDDEN_LAYERS + 2
+MAX_JSON_LISTS = 2 + 2 * (MAX_HIDDEN_LAYERS + 1) + INPUT_SIZE + MAX_HIDDEN_LAYERS * MAX_HIDDEN_SIZE
+MAX_JSON_OBJECTS = 1 + MAX_HIDDEN_LAYERS + 1
+_JSON_BYTES_PER_VALUE = 40  # a float object and its list slot, with room for the parser
+MAX_NPZ_MEMBERS = 2 * (MAX_HIDDEN_LAYERS + 1) + 2
 
 # File kinds by extension, checked case-insensitively, longest first.
 FORMATS = {
@@ -54,7 +66,7 @@ def detect_format(path: str | os.PathLike) -> str:
         if name.endswith(ext) and len(name) > len(ext):
             return kind
     raise WeightsError(
-        f"{Path(path).name}: unsupported file type; use .keras, .weights.h5, .npz, .json or .tflite"
+        one_line(f"{Path(path).name}: unsupported file type; use .keras, .weights.h5, .npz, .json or .tflite")
     )
 
 
@@ -179,8 +191,11 @@ def validate_architecture(layer_sizes, activation) -> None:
 
 
 def load_error(path, detail: str) -> WeightsError:
-    """The one-sentence error for a file that could not be loaded: names the file, then why."""
-    return WeightsError(f"Could not read weights from {Path(path).name}: {detail}")
+    """The one-line error for a file that could not be loaded: names the file, then why.
+
+    Newlines and control characters (from a file name or a library's message) become spaces.
+    """
+    return WeightsError(one_line(f"Could not read weights from {Path(path).name}: {detail}"))
 
 
 def check_readable_file(path: Path, limit: int) -> None:
@@ -188,7 +203,7 @@ def check_readable_file(path: Path, limit: int) -> None:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise WeightsError(f"Could not read weights: {path.name} does not exist") from None
+        raise WeightsError(one_line(f"Could not read weights: {path.name} does not exist")) from None
     except OSError as exc:
         raise load_error(path, exc.strerror or str(exc)) from exc
     if not path.is_file():
@@ -197,23 +212,34 @@ def check_readable_file(path: Path, limit: int) -> None:
         raise load_error(path, f"the file ({size / 2**20:.1f} MB) is larger than any supported network")
 
 
+def open_weights_file(path: Path, limit: int) -> BinaryIO:
+    """Open ``path`` for binary reading after :func:`check_readable_file`.
+
+    Opening never blocks: a FIFO or device put in the file's place after the check is refused too.
+    """
+    check_readable_file(path, limit)
+    try:
+        return open_regular_file(path, "Could not read weights from", WeightsError)
+    except WeightsError as exc:
+        raise WeightsError(one_line(str(exc))) from None
+
+
 # ---------------------------------------------------------------------------------------- .npz
 
 
 def save_npz(net: NetworkWeights, path: str | os.PathLike) -> Path:
     """Write ``W1, b1, W2, b2, ...`` plus ``activation`` and ``format_version`` to ``path``.
 
-    Uncompressed float32 arrays, no pickles; written atomically.
+    Uncompressed float32 arrays, no pickles; built in memory, then written atomically.
     """
     arrays = {}
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True), start=1):
         arrays[f"W{i}"], arrays[f"b{i}"] = w, b
     arrays["activation"] = np.array(net.activation, dtype=np.str_)
     arrays["format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
-    target = Path(path)
-    with atomic_path(target) as tmp, open(tmp, "xb") as f:
-        np.savez(f, **arrays)  # a file object, so numpy adds no ".npz" of its own
-    return target
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # a file object, so numpy adds no ".npz" of its own
+    return atomic_write_bytes(Path(path), buffer.getbuffer())
 
 
 def _npz_scalar(arr: np.ndarray, key: str, kind: str):
@@ -222,58 +248,63 @@ def _npz_scalar(arr: np.ndarray, key: str, kind: str):
     return arr.item()
 
 
-def _check_npz_sizes(path: Path) -> None:
-    # np.load inflates members on access; check the archive's claimed sizes first.
-    with zipfile.ZipFile(path) as z:
-        total = sum(i.file_size for i in z.infolist())
-    if total > MAX_BINARY_BYTES:
-        raise WeightsError("its arrays are larger than any supported network")
+def _check_npz_archive(f) -> None:
+    # np.load inflates members on access and allocates each header's shape; check them first.
+    with open_zip(f, MAX_NPZ_MEMBERS) as z:
+        if sum(i.file_size for i in z.infolist()) > MAX_BINARY_BYTES:
+            raise WeightsError("its arrays are larger than any supported network")
+        check_npy_members(z, MAX_PARAMETERS)
+    f.seek(0)
 
 
 def load_npz(path: str | os.PathLike) -> NetworkWeights:
     """Read a file written by :func:`save_npz`; raise WeightsError naming the file on any problem."""
     path = Path(path)
-    check_readable_file(path, MAX_BINARY_BYTES)
-    try:
-        if not zipfile.is_zipfile(path):
-            raise WeightsError("it is not an .npz archive")
-        _check_npz_sizes(path)
-        with np.load(path, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            n = sum(1 for k in keys if k.startswith("W"))
-            expected = {"activation", "format_version"} | {f"{p}{i}" for p in "Wb" for i in range(1, n + 1)}
-            if keys != expected:
-                missing, extra = sorted(expected - keys), sorted(keys - expected)
-                detail = "; ".join(
-                    s
-                    for s in (
-                        missing and f"missing {', '.join(missing)}",
-                        extra and f"unexpected {', '.join(extra)}",
-                    )
-                    if s
+    with open_weights_file(path, MAX_BINARY_BYTES) as f:
+        try:
+            if not zipfile.is_zipfile(f):
+                raise WeightsError("it is not an .npz archive")
+            _check_npz_archive(f)
+            return _network_from_npz(f)
+        except WeightsError as exc:
+            raise load_error(path, str(exc)) from None
+        except ValueError as exc:
+            # allow_pickle=False refuses object arrays with a ValueError; so do corrupt headers.
+            detail = (
+                "it contains Python objects, which are never loaded"
+                if "pickle" in str(exc)
+                else f"it is damaged ({exc})"
+            )
+            raise load_error(path, detail) from exc
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+            raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
+
+
+def _network_from_npz(f) -> NetworkWeights:
+    with np.load(f, allow_pickle=False) as npz:
+        keys = set(npz.files)
+        n = sum(1 for k in keys if k.startswith("W"))
+        expected = {"activation", "format_version"} | {f"{p}{i}" for p in "Wb" for i in range(1, n + 1)}
+        if keys != expected:
+            missing, extra = sorted(expected - keys), sorted(keys - expected)
+            detail = "; ".join(
+                s
+                for s in (
+                    missing and f"missing {', '.join(missing)}",
+                    extra and f"unexpected {', '.join(extra)}",
                 )
-                raise WeightsError(f"the arrays are not W1, b1, ..., activation, format_version ({detail})")
-            version = _npz_scalar(npz["format_version"], "format_version", "iu")
-            if version != FORMAT_VERSION:
-                raise WeightsError(
-                    f"format version {version} is not supported (this app reads {FORMAT_VERSION})"
-                )
-            activation = _npz_scalar(npz["activation"], "activation", "U")
-            weights = [npz[f"W{i}"] for i in range(1, n + 1)]
-            biases = [npz[f"b{i}"] for i in range(1, n + 1)]
-        return NetworkWeights.from_arrays(weights, biases, activation)
-    except WeightsError as exc:
-        raise load_error(path, str(exc)) from None
-    except ValueError as exc:
-        # allow_pickle=False refuses object arrays with a ValueError; so do corrupt headers.
-        detail = (
-            "it contains Python objects, which are never loaded"
-            if "pickle" in str(exc)
-            else f"it is damaged ({exc})"
-        )
-        raise load_error(path, detail) from exc
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
+                if s
+            )
+            raise WeightsError(f"the arrays are not W1, b1, ..., activation, format_version ({detail})")
+        version = _npz_scalar(npz["format_version"], "format_version", "iu")
+        if version != FORMAT_VERSION:
+            raise WeightsError(
+                f"format version {version} is not supported (this app reads {FORMAT_VERSION})"
+            )
+        activation = _npz_scalar(npz["activation"], "activation", "U")
+        weights = [npz[f"W{i}"] for i in range(1, n + 1)]
+        biases = [npz[f"b{i}"] for i in range(1, n + 1)]
+    return NetworkWeights.from_arrays(weights, biases, activation)
 
 
 # --------------------------------------------------------------------------------------- .json
@@ -298,10 +329,7 @@ def to_json_dict(net: NetworkWeights) -> dict:
 def save_json(net: NetworkWeights, path: str | os.PathLike) -> Path:
     """Write ``net`` as an ``nnviz-weights`` JSON document (see :func:`to_json_dict`), atomically."""
     text = json.dumps(to_json_dict(net), separators=(",", ":"), allow_nan=False)
-    target = Path(path)
-    with atomic_path(target) as tmp, open(tmp, "x", encoding="utf-8") as f:
-        f.write(text)
-    return target
+    return atomic_write_bytes(Path(path), text.encode("utf-8"))
 
 
 def _number_matrix(value, rows: int, cols: int, what: str) -> np.ndarray:
@@ -345,6 +373,21 @@ def from_json_dict(doc) -> NetworkWeights:
     return NetworkWeights(tuple(sizes), activation, tuple(weights), tuple(biases))
 
 
+def _check_json_counts(raw: bytes) -> None:
+    """Refuse, before parsing, a document with more lists, objects or values than any valid one.
+
+    A valid document's brackets and commas are bounded (see MAX_JSON_VALUES), so counting
+    bytes bounds what json builds; then the machine must be able to spare that much.
+    """
+    lists, objects, commas = raw.count(b"["), raw.count(b"{"), raw.count(b",")
+    if lists > MAX_JSON_LISTS or objects > MAX_JSON_OBJECTS or commas > MAX_JSON_VALUES + lists + 4 * objects:
+        raise WeightsError(
+            f"its structure ({lists:,} lists, {objects:,} objects, {commas:,} commas) "
+            "is larger than any supported network needs"
+        )
+    check_allocation(2 * len(raw) + _JSON_BYTES_PER_VALUE * commas, "parsing it", WeightsError)
+
+
 def _refuse_constant(name: str):
     raise WeightsError(f"it contains {name}, which is not a valid weight")
 
@@ -352,21 +395,21 @@ def _refuse_constant(name: str):
 def load_json(path: str | os.PathLike) -> NetworkWeights:
     """Read a file written by :func:`save_json`; raise WeightsError naming the file on any problem."""
     path = Path(path)
-    check_readable_file(path, MAX_JSON_BYTES)
-    try:
-        with open(path, "rb") as f:
+    with open_weights_file(path, MAX_JSON_BYTES) as f:
+        try:
             raw = f.read(MAX_JSON_BYTES + 1)
-        if len(raw) > MAX_JSON_BYTES:
-            raise WeightsError("the file is larger than any supported network")
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-        return from_json_dict(doc)
-    except WeightsError as exc:
-        raise load_error(path, str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise load_error(path, "it is not UTF-8 text") from exc
-    except json.JSONDecodeError as exc:
-        raise load_error(path, f"it is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    except (ValueError, OverflowError, RecursionError) as exc:
-        raise load_error(path, f"it holds values that are not weights ({type(exc).__name__})") from exc
-    except OSError as exc:
-        raise load_error(path, exc.strerror or str(exc)) from exc
+            if len(raw) > MAX_JSON_BYTES:
+                raise WeightsError("the file is larger than any supported network")
+            _check_json_counts(raw)
+            doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+            return from_json_dict(doc)
+        except WeightsError as exc:
+            raise load_error(path, str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise load_error(path, "it is not UTF-8 text") from exc
+        except json.JSONDecodeError as exc:
+            raise load_error(path, f"it is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        except (ValueError, OverflowError, RecursionError) as exc:
+            raise load_error(path, f"it holds values that are not weights ({type(exc).__name__})") from exc
+        except OSError as exc:
+            raise load_error(path, exc.strerror or str(exc)) from exc

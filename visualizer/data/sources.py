@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+from visualizer.core.config import DATA_ENV_VAR
 from visualizer.core.errors import DataError
 from visualizer.core.safeio import one_line
 from visualizer.data.csv import load_csv_files
@@ -15,7 +16,7 @@ from visualizer.data.keras_mnist import load_keras_mnist
 from visualizer.data.npz import load_npz
 from visualizer.data.synthetic import synthetic_dataset
 
-ENV_VAR = "NNVIZ_DATA"
+ENV_VAR = DATA_ENV_VAR
 SYNTHETIC = "synthetic"
 # (training file, labelled test file or None); Kaggle's test.csv has no labels and is never read.
 CSV_LAYOUTS = (("mnist_train.csv", "mnist_test.csv"), ("train.csv", None))

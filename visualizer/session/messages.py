@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from visualizer.core.config import DATA_ENV_VAR as ENV_VAR
 from visualizer.core.errors import NnvizError
 from visualizer.core.safeio import one_line
 
 OPEN_ANOTHER = "open another dataset with File ▸ Open dataset…"
-ENV_VAR = "NNVIZ_DATA"  # mirrors visualizer.data.sources.ENV_VAR (the session may not import data)
 
 
 def describe_error(exc: BaseException) -> str:

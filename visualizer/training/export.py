@@ -3,9 +3,17 @@
 Safe loading: no importer deserializes objects. ``.npz`` is read with ``allow_pickle=False``,
 ``.json`` with :mod:`json`, and ``.keras`` is opened as a zip: its ``config.json`` is parsed as
 plain JSON and checked to be a stack of Dense layers *before* any weights are read, then the
-kernels and biases are read as named numeric datasets from ``model.weights.h5`` with h5py
-(links to other files, external or virtual storage are refused). Keras' own ``load_model`` is
-never called, so no layer class, Lambda or custom object from a file is ever instantiated.
+kernels and biases are read as named numeric datasets from ``model.weights.h5``. HDF5 (that
+member, and every ``.weights.h5``/``.h5``) is only ever parsed in a child process with a time
+and memory limit (:mod:`visualizer.training.h5child`): a file that makes the C library spin or
+crash costs one error message, not the app. Keras' own ``load_model`` is never called, so no
+layer class, Lambda or custom object from a file is ever instantiated.
+
+Safe writing: every format's bytes are built in memory (Keras and TensorFlow write into a
+buffer; the temporary folders they insist on live in a private scratch folder removed
+afterwards), then written by :func:`visualizer.core.atomic.atomic_write_bytes`. So a full disk
+is one ``OSError`` rather than a crash inside h5py, and Ctrl+C while a library writes is held
+until it has finished (h5py turns an interrupt inside its write callbacks into a bogus error).
 """
 
 from __future__ import annotations
@@ -13,35 +21,36 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import tempfile
 import zipfile
 from pathlib import Path
 
-import numpy as np
-
-from visualizer.core.atomic import atomic_write, atomic_write_bytes
+from visualizer.core.atomic import atomic_write_bytes, private_tempdir
 from visualizer.core.config import ACTIVATIONS, TrainingConfig
 from visualizer.core.errors import WeightsError
+from visualizer.core.safeio import one_line
+from visualizer.core.safezip import open_zip
 from visualizer.core.snapshot import TrainingSnapshot
 from visualizer.core.weights_format import (
     MAX_BINARY_BYTES,
     MAX_HIDDEN_LAYERS,
     MAX_PARAMETERS,
     NetworkWeights,
-    check_readable_file,
     detect_format,
     load_error,
     load_json,
     load_npz,
+    open_weights_file,
     save_json,
     save_npz,
 )
+from visualizer.training.h5child import read_dense_layers
+from visualizer.core.interrupts import deferred
 from visualizer.training.model import build_model
 
 MAX_CONFIG_BYTES = 4 << 20  # config.json of a Dense stack is a few kB
-_DENSE_GROUP = re.compile(r"dense(?:_(\d+))?")
-_INPUT_GROUP = re.compile(r"input_layer(?:_\d+)?")
+_MAX_KERAS_MEMBERS = 64  # Keras writes three (metadata, config, weights)
+_WEIGHTS_MEMBER = "model.weights.h5"
 
 
 def _as_network(source) -> NetworkWeights:
@@ -61,6 +70,33 @@ def keras_model_from(net: NetworkWeights):
     return model
 
 
+class _MemoryFile(io.BytesIO):
+    """A buffer Keras writes into as if it were a file called ``name``.
+
+    ``model.save`` and ``save_weights`` pick the format from ``str(filepath)`` and write through
+    h5py/zipfile, both of which accept an ``io.BytesIO``; this makes them write to memory.
+    """
+
+    def __init__(self, name: str):
+        super().__init__()
+        self._name = name
+
+    def __str__(self) -> str:
+        return self._name
+
+
+def _keras_bytes(model) -> bytes:
+    buffer = _MemoryFile("model.keras")
+    model.save(buffer)
+    return buffer.getvalue()
+
+
+def _weights_h5_bytes(model) -> bytes:
+    buffer = _MemoryFile("model.weights.h5")
+    model.save_weights(buffer)
+    return buffer.getvalue()
+
+
 def _tflite_bytes(model) -> bytes:
     try:
         import tensorflow as tf
@@ -74,6 +110,12 @@ def _tflite_bytes(model) -> bytes:
         return converter_cls.from_saved_model(folder).convert()
 
 
+def _keras_side_bytes(kind: str, net: NetworkWeights) -> bytes:
+    writer = {"keras": _keras_bytes, "weights.h5": _weights_h5_bytes, "tflite": _tflite_bytes}[kind]
+    with private_tempdir(), deferred():
+        return writer(keras_model_from(net))
+
+
 def export_weights(source: TrainingSnapshot | NetworkWeights, path: str | os.PathLike) -> Path:
     """Write the network to ``path`` in the format its extension names; return the path.
 
@@ -81,16 +123,18 @@ def export_weights(source: TrainingSnapshot | NetworkWeights, path: str | os.Pat
     ``.weights.h5`` (or plain ``.h5``): Keras ``save_weights`` output, no activation stored.
     ``.npz`` / ``.json``: numpy-only formats of :mod:`visualizer.core.weights_format` (these two
     never touch TensorFlow, so they are safe to call while training runs). ``.tflite``: a
-    TensorFlow Lite flatbuffer for inference (export only). Every write is atomic: a failure
-    leaves an existing file untouched and no temporary file behind.
+    TensorFlow Lite flatbuffer for inference (export only). Every write is atomic: a failure or
+    an interrupt leaves an existing file untouched (and its permissions kept when replaced)
+    and no temporary file behind. KeyboardInterrupt propagates as itself.
 
     Raises
     ------
     WeightsError
-        With one sentence naming the file, for an unsupported extension, an invalid network
-        (e.g. NaN weights) or any write/conversion failure.
+        With one line naming the file, for an unsupported extension, an invalid network
+        (e.g. NaN weights) or any write/conversion failure (a full disk, a name too long...).
     """
     target = Path(path)
+    shown = one_line(target.name)
     try:
         kind = detect_format(target)
         net = _as_network(source)
@@ -99,23 +143,14 @@ def export_weights(source: TrainingSnapshot | NetworkWeights, path: str | os.Pat
         elif kind == "json":
             save_json(net, target)
         else:
-            model = keras_model_from(net)
-            # Keras checks extensions case-sensitively, and save_weights insists on ".weights.h5":
-            # the temp file gets the canonical suffix whatever the target's spelling (".H5", ".KERAS").
-            if kind == "keras":
-                atomic_write(target, model.save, suffix=".keras")
-            elif kind == "weights.h5":
-                atomic_write(target, model.save_weights, suffix=".weights.h5")
-            else:
-                atomic_write_bytes(target, _tflite_bytes(model))
+            atomic_write_bytes(target, _keras_side_bytes(kind, net))
     except WeightsError as exc:
-        if target.name in str(exc):
-            raise
-        raise WeightsError(f"Could not export to {target.name}: {exc}") from exc.__cause__
+        message = str(exc) if shown in str(exc) else f"Could not export to {shown}: {exc}"
+        raise WeightsError(one_line(message)) from exc.__cause__
     except OSError as exc:
-        raise WeightsError(f"Could not export to {target.name}: {exc.strerror or exc}") from exc
+        raise WeightsError(one_line(f"Could not export to {shown}: {exc.strerror or exc}")) from exc
     except Exception as exc:  # Keras/TF raise many types; the user needs one sentence
-        raise WeightsError(f"Could not export to {target.name}: {type(exc).__name__}: {exc}") from exc
+        raise WeightsError(one_line(f"Could not export to {shown}: {type(exc).__name__}: {exc}")) from exc
     return target
 
 
@@ -128,11 +163,13 @@ def import_weights(path: str | os.PathLike, *, activation: str = "relu") -> Netw
     Returns a new :class:`NetworkWeights`; nothing the caller holds is modified. ``activation``
     is used only for ``.weights.h5``/``.h5`` files, which store weights but not the hidden
     activation (default "relu"); the other formats carry their own. ``.tflite`` is export-only.
+    HDF5 is parsed in a child process (see :mod:`visualizer.training.h5child`).
 
     Raises
     ------
     WeightsError
-        With one sentence naming the file, for any missing, damaged, unsafe or unsupported file.
+        With one line naming the file, for any missing, damaged, unsafe or unsupported file,
+        including one whose HDF5 could not be parsed in time.
     """
     path = Path(path)
     kind = detect_format(path)
@@ -141,30 +178,40 @@ def import_weights(path: str | os.PathLike, *, activation: str = "relu") -> Netw
     if kind == "json":
         return load_json(path)
     if kind == "tflite":
-        raise WeightsError(
-            f"Cannot import {path.name}: .tflite is export-only; import a .keras, .npz or .json file"
-        )
-    check_readable_file(path, MAX_BINARY_BYTES + MAX_CONFIG_BYTES)
-    try:
-        if kind == "keras":
-            return _load_keras(path)
-        return _network_from_h5(path, activation)
-    except WeightsError as exc:
-        raise load_error(path, str(exc)) from exc.__cause__
-    except zipfile.BadZipFile as exc:
-        raise load_error(path, "it is not a .keras archive (not a zip file)") from exc
-    except json.JSONDecodeError as exc:
-        raise load_error(path, f"its config.json is not valid JSON ({exc.msg})") from exc
-    except Exception as exc:  # h5py/zipfile/OS errors: one readable sentence, cause kept for logs
-        raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__}: {exc})") from exc
+        raise load_error(path, ".tflite is export-only; import a .keras, .npz or .json file")
+    with open_weights_file(path, MAX_BINARY_BYTES + MAX_CONFIG_BYTES) as f:
+        try:
+            if kind == "keras":
+                return _load_keras(f)
+            return _network(_read_hdf5(f), activation)
+        except WeightsError as exc:
+            raise load_error(path, str(exc)) from exc.__cause__
+        except zipfile.BadZipFile as exc:
+            raise load_error(path, "it is not a .keras archive (not a zip file)") from exc
+        except json.JSONDecodeError as exc:
+            raise load_error(path, f"its config.json is not valid JSON ({exc.msg})") from exc
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise load_error(path, f"its config.json is not plain JSON text ({type(exc).__name__})") from exc
+        except Exception as exc:  # zipfile/OS errors: one readable sentence, cause kept for logs
+            raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-def _load_keras(path: Path) -> NetworkWeights:
-    with zipfile.ZipFile(path) as archive:
+def _read_hdf5(f, member: str | None = None):
+    return read_dense_layers(
+        f, member=member, max_bytes=MAX_BINARY_BYTES, max_values=MAX_PARAMETERS, max_layers=MAX_HIDDEN_LAYERS + 1
+    )
+
+
+def _network(layers, activation: str) -> NetworkWeights:
+    return NetworkWeights.from_arrays([k for _, k, _ in layers], [b for _, _, b in layers], activation)
+
+
+def _load_keras(f) -> NetworkWeights:
+    with open_zip(f, _MAX_KERAS_MEMBERS) as archive:
         config = json.loads(_read_member(archive, "config.json", MAX_CONFIG_BYTES).decode("utf-8"))
         names, units, activation = _dense_stack_from_config(config)  # validated before any weights
-        weights_file = io.BytesIO(_read_member(archive, "model.weights.h5", MAX_BINARY_BYTES))
-    layers = _read_dense_layers(weights_file)
+        _member(archive, _WEIGHTS_MEMBER, MAX_BINARY_BYTES)
+    layers = _read_hdf5(f, _WEIGHTS_MEMBER)
     if len(layers) != len(names):
         raise WeightsError(f"config.json lists {len(names)} Dense layers but the weights hold {len(layers)}")
     for name, n, (stored_name, kernel, _) in zip(names, units, layers, strict=True):
@@ -174,22 +221,21 @@ def _load_keras(path: Path) -> NetworkWeights:
             raise WeightsError(
                 f"layer {name!r} has {n} units in config.json but {kernel.shape[1]} in its weights"
             )
-    return NetworkWeights.from_arrays([k for _, k, _ in layers], [b for _, _, b in layers], activation)
+    return _network(layers, activation)
 
 
-def _network_from_h5(path: Path, activation: str) -> NetworkWeights:
-    layers = _read_dense_layers(path)
-    return NetworkWeights.from_arrays([k for _, k, _ in layers], [b for _, _, b in layers], activation)
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+def _member(archive: zipfile.ZipFile, name: str, limit: int) -> zipfile.ZipInfo:
     try:
         info = archive.getinfo(name)
     except KeyError:
         raise WeightsError(f"the archive has no {name}, so it is not a Keras 3 model file") from None
     if info.file_size > limit:
         raise WeightsError(f"its {name} is larger than any supported network")
-    with archive.open(info) as f:
+    return info
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    with archive.open(_member(archive, name, limit)) as f:
         data = f.read(limit + 1)
     if len(data) > limit:
         raise WeightsError(f"its {name} is larger than any supported network")
@@ -268,60 +314,3 @@ def _check_follows(layer: dict, previous) -> None:
         source = object()
     if source != previous or node.get("kwargs"):
         raise WeightsError(f"layer {layer['config'].get('name')!r} does not simply follow {previous!r}")
-
-
-def _child(group, name: str, h5py):
-    """``group[name]`` only through a hard link: soft/external links are never followed."""
-    link = group.get(name, getlink=True)
-    if link is None:
-        raise WeightsError(f"the weights file has no '{group.name.rstrip('/')}/{name}'")
-    if not isinstance(link, h5py.HardLink):
-        raise WeightsError(f"'{name}' in the weights file is a link, which is never followed")
-    return group[name]
-
-
-def _numeric(vars_group, key: str, ndim: int, h5py) -> np.ndarray:
-    ds = _child(vars_group, key, h5py)
-    if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.ndim != ndim:
-        raise WeightsError(f"'{ds.name}' is not a {ndim}-D array of floating-point numbers")
-    if ds.size > MAX_PARAMETERS or ds.external or ds.is_virtual:
-        raise WeightsError(f"'{ds.name}' is too large or stored outside the file")
-    return np.asarray(ds[()])
-
-
-def _read_dense_layers(source) -> list[tuple[str | None, np.ndarray, np.ndarray]]:
-    """(stored layer name, kernel, bias) of every Dense layer in a Keras 3 weights file, in order."""
-    import h5py
-
-    with h5py.File(source, "r") as f:
-        if "model_weights" in f or "model_config" in f.attrs:
-            raise WeightsError("it is a legacy Keras 2 HDF5 model; re-save it as .keras")
-        layers = _child(f, "layers", h5py)
-        if not isinstance(layers, h5py.Group):
-            raise WeightsError("it has no group of layers, so it is not a Keras 3 weights file")
-        found = {}
-        for key in layers:
-            match = _DENSE_GROUP.fullmatch(key)
-            if _INPUT_GROUP.fullmatch(key):
-                continue  # Functional models store an empty group for their input
-            if match is None:
-                raise WeightsError(f"it contains a {key!r} layer; only Dense layers can be imported")
-            found[int(match.group(1) or 0)] = key
-        if not 2 <= len(found) <= MAX_HIDDEN_LAYERS + 1 or sorted(found) != list(range(len(found))):
-            raise WeightsError(f"it must hold 2 to {MAX_HIDDEN_LAYERS + 1} numbered Dense layers")
-        result = []
-        for i in range(len(found)):
-            group = _child(layers, found[i], h5py)
-            variables = _child(group, "vars", h5py)
-            if set(group) != {"vars"} or set(variables) != {"0", "1"}:
-                raise WeightsError(f"layer {found[i]!r} is not a plain Dense layer with a kernel and a bias")
-            name = variables.attrs.get("name")
-            name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-            result.append(
-                (
-                    name if isinstance(name, str) else None,
-                    _numeric(variables, "0", 2, h5py),
-                    _numeric(variables, "1", 1, h5py),
-                )
-            )
-    return result

@@ -48,11 +48,6 @@ def diverging_colormap(palette: QPalette) -> pg.ColorMap:
     return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), colors)
 
 
-def ramp_colormap(palette: QPalette) -> pg.ColorMap:
-    """Background -> text color: how bright a neuron or input pixel is lit."""
-    return pg.ColorMap([0.0, 1.0], [background_color(palette), foreground_color(palette)])
-
-
 def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
     """(n, 4) uint8 RGBA table for ImageItem.setLookupTable."""
     return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
@@ -86,20 +81,6 @@ def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, r
     p.drawText(int(left_w + 2 * pad + bar_width), metrics.ascent(), right)
     p.end()
     return pix
-
-
-def make_colorbar(cmap: pg.ColorMap, m: float = 1.0, label: str | None = None, width: int = 10) -> pg.ColorBarItem:
-    """A read-only vertical colorbar from -m to +m (no drag handles: widgets only draw)."""
-    return pg.ColorBarItem(values=(-m, m), width=width, colorMap=cmap, label=label, interactive=False, rounding=1e-6)
-
-
-def style_colorbar(bar: pg.ColorBarItem, palette: QPalette) -> None:
-    """Give a colorbar's axis the palette's text color."""
-    fg = foreground_color(palette)
-    for key in ("left", "right", "top", "bottom"):
-        axis = bar.getAxis(key)
-        axis.setPen(fg)
-        axis.setTextPen(fg)
 
 
 def adopt_menus(owner, *plots) -> None:

@@ -46,14 +46,11 @@ class DrawingPad(QWidget):
     canvas_changed
         The ink changed: throttled to ~60 Hz while drawing, then once more at the end of the
         stroke, and once after clear / undo / set_image.
-    stroke_finished
-        A stroke ended (pen up).
     file_dropped(str)
         An image file was dropped on the canvas; the panel decides what to do with it.
     """
 
     canvas_changed = Signal()
-    stroke_finished = Signal()
     file_dropped = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, size: int = CANVAS_SIZE, brush_width: float = BRUSH_WIDTH):
@@ -242,7 +239,6 @@ class DrawingPad(QWidget):
         if stroke.points:
             self._items.append(stroke)
         if emit:
-            self.stroke_finished.emit()
             self.canvas_changed.emit()
 
     # ---- Qt event handlers --------------------------------------------------------------------

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.core.config import INPUT_SIZE
 from visualizer.core.preprocess import naive_downscale, preprocess
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputSource
 from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimage
@@ -172,7 +173,7 @@ class PadPanel(QWidget):
 
     def set_digit(self, image28: np.ndarray, label: int | None = None, *, name: str = "Test digit") -> None:
         """Show any MNIST-format 28x28 digit as :meth:`show_input` does (``name``: "Test digit #12")."""
-        vector = np.clip(np.asarray(image28, np.float32).reshape(784), 0.0, 1.0)
+        vector = np.clip(np.asarray(image28, np.float32).reshape(INPUT_SIZE), 0.0, 1.0)
         self.show_input(CurrentInput(vector, InputSource.TEST_DIGIT, label, name))
 
     def shows(self, current: CurrentInput) -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import ensure_main_thread
 
 from visualizer.core.confusion import evaluate
+from visualizer.core.config import INPUT_SIZE
 
 # Seconds between the starts of two throttled evaluations (epoch ends while training: a fast run
 # ends several epochs a second, and each pass also wakes numpy's BLAS threads, which then spin and
@@ -51,7 +52,7 @@ class Evaluator(QObject):
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.timeout.connect(self._start_next)
-        self._x = np.zeros((0, 784), np.float32)
+        self._x = np.zeros((0, INPUT_SIZE), np.float32)
         self._y = np.zeros(0, np.int64)
         self._generation = 0  # bumped by set_data: results computed on older data are dropped
         self._pending = None  # the newest snapshot waiting for the running evaluation to end

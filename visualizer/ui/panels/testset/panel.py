@@ -25,6 +25,7 @@ from visualizer.ui.common.images import ImageTile, gray_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
 from visualizer.ui.panels.testset.confusion_view import ConfusionView
 from visualizer.ui.panels.testset.evaluator import Evaluator
+from visualizer.core.config import INPUT_SIZE
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
 THUMB = 42
@@ -59,7 +60,7 @@ class TestSetPanel(QWidget):
     def __init__(self, parent: QWidget | None = None, *, analyze=None, seed: int | None = None):
         super().__init__(parent)
         self._analyze = analyze or AnalysisCache().analyze
-        self._x = np.zeros((0, 784), np.float32)
+        self._x = np.zeros((0, INPUT_SIZE), np.float32)
         self._y = np.zeros(0, np.uint8)
         self._snapshot = None
         self._eval: EvalResult | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -44,8 +44,6 @@ class ControlsPanel(QWidget):
         ``visualizer.ui.actions.Actions``; the buttons show (and trigger) the shared actions so
         their enabled state, shortcut and tooltip are the same as in the menus.
     """
-
-    config_edited = Signal()
 
     def __init__(self, actions, parent: QWidget | None = None):
         super().__init__(parent)
@@ -193,4 +191,3 @@ class ControlsPanel(QWidget):
             self.show_error(str(exc))
         else:
             self.show_error("")
-        self.config_edited.emit()

@@ -33,6 +33,7 @@ from visualizer.core.mosaic import (
 )
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.options import RangeMode
+from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
@@ -308,7 +309,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._ranges = None
         self._shape_key = self._fit_shape(sizes)
         self._cols, matrix_rows = self._shape_key
-        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
+        names = layer_names(len(sizes))
         ci = self._canvas.ci
         ci.setContentsMargins(2, 2, 2, 2)
         rows, cols = mosaic_shape(sizes[1], self._cols)
@@ -358,7 +359,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         x, y = view_pos.x(), view_pos.y()
         h, w = block.shape
         col, row = int(math.floor(x)), int(math.floor(y))
-        names = ["Input"] + [f"Hidden {i}" for i in range(1, len(self._sizes) - 1)] + ["Output"]
+        names = layer_names(len(self._sizes))
         src, dst = names[block_index], names[block_index + 1]
         if block.bias_y <= y < block.bias_y + block.bias_height and 0 <= x < w:
             b = snap.biases[block_index]
