@@ -11,31 +11,16 @@ from visualizer.core.history import MetricHistory
 from visualizer.core.mosaic import TILE
 from visualizer.core.network import Network
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
-from visualizer.data.dataset import Dataset
 from visualizer.session import NeuronRef, RunState
 from visualizer.session.ideas import IdeaKind
 from visualizer.ui.panels.neurons.panel import IDEAS
-from visualizer.ui.window import MainWindow
 
-
-def tiny_dataset(n: int = 200, seed: int = 0) -> Dataset:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 10, n + 300).astype(np.uint8)
-    x = rng.random((n + 300, 28, 28), dtype=np.float32) * 0.3
-    for i, label in enumerate(y):
-        row = 4 + 2 * int(label)
-        x[i, row:row + 2, 6:22] = 1.0
-    x = x.reshape(n + 300, 784)
-    return Dataset(x[:n], y[:n], x[n:], y[n:], source="random test digits", kind="synthetic")
+from test_main_window import make_window  # noqa: F401  (the window fixture)
 
 
 @pytest.fixture
-def window(qtbot):
-    w = MainWindow(dataset=tiny_dataset())
-    qtbot.addWidget(w)
-    w.show()
-    w.resize(1280, 800)
-    qtbot.waitUntil(lambda: w.state == RunState.READY, timeout=60_000)
+def window(make_window, qtbot):  # noqa: F811  (the fixture imported above)
+    w = make_window()  # 784-16-16-10 on tiny_dataset, Ready
     qtbot.waitUntil(lambda: w.session.neurons.result is not None, timeout=10_000)
     w.render(everything=True)
     return w

@@ -11,7 +11,7 @@ from visualizer.core.neurons import TOP_IMAGES
 from visualizer.session.neurons import NeuronResult
 from visualizer.session.selection import NeuronRef
 from visualizer.ui.common import colormaps as cm
-from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimage
+from visualizer.ui.common.images import ImageTile, diverging_qimage, gray_to_qimage
 from visualizer.ui.panels.neurons.matrix import DEAD_COLOR
 
 GRID_COLUMNS = 3
@@ -200,9 +200,7 @@ class NeuronDetail(QWidget):
         template = result.template(ref)
         self.template.setVisible(template is not None)
         if template is not None:
-            lut = cm.lookup_table(cm.diverging_colormap(self.palette()))
-            m = max(float(np.abs(template).max()), 1e-12)
-            idx = np.clip(np.rint((template / m + 1) / 2 * (len(lut) - 1)), 0, len(lut) - 1).astype(np.intp)
-            self.template.set_image(rgba_to_qimage(lut[idx]))
+            image, m = diverging_qimage(template, self.palette())
+            self.template.set_image(image)
             self.template.set_caption(f"incoming weights \N{PLUS-MINUS SIGN}{m:.2g}")
         self.histogram.set_histogram(layer.histogram[j], layer.histogram_edges[j])

@@ -8,8 +8,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPush
 
 from visualizer.session.ideas import Idea, IdeaKind, neuron_text
 from visualizer.session.selection import NeuronRef
-from visualizer.ui.common import colormaps as cm
-from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimage
+from visualizer.ui.common.images import ImageTile, diverging_qimage, gray_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
 
 TILE_MAX = 150  # pixels: a 28x28 image at about 5x
@@ -23,13 +22,6 @@ def _answer(probabilities: np.ndarray, binary: bool) -> tuple[str, float]:
         return ("yes" if yes else "no"), float(p[0] if yes else 1 - p[0])
     k = int(np.argmax(p))
     return str(k), float(p[k])
-
-
-def _diverging_image(values: np.ndarray, palette) -> tuple[object, float]:
-    lut = cm.lookup_table(cm.diverging_colormap(palette))
-    m = max(float(np.abs(values).max()), 1e-12)
-    idx = np.clip(np.rint((values / m + 1) / 2 * (len(lut) - 1)), 0, len(lut) - 1).astype(np.intp)
-    return rgba_to_qimage(lut[idx]), m
 
 
 class IdeasView(QWidget):
@@ -228,7 +220,7 @@ class IdeasView(QWidget):
             after, _ = _answer(value.probabilities_after, binary)
             self.tiles[0].set_image(gray_to_qimage(value.original))
             self.tiles[0].set_caption(f"before: says {before}")
-            image, m = _diverging_image(value.perturbation, self.palette())
+            image, m = diverging_qimage(value.perturbation, self.palette())
             self.tiles[1].set_image(image)
             self.tiles[1].set_caption(f"change \N{PLUS-MINUS SIGN}{m:.2f}")
             self.tiles[2].set_image(gray_to_qimage(value.image))
