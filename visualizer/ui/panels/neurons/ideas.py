@@ -71,7 +71,7 @@ class IdeasView(QWidget):
         self.fool_input = QLabel()
         self.fool_input.setWordWrap(True)
 
-        self.tiles = [ImageTile("", minimum=72) for _ in range(3)]
+        self.tiles = [ImageTile("", minimum=110) for _ in range(3)]
         for tile in self.tiles:
             # Big enough to see every pixel, small enough that the answer and its explanation fit below.
             tile.setMaximumSize(TILE_MAX, TILE_MAX + tile.fontMetrics().height() + 4)

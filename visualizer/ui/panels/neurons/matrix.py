@@ -221,7 +221,6 @@ class ResponseMatrix(QWidget):
         # Every k-th neuron number, so the labels never overlap.
         widest = fm.horizontalAdvance(str(r.units - 1)) + 4
         step = max(1, int(np.ceil(widest / max(w, 1e-6))))
-        numbered_cross = w >= fm.horizontalAdvance(f"{r.units - 1}\N{MULTIPLICATION X}") + 4
         # Light stripes: a dead neuron's cells are all at the dark end of the scale.
         hatch = QBrush(QColor(255, 255, 255, 150), Qt.BrushStyle.BDiagPattern)
         small = QFont(self.font())
@@ -236,7 +235,8 @@ class ResponseMatrix(QWidget):
                 bold.setBold(True)
                 painter.setFont(bold)
                 painter.drawText(label_rect, Qt.AlignmentFlag.AlignHCenter,
-                                 f"{j}\N{MULTIPLICATION X}" if numbered_cross else "\N{MULTIPLICATION X}")
+                                 f"{j}\N{MULTIPLICATION X}" if w >= fm.horizontalAdvance(f"{j}\N{MULTIPLICATION X}") + 2
+                                 else "\N{MULTIPLICATION X}")
                 painter.setFont(small)
             elif j % step == 0:
                 painter.setPen(text)
