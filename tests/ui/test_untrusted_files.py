@@ -6,7 +6,6 @@ import os
 import time
 
 import numpy as np
-from test_main_window import dialogs, make_window  # noqa: F401
 from pad_strokes import SEVEN, draw
 
 from visualizer.session import RunState

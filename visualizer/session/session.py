@@ -24,9 +24,13 @@ from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
 from visualizer.core.timeline import DEFAULT_BUDGET, Timeline
 from visualizer.session.events import Event
+from visualizer.session.hints import HintWatcher
+from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
 from visualizer.session.messages import describe_error, join_sentences, shape_text
 from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
+from visualizer.session.neurons import NeuronsModel
+from visualizer.session.selection import Selection
 from visualizer.session.state import RunState, can_move
 
 
@@ -138,6 +142,14 @@ class Session:
         self.timeline_changed = Event("timeline_changed")  # (Timeline or None): a new recording, opened or reset
         self.pace_changed = Event("pace_changed")  # (batches per second or None)
 
+        # What the network has learned: the pinned neuron every view lights, the neuron analysis,
+        # dreams / noise / fooling, and the hints (each listens to the events above).
+        self.selection = Selection()
+        self.network_adopted.connect(lambda snap: self.selection.fit(snap.layer_sizes))
+        self.neurons = NeuronsModel(self)
+        self.ideas = IdeasModel(self)
+        self.hints = HintWatcher(self, self.neurons)
+
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
         if not can_move(self.state, state):
@@ -148,6 +160,16 @@ class Session:
     def _show_banner(self, text: str, level: str) -> None:
         self.banner = (text, level) if text else ("", "")
         self.banner_changed.emit(*self.banner)
+
+    def show_hint(self, text: str) -> bool:
+        """Show a teaching hint (what was measured, what to try) in the banner as a warning.
+
+        An error message stays in front (the hint is not shown: False); anything else gives way.
+        """
+        if self.banner[0] and self.banner[1] == "error":
+            return False
+        self._show_banner(one_line(text), "warning")
+        return True
 
     def dismiss_banner(self, level: str | None = None) -> None:
         """Hide the banner (only when it shows ``level``, if given)."""
@@ -472,6 +494,11 @@ class Session:
     def cancel_after_stop(self) -> None:
         """Forget what was to happen once the run ends (the window is closing)."""
         self._after_stop = None
+
+    def close_analyses(self) -> None:
+        """Drop the neuron analyses and dreams still computing, and take no new ones (the window is closing)."""
+        self.neurons.close()
+        self.ideas.close()
 
     # -- files ---------------------------------------------------------------------------------
     def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None) -> None:

@@ -37,6 +37,12 @@ _SPECS = {
     "lock_range": ("&Lock weight colour range", "L", "Keep the weight maps' colour scale where it is now, to compare "
                    "later weights with this moment (off: the scale grows with the weights, never narrowing)"),
     "about": ("&About nnviz", "", "Version and what this program shows"),
+    "analyse_neurons": ("&Analyse neurons now", "", "Run every test digit through the network shown and "
+                        "recompute what each hidden neuron responds to (Neurons panel)"),
+    "feed_noise": ("Feed &noise", "", "Random pixels become the network's input: see how sure it is, and why"),
+    "fool_it": ("&Fool it", "", "Find the smallest change to the current input that makes the network answer "
+                "the digit chosen in the Neurons panel"),
+    "unpin_neuron": ("&Unpin neuron", "", "Release the neuron pinned in the network view or the Neurons panel"),
 }
 
 
@@ -63,6 +69,13 @@ class Actions:
             a.setToolTip(f"Colour theme: {key.value}")
             self.theme_group.addAction(a)
             self.theme[key] = a
+
+        self.dream = {}  # "What does it think a 3 looks like?", one action per digit
+        for digit in range(10):
+            a = QAction(f"&{digit}", parent)
+            a.setData(digit)
+            a.setToolTip(f"The input that excites output {digit} most: the network's idea of a {digit}")
+            self.dream[digit] = a
 
         self.rate_group = QActionGroup(parent)
         self.redraw = {}
@@ -91,6 +104,8 @@ class Actions:
             action.setEnabled(has_data)
         self.export_weights.setEnabled(has_weights and state is not RunState.LOADING)
         self.open_run.setEnabled(state.can_open_dataset)
+        for action in (self.analyse_neurons, self.feed_noise, self.fool_it, *self.dream.values()):
+            action.setEnabled(has_weights)
 
 
 def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
@@ -122,6 +137,12 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     rate = view.addMenu("&Redraw rate")
     rate.addActions(list(a.redraw.values()))
     view.addAction(a.lock_range)
+    view.addSeparator()
+    view.addAction(a.analyse_neurons)
+    dream = view.addMenu("What does it think a digit &looks like?")
+    dream.addActions(list(a.dream.values()))
+    dream.setToolTipsVisible(True)
+    view.addActions([a.feed_noise, a.fool_it, a.unpin_neuron])
     view.addSeparator()
     panels = view.addMenu("&Panels")
     view.addAction(a.reset_layout)

@@ -6,8 +6,12 @@ session's Runner on a worker thread (``ui/workers.py``); snapshots are only stor
 ``ui/render.py`` draws the newest one, one view per tick while a run goes (latest wins, bursts
 collapse). TensorFlow is never imported here.
 
-The network's input is the session's current input: a drawing or an image on the Draw panel, or
-a test digit picked in the Test set panel (or with N / P / D), which the Draw panel then shows.
+The network's input is the session's current input: a drawing or an image on the Draw panel, a
+test digit picked in the Test set panel (or with N / P / D), or an image sent from the Neurons
+panel (a dream, noise, a fooled digit); the Draw panel shows whatever it is.
+
+A neuron pinned in the network view or the Neurons panel is the session's selection; the window
+hands it to every view (its connections, its weight tile, its response column).
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSi
 from visualizer import __version__
 from visualizer.core.errors import ConfigError
 from visualizer.core.snapshot import SnapshotEvent
-from visualizer.session import CurrentInput, InputSource, RunState, Session
+from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, Session
 from visualizer.ui import actions as menu, docks, theme
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.network.view import NetworkView
+from visualizer.ui.panels.neurons.panel import IDEAS, RESPONSES, NeuronsPanel
 from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.panels.testset.panel import TestSetPanel
 from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
@@ -47,6 +52,11 @@ log = logging.getLogger(__name__)
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
 PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
 TIMELINE_PERIOD = 0.25  # seconds between timeline-bar updates while the recording grows
+
+
+def _ref(info) -> NeuronRef | None:
+    """The network view's NeuronInfo as the session's NeuronRef."""
+    return None if info is None else NeuronRef(info.layer, info.index)
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +113,7 @@ class MainWindow(QMainWindow):
         self.curves = Curves()
         self.pad = PadPanel(analyze=self.session.analyze)
         self.browser = TestSetPanel(analyze=self.session.analyze)
+        self.neurons = NeuronsPanel()
         self.banner = Banner()
         self.progress = ProgressPanel()
         central = QWidget()
@@ -125,7 +136,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.docks = {title: docks.make_dock(self, widget, title) for title, widget in (
             ("Training", self.controls), ("Draw", self.pad), ("Test set", self.browser),
-            ("Weights", self.weight_maps), ("Curves", self.curves))}
+            ("Neurons", self.neurons), ("Weights", self.weight_maps), ("Curves", self.curves))}
         for dock in self.docks.values():
             self.menus["panels"].addAction(dock.toggleViewAction())
         docks.arrange(self, self.docks)
@@ -280,6 +291,15 @@ class MainWindow(QMainWindow):
         s.pace_changed.connect(self.controls.set_pace)
         s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
+        # What the network has learned: analysis, selection, ideas and hints, all computed by the session.
+        s.neurons.result_changed.connect(self._on_neurons_analysed)
+        s.neurons.busy_changed.connect(self.neurons.set_busy)
+        s.neurons.failed.connect(self.neurons.show_failure)
+        s.selection.changed.connect(self._on_selection_changed)
+        s.hints.changed.connect(self.neurons.set_hints)
+        s.ideas.ready.connect(self._on_idea)
+        s.ideas.busy_changed.connect(self.neurons.set_idea_busy)
+        s.ideas.failed.connect(self.neurons.show_idea_failure)
 
     def _set_state_view(self, state: RunState) -> None:
         self.actions.set_state(state, has_data=self.session.dataset is not None, has_weights=self.session.has_weights)
@@ -305,14 +325,43 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot_settled(self, snap) -> None:
         self.browser.set_snapshot(snap)  # it re-evaluates the test set on settled snapshots at once
+        self.neurons.set_network(snap)
         self.snapshot_settled.emit(snap)
 
+    def _on_neurons_analysed(self, result) -> None:
+        self.neurons.set_result(result)
+        self.network_view.set_dead(None if result is None else result.dead_masks())
+
+    def _on_selection_changed(self, selection) -> None:
+        pinned = selection.pinned
+        key = None if pinned is None else (pinned.layer, pinned.index)
+        self.network_view.set_pinned(key)
+        self.weight_maps.set_highlight(key)
+        self.neurons.set_selection(pinned, selection.hovered)
+
+    def _on_idea(self, idea) -> None:
+        self.neurons.show_idea(idea)
+        self.show_neurons_panel(IDEAS)
+
+    def show_neurons_panel(self, tab: int = RESPONSES) -> None:
+        """Bring the Neurons dock to the front on one of its tabs (RESPONSES or IDEAS)."""
+        dock = self.docks["Neurons"]
+        dock.show()
+        dock.raise_()
+        self.neurons.show_tab(tab)
+
+    def _ask(self, tab: int, question) -> None:
+        """A menu command about the neurons: show the panel's tab, then ask the session."""
+        self.show_neurons_panel(tab)
+        question()
+
     def _on_input_changed(self, current) -> None:
-        if current is not None and current.source is InputSource.TEST_DIGIT:
-            if not self.pad.shows(current):
-                self.pad.show_input(current)
-            if current.test_index is not None:
-                self.browser.show_index(current.test_index, emit=False)
+        # Whatever the input, the pad shows it (a drawing or image it made itself already does).
+        if current is not None and not self.pad.shows(current):
+            self.pad.show_input(current)
+        if current is not None and current.source is InputSource.TEST_DIGIT and current.test_index is not None:
+            self.browser.show_index(current.test_index, emit=False)
+        self.neurons.set_input_name(None if current is None else current.name)
         # The pad showed its own input's prediction at once (a stroke must not wait for a tick);
         # the network view follows on the next tick, sharing the same analysis.
         self._input_dirty = True
@@ -438,6 +487,12 @@ class MainWindow(QMainWindow):
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)
+        a.analyse_neurons.triggered.connect(lambda: self._ask(RESPONSES, s.neurons.analyse_now))
+        a.feed_noise.triggered.connect(lambda: self._ask(IDEAS, s.ideas.feed_noise))
+        a.fool_it.triggered.connect(lambda: self._ask(IDEAS, lambda: s.ideas.fool(self.neurons.fool_target())))
+        a.unpin_neuron.triggered.connect(lambda: s.selection.pin(None))
+        for digit, action in a.dream.items():
+            action.triggered.connect(lambda _=False, d=digit: self._ask(IDEAS, lambda: s.ideas.dream_digit(d)))
         a.open_dataset.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=False))
         a.open_dataset_folder.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=True))
         a.import_weights.triggered.connect(lambda: menu.import_weights_dialog(self))
@@ -459,6 +514,17 @@ class MainWindow(QMainWindow):
         self.pad.input_changed.connect(self.session.set_input)
         self.pad.image_requested.connect(self.session.open_image)
         self.browser.digit_requested.connect(self.session.show_test_digit)
+        s, n = self.session, self.neurons
+        # A neuron pinned or hovered anywhere is the session's selection; the views follow it.
+        self.network_view.neuron_pinned.connect(lambda info: s.selection.pin(_ref(info)))
+        self.network_view.neuron_hovered.connect(lambda info: s.selection.hover(_ref(info)))
+        n.neuron_pinned.connect(s.selection.pin)
+        n.analyse_requested.connect(s.neurons.analyse_now)
+        n.digit_requested.connect(s.show_test_digit)
+        n.dream_requested.connect(s.ideas.dream)
+        n.noise_requested.connect(s.ideas.feed_noise)
+        n.fool_requested.connect(s.ideas.fool)
+        n.send_requested.connect(s.ideas.send_to_pad)
         self.controls.pace_chosen.connect(self._on_pace_chosen)
         bar, s = self.timeline_bar, self.session
         bar.cursor_requested.connect(s.set_cursor)
@@ -518,6 +584,7 @@ class MainWindow(QMainWindow):
         """Stop training and join every worker thread; True when all ended within the timeout."""
         self._render.timer.stop()
         self.session.cancel_after_stop()
+        self.session.close_analyses()  # their answers would arrive after the panels are gone
         self.session.runner.stop()
         self.browser.shutdown(timeout_ms / 1000)
         if self._workers.wait_all(timeout_ms):

@@ -8,7 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QComboBox, QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.core.mosaic import (
     EMPTY_RANGE,
@@ -77,6 +86,11 @@ class _Block:
         self.plot.addItem(self.backing)
         self.plot.addItem(self.image)
         self.plot.addItem(self.bias)
+        # The pinned neuron: its tile in the mosaic, its row (outgoing) or column (incoming) in a matrix.
+        self.mark = QGraphicsRectItem()
+        self.mark.setZValue(5)
+        self.mark.setVisible(False)
+        self.plot.addItem(self.mark)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
         self.shape = shape
@@ -103,7 +117,16 @@ class _Block:
         self.image.clear()
         self.bias.clear()
 
+    def set_mark(self, rect: QRectF | None) -> None:
+        self.mark.setVisible(rect is not None)
+        if rect is not None:
+            self.mark.setRect(rect)
+
     def set_lut(self, lut: np.ndarray, fg, bg) -> None:
+        # The text colour: a highlight blue would vanish on negative (blue) weights.
+        pen = pg.mkPen(fg, width=2.5)
+        pen.setCosmetic(True)
+        self.mark.setPen(pen)
         self.fg = fg
         self._title_shown = None
         self.backing.setBrush(pg.mkBrush(cm.mix(bg, fg, 0.3)))
@@ -117,6 +140,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
 
     The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
     fill the panel (4x4 in a square panel, 8x2 in a wide short one); deeper matrices sit beside it.
+    A pinned neuron (:meth:`set_highlight`) is outlined: its tile, and its row or column in the
+    matrices it feeds or is fed by.
     One shared color key: each map's own ±range is in its title. How the ranges follow the
     weights is :data:`RANGE_MODES` (a combo under the maps): by default they only grow.
 
@@ -138,6 +163,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._run_id = None  # the ratchet starts afresh with another run's network
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
+        self._highlight: tuple[int, int] | None = None
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._legend = QLabel()
@@ -214,6 +240,32 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self.set_weights(self._snapshot)
         self.range_mode_changed.emit(mode)
 
+    def set_highlight(self, neuron: tuple[int, int] | None) -> None:
+        """Outline neuron ``(layer, index)`` (layer as in ``layer_sizes``: 1 = Hidden 1) wherever its
+        weights are: a Hidden 1 neuron's tile, the column of weights into a neuron, the row out of it."""
+        self._highlight = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        self._draw_highlight()
+
+    def highlighted(self) -> list[QRectF | None]:
+        """Per map, the outlined rectangle in its view units (None where nothing is)."""
+        return [QRectF(b.mark.rect()) if b.mark.isVisible() else None for b in self._blocks]
+
+    def _draw_highlight(self) -> None:
+        key, sizes = self._highlight, self._sizes
+        for i, block in enumerate(self._blocks):
+            rect = None
+            if key is not None and key[0] < len(sizes) and key[1] < sizes[key[0]]:
+                layer, j = key
+                h, w = block.shape
+                if i == 0 and layer == 1:
+                    r, c = divmod(j, self._cols)
+                    rect = QRectF(c * (TILE + 1), r * (TILE + 1), TILE, TILE)
+                elif i > 0 and layer == i + 1:
+                    rect = QRectF(j, 0, 1, h)  # the weights into it: a column
+                elif i > 0 and layer == i:
+                    rect = QRectF(0, j, w, 1)  # the weights out of it: a row
+            block.set_mark(rect)
+
     def range_mode(self) -> RangeMode:
         return self._mode
 
@@ -271,6 +323,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})".replace("Hidden ", "H")
             self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
+        self._draw_highlight()
         # Share the width in proportion to what each side needs at the chosen shape.
         width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
