@@ -22,6 +22,10 @@ class FakeDataset:
     x_test: np.ndarray = field(default_factory=lambda: np.random.default_rng(1).random((5, 784), dtype=np.float32))
     y_test: np.ndarray = field(default_factory=lambda: np.arange(5) % 10)
     is_synthetic: bool = False
+    source: str = "fake digits"
+
+    def describe(self) -> str:
+        return f"{self.source}: {len(self.x_test)} test images"
 
 
 class FakeRunner:

@@ -22,7 +22,16 @@ import time
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSizePolicy,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer import __version__
 from visualizer.core.errors import ConfigError
@@ -122,9 +131,14 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addWidget(self.banner)
         layout.addWidget(self.network_view, 1)
-        self.timeline_bar = TimelineBar()
-        layout.addWidget(self.timeline_bar)
         self.setCentralWidget(central)
+        # The timeline spans the whole window, above the status bar.
+        self.timeline_bar = TimelineBar()
+        self.timeline_toolbar = QToolBar("Timeline")
+        self.timeline_toolbar.setObjectName("toolbar_timeline")
+        self.timeline_toolbar.setMovable(False)
+        self.timeline_toolbar.addWidget(self.timeline_bar)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline_toolbar)
         self._replay_timer = QTimer(self)
         self._replay_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._replay_timer.setInterval(16)  # display rate
@@ -139,6 +153,7 @@ class MainWindow(QMainWindow):
             ("Neurons", self.neurons), ("Weights", self.weight_maps), ("Curves", self.curves))}
         for dock in self.docks.values():
             self.menus["panels"].addAction(dock.toggleViewAction())
+        self.menus["panels"].addAction(self.timeline_toolbar.toggleViewAction())
         docks.arrange(self, self.docks)
 
         self.data_label = QLabel()

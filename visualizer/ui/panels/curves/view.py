@@ -48,6 +48,7 @@ class Curves(cm.FollowsPalette, QWidget):
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setIndent(4)
+        self.legend.setWordWrap(True)
         self.legend.setToolTip("Train: the loss/accuracy of recent batches, smoothed (the faint line is raw). "
                                "Validation: measured on held-out images at the end of every epoch.")
         self.loss_plot = self._canvas.addPlot(row=0, col=0)
@@ -63,6 +64,9 @@ class Curves(cm.FollowsPalette, QWidget):
             self.span.addItem(text, key)
             self.span.setItemData(self.span.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.span.setToolTip("Which part of the run the epoch axis shows")
+        # Compact: the Curves dock is narrow, and its width is the whole left column's.
+        self.span.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.span.setMinimumContentsLength(7)
         self.span.currentIndexChanged.connect(lambda _i: self._fit_ranges())
         for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):
             plot.setLabel("left", what, units=unit or None)

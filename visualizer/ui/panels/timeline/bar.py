@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from visualizer.session.moments import PACES, pace_text
 from visualizer.ui.common.colormaps import mix
@@ -65,7 +65,7 @@ class _Strip(QWidget):
         p.drawRect(r)
         if self.last <= self.first:
             p.setPen(mix(base, text, 0.6))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Every batch of a run is recorded here once training starts")
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Press Start: every batch is recorded here")
             p.end()
             return
         top, bottom = 4.0, self.height() - 13.0
@@ -73,11 +73,12 @@ class _Strip(QWidget):
         if steps.size > 1:
             finite = np.isfinite(loss)
             if finite.any():
-                lo, hi = float(np.min(loss[finite])), float(np.max(loss[finite]))
+                # Percentiles, not extremes: one odd batch must not flatten the whole trace.
+                lo, hi = (float(v) for v in np.percentile(loss[finite], (2, 98)))
                 scale = (bottom - top) / (hi - lo) if hi > lo else 0.0
                 path = QPainterPath()
                 started = False
-                for s, v in zip(steps[finite], loss[finite], strict=True):
+                for s, v in zip(steps[finite], np.clip(loss[finite], lo, hi), strict=True):
                     pt = QPointF(self.x_of(s), bottom - (v - lo) * scale)
                     if started:
                         path.lineTo(pt)
@@ -139,8 +140,13 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.strip = _Strip()
-        self.home_button = _tool("⏮", "Go to the first moment (Home)")
-        self.play_button = _tool("▶", "Replay the recording from the cursor at the speed beside it")
+        style = self.style()
+        self.home_button = _tool("", "Go to the first moment (Home)")
+        self.home_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward))
+        self.play_button = _tool("", "Replay the recording from the cursor at the speed beside it")
+        self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+        self.play_button.setIcon(self._play_icon)
         self.play_button.setCheckable(True)
         self.live_button = _tool("Live", "Back to the running edge: show the newest weights (End)")
         self.live_button.setCheckable(True)
@@ -153,7 +159,7 @@ class TimelineBar(QWidget):
         self.loop_box.setToolTip("Start the replay again from the first moment when it reaches the end")
         self.status = QLabel()
         self.status.setToolTip("The moment every view shows")
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("batch 88,888 · epoch 88.8 · replay"))
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("batch 88,888 · epoch 88.8 · earlier"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(6)
@@ -204,7 +210,9 @@ class TimelineBar(QWidget):
     def set_playing(self, playing: bool) -> None:
         self.play_button.blockSignals(True)
         self.play_button.setChecked(playing)
-        self.play_button.setText("⏸" if playing else "▶")
+        self.play_button.setIcon(self._pause_icon if playing else self._play_icon)
+        self.play_button.setToolTip("Pause the replay" if playing else
+                                    "Replay the recording from the cursor at the speed beside it")
         self.play_button.blockSignals(False)
 
     def replay_pace(self) -> float:
@@ -248,5 +256,5 @@ def moment_text(step: int | None, epoch_float: float | None, live: bool, replayi
     if step is None:
         return ""
     where = f"batch {step:,}" + (f" · epoch {epoch_float:.1f}" if epoch_float is not None else "")
-    return where + (" · live" if live else " · replay" if replaying else " · earlier moment")
+    return where + (" · live" if live else " · replay" if replaying else " · earlier")
 
