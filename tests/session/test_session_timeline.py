@@ -22,7 +22,7 @@ def record(timeline, networks, batches_per_epoch=4, start=0):
     """What the trainer does: the start moment, then one block per batch (every batch kept)."""
     if timeline.last_step is None:
         timeline.extend(networks[0], start)
-    for i, net in enumerate(networks[1:]):
+    for net in networks[1:]:
         step = timeline.last_step + 1
         pos = (step - 1) % batches_per_epoch + 1
         timeline.append(Batches(first_step=step, epoch=(step - 1) // batches_per_epoch, first_batch=pos,
