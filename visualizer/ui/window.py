@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         s.config_adopted.connect(self.controls.set_config)
         s.config_refused.connect(self.controls.show_error)
         s.input_changed.connect(self._on_input_changed)
-        s.run_started.connect(lambda config: self.curves.set_epochs(config.epochs))  # the epoch axis spans the run
+        s.run_started.connect(self._on_run_started)
         s.banner_changed.connect(self._on_banner_changed)
         s.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         s.error_raised.connect(lambda title, text: QMessageBox.warning(self, title, text))
@@ -315,6 +315,11 @@ class MainWindow(QMainWindow):
         s.ideas.ready.connect(self._on_idea)
         s.ideas.busy_changed.connect(self.neurons.set_idea_busy)
         s.ideas.failed.connect(self.neurons.show_idea_failure)
+
+    def _on_run_started(self, config) -> None:
+        self.curves.set_epochs(config.epochs)  # the epoch axis spans the run
+        # Building the model and tracing its graph takes a second or two before the first batch.
+        self.progress.set_preparing()
 
     def _set_state_view(self, state: RunState) -> None:
         self.actions.set_state(state, has_data=self.session.dataset is not None, has_weights=self.session.has_weights)
