@@ -45,7 +45,7 @@ from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.panels.testset.panel import TestSetPanel
 from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
 from visualizer.ui.panels.training.panel import ControlsPanel
-from visualizer.ui.common.options import RangeMode, Theme
+from visualizer.ui.common.options import RangeMode, Theme, WeightView
 from visualizer.ui.panels.weights.view import WeightMaps
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
@@ -167,7 +167,8 @@ class MainWindow(QMainWindow):
                                        lambda: self.session.state.is_training, self)
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
-        self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
+        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty)
+        self._weights_dirty = False  # the user chose another weight view: redraw now
         self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"])
         self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
         self._render.before_frame = self._before_frame
@@ -426,6 +427,19 @@ class MainWindow(QMainWindow):
         if new_weights:
             self.weights_changed.emit(snap)
 
+    def _draw_weights(self, snap) -> None:
+        self._weights_dirty = False
+        self.weight_maps.set_weights(snap, self._weight_reference(snap))
+
+    def _weight_reference(self, snap):
+        """The network the weight maps subtract (None: they draw the weights themselves)."""
+        view, timeline = self.weight_maps.view(), self.session.timeline
+        if view is WeightView.WEIGHTS or timeline is None or not len(timeline):
+            return None
+        if view is WeightView.TOTAL_CHANGE:
+            return timeline.moment_at(int(timeline.steps()[0])).network
+        return timeline.moment_at(snap.step - 1).network if snap.step > int(timeline.steps()[0]) else None
+
     def _draw_curves(self, snap) -> None:
         self.curves.set_history(self.session.history())
         self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
@@ -504,6 +518,7 @@ class MainWindow(QMainWindow):
         a.random_input.triggered.connect(self.browser.show_random)
         a.lock_range.toggled.connect(lambda on: self.weight_maps.set_range_mode(RangeMode.LOCK if on else RangeMode.GROW))
         self.weight_maps.range_mode_changed.connect(self._on_range_mode_changed)
+        self.weight_maps.view_changed.connect(lambda _view: setattr(self, "_weights_dirty", True))
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)

@@ -92,3 +92,23 @@ def test_the_speed_is_remembered_and_applies_to_the_run(make_window, qtbot):
     i = window.controls.pace.findData(30.0)
     window.controls.pace.setCurrentIndex(i)
     assert window.session.pace == 30.0 and window.settings.pace == 30.0
+
+
+def test_the_weight_maps_can_show_what_a_batch_and_what_training_changed(make_window, qtbot):
+    from visualizer.core.mosaic import tile_mosaic
+    from visualizer.ui.common.options import WeightView
+
+    window = make_window()
+    window.session.set_pace(None)
+    set_epochs(window, 1)
+    window.actions.start.trigger()
+    wait_state(qtbot, window, RunState.READY)
+    timeline, maps = window.session.timeline, window.weight_maps
+    window.session.set_cursor(12)
+    for view, before in ((WeightView.BATCH_CHANGE, timeline.moment_at(11)), (WeightView.TOTAL_CHANGE, timeline.moment_at(0))):
+        maps.view_combo.setCurrentIndex(maps.view_combo.findData(view))
+        window.render(everything=True)
+        now = timeline.moment_at(12).network
+        expected = tile_mosaic(now.weights[0] - before.network.weights[0], cols=maps._cols)
+        np.testing.assert_allclose(maps._blocks[0].image.image, expected, equal_nan=True, atol=1e-7)
+        assert "change" in maps._blocks[0]._title_shown

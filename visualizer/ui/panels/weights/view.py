@@ -32,11 +32,17 @@ from visualizer.core.mosaic import (
     tile_mosaic,
 )
 from visualizer.ui.common import colormaps as cm
-from visualizer.ui.common.options import RangeMode
+from visualizer.ui.common.options import RangeMode, WeightView
 from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
+
+WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
+    WeightView.WEIGHTS: ("Weights", "The weights of the moment shown"),
+    WeightView.BATCH_CHANGE: ("Change by this batch", "What the moment's own batch changed (one optimizer step)"),
+    WeightView.TOTAL_CHANGE: ("Change since batch 0", "What training changed since the first recorded moment"),
+}
 
 # How each map's symmetric colour range follows the weights: (combo text, tooltip).
 RANGE_MODES = {
@@ -99,7 +105,7 @@ class _Block:
         self.fg = None
         self._title_shown = None
 
-    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float) -> None:
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "") -> None:
         self.levels, self.bias_levels = (-m, m), (-mb, mb)
         self.image.setImage(image, autoLevels=False, levels=self.levels)
         self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
@@ -108,7 +114,7 @@ class _Block:
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         # Two short lines fit narrow cells (a long one would widen its column past the panel).
-        title = f"{self.title}<br>{range_text(m, bias, mb)}"
+        title = f"{self.title}<br>{prefix}{range_text(m, bias, mb)}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size="8pt", color=self.fg.name())
@@ -152,12 +158,14 @@ class WeightMaps(cm.FollowsPalette, QWidget):
     """
 
     range_mode_changed = Signal(object)  # RangeMode
+    view_changed = Signal(object)  # WeightView: weights, or the change of a batch / since batch 0
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._sizes: tuple[int, ...] = ()
         self._blocks: list[_Block] = []
         self._snapshot = None
+        self._reference = None
         self._mode = RangeMode.GROW
         self._ranges: list[tuple[float, float]] | None = None  # per map (weights, biases) shown
         self._run_id = None  # the ratchet starts afresh with another run's network
@@ -178,10 +186,17 @@ class WeightMaps(cm.FollowsPalette, QWidget):
                                     "or fitted to each update")
         self.range_combo.currentIndexChanged.connect(
             lambda i: self.set_range_mode(self.range_combo.itemData(i)))
+        self.view_combo = QComboBox()
+        for view, (text, tip) in WEIGHT_VIEWS.items():
+            self.view_combo.addItem(text, view)
+            self.view_combo.setItemData(self.view_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
+        self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
         foot.setSpacing(12)
         foot.addWidget(self._legend)
+        foot.addWidget(self.view_combo)
         foot.addWidget(self.range_combo)
         foot.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
@@ -193,9 +208,17 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._apply_palette()
 
     # ----------------------------------------------------------------- public API
-    def set_weights(self, snapshot) -> None:
-        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps)."""
+    def view(self) -> WeightView:
+        return self.view_combo.currentData()
+
+    def set_weights(self, snapshot, reference=None) -> None:
+        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps).
+
+        With a ``reference`` network of the same shape, draw ``snapshot``'s weights minus its
+        (what training changed), each map fitted to its own largest change.
+        """
         self._snapshot = snapshot
+        self._reference = reference
         if snapshot is None:
             for block in self._blocks:
                 block.clear()
@@ -206,6 +229,12 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         if snapshot.run_id != self._run_id and self._mode is RangeMode.GROW:
             self._ranges = None  # a new network (reset, import, new run): its own scale
         self._run_id = snapshot.run_id
+        if reference is not None and tuple(reference.layer_sizes) == sizes:
+            for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
+                dw, db = w - reference.weights[i], b - reference.biases[i]
+                m, mb = color_scale(dw), color_scale(db)
+                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
+            return  # the weights' own ranges (self._ranges) are left as they were
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
             m, mb = self._range_for(i, color_scale(w), color_scale(b))
@@ -237,7 +266,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.range_combo.setCurrentIndex(self.range_combo.findData(mode))
         self.range_combo.blockSignals(False)
         if self._snapshot is not None and mode is not RangeMode.LOCK:
-            self.set_weights(self._snapshot)
+            self.set_weights(self._snapshot, self._reference)
         self.range_mode_changed.emit(mode)
 
     def set_highlight(self, neuron: tuple[int, int] | None) -> None:
