@@ -365,6 +365,19 @@ class Session:
         snap = TrainingSnapshot.of_network(net, run_id=self.run_id)
         self._adopt(snap, config, f"Imported weights from {path}")
 
+    def adopt_snapshot(self, snap: TrainingSnapshot, message: str = "") -> bool:
+        """Make ``snap`` the current network between runs (a step applied by hand, or its undo).
+
+        ``snap`` must fit the current architecture (the same config stays). Refused (False)
+        unless the state is READY: a run's weights live in the trainer until it ends.
+        """
+        if self.state is not RunState.READY or self.model_config is None:
+            return False
+        if self.latest is not None and not snap.network.same_architecture(self.latest.network):
+            return False
+        self._adopt(snap, self.model_config, message)
+        return True
+
     def export_weights(self, path: str) -> None:
         """Write the newest weights to ``path`` (format from the extension) in the background."""
         snap = self.latest
