@@ -132,6 +132,13 @@ def test_batches_page_through_a_fixed_shuffle_of_the_training_set(make_session, 
     batches.step(+1)
     np.testing.assert_array_equal(batches.batch().indices, order[:32])
     assert "fixed shuffle" in batches.describe() and "not the very batch" in batches.describe()
+    batches.choose(5)
+    own = batches.example_gradient()
+    expected = example_gradient(session.latest.network, batch.images[5], batch.labels[5])
+    assert own.loss == pytest.approx(expected.loss) and own.loss == pytest.approx(batch.gradient.losses[5])
+    assert batches.example_gradient() is own
+    batches.step(+1)
+    assert batches.chosen == 0, "a new batch starts at its first image"
 
 
 def test_batches_wait_for_the_shuffle_and_ignore_one_for_an_old_dataset(make_session, fakes):

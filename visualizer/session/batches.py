@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core.backprop import BatchGradient, batch_gradient
+from visualizer.core.backprop import BatchGradient, ExampleGradient, batch_gradient
 from visualizer.core.network import Network
 from visualizer.session.events import Event
+from visualizer.session.gradients import GradientCache
 
 BATCH_SIZE = 32
 SHUFFLE_SEED = 0
@@ -72,7 +73,7 @@ class TrainingBatches:
     Events
     ------
     changed()
-        The shuffle became ready, or another batch was chosen.
+        The shuffle became ready, or another batch or image was chosen.
     """
 
     def __init__(self, session, *, batch_size: int = BATCH_SIZE, seed: int = SHUFFLE_SEED):
@@ -80,6 +81,8 @@ class TrainingBatches:
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.number = 0
+        self.chosen = 0  # the image of the batch whose own gradient is shown beside the average
+        self._examples = GradientCache(2)
         self._order: np.ndarray | None = None
         self._dataset = None  # the dataset the order belongs to
         self._cached: BatchExamples | None = None
@@ -104,7 +107,7 @@ class TrainingBatches:
                 "trains on, not the very batch it used.")
 
     def _on_dataset_changed(self, dataset) -> None:
-        self._order, self._dataset, self._cached, self.number = None, dataset, None, 0
+        self._order, self._dataset, self._cached, self.number, self.chosen = None, dataset, None, 0, 0
         n = len(dataset.x_train)
         if not n:
             return
@@ -124,12 +127,31 @@ class TrainingBatches:
             return
         number = int(number) % self.count
         if number != self.number:
-            self.number = number
+            self.number, self.chosen = number, 0
             self.changed.emit()
 
     def step(self, delta: int) -> None:
         """The next (+1) or previous (-1) batch."""
         self.go_to(self.number + int(delta))
+
+    def choose(self, i: int) -> None:
+        """Show image ``i`` of the batch beside the average (clamped to the batch)."""
+        if not self.count:
+            return
+        size = min(self.batch_size, self._order.size - self.number * self.batch_size)
+        i = int(np.clip(i, 0, size - 1))
+        if i != self.chosen:
+            self.chosen = i
+            self.changed.emit()
+
+    def example_gradient(self, snap=None) -> ExampleGradient | None:
+        """The chosen image's own gradient under ``snap``'s network (computed once per network and image)."""
+        batch = self.batch(snap)
+        if batch is None:
+            return None
+        i = min(self.chosen, len(batch) - 1)
+        with np.errstate(all="ignore"):
+            return self._examples.gradient(batch.network, batch.images[i], int(batch.labels[i]))
 
     def batch(self, snap=None) -> BatchExamples | None:
         """The chosen batch under ``snap``'s network (default: the moment shown); None until the shuffle is ready."""

@@ -308,7 +308,7 @@ class StepExplainer:
             frames.append(Frame(stage, part, parts, lit, error_from, title, caption))
 
         add(Stage.FORWARD, 0, None, "The input", f"{m.current.name} enters the network as {sizes[0]} numbers, "
-            "one per pixel: 0 for black, 1 for white.", n)
+            "one per pixel: 0 for the background, 1 for full ink.", n)
         for k in range(1, n):
             a = g.activations[k]
             if k < last:
@@ -349,7 +349,7 @@ class StepExplainer:
             f"bias moves by −{_fmt_lr(self.learning_rate)} × its gradient; the largest change is {biggest:.2g}. "
             + optimizer_note(self.config), 1)
         change = p.loss_after - p.loss_before
-        add(Stage.AFTER, last, 1, "The same digit, after the step",
+        add(Stage.AFTER, last, 1, "this digit before and after",
             f"After the step, p({t}) goes from {p.probabilities_before[t]:.4f} to {p.probabilities_after[t]:.4f} "
             f"and the loss from {p.loss_before:.4f} to {p.loss_after:.4f} ({change:+.4f}). A training step averages "
             "this over a batch of digits, so each one moves the weights only a little. Apply this step to make "

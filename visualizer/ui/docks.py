@@ -4,10 +4,10 @@ Default layout (fits 1280x800, grows well to 1600x1000 and maximized)::
 
     +-----------+-----------------------------+-------------------+
     | Training  |                             | [Draw] [Test set] |
-    | settings, |        network view         |  tabbed, the      |
-    | run       |                             |  window's full    |
-    +-----------+                             |  height, so the   |
-    | Curves    +-----------------------------+  pad is big       |
+    | settings, |        network view         | [Gradients]       |
+    | run       |                             |  tabbed, the      |
+    +-----------+                             |  window's full    |
+    | Curves    +-----------------------------+  height           |
     |           |  Weights                    |                   |
     +-----------+-----------------------------+-------------------+
 
@@ -32,6 +32,7 @@ DEFAULT_LAYOUT = {
     "Training": (Area.LeftDockWidgetArea, None),
     "Draw": (Area.RightDockWidgetArea, None),
     "Test set": (Area.RightDockWidgetArea, "Draw"),
+    "Gradients": (Area.RightDockWidgetArea, "Test set"),
     "Curves": (Area.LeftDockWidgetArea, None),
     "Weights": (Area.BottomDockWidgetArea, None),
 }
