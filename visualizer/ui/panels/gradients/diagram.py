@@ -141,12 +141,12 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         return QPointF((x0 + x1) / 2, (y0 + y1) / 2)
 
     def hover_at(self, view_pos: QPointF | None) -> str:
-        """Hover the point ``view_pos`` (view units; None leaves) and return the text shown."""
+        """Hover the point ``view_pos`` (view units; None leaves) and return the full text (``hovered``'s)."""
         key = None if view_pos is None else self._key_at(view_pos)
         text = self._text_for(key)
         if key != self._hover_key:
             self._hover_key = key
-            self._show_inset(key, text)
+            self._show_inset(key, self._text_for(key, short=True))
             self.hovered.emit(text)
         return text
 
@@ -255,7 +255,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._draw_neurons(layers, acts)
         self._draw_edges(pairs, acts)
         self._draw_labels(layers, acts)
-        self._show_inset(self._hover_key, self._text_for(self._hover_key))
+        self._show_inset(self._hover_key, self._text_for(self._hover_key, short=True))
 
     def _draw_neurons(self, layers, acts) -> None:
         g = self._moment.gradient
@@ -265,7 +265,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             mode = layers[k]
             if mode is LayerMode.ERROR:
                 want = -g.deltas[k - 1]
-                scale = cm.symmetric_max(want)
+                # Output nudges are already in [-1, 1] (one-hot minus probabilities): drawn to scale,
+                # so a confident right answer asks almost nothing. Hidden layers: to their largest.
+                scale = 1.0 if k == n - 1 else cm.symmetric_max(want)
                 levels = np.rint((want / scale + 1) / 2 * (LEVELS - 1)).astype(np.int64)
                 brushes += [self._signed[i] for i in levels]
                 arrows += self._layer_arrows(k, want / scale)
@@ -418,23 +420,25 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
                 return ("edge", pair, src, dst)
         return None
 
-    def _text_for(self, key: tuple | None) -> str:
+    def _text_for(self, key: tuple | None, *, short: bool = False) -> str:
+        """The hover text for ``key``; ``short``: the inset's few lines (the readout shows the full text)."""
         m = self._moment
         if key is None or m is None:
             return ""
         if key[0] == "pixel":
             return texts.pixel_text(m, key[2])
-        if m.gradient is None:
-            a = m.network.forward(m.current.vector)[key[1]][key[2]] if key[0] == "neuron" else None
-            return "" if a is None else f"{m.network.layer_names[key[1]]} #{key[2]}\nactivation {a:.4f}"
-        if key[0] == "neuron":
-            mode = self._layers_now[key[1]] if key[1] < len(self._layers_now) else LayerMode.DARK
-            if mode is LayerMode.DARK:
-                return f"{m.network.layer_names[key[1]]} #{key[2]}\nnot reached yet"
-            if mode is LayerMode.ACTIVATION:
-                return f"{m.network.layer_names[key[1]]} #{key[2]}\nactivation {m.gradient.activations[key[1]][key[2]]:.4f}"
-            return texts.neuron_text(m, m.neuron(key[1], key[2]))
-        return texts.edge_text(m, m.edge(key[1], key[2], key[3]))
+        if key[0] == "edge":
+            e = m.edge(key[1], key[2], key[3])
+            return texts.edge_summary(m, e) if short else texts.edge_text(m, e)
+        name = f"{m.network.layer_names[key[1]]} #{key[2]}"
+        mode = self._layers_now[key[1]] if key[1] < len(self._layers_now) else LayerMode.DARK
+        if mode is LayerMode.DARK:
+            return f"{name}\nnot reached yet"
+        if mode is LayerMode.ACTIVATION or m.gradient is None:
+            acts = m.gradient.activations if m.gradient is not None else m.network.forward(m.current.vector)
+            return f"{name}\nactivation {acts[key[1]][key[2]]:.4f}"
+        d = m.neuron(key[1], key[2])
+        return texts.neuron_summary(m, d) if short else texts.neuron_text(m, d)
 
     def _anchor(self, key: tuple) -> tuple[float, float] | None:
         """Where the hover inset starts for ``key`` (None when that connection is no longer drawn)."""

@@ -11,6 +11,8 @@ MINUS = "\N{MINUS SIGN}"
 
 def num(value: float, digits: int = 3) -> str:
     """A signed number with a real minus sign, in ``digits`` significant figures (1.2e-05 for tiny ones)."""
+    if value == 0:
+        return "0"  # never '+0' or '−0'
     return f"{value:+.{digits}g}".replace("-", MINUS)
 
 
@@ -58,6 +60,24 @@ def edge_text(moment: GradientMoment, e: EdgeDetails) -> str:
         f"−∂L/∂w {num(-e.gradient)}: this weight {wants(-e.gradient)}",
         f"one SGD step (lr {lr}): {num(e.change)} → {num(e.weight + e.change, 5)}",
     ])
+
+
+def neuron_summary(moment: GradientMoment, d: NeuronDetails) -> str:
+    """The hover inset's few short lines for a neuron (the readout under the diagram has the rest)."""
+    output = d.layer == len(moment.network.layer_sizes) - 1
+    word = "p" if output else "a"
+    return "\n".join([_neuron_name(moment, d.layer, d.index),
+                      f"{word} = {d.activation:.3f}, δ = {num(d.delta)}",
+                      wants(-d.delta),
+                      f"one step: {word} → {d.activation_after:.4f}"])
+
+
+def edge_summary(moment: GradientMoment, e: EdgeDetails) -> str:
+    """The hover inset's short lines for a connection."""
+    src = "pixel " + str(divmod(e.source, 28)) if e.pair == 0 else _neuron_name(moment, e.pair, e.source)
+    return "\n".join([f"{src} → {_neuron_name(moment, e.pair + 1, e.target)}",
+                      f"w = {num(e.weight)}, −∂L/∂w = {num(-e.gradient)}",
+                      f"one step: w → {num(e.weight + e.change, 5)}"])
 
 
 def pixel_text(moment: GradientMoment, index: int) -> str:
