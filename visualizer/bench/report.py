@@ -31,7 +31,12 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
 
     create_app(["nnviz-bench"])  # one QApplication, with nnviz's Qt message filter, for both GUI benches
     log("bench: drawing pad…")
-    report["pad"] = _pad_bench(dataset)
+    snapshot = _fresh_snapshot(dataset)
+    report["pad"] = _pad_bench(snapshot)
+    log("bench: gradient views…")
+    from visualizer.bench.gradients import run_gradients_bench
+
+    report["gradients"] = run_gradients_bench(snapshot, dataset.x_test[:1], dataset.y_test[:1])
     if gui:
         log("bench: window (offscreen)…")
         from visualizer.bench.window import run_gui_bench
@@ -40,14 +45,18 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     return report
 
 
-def _pad_bench(dataset) -> dict:
+def _fresh_snapshot(dataset):
+    """Freshly initialised 784-16-16-10 weights: the pad's and gradient views' cost depends on the sizes."""
     from visualizer.core.config import TrainingConfig
     from visualizer.training.trainer import Trainer
+
+    return Trainer(TrainingConfig(epochs=1), dataset).current_snapshot()
+
+
+def _pad_bench(snapshot) -> dict:
     from visualizer.bench.pad import run_pad_bench
 
-    # Freshly initialised weights: the pad's cost depends on the layer sizes, not the values.
-    trainer = Trainer(TrainingConfig(epochs=1), dataset)
-    return run_pad_bench(trainer.current_snapshot())
+    return run_pad_bench(snapshot)
 
 
 def _fmt(value, spec: str = ",.0f") -> str:
@@ -74,6 +83,9 @@ def format_report(report: dict) -> str:
     pad = report.get("pad")
     if pad:
         lines += ["", *_pad_lines(pad)]
+    grad = report.get("gradients")
+    if grad:
+        lines += ["", *_gradient_lines(grad)]
     gui = report.get("gui")
     if gui:
         lines += ["", *_gui_lines(gui)]
@@ -93,6 +105,20 @@ def _pad_lines(p: dict) -> list[str]:
         f"  one mouse move, training-like GIL load          {p['move_event_median_ms']:.2f} / "
         f"{p['move_event_p99_ms']:.2f} ms; {int(p['moves_sent'])} moves -> {int(p['stroke_points'])} "
         f"stroke points, {int(p['dropped_points'])} dropped",
+    ]
+
+
+def _gradient_lines(g: dict) -> list[str]:
+    return [
+        "gradient views                                    median / p95",
+        f"  one example's backward pass (numpy)             {g['backward_median_ms']:.2f} / "
+        f"{g['backward_p95_ms']:.2f} ms   (target ≤ 1 ms median)",
+        f"  Gradients panel update, new network + paint     {g['view_update_median_ms']:.1f} / "
+        f"{g['view_update_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU {g['view_update_cpu_median_ms']:.1f} ms)",
+        f"  hover text with its step preview                {g['hover_median_ms']:.2f} / {g['hover_p95_ms']:.2f} ms",
+        f"  Explain one step: next frame + paint            {g['stage_transition_median_ms']:.1f} / "
+        f"{g['stage_transition_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU "
+        f"{g['stage_transition_cpu_median_ms']:.1f} ms)",
     ]
 
 

@@ -60,6 +60,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._nudges: list[tuple[int, int, float]] = []  # (digit, +1 up / -1 down, length) as drawn
         self._target_ringed = False
         self._layers_now: list[LayerMode] = []
+        self._label_state: list[tuple[str, int]] = []
 
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.ci.setContentsMargins(2, 2, 2, 2)
@@ -175,6 +176,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         titles = [f"Input {GRID}×{GRID}"] + [names[i] + (f"\n({sizes[i]})" if i < n - 1 else "\n") for i in range(1, n)]
         self._titles = [self._text(t, (0.5, 1.0)) for t in titles]
         self._labels = [self._text("", (0.0, 0.5)) for _ in range(sizes[-1])]
+        self._label_state = [("", 0)] * sizes[-1]
         self._place()
 
     def _text(self, text: str, anchor) -> pg.TextItem:
@@ -392,8 +394,11 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
                 text, color = f"{d}  {p[d]:.2f}", self._fg
                 if layers[-1] is LayerMode.ERROR and m.target == d:
                     color = self._pos_color  # with its ring and the up arrow: the target
-            label.setText(text)
-            label.setColor(color)
+            state = (text, color.rgba())
+            if state != self._label_state[d]:  # re-laying out a text item costs more than comparing
+                self._label_state[d] = state
+                label.setText(text)
+                label.setColor(color)
 
     # -- hover ----------------------------------------------------------------------------------
     def _key_at(self, pos: QPointF) -> tuple | None:
@@ -501,5 +506,6 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         for item in self._titles + self._labels + [self._inset]:
             item.setColor(self._fg)
             item.setFont(self._font)
+        self._label_state = [("", 0)] * len(self._labels)  # recolour on the next draw
         if self._moment is not None:
             self._redraw()

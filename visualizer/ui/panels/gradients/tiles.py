@@ -35,6 +35,7 @@ class GradientTiles(cm.FollowsPalette, QWidget):
         self._cols_wanted = cols
         self._cols = 1
         self._scale = 1.0
+        self._shown_shape: tuple[int, int] | None = None
         self._title = QLabel(title)
         self._title.setWordWrap(True)
         self._title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -84,7 +85,9 @@ class GradientTiles(cm.FollowsPalette, QWidget):
         self._image.setImage(image, autoLevels=False, levels=(-self._scale, self._scale))
         h, w = image.shape
         self._image.setRect(QRectF(0, 0, w, h))
-        self._vb.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+        if (h, w) != self._shown_shape:  # the range only changes with the mosaic's shape
+            self._shown_shape = (h, w)
+            self._vb.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
