@@ -27,8 +27,8 @@ class BatchGrid(QWidget):
         self._captions: list[str] = []
         self._right: np.ndarray = np.empty(0, bool)
         self._chosen = 0
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(80)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(80)
         self.setMouseTracking(False)
 
     def set_batch(self, images: np.ndarray | None, labels=None, predictions=None, losses=None, chosen: int = 0) -> None:
@@ -39,8 +39,18 @@ class BatchGrid(QWidget):
             self._captions = [f"{int(t)}→{int(p)} {loss:.2f}" for t, p, loss in zip(labels, predictions, losses, strict=True)]
             self._right = np.asarray(predictions) == np.asarray(labels)
         self._chosen = chosen
-        self.updateGeometry()
+        self._fit_height()
         self.update()
+
+    def _fit_height(self) -> None:
+        # Every row in full, as tall as the width makes the cells; the maps below take the rest.
+        height = self.height_for(self.width()) if self._images else 80
+        if height != self.minimumHeight() or height != self.maximumHeight():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_height()
 
     def chosen(self) -> int:
         return self._chosen
@@ -58,16 +68,14 @@ class BatchGrid(QWidget):
         r, c = divmod(i, COLUMNS)
         return QRectF(c * w, r * h, w, h)
 
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
+    def height_for(self, width: int) -> int:
+        """The height that shows every row at ``width``."""
         rows = max(1, -(-len(self._images) // COLUMNS))
         cell = width / COLUMNS
         return int(rows * (cell - 4 + self.fontMetrics().height() + 2))
 
     def sizeHint(self) -> QSize:
-        return QSize(400, self.heightForWidth(400))
+        return QSize(400, self.height_for(400))
 
     def mousePressEvent(self, event) -> None:
         w, h = self._cell()

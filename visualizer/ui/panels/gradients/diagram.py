@@ -153,13 +153,25 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     # -- layout ---------------------------------------------------------------------------------
     def _geometry(self) -> tuple[float, float]:
+        """(gap between layers, total height) in view units for the canvas's shape; sets ``_top``.
+
+        The layer titles are two text lines above the neurons: how many view units that takes
+        depends on the scale, which depends on the height, so it is solved for in a few rounds.
+        """
         w, h = self._vb.width(), self._vb.height()
         aspect = w / h if w > 10 and h > 10 else 1.5
-        min_height = GRID + self._top + BOTTOM
         steps = max(len(self._sizes) - 1, 1)
-        gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
-        width = 1 + GRID + steps * gap + LABEL
-        return gap, max(min_height, width / max(aspect, 0.1))
+        lines_px = 2.3 * self.fontMetrics().height()
+        top = TOP
+        for _ in range(6):
+            min_height = GRID + top + BOTTOM
+            gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
+            width = 1 + GRID + steps * gap + LABEL
+            height = max(min_height, width / max(aspect, 0.1))
+            scale = min(w / width, h / height) if w > 10 and h > 10 else 8.0  # pixels per view unit
+            top = max(TOP, lines_px / scale + 0.5)
+        self._top = top
+        return gap, max(GRID + top + BOTTOM, height)
 
     def _build(self, sizes: tuple[int, ...]) -> None:
         self._sizes = sizes
@@ -185,7 +197,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._vb.addItem(item)
         return item
 
-    def _place(self, again: bool = True) -> None:
+    def _place(self) -> None:
         sizes, n = self._sizes, len(self._sizes)
         gap, self._height = self._geometry()
         top, bottom = self._top, self._height - BOTTOM
@@ -209,12 +221,6 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         for label, y in zip(self._labels, self._pos[-1][:, 1], strict=True):
             label.setPos(label_x, y)
         self._vb.setRange(xRange=(-1, self._layer_x[-1] + LABEL), yRange=(0, self._height), padding=0)
-        # The titles are two text lines: in view units that depends on the scale just set.
-        px_h = self._vb.viewPixelSize()[1] if self._vb.height() > 10 else 0.0
-        needed = max(TOP, 2.3 * self.fontMetrics().height() * px_h + 0.5)
-        if again and abs(needed - self._top) > 0.25:
-            self._top = needed
-            self._place(again=False)
 
     def _arrow_x(self, layer: int) -> float:
         return self._layer_x[layer] + self._spot[layer] / 2 + (0.9 if layer == len(self._sizes) - 1 else 0.5)
