@@ -13,14 +13,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core import edges
 from visualizer.session.gradients import GradientMoment
 from visualizer.session.stepper import LayerMode, PairMode, reveal_modes
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.gradients import texts
-from visualizer.ui.panels.gradients.items import Arrows, BinnedLines, bin_pens
+from visualizer.ui.common.drawing import BinnedLines, still_view
+from visualizer.ui.panels.gradients.items import Arrows, bin_pens
 
 GRID = 28
 TOP, BOTTOM = 4.0, 1.5  # TOP: at least; grows to fit the two-line layer titles at small scales
@@ -62,15 +63,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._layers_now: list[LayerMode] = []
         self._label_state: list[tuple[str, int]] = []
 
-        self._canvas = pg.GraphicsLayoutWidget()
-        self._canvas.ci.setContentsMargins(2, 2, 2, 2)
-        self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        self._vb = self._canvas.addViewBox(row=0, col=0)
-        self._vb.setMouseEnabled(False, False)
-        self._vb.setMenuEnabled(False)
-        self._vb.invertY(True)
-        self._vb.setAspectLocked(True)
-        self._vb.disableAutoRange()
+        self._canvas, self._vb = still_view()
         self._input_img = pg.ImageItem(axisOrder="row-major")
         self._input_img.setZValue(-30)
         self._grid_frame = QGraphicsRectItem(0, TOP, GRID, GRID)

@@ -1,60 +1,16 @@
-"""Two pyqtgraph items of the gradient diagram: connections binned by colour (wider when stronger) and nudge arrows."""
+"""The gradient diagram's own drawing: pens for -dL/dw (wider when stronger) and the nudge arrows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from visualizer.core.edges import N_BINS
 
 HEAD_LENGTH = 0.55  # arrow head, view units
 HEAD_HALF_WIDTH = 0.45
-
-
-class BinnedLines(pg.GraphicsObject):
-    """Many segments as one item: one path per colour bin, weak bins painted first.
-
-    The strongest bins get wider pens (Backprop Explainer's edges widen with their gradient);
-    the bounds are the layout's, given with the lines, so no per-update bounds search.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._paths = [QPainterPath() for _ in range(N_BINS)]
-        self._pens = [pg.mkPen(None)] * N_BINS
-        self.counts = np.zeros(N_BINS, np.int64)
-        self._rect = QRectF()
-        self._order = sorted(range(N_BINS), key=lambda b: -abs(b - (N_BINS - 1) / 2))
-
-    def set_pens(self, pens) -> None:
-        self._pens = list(pens)
-        self.update()
-
-    def set_lines(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray, rect: QRectF) -> None:
-        """Segments (x[2i], y[2i]) -> (x[2i+1], y[2i+1]); bin b holds segments bounds[b]..bounds[b+1]."""
-        for b in range(N_BINS):
-            lo, hi = 2 * bounds[b], 2 * bounds[b + 1]
-            self._paths[b] = pg.arrayToQPath(x[lo:hi], y[lo:hi], connect="pairs") if hi > lo else QPainterPath()
-        self.counts = np.diff(bounds)
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = QRectF(rect)
-        self.update()
-
-    def clear(self) -> None:
-        self.set_lines(np.empty(0), np.empty(0), np.zeros(N_BINS + 1, np.int64), self._rect)
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(self, painter, *_) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        for b in self._order:
-            if self.counts[b]:
-                painter.setPen(self._pens[b])
-                painter.drawPath(self._paths[b])
 
 
 def bin_pens(cmap: pg.ColorMap) -> list:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from visualizer.core.mosaic import TILE, color_scale, mosaic_shape, tile_mosaic
 from visualizer.ui.common import colormaps as cm
+from visualizer.ui.common.drawing import still_view
 from visualizer.ui.panels.gradients.texts import num
 
 GAP = 1
@@ -39,13 +40,7 @@ class GradientTiles(cm.FollowsPalette, QWidget):
         self._title = QLabel(title)
         self._title.setWordWrap(True)
         self._title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self._canvas = pg.GraphicsLayoutWidget()
-        self._canvas.ci.setContentsMargins(1, 1, 1, 1)
-        self._vb = self._canvas.addViewBox(row=0, col=0)
-        self._vb.setMouseEnabled(False, False)
-        self._vb.setMenuEnabled(False)
-        self._vb.invertY(True)
-        self._vb.setAspectLocked(True)
+        self._canvas, self._vb = still_view(1)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._vb.addItem(self._image)
         self._canvas.setMinimumSize(60, 60)
