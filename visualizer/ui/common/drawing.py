@@ -13,6 +13,25 @@ from visualizer.core.edges import N_BINS
 ANTIALIAS = False  # dense crossing lines: antialiasing costs ~1 ms a frame for little gain
 
 
+def neuron_at(x: float, y: float, grid_y: float, layer_x, spots, positions) -> tuple[int, int] | None:
+    """``(layer, index)`` of the input pixel or neuron under view point (x, y) of a network drawing.
+
+    The input is a 28x28 grid with its top-left at (0, ``grid_y``), one unit per pixel (layer
+    0, index row * 28 + column); layer k >= 1 is a column of discs at ``layer_x[k]`` with
+    diameter ``spots[k]`` and centres ``positions[k]`` (n, 2).
+    """
+    if 0 <= x < 28 and grid_y <= y < grid_y + 28:
+        return 0, int(y - grid_y) * 28 + int(x)
+    for layer in range(1, len(layer_x)):
+        reach = max(spots[layer] * 0.7, 0.5)
+        if abs(x - layer_x[layer]) <= reach:
+            d = np.abs(positions[layer][:, 1] - y)
+            i = int(np.argmin(d))
+            if d[i] <= reach:
+                return layer, i
+    return None
+
+
 def still_view(margins: int = 2) -> tuple[pg.GraphicsLayoutWidget, pg.ViewBox]:
     """A canvas with one view box that only shows: no mouse pan/zoom, no menu, y pointing down,
     square units, a range the caller sets."""

@@ -20,7 +20,7 @@ from visualizer.session.gradients import GradientMoment
 from visualizer.session.stepper import LayerMode, PairMode, reveal_modes
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.gradients import texts
-from visualizer.ui.common.drawing import BinnedLines, still_view
+from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
 from visualizer.ui.panels.gradients.items import Arrows, bin_pens
 
 GRID = 28
@@ -404,15 +404,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         if not self._sizes or self._moment is None:
             return None
         x, y = pos.x(), pos.y()
-        if 0 <= x < GRID and self._grid_y <= y < self._grid_y + GRID:
-            return ("pixel", 0, int(y - self._grid_y) * GRID + int(x))
-        for layer in range(1, len(self._sizes)):
-            reach = max(self._spot[layer] * 0.7, 0.5)
-            if abs(x - self._layer_x[layer]) <= reach:
-                d = np.abs(self._pos[layer][:, 1] - y)
-                i = int(np.argmin(d))
-                if d[i] <= reach:
-                    return ("neuron", layer, i)
+        hit = neuron_at(x, y, self._grid_y, self._layer_x, self._spot, self._pos)
+        if hit is not None:
+            return ("pixel" if hit[0] == 0 else "neuron", *hit)
         if self._segments.shape[0]:
             s = self._segments
             ab = s[:, 2:] - s[:, :2]

@@ -14,7 +14,7 @@ from visualizer.core import edges
 from visualizer.core.edges import N_BINS
 from visualizer.core.network import layer_names
 from visualizer.ui.common import colormaps as cm
-from visualizer.ui.common.drawing import BinnedLines, still_view
+from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
 
 GRID = 28  # the input grid is GRID x GRID view units (one per pixel)
 TOP = 4.0  # room above the neurons for the layer titles
@@ -440,17 +440,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         """(layer, index) of the neuron or input pixel under a point in view units, if any."""
         if not self._sizes:
             return None
-        x, y = view_pos.x(), view_pos.y()
-        if 0 <= x < GRID and self._grid_y <= y < self._grid_y + GRID:
-            return 0, int(y - self._grid_y) * GRID + int(x)
-        for layer in range(1, len(self._sizes)):
-            reach = max(self._spot[layer] * 0.7, 0.5)
-            if abs(x - self._layer_x[layer]) <= reach:
-                d = np.abs(self._pos[layer][:, 1] - y)
-                i = int(np.argmin(d))
-                if d[i] <= reach:
-                    return layer, i
-        return None
+        return neuron_at(view_pos.x(), view_pos.y(), self._grid_y, self._layer_x, self._spot, self._pos)
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self._canvas.viewport():
