@@ -150,8 +150,7 @@ class TrainingBatches:
         if batch is None:
             return None
         i = min(self.chosen, len(batch) - 1)
-        with np.errstate(all="ignore"):
-            return self._examples.gradient(batch.network, batch.images[i], int(batch.labels[i]))
+        return self._examples.gradient(batch.network, batch.images[i], int(batch.labels[i]))
 
     def batch(self, snap=None) -> BatchExamples | None:
         """The chosen batch under ``snap``'s network (default: the moment shown); None until the shuffle is ready."""

@@ -91,7 +91,8 @@ class GradientsPanel(QWidget):
         self.readout = QLabel(" ")
         self.readout.setWordWrap(True)
         self.readout.setToolTip("Hover a neuron, a connection, an input pixel or a tile for its numbers")
-        self.readout.setFixedHeight(self.readout.fontMetrics().height() * 3 + 4)  # no layout jumps on hover
+        # Room for a neuron's full text in a narrow dock; fixed, so hovering never moves the layout.
+        self.readout.setFixedHeight(self.readout.fontMetrics().height() * 4 + 4)
         self.readout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self._body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
         self._body.setContentsMargins(0, 0, 0, 0)
