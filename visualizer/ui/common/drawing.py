@@ -56,8 +56,9 @@ class BinnedLines(pg.GraphicsObject):
     (the network view: opacity by strength; the gradient view: wider when stronger too).
     """
 
-    def __init__(self):
+    def __init__(self, *, antialias: bool = ANTIALIAS):
         super().__init__()
+        self.antialias = antialias
         self._paths = [QPainterPath() for _ in range(N_BINS)]
         self._pens = [pg.mkPen(None)] * N_BINS
         self.counts = np.zeros(N_BINS, np.int64)
@@ -86,7 +87,7 @@ class BinnedLines(pg.GraphicsObject):
         return self._rect
 
     def paint(self, painter, *_) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, ANTIALIAS)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias)
         for b in self._order:
             if self.counts[b]:
                 painter.setPen(self._pens[b])

@@ -30,6 +30,7 @@ MIN_ARROW = 0.7  # view units: the shortest arrow drawn for a non-zero ask, so e
 GAP_RANGE = (0.5 * GRID, 1.0 * GRID)
 LEVELS = 65  # brush levels for signed and unsigned fills
 EDGE_PICK = 0.45  # view units: how near the mouse must be to a connection to hover it
+WEAKEST = 1 / 16  # -dL/dw below this share of its layer's largest is not drawn
 
 
 class GradientDiagram(cm.FollowsPalette, QWidget):
@@ -68,7 +69,8 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._input_img.setZValue(-30)
         self._grid_frame = QGraphicsRectItem(0, TOP, GRID, GRID)
         self._grid_frame.setZValue(-29)
-        self._lines = BinnedLines()
+        # Antialiased: smoother, and with translucent pens Qt strokes it faster than aliased lines.
+        self._lines = BinnedLines(antialias=True)
         self._lines.setZValue(-10)
         self._neurons = pg.ScatterPlotItem(pxMode=False)
         self._neurons.setZValue(10)
@@ -333,7 +335,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
                 sel = edges.strongest_edges(values, edges.FAN_BUDGET, per_neuron=edges.FAN_PER_NEURON)
             else:
                 sel = edges.strongest_edges(values, edges.PAIR_CAP)
-            keep = sel.values != 0  # a neuron without error (ReLU off) or a black pixel asks for nothing
+            # A black pixel or a neuron without error (ReLU off) asks nothing of its weights, and
+            # under 1/16 of the layer's largest is noise: drawing it costs as much as a strong one.
+            keep = np.abs(sel.strengths) >= WEAKEST
             return sel.rows[keep], sel.cols[keep], sel.strengths[keep]
         a = np.asarray(acts[i], np.float32)
         if i == 0:

@@ -27,11 +27,19 @@ from visualizer.ui.panels.gradients.tiles import GradientTiles
 SIDE_WIDTH = 300
 
 
-def _label(text: str = "", *, rich: bool = True) -> QLabel:
+def _label(text: str = "", *, rich: bool = True, lines: int = 0) -> QLabel:
+    """A label at the top left. With ``lines``: wrapped, exactly that many lines tall (so a longer
+    text never re-lays out the dialog); without: not wrapped, its text breaks its own lines.
+
+    A wrapped label on a stage page made each page switch cost ~12-25 ms (bench
+    stage_transition): Qt searched a height for its width through the whole dialog's layout.
+    """
     label = QLabel(text)
-    label.setWordWrap(True)
     label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
     label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    if lines:
+        label.setWordWrap(True)
+        label.setFixedHeight(label.fontMetrics().height() * lines + 6)
     return label
 
 
@@ -77,7 +85,7 @@ class _Side(QStackedWidget):
             f"<tr><td><b>{d}</b></td><td align=right>{g.probabilities[d]:.3f}</td><td>−</td>"
             f"<td>{1 if d == t else 0}</td><td>=</td><td align=right>{num(g.output_error[d])}</td>"
             f"<td>&nbsp;{'▲ up' if d == t else '▼ down'}</td></tr>" for d in range(g.probabilities.size))
-        self.errors.setText("<b>Output errors</b> (p − y) and the nudges (−error):"
+        self.errors.setText("<b>Output errors</b> p − y, and the<br>nudges (−error) they ask for:"
                             f"<table cellspacing=3>{rows}</table>")
         self.change_tiles.set_matrix(step.weight_changes[0])
         names = step.moment.network.layer_names
@@ -132,13 +140,13 @@ class ExplainDialog(QDialog):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setBold(True)
         self.title.setFont(font)
-        self.caption = _label(rich=False)
-        self.caption.setMinimumHeight(self.caption.fontMetrics().height() * 4)
+        # A fixed height: a caption one line longer must not re-lay out (and redraw) the diagram.
+        self.caption = _label(rich=False, lines=4)
         self.diagram = GradientDiagram()
         self.diagram.setMinimumSize(360, 260)
         self.side = _Side()
         self.side.setFixedWidth(SIDE_WIDTH)
-        self.readout = _label(rich=False)
+        self.readout = _label(rich=False, lines=2)
         self.back_button = QPushButton("◀ Back")
         self.play_button = QPushButton("▶ Play")
         self.next_button = QPushButton("Next ▶")
@@ -150,7 +158,7 @@ class ExplainDialog(QDialog):
         self.apply_button.setToolTip("Make these the network's weights: one step of the run (training continues from it)")
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Put back the weights from before the step, exactly")
-        self.status = _label(rich=False)
+        self.status = _label(rich=False, lines=2)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         middle = QHBoxLayout()

@@ -14,14 +14,16 @@ HEAD_HALF_WIDTH = 0.45
 
 
 def bin_pens(cmap: pg.ColorMap) -> list:
-    """One pen per colour bin: the sign's full colour, opacity and width growing with strength."""
+    """One pen per colour bin: the sign's full colour, opacity growing with strength; the two
+    strongest bins twice as wide (wider or fractional widths cost several ms a frame to stroke:
+    bench stage_transition)."""
     pens = []
     half = N_BINS // 2
     for b in range(N_BINS):
         strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / half  # 1/8 (weak) .. 1 (strong)
         color = cmap.map(1.0 if b >= half else 0.0, mode="qcolor")
         color.setAlphaF(float(0.06 + 0.94 * strength**1.5))
-        pens.append(pg.mkPen(color, width=1.0 + 1.5 * max(0.0, strength - 0.5) * 2))
+        pens.append(pg.mkPen(color, width=2 if strength > 0.75 else 1))
     return pens
 
 
