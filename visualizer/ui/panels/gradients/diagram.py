@@ -22,15 +22,19 @@ from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.gradients import texts
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
 from visualizer.ui.panels.gradients.items import Arrows, bin_pens
+from visualizer.ui.panels.gradients.layout import (
+    BOTTOM,
+    GRID,
+    LABEL,
+    TOP,
+    diagram_geometry,
+    nearest_segment,
+    pair_edges,
+)
 
-GRID = 28
-TOP, BOTTOM = 4.0, 1.5  # TOP: at least; grows to fit the two-line layer titles at small scales
-LABEL = 14.0  # right of the outputs: the nudge arrows, then '9  0.12'
 MIN_ARROW = 0.7  # view units: the shortest arrow drawn for a non-zero ask, so every direction reads
-GAP_RANGE = (0.5 * GRID, 1.0 * GRID)
 LEVELS = 65  # brush levels for signed and unsigned fills
 EDGE_PICK = 0.45  # view units: how near the mouse must be to a connection to hover it
-WEAKEST = 1 / 16  # -dL/dw below this share of its layer's largest is not drawn
 
 
 class GradientDiagram(cm.FollowsPalette, QWidget):
@@ -148,25 +152,10 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     # -- layout ---------------------------------------------------------------------------------
     def _geometry(self) -> tuple[float, float]:
-        """(gap between layers, total height) in view units for the canvas's shape; sets ``_top``.
-
-        The layer titles are two text lines above the neurons: how many view units that takes
-        depends on the scale, which depends on the height, so it is solved for in a few rounds.
-        """
-        w, h = self._vb.width(), self._vb.height()
-        aspect = w / h if w > 10 and h > 10 else 1.5
-        steps = max(len(self._sizes) - 1, 1)
-        lines_px = 2.3 * self.fontMetrics().height()
-        top = TOP
-        for _ in range(6):
-            min_height = GRID + top + BOTTOM
-            gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
-            width = 1 + GRID + steps * gap + LABEL
-            height = max(min_height, width / max(aspect, 0.1))
-            scale = min(w / width, h / height) if w > 10 and h > 10 else 8.0  # pixels per view unit
-            top = max(TOP, lines_px / scale + 0.5)
-        self._top = top
-        return gap, max(GRID + top + BOTTOM, height)
+        """(gap between layers, total height) in view units for the canvas's shape; sets ``_top``."""
+        gap, height, self._top = diagram_geometry(len(self._sizes), self._vb.width(), self._vb.height(),
+                                                  2.3 * self.fontMetrics().height())
+        return gap, height
 
     def _build(self, sizes: tuple[int, ...]) -> None:
         self._sizes = sizes
@@ -325,36 +314,12 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             out.append((x, tail, tip, color, 2.6 if last else 1.8))
         return out
 
-    def _pair_values(self, i: int, mode: PairMode, acts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, cols, values in [-1, 1]) of the connections of pair i drawn in ``mode``."""
-        m = self._moment
-        w = m.network.weights[i]
-        if mode is PairMode.GRADIENT:
-            values = -m.gradient.weight_gradients[i]
-            if i == 0:
-                sel = edges.strongest_edges(values, edges.FAN_BUDGET, per_neuron=edges.FAN_PER_NEURON)
-            else:
-                sel = edges.strongest_edges(values, edges.PAIR_CAP)
-            # A black pixel or a neuron without error (ReLU off) asks nothing of its weights, and
-            # under 1/16 of the layer's largest is noise: drawing it costs as much as a strong one.
-            keep = np.abs(sel.strengths) >= WEAKEST
-            return sel.rows[keep], sel.cols[keep], sel.strengths[keep]
-        a = np.asarray(acts[i], np.float32)
-        if i == 0:
-            lit = edges.lit_pixels(a, w.shape[0])
-            if not lit.size:
-                return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-            rows, cols, vals, _k = edges.digit_fan(w, a, lit)
-            return rows, cols, vals
-        rows, cols = edges.strongest_per_column(w, edges.deep_per_neuron(*w.shape))
-        return rows, cols, edges.deep_values(w, rows, cols, a)
-
     def _draw_edges(self, pairs, acts) -> None:
         starts, ends, vals, keys = [], [], [], []
         for i, mode in enumerate(pairs):
             if mode is PairMode.NONE:
                 continue
-            rows, cols, v = self._pair_values(i, mode, acts)
+            rows, cols, v = pair_edges(self._moment, i, mode, acts)
             starts.append(self._pos[i][rows])
             ends.append(self._pos[i + 1][cols])
             vals.append(v)
@@ -412,12 +377,8 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         if hit is not None:
             return ("pixel" if hit[0] == 0 else "neuron", *hit)
         if self._segments.shape[0]:
-            s = self._segments
-            ab = s[:, 2:] - s[:, :2]
-            t = np.clip(((x - s[:, 0]) * ab[:, 0] + (y - s[:, 1]) * ab[:, 1]) / np.maximum((ab**2).sum(1), 1e-12), 0, 1)
-            dist = np.hypot(s[:, 0] + t * ab[:, 0] - x, s[:, 1] + t * ab[:, 1] - y)
-            j = int(np.argmin(dist))
-            if dist[j] <= EDGE_PICK and self._segment_keys[j, 0] >= 0:
+            j, dist = nearest_segment(self._segments, x, y)
+            if dist <= EDGE_PICK and self._segment_keys[j, 0] >= 0:
                 pair, src, dst = (int(v) for v in self._segment_keys[j])
                 return ("edge", pair, src, dst)
         return None
