@@ -152,6 +152,9 @@ def test_bench_json_reports_figures_beside_baselines():
     assert t["forward_median_us"] > 0
     pad = report["pad"]
     assert pad["dropped_points"] == 0 and pad["preprocess_forward_median_ms"] > 0
+    n = report["neurons"]
+    assert n["analysis_images"] == 10_000 and n["analysis_median_ms"] > 0
+    assert n["dream_median_ms"] > 0 and n["fool_median_ms"] > 0 and 0 <= n["fool_succeeded"] <= 1
     assert report["data"]["source"].startswith("synthetic")
     tl = report["timeline"]
     assert tl["recording_ratio"] > 0 and tl["runfile_open_seconds"] > 0 and tl["memory_peak_ratio"] <= 1.1

@@ -21,7 +21,13 @@ def tiny_network(seed: int = 0, hidden=(4,)) -> Network:
 class FakeDataset:
     x_test: np.ndarray = field(default_factory=lambda: np.random.default_rng(1).random((5, 784), dtype=np.float32))
     y_test: np.ndarray = field(default_factory=lambda: np.arange(5) % 10)
+    x_train: np.ndarray = field(default_factory=lambda: np.random.default_rng(2).random((8, 784), dtype=np.float32))
+    y_train: np.ndarray = field(default_factory=lambda: np.arange(8) % 10)
     is_synthetic: bool = False
+    source: str = "fake digits"
+
+    def describe(self) -> str:
+        return f"{self.source}: {len(self.x_test)} test images"
 
 
 class FakeRunner:
@@ -47,6 +53,9 @@ class FakeRunner:
 
     def stop(self):
         self.calls.append("stop")
+
+    def set_pace(self, pace):
+        self.calls.append(("pace", pace))
 
     # the training thread's side
     def snapshot(self, step: int, event=SnapshotEvent.BATCH, epochs: int = 1):

@@ -6,14 +6,16 @@ import os
 import time
 
 import numpy as np
-from test_main_window import dialogs, make_window  # noqa: F401
 from pad_strokes import SEVEN, draw
 
 from visualizer.session import RunState
 
 
 def _responsive_while(qtbot, window, done, timeout_s=30.0):
-    """Wait for ``done()`` while a 20 ms timer measures the event loop; returns the longest gap (s)."""
+    """Wait for ``done()`` while a 20 ms timer ticks; returns how many ticks the event loop ran meanwhile.
+
+    A GUI thread blocked on the file would let through about one; a free one, dozens.
+    """
     from PySide6.QtCore import QTimer
 
     ticks = [time.perf_counter()]
@@ -24,7 +26,7 @@ def _responsive_while(qtbot, window, done, timeout_s=30.0):
         qtbot.waitUntil(done, timeout=int(timeout_s * 1000))
     finally:
         timer.stop()
-    return float(np.max(np.diff(ticks))) if len(ticks) > 1 else 0.0
+    return len(ticks) - 1
 
 
 def test_a_postscript_image_dropped_on_the_pad_is_refused_and_never_runs(make_window, dialogs, qtbot, tmp_path):
@@ -36,13 +38,13 @@ def test_a_postscript_image_dropped_on_the_pad_is_refused_and_never_runs(make_wi
     evil.write_bytes(f"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n({marker}) (w) file dup (pwned) "
                      "writestring closefile\n{ } loop\n".encode())
     window.pad.load_image_file(evil)  # what a drop or Open image… does
-    gap = _responsive_while(qtbot, window, lambda: bool(dialogs.shown))
+    ticks = _responsive_while(qtbot, window, lambda: bool(dialogs.shown))
     (kind, title, text), = dialogs.shown
     assert title == "Cannot open image" and "digit.png" in text and "\n" not in text
     assert "not a supported image format" in text
     assert not marker.exists()
     np.testing.assert_array_equal(window.pad.current_input(), before), "the drawing is untouched"
-    assert gap < 5.0  # the file was read off the GUI thread (a generous bound: this is not a timing test)
+    assert ticks >= 1  # it was read off the GUI thread: the loop went on (a PostScript loop never ends)
 
 
 def test_a_fifo_as_dataset_or_weights_gives_a_dialog_not_a_hang(make_window, dialogs, qtbot, tmp_path):
@@ -78,10 +80,10 @@ def test_a_weights_h5_that_makes_hdf5_spin_is_refused_while_the_window_keeps_ans
     path = tmp_path / "net.weights.h5"
     path.write_bytes(bytes(data))
     window.import_weights(str(path))
-    gap = _responsive_while(qtbot, window, lambda: window.state is RunState.READY and bool(dialogs.shown),
-                            timeout_s=60)
+    ticks = _responsive_while(qtbot, window, lambda: window.state is RunState.READY and bool(dialogs.shown),
+                              timeout_s=60)
     (_, title, text), = dialogs.shown
     assert title == "Could not import the weights" and "net.weights.h5" in text and "\n" not in text
     assert "could not be parsed within 3 s" in text
     assert window.latest_snapshot() is good, "a refused file changes nothing"
-    assert gap < 2.0  # the GUI thread never waited on HDF5 (a generous bound, not a timing test)
+    assert ticks >= 10, "the event loop kept running during the 3 s the child spun"

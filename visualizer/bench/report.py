@@ -13,14 +13,17 @@ TARGETS = {
     "pace_tolerance": 0.05,  # achieved batches/s within ±5% of the setting
     "runfile_seconds": 1.0,  # saving, and opening, the run file of a 5-epoch run
     "memory_tolerance": 0.10,  # recorded weights within the budget ±10%
+    "analysis_ms": 50.0,  # neuron responses over 10,000 test digits, top-9 images included
+    "dream_ms": 300.0,
+    "fool_ms": 300.0,
 }
 
 
 def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str], None] = print) -> dict:
-    """Run the training, inference, recording and drawing-pad benchmarks (and the window's, with ``gui``).
+    """Run the training, inference, recording, neuron-analysis and drawing-pad benchmarks (and the window's, with ``gui``).
 
-    Returns a JSON-ready dict:
-    ``{"data": ..., "training": {...}, "timeline": {...}, "pad": {...}, "gui": {...}}``.
+    Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "timeline": {...}, "neurons": {...},
+    "pad": {...}, "gui": {...}}``.
     """
     from visualizer.bench.timeline import run_timeline_bench
     from visualizer.bench.training import run_training_bench
@@ -31,6 +34,8 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     log(f"bench: training {epochs} epoch(s) with model.fit, then with the nnviz trainer…")
     report["training"] = run_training_bench(dataset, epochs=epochs)
     report["timeline"] = run_timeline_bench(dataset, log=log)
+    log("bench: neuron analysis, dreams and fool-it…")
+    report["neurons"] = _neurons_bench(dataset)
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # figures are offscreen, as documented
@@ -38,7 +43,12 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
 
     create_app(["nnviz-bench"])  # one QApplication, with nnviz's Qt message filter, for both GUI benches
     log("bench: drawing pad…")
-    report["pad"] = _pad_bench(dataset)
+    snapshot = _fresh_snapshot(dataset)
+    report["pad"] = _pad_bench(snapshot)
+    log("bench: gradient views…")
+    from visualizer.bench.gradients import run_gradients_bench
+
+    report["gradients"] = run_gradients_bench(snapshot, dataset.x_test[:1], dataset.y_test[:1])
     if gui:
         log("bench: window (offscreen)…")
         from visualizer.bench.window import run_gui_bench
@@ -47,14 +57,28 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     return report
 
 
-def _pad_bench(dataset) -> dict:
+def _fresh_snapshot(dataset):
+    """Freshly initialised 784-16-16-10 weights: the pad's and gradient views' cost depends on the sizes."""
     from visualizer.core.config import TrainingConfig
     from visualizer.training.trainer import Trainer
+
+    return Trainer(TrainingConfig(epochs=1), dataset).current_snapshot()
+
+
+def _pad_bench(snapshot) -> dict:
     from visualizer.bench.pad import run_pad_bench
 
-    # Freshly initialised weights: the pad's cost depends on the layer sizes, not the values.
-    trainer = Trainer(TrainingConfig(epochs=1), dataset)
-    return run_pad_bench(trainer.current_snapshot())
+    return run_pad_bench(snapshot)
+
+
+def _neurons_bench(dataset) -> dict:
+    from visualizer.bench.neurons import run_neurons_bench
+    from visualizer.core.config import TrainingConfig
+    from visualizer.training.trainer import Trainer
+
+    # One trained epoch: fool-it and the dreams behave as they do after a real run.
+    snapshot = Trainer(TrainingConfig(epochs=1), dataset).run(lambda s: None).snapshot
+    return run_neurons_bench(snapshot, dataset.x_test, dataset.y_test)
 
 
 def _fmt(value, spec: str = ",.0f") -> str:
@@ -81,9 +105,15 @@ def format_report(report: dict) -> str:
     timeline = report.get("timeline")
     if timeline:
         lines += ["", *_timeline_lines(timeline)]
+    neurons = report.get("neurons")
+    if neurons:
+        lines += ["", *_neurons_lines(neurons)]
     pad = report.get("pad")
     if pad:
         lines += ["", *_pad_lines(pad)]
+    grad = report.get("gradients")
+    if grad:
+        lines += ["", *_gradient_lines(grad)]
     gui = report.get("gui")
     if gui:
         lines += ["", *_gui_lines(gui)]
@@ -131,6 +161,18 @@ def _timeline_lines(tl: dict) -> list[str]:
     ]
 
 
+def _neurons_lines(n: dict) -> list[str]:
+    rows = [
+        (f"response matrix, {int(n['analysis_images']):,} test digits + top 9", "analysis",
+         f"target ≤ {TARGETS['analysis_ms']:.0f} ms median"),
+        ("one dream image (200 ascent steps)", "dream",
+         f"target ≤ {TARGETS['dream_ms']:.0f} ms; output rose in {n['dream_rose']:.0%}"),
+        ("one fool-it", "fool", f"target ≤ {TARGETS['fool_ms']:.0f} ms; fooled {n['fool_succeeded']:.0%}"),
+    ]
+    return ["what the network learned (numpy, off the GUI thread)  median / p90"] + [
+        f"  {label:<50}{n[key + '_median_ms']:.1f} / {n[key + '_p90_ms']:.1f} ms   ({tail})" for label, key, tail in rows]
+
+
 def _pad_lines(p: dict) -> list[str]:
     return [
         "drawing pad                                       median / p99",
@@ -144,6 +186,20 @@ def _pad_lines(p: dict) -> list[str]:
         f"  one mouse move, training-like GIL load          {p['move_event_median_ms']:.2f} / "
         f"{p['move_event_p99_ms']:.2f} ms; {int(p['moves_sent'])} moves -> {int(p['stroke_points'])} "
         f"stroke points, {int(p['dropped_points'])} dropped",
+    ]
+
+
+def _gradient_lines(g: dict) -> list[str]:
+    return [
+        "gradient views                                    median / p95",
+        f"  one example's backward pass (numpy)             {g['backward_median_ms']:.2f} / "
+        f"{g['backward_p95_ms']:.2f} ms   (target ≤ 1 ms median)",
+        f"  Gradients panel update, new network + paint     {g['view_update_median_ms']:.1f} / "
+        f"{g['view_update_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU {g['view_update_cpu_median_ms']:.1f} ms)",
+        f"  hover text with its step preview                {g['hover_median_ms']:.2f} / {g['hover_p95_ms']:.2f} ms",
+        f"  Explain one step: next frame + paint            {g['stage_transition_median_ms']:.1f} / "
+        f"{g['stage_transition_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU "
+        f"{g['stage_transition_cpu_median_ms']:.1f} ms)",
     ]
 
 
@@ -161,6 +217,10 @@ def _gui_lines(g: dict) -> list[str]:
         f"  same, Test set tab in front, p95/p99/max        {get('browser_lateness_p95_ms'):.1f} / "
         f"{get('browser_lateness_p99_ms'):.1f} / {get('browser_lateness_max_ms'):.1f} ms   p99 ≤ 20, max ≤ 100 ms",
         f"  window frames per second while training         {get('gui_frames_per_second'):.1f}",
+        f"  timeline: cursor to a random moment, all views  {get('scrub_median_ms'):.1f} / "
+        f"{get('scrub_p99_ms'):.1f} ms          median ≤ 16, p99 ≤ 33 ms",
+        f"  replay at 100 batches/s: timer lateness p99/max {get('replay_lateness_p99_ms'):.1f} / "
+        f"{get('replay_lateness_max_ms'):.1f} ms, {get('replay_frames_per_second'):.0f} fps   p99 ≤ 20 ms",
         f"  training with the window open                   {_fmt(get('gui_samples_per_second'))} samples/s",
         f"  tutorial model.fit, same run                    {_fmt(get('fit_samples_per_second'))} samples/s",
         f"  ratio                                           {get('speedup_vs_fit'):.2f}x                    ≥ 2.5x",

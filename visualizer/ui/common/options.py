@@ -37,3 +37,11 @@ class Theme(_Option):
     SYSTEM = "system"
     LIGHT = "light"
     DARK = "dark"
+
+
+class WeightView(_Option):
+    """What the weight maps draw: the weights of the moment shown, or what training changed."""
+
+    WEIGHTS = "weights"
+    BATCH_CHANGE = "batch"  # the change the moment's own batch made
+    TOTAL_CHANGE = "start"  # the change since the first recorded moment (batch 0)
