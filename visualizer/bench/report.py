@@ -142,7 +142,7 @@ def _timeline_lines(tl: dict) -> list[str]:
         row("  samples/s recording / not (medians)",
             f"{_fmt(tl['recording_samples_per_second'])} / {_fmt(tl['plain_samples_per_second'])}"),
         row(f"pace {' / '.join(map(str, paces))} batches/s, achieved",
-            " / ".join(f"{tl[f'pace_{p}_achieved']:.3g}" for p in paces)),
+            " / ".join(f"{tl[f'pace_{p}_achieved']:.4g}" for p in paces)),
         row("  achieved / asked", " / ".join(f"{r:.2f}" for r in ratios),
             f"±{tolerance:.0%}  {_verdict(all(abs(r - 1) <= tolerance for r in ratios))}"),
         row(f"run file of a {int(tl['runfile_epochs'])}-epoch run ({int(tl['runfile_moments']):,} moments, "
