@@ -489,8 +489,11 @@ class Session:
     def _on_run_opened(self, run, path: str) -> None:
         self.run_id += 1
         last = run.timeline.latest
+        m = run.timeline.metrics()
+        ends = np.flatnonzero(m.is_epoch_end)
+        per_epoch = int(m.batch[ends[0]]) if ends.size else int(m.batch.max(initial=0))
         snap = replace(snapshot_of(last, None, self.run_id), replayed=False, event=SnapshotEvent.TRAIN_END,
-                       epochs=run.config.epochs)
+                       epochs=run.config.epochs, batches_per_epoch=per_epoch)
         self.config_adopted.emit(run.config)
         self._adopt(snap, run.config, f"Opened the run {os.path.basename(str(path))} ({run.dataset_name or 'unknown data'}, "
                                       f"{run.timeline.batch_count:,} batches)")
