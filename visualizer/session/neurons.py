@@ -120,6 +120,8 @@ class NeuronsModel:
         session.network_adopted.connect(self._on_network_adopted)
         session.snapshot_settled.connect(self.request)
         session.dataset_changed.connect(self._on_dataset_changed)
+        # The timeline's cursor moved: the analysis follows the moment shown (latest wins).
+        session.cursor_changed.connect(lambda _step: self.request(self.session.shown))
 
     @property
     def busy(self) -> bool:
@@ -159,7 +161,10 @@ class NeuronsModel:
             return
         if shown is not None and shown.run_id != snap.run_id:
             return  # another network is shown by now
-        if old is not None and old.snapshot.run_id == snap.run_id and old.snapshot.step > snap.step:
+        if shown is not None and shown.replayed:
+            if snap.step != shown.step:
+                return  # the cursor has moved on to another moment
+        elif old is not None and old.snapshot.run_id == snap.run_id and old.snapshot.step > snap.step:
             return  # older than what is shown ("Analyse now" on a later moment arrived first)
         self.result = NeuronResult(snap, analysis, dataset.x_test, dataset.y_test)
         self.result_changed.emit(self.result)

@@ -375,10 +375,12 @@ class Session:
 
     # -- the moment shown ------------------------------------------------------------------------
     def _set_timeline(self, timeline: Timeline | None) -> None:
+        was_live = self.cursor.live
         self.replay.stop()
         self.cursor.reset(timeline)
         self.timeline_changed.emit(timeline)
-        self.cursor_changed.emit(None)
+        if not was_live:
+            self.cursor_changed.emit(None)
 
     def set_cursor(self, step: int | None) -> None:
         """Show the recorded moment at ``step`` (or the nearest before it) everywhere; None or the
