@@ -58,7 +58,15 @@ def run_app(data: str | None = None, argv: list[str] | None = None) -> int:
         falling back to synthetic digits (with a warning banner) when offline.
     argv
         Arguments for QApplication (default: sys.argv).
+
+    Raises
+    ------
+    DisplayError
+        When no window can open here (no display, or a system library Qt needs is missing).
     """
+    from visualizer.ui.display import prepare_display
+
+    prepare_display()  # a missing system library: one line and exit code 2, before Qt can abort
     app = create_app(argv)
     from visualizer.ui import theme
     from visualizer.ui.window import MainWindow
