@@ -211,6 +211,14 @@ def _good_arrays(net=None):
         (lambda a: a.update(activation=np.array(b"relu")), "activation"),
         (lambda a: a.update(activation=np.array("softplus")), "softplus"),
         (lambda a: a.update(format_version=np.array(2)), "version 2"),
+        (lambda a: a.update(activations=np.array(["relu", "softmax"]).reshape(1, 2)), "list of names"),
+        (lambda a: a.update(activations=np.array(["relu", "relu", "softmax"])), "3 activations for 2 layers"),
+        (lambda a: a.update(activations=np.array(["tanh", "softmax"])), "disagrees"),
+        # 32-bit values beyond Unicode: numpy makes a str of them that breaks wherever it is printed
+        (lambda a: a.update(activations=np.frombuffer(np.array([0x7FFFFFFF, 0x41], "<u4").tobytes(), "<U1")),
+         "'activations' holds values that are not text"),
+        (lambda a: a.update(activation=np.frombuffer(np.array([0xD800], "<u4").tobytes(), "<U1").reshape(())),
+         "'activation' holds values that are not text"),
     ],
 )
 def test_npz_refuses_bad_contents(tmp_path, change, match):

@@ -255,21 +255,6 @@ def test_what_one_activation_per_layer_cannot_express_is_refused(tmp_path, layer
 # ---------------------------------------------------------------- TensorFlow's beginner quickstart
 
 
-class _NowJobs:
-    """The session's Jobs, run at once in this thread (the window runs them on worker threads)."""
-
-    def submit(self, fn, *args, on_success, on_error, on_finished=None, report=None):
-        try:
-            result = fn(*args, report=report) if report is not None else fn(*args)
-        except Exception as exc:
-            on_error(exc)
-            result = None
-        else:
-            on_success(result)
-        if on_finished is not None:
-            on_finished(result)
-
-
 def _predict_json(*args):
     import json
     import os
@@ -288,10 +273,16 @@ def _predict_json(*args):
 @pytest.mark.mnist
 def test_tensorflow_quickstart_opens_in_the_window_and_in_predict(mnist_dataset, tmp_path):
     """https://www.tensorflow.org/tutorials/quickstart/beginner, on 2,000 images for one epoch."""
+    import sys
+    from pathlib import Path
+
     from PIL import Image
 
     from visualizer.session import RunState, Session
     from visualizer.ui.workers import Backend
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "session"))
+    from session_fakes import FakeJobs  # runs each job at once; the window runs them on worker threads
 
     x_train = mnist_dataset.x_train[:2000].reshape(-1, 28, 28)  # x_train / 255.0, as the page does
     model = keras.models.Sequential([
@@ -309,7 +300,7 @@ def test_tensorflow_quickstart_opens_in_the_window_and_in_predict(mnist_dataset,
     keras_probabilities = softmax(model.predict(x_test.reshape(-1, 28, 28), verbose=0))  # the page's tf.nn.softmax
 
     # The window's path: the session imports it through the Backend the window uses.
-    session = Session(None, _NowJobs(), Backend())
+    session = Session(None, FakeJobs(), Backend())
     session.start_loading(dataset=mnist_dataset)
     assert session.state is RunState.READY
     messages = []

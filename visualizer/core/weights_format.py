@@ -194,7 +194,17 @@ def save_npz(net: Network, path: str | os.PathLike) -> Path:
 def _npz_scalar(arr: np.ndarray, key: str, kind: str):
     if arr.ndim != 0 or arr.dtype.kind not in kind:
         raise WeightsError(f"'{key}' must be a single {'text' if kind == 'U' else 'integer'} value")
-    return arr.item()
+    return _npz_texts(arr, key)[0] if kind == "U" else arr.item()
+
+
+def _npz_texts(arr: np.ndarray, key: str) -> list[str]:
+    """The strings of a text array, after checking its UCS-4 code points are Unicode characters:
+    numpy turns any 32-bit value into a str, and a broken one fails later wherever it is printed."""
+    order = arr.dtype.byteorder if arr.dtype.byteorder in "<>" else "="
+    codes = np.ascontiguousarray(arr.reshape(-1)).view(f"{order}u4")
+    if ((codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))).any():
+        raise WeightsError(f"'{key}' holds values that are not text")
+    return [str(v) for v in arr.reshape(-1)]
 
 
 def _check_npz_archive(f) -> None:
@@ -259,7 +269,7 @@ def _network_from_npz(f) -> Network:
             stored = npz["activations"]
             if stored.ndim != 1 or stored.dtype.kind != "U":
                 raise WeightsError("'activations' must be a list of names, one per layer")
-            per_layer = [str(a) for a in stored]
+            per_layer = _npz_texts(stored, "activations")
         activations = activations_from_fields(per_layer, single, n)
         weights = [npz[f"W{i}"] for i in range(1, n + 1)]
         biases = [npz[f"b{i}"] for i in range(1, n + 1)]
