@@ -15,7 +15,7 @@ from visualizer.ui.settings import REDRAW_RATES
 _SPECS = {
     "open_dataset": ("&Open dataset…", "Ctrl+O", "Load MNIST from a local file (IDX .gz, mnist.npz, CSV)"),
     "open_dataset_folder": ("Open dataset &folder…", "Ctrl+Shift+O", "Load MNIST from a folder of IDX files"),
-    "import_weights": ("&Import weights…", "Ctrl+I", "Load weights (.keras, .weights.h5, .npz, .json) into the network"),
+    "import_weights": ("&Import weights…", "Ctrl+I", "Load weights or a Keras model (.keras, .weights.h5, .h5, .npz, .json) into the network"),
     "export_weights": ("&Export weights…", "Ctrl+E", "Save the current weights (.keras, .weights.h5, .npz, .json, .tflite)"),
     "screenshot": ("Save &screenshot…", "Ctrl+Shift+S", "Save a PNG picture of this window"),
     "quit": ("&Quit", QKeySequence.StandardKey.Quit, "Stop training and close nnviz"),
@@ -131,6 +131,7 @@ DATASET_FILTER = "MNIST files (*.gz *-ubyte *ubyte *.idx *.npz *.csv);;All files
 WEIGHT_FORMATS = (
     ("Keras model", ".keras"),
     ("Keras weights", ".weights.h5"),
+    ("Keras HDF5 model (legacy)", ".h5"),
     ("NumPy archive", ".npz"),
     ("JSON", ".json"),
     ("TensorFlow Lite (export only)", ".tflite"),
