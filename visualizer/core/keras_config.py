@@ -355,9 +355,12 @@ class _Folder:
             return
         if not self.kernels:
             raise WeightsError(f"layer {step.name!r} applies {act} to the input pixels, before any Dense layer")
-        if not self.open or self.scale is not None:
-            before = self.pending[-1] if self.scale is not None else self.names[-1]
-            raise WeightsError(f"layer {step.name!r} applies {act} after {before!r}, which already has an "
+        if self.scale is not None:
+            raise WeightsError(f"layer {step.name!r} applies {act} after {self.pending[-1]!r}, which comes after "
+                               f"{self.names[-1]!r} and its {self.acts[-1]}; nnviz has one activation per layer, "
+                               "right after its Dense weights")
+        if not self.open:
+            raise WeightsError(f"layer {step.name!r} applies {act} after {self.names[-1]!r}, which already has an "
                                f"activation ({self.acts[-1]}); nnviz has one activation per layer")
         self.acts[-1] = act
         self.open = False

@@ -483,6 +483,10 @@ def _legacy_layers(f, max_values: int, max_layers: int, h5py) -> StoredWeights:
         if not weights:
             others[layer] = ()
         elif kinds == ["kernel", "bias"]:
+            kernel = _hard_path(group, weights[0], h5py)
+            if getattr(kernel, "ndim", 2) != 2:
+                raise WeightsError(f"layer {layer!r} holds a {kernel.ndim}-D kernel, so it is not a Dense layer; "
+                                   "nnviz reads dense networks (Dense, BatchNormalization and layers without weights)")
             result.append((layer, _numeric(group, weights[0], 2, max_values, h5py),
                            _numeric(group, weights[1], 1, max_values, h5py)))
             groups.append(layer)
