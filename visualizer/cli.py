@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import os
+import signal
 import sys
+from typing import NoReturn
 
 from visualizer import __version__
+from visualizer.core.interrupts import STOP_SIGNALS, Interrupted, exit_code, handled, interrupted_text
+from visualizer.core.safeio import one_line
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command ended by SIGPIPE, like `yes | head`
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,30 +123,127 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `nnviz` console command; returns the process exit code."""
+    """Entry point of the `nnviz` console command; returns the process exit code.
+
+    Exit codes: 0 done; 2 bad input (one line ``nnviz: error: ...``); 1 a bug (one line
+    ``nnviz: internal error: ...``); 128 + the signal's number when stopped by Ctrl+C (130),
+    SIGHUP (129) or SIGTERM (143); 141 when stdout is a pipe that closed early (``| head``).
+    With ``argv`` None the process is nnviz's own: a command (train, predict, ...) then ends the
+    process itself once its output is flushed and the atexit handlers ran, without Python's
+    teardown of TensorFlow (about 0.6 s, during which Ctrl+C would kill the process by the
+    signal instead of exiting 130). A stop signal after the command exits with 128 + its number.
+    """
+    _never_fail_on_encoding()
+    args = build_parser().parse_args(argv)
+    if args.self_test or args.command is None:  # the window handles Ctrl+C itself (closes)
+        code = _run(args, {})
+    else:
+        state: dict = {}
+        with handled(lambda signum: _interrupt(state, signum)):
+            code = _run(args, state)
+    if argv is None:
+        _exit_on_late_signals()
+        if args.command is not None:  # not the window: Qt's teardown saves its settings
+            _end_process(code)
+    return code
+
+
+def _interrupt(state: dict, signum: int) -> None:
+    state.setdefault("signum", signum)
+    raise Interrupted(signum)
+
+
+def _run(args, state: dict) -> int:
     from visualizer.core.errors import NnvizError
 
-    args = build_parser().parse_args(argv)
     try:
-        if args.self_test:
-            from visualizer.selftest import run_self_test
-
-            return run_self_test()
-        if args.command is None:
-            from visualizer.app import run_app
-
-            return run_app(data=args.data)
-        from visualizer import commands
-
-        return getattr(commands, f"cmd_{args.command}")(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is reported like any other
+        return code
+    except KeyboardInterrupt as exc:
+        return _interrupted(getattr(exc, "signum", state.get("signum", signal.SIGINT)))
+    except BrokenPipeError:
+        _silence_closed_streams()
+        return EXIT_BROKEN_PIPE
     except NnvizError as exc:
-        print(f"nnviz: error: {exc}", file=sys.stderr)
+        if "signum" in state:  # a failure that Ctrl+C caused (e.g. a read cut short)
+            return _interrupted(state["signum"])
+        _print_err(f"nnviz: error: {one_line(exc)}")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("nnviz: interrupted", file=sys.stderr)
-        return 130
     except Exception as exc:  # a bug, not bad input: one line, full traceback on request
+        if "signum" in state:  # e.g. a library that turned the KeyboardInterrupt into its own error
+            return _interrupted(state["signum"])
         if os.environ.get("NNVIZ_DEBUG"):
             raise
-        print(f"nnviz: internal error: {type(exc).__name__}: {exc} (set NNVIZ_DEBUG=1 for details)", file=sys.stderr)
+        _print_err(f"nnviz: internal error: {one_line(f'{type(exc).__name__}: {exc}')} (set NNVIZ_DEBUG=1 for details)")
         return 1
+
+
+def _dispatch(args) -> int:
+    if args.self_test:
+        from visualizer.selftest import run_self_test
+
+        return run_self_test()
+    if args.command is None:
+        from visualizer.app import run_app
+
+        return run_app(data=args.data)
+    from visualizer import commands
+    from visualizer.training.tfenv import thread_setting
+
+    thread_setting()  # a bad NNVIZ_TF_THREADS is reported before any work
+    return getattr(commands, f"cmd_{args.command}")(args)
+
+
+def _interrupted(signum: int) -> int:
+    _print_err(f"nnviz: {interrupted_text(signum)}")
+    return exit_code(signum)
+
+
+def _print_err(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:  # stderr itself is gone (a closed pipe): nothing left to tell
+        _silence_closed_streams()
+
+
+def _never_fail_on_encoding() -> None:
+    """Text the terminal's encoding cannot show (a file name) is printed as \\xe4-style escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _silence_closed_streams() -> None:
+    """Point a closed stdout/stderr at the null device, so Python's final flush does not fail again."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+
+
+def _end_process(code: int) -> NoReturn:
+    atexit._run_exitfuncs()  # what Python runs at exit that matters: temp-folder cleanup, logging
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _exit_on_late_signals() -> None:
+    """After the command: a stop signal ends the process at once with 128 + its number.
+
+    Without this, Ctrl+C during interpreter shutdown kills Python by the signal itself (a shell
+    sees it; subprocess reports a negative code), sometimes after a KeyboardInterrupt traceback.
+    """
+
+    def leave(signum, _frame):
+        os._exit(exit_code(signum))
+
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            signal.signal(signum, leave)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
 
 from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged, WeightsError
+from visualizer.core.interrupts import deferred, exit_code, handled, interrupted_text, signal_name
+from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent
+from visualizer.out_checks import check_out_path, same_file
 
 
 def _err(text: str) -> None:
@@ -29,6 +34,12 @@ def resolve_dataset(spec: str | None, *, validation_split: float = 0.1, seed: in
     return dataset
 
 
+def _metric(metrics: dict, key: str) -> float:
+    """A metric for display; NaN (shown as "nan") before the first batch has produced one."""
+    value = metrics.get(key)
+    return float("nan") if value is None else value
+
+
 class _Progress:
     """A one-line progress bar on stderr (redrawn in place on a terminal, one line per epoch otherwise)."""
 
@@ -37,18 +48,23 @@ class _Progress:
         self.width = width
         self.tty = stream.isatty()
         self._last_epoch_reported = -1
+        self._marks = "█·"
+        try:
+            self._marks.encode(getattr(stream, "encoding", None) or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            self._marks = "#."  # a terminal whose encoding has no block characters
 
     def update(self, snap) -> None:
         m = snap.metrics
         if self.tty:
             filled = int(self.width * snap.progress)
-            bar = "█" * filled + "·" * (self.width - filled)
+            bar = self._marks[0] * filled + self._marks[1] * (self.width - filled)
             eta = m.get("eta_seconds")
             eta_text = f" ETA {eta:4.0f}s" if eta is not None and math.isfinite(eta) else ""
             line = (
                 f"\repoch {min(snap.epoch + 1, snap.epochs)}/{snap.epochs} {bar} "
-                f"{snap.batch:>5}/{snap.batches_per_epoch} loss {m.get('loss', float('nan')):.4f} "
-                f"acc {m.get('accuracy', float('nan')):.3f} {m.get('samples_per_second', 0):,.0f}/s{eta_text}"
+                f"{snap.batch:>5}/{snap.batches_per_epoch} loss {_metric(m, 'loss'):.4f} "
+                f"acc {_metric(m, 'accuracy'):.3f} {m.get('samples_per_second') or 0:,.0f}/s{eta_text}"
             )
             self.stream.write(line)
             self.stream.flush()
@@ -59,8 +75,8 @@ class _Progress:
             val = f" val_loss {m.get('val_loss'):.4f} val_acc {va:.4f}" if va is not None else ""
             prefix = "\r\033[K" if self.tty else ""
             self.stream.write(
-                f"{prefix}epoch {finished}/{snap.epochs} loss {m.get('loss', float('nan')):.4f} "
-                f"acc {m.get('accuracy', float('nan')):.4f}{val}\n"
+                f"{prefix}epoch {finished}/{snap.epochs} loss {_metric(m, 'loss'):.4f} "
+                f"acc {_metric(m, 'accuracy'):.4f}{val}\n"
             )
             self.stream.flush()
 
@@ -70,22 +86,63 @@ class _Progress:
             self.stream.flush()
 
 
-def _check_out_path(out: str | None) -> None:
-    """Fail before minutes of work when the output path cannot be written."""
-    from visualizer.core.weights_format import detect_format
+def _data_spec(args) -> str | None:
+    """The dataset the command will read: --data, else $NNVIZ_DATA (None: Keras' MNIST download)."""
+    from visualizer.core.config import DATA_ENV_VAR
 
-    if out is None:
-        return
-    detect_format(out)
-    target = Path(out).expanduser().resolve()
-    if target.is_dir():
-        raise ConfigError(f"--out {out}: that is a folder; give a file name inside it")
-    if not target.parent.is_dir():
-        raise ConfigError(f"--out {out}: the folder {target.parent.name or target.parent} does not exist")
+    for spec in (args.data, os.environ.get(DATA_ENV_VAR)):
+        if spec is not None and spec.strip():
+            return spec
+    return None
+
+
+def _train_summary(args, config, dataset, result, out) -> None:
+    if out:
+        weights = out
+    elif result.batches == 0:
+        weights = "not saved: stopped before the first batch, nothing was trained"
+    else:
+        weights = "not saved (pass --out FILE to keep them)"
+    test_name = "holdout" if dataset.test_is_holdout else "test"
+    rows = [
+        ("data source", dataset.source + (f" ({dataset.note})" if dataset.note else "")),
+        ("train samples", f"{len(dataset.x_train):,}"),
+        (f"{test_name} samples", f"{len(dataset.x_test):,}"),
+        (f"{test_name} accuracy", f"{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})"),
+        ("speed", f"{result.samples_per_second:,.0f} samples/s ({result.seconds:.1f} s, {result.batches:,} batches)"),
+        ("weights", weights),
+    ]
+    width = max(len(label) for label, _ in rows) + 3  # colon and at least two spaces
+    lines = [f"{label + ':':<{width}}{value}" for label, value in rows]
+    if result.stopped:
+        lines.insert(0, "stopped early by the user")
+    print("\n".join(lines), flush=True)
+    if args.json:
+        print(json.dumps({
+            "data_source": dataset.source,
+            "data_kind": dataset.kind,
+            "train_samples": int(len(dataset.x_train)),
+            "test_samples": int(len(dataset.x_test)),
+            "test_is_holdout": bool(dataset.test_is_holdout),
+            "test_accuracy": float(result.test_accuracy),
+            "test_loss": float(result.test_loss),
+            "samples_per_second": float(result.samples_per_second),
+            "seconds": float(result.seconds),
+            "batches": int(result.batches),
+            "epochs": config.epochs,
+            "stopped": bool(result.stopped),
+            "config": config.to_dict(),
+            "out": out,
+        }), flush=True)
 
 
 def cmd_train(args) -> int:
-    """Train from the terminal; progress on stderr, summary (and optional JSON) on stdout."""
+    """Train from the terminal; progress on stderr, summary (and optional JSON) on stdout.
+
+    Ctrl+C, SIGTERM and SIGHUP stop after the current batch; the weights trained so far are
+    saved to --out (nothing is written when no batch ran) and the exit code is 128 + the signal's
+    number. Further signals while stopping and saving are noted and do not cut the save short.
+    """
     from visualizer.core.config import DEFAULT_LR, TrainingConfig, parse_hidden
 
     config = TrainingConfig(
@@ -97,13 +154,60 @@ def cmd_train(args) -> int:
         epochs=args.epochs,
         seed=args.seed,
     )
-    _check_out_path(args.out)
+    check_out_path(args.out, data=_data_spec(args))
     dataset = resolve_dataset(args.data, validation_split=config.validation_split, seed=config.seed)
     _err(f"data: {dataset.describe()}")
     _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
          f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
          f"batch {config.batch_size}, {config.epochs} epochs")
+    stops = _StopSignals()
+    with handled(stops.received.append):
+        result, diverged = _train(config, dataset, stops)
+        out = None
+        if args.out and (diverged or result.batches):
+            from visualizer.training.export import export_weights
 
+            export_weights(diverged[1] if diverged else result.snapshot, args.out)
+            out = str(args.out)
+        elif args.out:
+            _err(f"nnviz: stopped before the first batch: nothing was trained, {args.out} not written")
+        if diverged:
+            error = diverged[0]
+            if out:
+                raise TrainingDiverged(f"{error} (saved to {out})") from error
+            raise error
+        _train_summary(args, config, dataset, result, out)
+        if stops.received and not stops.told:  # came after the run, while saving or printing
+            _err(f"nnviz: {interrupted_text(stops.received[0])}")
+    return exit_code(stops.received[0]) if stops.received else 0
+
+
+class _StopSignals:
+    """Stop signals seen during a run; the handler only appends, all else runs in ordinary code."""
+
+    def __init__(self):
+        self.received: list[int] = []
+        self.told = 0
+
+    def act(self, control, progress) -> None:
+        """Called when signals came: stop the run on the first; say once that more do not cut
+        the save short."""
+        if self.told == 0:
+            control.stop()
+            first = self.received[0]
+            name = "" if first == signal.SIGINT else f"{signal_name(first)}: "
+            below_the_bar = "\n" if progress.tty else ""
+            _err(f"{below_the_bar}nnviz: {name}stopping after the current batch…")
+        if len(self.received) > 1 and self.told < 2:
+            _err("nnviz: already stopping; the weights trained so far are saved first")
+        self.told = len(self.received)
+
+
+def _train(config, dataset, stops: _StopSignals):
+    """Run the trainer in a thread and stop it after the batch in progress on a stop signal.
+
+    Returns ``(result, None)``, or ``(None, (TrainingDiverged, last good snapshot))``.
+    """
     from visualizer.training.tfenv import import_keras
 
     import_keras()
@@ -126,63 +230,19 @@ def cmd_train(args) -> int:
             finished.set()
 
     threading.Thread(target=work, name="nnviz-train", daemon=True).start()
-    try:
-        while not finished.wait(0.2):
-            pass
-    except KeyboardInterrupt:
-        # Ctrl+C stops after the current batch; the weights so far are still saved.
-        control.stop()
-        _err("\nnnviz: stopping after the current batch…")
-        finished.wait()
+    while True:
+        done = finished.wait(0.2)
+        if len(stops.received) > stops.told:
+            stops.act(control, progress)
+        if done:
+            break
     progress.close()
     error = outcome.get("error")
-    if isinstance(error, TrainingDiverged) and args.out:
-        # The trainer restored the weights from before the bad batch: keep them, as promised.
-        from visualizer.training.export import export_weights
-
-        export_weights(trainer.current_snapshot("train_end"), args.out)
-        raise TrainingDiverged(f"{error} (saved to {args.out})") from error
+    if isinstance(error, TrainingDiverged):
+        return None, (error, trainer.current_snapshot(SnapshotEvent.TRAIN_END))
     if error is not None:
         raise error
-    result = outcome["result"]
-
-    out = None
-    if args.out:
-        from visualizer.training.export import export_weights
-
-        export_weights(result.snapshot, args.out)
-        out = str(args.out)
-    test_name = "holdout" if dataset.test_is_holdout else "test"
-    rows = [
-        ("data source", dataset.source + (f" ({dataset.note})" if dataset.note else "")),
-        ("train samples", f"{len(dataset.x_train):,}"),
-        (f"{test_name} samples", f"{len(dataset.x_test):,}"),
-        (f"{test_name} accuracy", f"{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})"),
-        ("speed", f"{result.samples_per_second:,.0f} samples/s ({result.seconds:.1f} s, {result.batches:,} batches)"),
-        ("weights", out if out else "not saved (pass --out FILE to keep them)"),
-    ]
-    width = max(len(label) for label, _ in rows) + 3  # colon and at least two spaces
-    lines = [f"{label + ':':<{width}}{value}" for label, value in rows]
-    if result.stopped:
-        lines.insert(0, "stopped early by the user")
-    print("\n".join(lines), flush=True)
-    if args.json:
-        print(json.dumps({
-            "data_source": dataset.source,
-            "data_kind": dataset.kind,
-            "train_samples": int(len(dataset.x_train)),
-            "test_samples": int(len(dataset.x_test)),
-            "test_is_holdout": bool(dataset.test_is_holdout),
-            "test_accuracy": float(result.test_accuracy),
-            "test_loss": float(result.test_loss),
-            "samples_per_second": float(result.samples_per_second),
-            "seconds": float(result.seconds),
-            "epochs": config.epochs,
-            "stopped": bool(result.stopped),
-            "config": config.to_dict(),
-            "out": out,
-        }), flush=True)
-    return 0
+    return outcome["result"], None
 
 
 def network_input(image, path, preprocess: str = "auto"):
@@ -227,7 +287,6 @@ def classify_image(network, path, preprocess: str = "auto"):
 def _import(args):
     """The network in ``--weights``, its notes on stderr; a file without activations asks for --activation."""
     from visualizer.core.errors import ActivationRequired
-    from visualizer.core.safeio import one_line
     from visualizer.training.export import import_model
 
     try:
@@ -249,7 +308,7 @@ def cmd_predict(args) -> int:
         try:
             digit, probs, preprocessed = classify_image(network, path, args.preprocess)
         except NnvizError as exc:
-            _err(f"nnviz: error: {exc}")
+            _err(f"nnviz: error: {one_line(exc)}")
             failed += 1
             continue
         if args.json:
@@ -270,24 +329,39 @@ def cmd_predict(args) -> int:
 
 
 def cmd_export(args) -> int:
-    """Convert a weights file into another format, chosen by the output's extension."""
+    """Convert a weights file into another format, chosen by the output's extension.
+
+    Stop signals wait while the file is written (a moment), so it is either the old or the new.
+    """
+    from visualizer.core.weights_format import detect_format
     from visualizer.training.export import export_weights
 
-    _check_out_path(args.out)
-    network = _import(args)
-    if Path(args.out).expanduser().resolve() == Path(args.weights).expanduser().resolve():
+    check_out_path(args.out)
+    out, weights = Path(args.out).expanduser(), Path(args.weights).expanduser()
+    if same_file(out, weights) or out.resolve() == weights.resolve():
         raise ConfigError("--out must differ from --weights")
-    export_weights(network, args.out)
-    print(f"wrote {args.out} ({network.describe()})")
+    network = _import(args)
+    if detect_format(args.out) not in ("npz", "json"):  # the others are written by Keras
+        from visualizer.training.tfenv import import_keras
+
+        import_keras()  # seconds long, so not inside the deferred section below
+    with deferred():
+        export_weights(network, args.out)
+        print(f"wrote {args.out} ({network.describe()})", flush=True)
     return 0
 
 
 def cmd_bench(args) -> int:
-    """Measure speed against baselines in the same run and print the figures side by side."""
+    """Measure speed against baselines in the same run and print the figures side by side.
+
+    A stop signal ends the benchmark at once: it writes nothing, and an exception raised inside
+    Qt's callbacks (the GUI benchmarks) would only be printed and swallowed by PySide.
+    """
     from visualizer.bench.report import run_bench
 
-    dataset = resolve_dataset(args.data)
-    report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
+    with handled(_leave_now):
+        dataset = resolve_dataset(args.data)
+        report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
     if args.json:
         print(json.dumps(report), flush=True)
     else:
@@ -297,3 +371,7 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _leave_now(signum: int) -> None:
+    # os.write, not print: this may run while the main thread is inside a print to stderr.
+    os.write(2, f"nnviz: {interrupted_text(signum)}\n".encode("ascii", "backslashreplace"))
+    os._exit(exit_code(signum))

@@ -23,6 +23,10 @@ class FakeDataset:
     x_test: np.ndarray = field(default_factory=lambda: np.random.default_rng(1).random((5, 784), dtype=np.float32))
     y_test: np.ndarray = field(default_factory=lambda: np.arange(5) % 10)
     is_synthetic: bool = False
+    source: str = "fake digits"
+
+    def describe(self) -> str:
+        return f"{self.source}: {len(self.x_test)} test images"
 
 
 class FakeRunner:
@@ -48,6 +52,9 @@ class FakeRunner:
 
     def stop(self):
         self.calls.append("stop")
+
+    def set_pace(self, pace):
+        self.calls.append(("pace", pace))
 
     # the training thread's side
     def snapshot(self, step: int, event=SnapshotEvent.BATCH, epochs: int = 1):

@@ -103,16 +103,13 @@ def test_pause_stops_progress_and_resume_continues(make_data, recorder, run_in_t
 
 def test_pause_lands_within_a_graph_call(make_data):
     """The halt flag is read inside the compiled loop: a long call ends early when it is set."""
-    import tensorflow as tf
-
     trainer = Trainer(_slow_config(), make_data(n_train=5000))
     trainer._load_epoch_order()
-    args = [tf.constant(0), tf.constant(5000), tf.constant(1), tf.constant(60.0, tf.float64)]
-    trainer._chunk(tf.constant(0), tf.constant(2), args[2], args[3])  # trace first
+    trainer.prepare()  # trace first
     timer = threading.Timer(0.05, lambda: trainer._flag.assign(1))
     t0 = time.perf_counter()
     timer.start()
-    _, _, done, ok = trainer._chunk(*args)
+    (_, _, done, ok, *_), _ = trainer._call_chunk(0, 5000, 1, 60.0, False)
     elapsed = time.perf_counter() - t0
     timer.join()
     assert bool(ok)

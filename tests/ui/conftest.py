@@ -11,6 +11,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from window_fixtures import dialogs, make_window  # noqa: F401  (fixtures for every window test)
+
 from visualizer.core.history import MetricHistory
 from visualizer.core.snapshot import snapshot_from_arrays
 

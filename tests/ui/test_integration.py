@@ -11,7 +11,8 @@ from visualizer.ui import docks
 from visualizer.ui.window import MainWindow
 from visualizer.ui.settings import Settings
 
-from test_main_window import dialogs, make_window, set_epochs, tiny_dataset, wait_state  # noqa: F401
+from test_main_window import set_epochs, wait_state
+from window_fixtures import tiny_dataset
 from pad_strokes import SEVEN, draw
 from visualizer.session import RunState
 
@@ -44,7 +45,7 @@ def settle(window, qtbot) -> None:
 
 
 @pytest.fixture
-def window(make_window, qtbot):  # noqa: F811
+def window(make_window, qtbot):
     w = make_window()
     qtbot.waitExposed(w)
     return w
@@ -126,7 +127,7 @@ def test_pad_follows_the_weights_during_training_and_matrix_at_epoch_end(window,
     assert view.predicted == int(np.argmax(expected))
 
 
-def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, monkeypatch, dialogs):  # noqa: F811
+def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, monkeypatch, dialogs):
     set_epochs(window, 1)
     window.actions.start.trigger()
     wait_state(qtbot, window, RunState.READY)
@@ -158,7 +159,7 @@ def test_import_and_reset_update_pad_and_browser(window, view, qtbot, tmp_path, 
     assert dialogs.shown == []
 
 
-def test_layout_is_saved_restored_and_reset(make_window, qtbot):  # noqa: F811
+def test_layout_is_saved_restored_and_reset(make_window, qtbot):
     window = make_window(wait_ready=False, autoload=False)
     window.docks["Curves"].setFloating(True)
     window.docks["Test set"].hide()

@@ -5,27 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
-from test_main_window import Dialogs, tiny_dataset, wait_state
+from test_main_window import wait_state
+from window_fixtures import tiny_dataset
 
 from visualizer.core.network import Network
 from visualizer.session import RunState
 from visualizer.training.export import export_weights, keras_model_from
-from visualizer.ui.window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch):
-    w = MainWindow(dataset=tiny_dataset())
-    qtbot.addWidget(w)
-    w.show()
-    w.resize(1280, 800)
-    qtbot.waitUntil(lambda: w.state == RunState.READY, timeout=60_000)
-    return w
-
-
-@pytest.fixture
-def dialogs(monkeypatch):
-    return Dialogs(monkeypatch)
+def window(make_window):
+    return make_window()
 
 
 def network(hidden, activation, seed=0, output=None) -> Network:

@@ -9,13 +9,16 @@ TARGETS = {
     "gui_speedup": 2.5,  # Trainer with the window attached vs model.fit
     "update_ms": 16.0,
     "pad_ms": 5.0,
+    "analysis_ms": 50.0,  # neuron responses over 10,000 test digits, top-9 images included
+    "dream_ms": 300.0,
+    "fool_ms": 300.0,
 }
 
 
 def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str], None] = print) -> dict:
-    """Run the training, inference and drawing-pad benchmarks (and the window's, with ``gui``).
+    """Run the training, inference, neuron-analysis and drawing-pad benchmarks (and the window's, with ``gui``).
 
-    Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "pad": {...}, "gui": {...}}``.
+    Returns a JSON-ready dict: ``{"data": ..., "training": {...}, "neurons": {...}, "pad": {...}, "gui": {...}}``.
     """
     from visualizer.bench.training import run_training_bench
 
@@ -24,6 +27,8 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     }
     log(f"bench: training {epochs} epoch(s) with model.fit, then with the nnviz trainer…")
     report["training"] = run_training_bench(dataset, epochs=epochs)
+    log("bench: neuron analysis, dreams and fool-it…")
+    report["neurons"] = _neurons_bench(dataset)
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # figures are offscreen, as documented
@@ -50,6 +55,16 @@ def _pad_bench(dataset) -> dict:
     return run_pad_bench(trainer.current_snapshot())
 
 
+def _neurons_bench(dataset) -> dict:
+    from visualizer.bench.neurons import run_neurons_bench
+    from visualizer.core.config import TrainingConfig
+    from visualizer.training.trainer import Trainer
+
+    # One trained epoch: fool-it and the dreams behave as they do after a real run.
+    snapshot = Trainer(TrainingConfig(epochs=1), dataset).run(lambda s: None).snapshot
+    return run_neurons_bench(snapshot, dataset.x_test, dataset.y_test)
+
+
 def _fmt(value, spec: str = ",.0f") -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -71,6 +86,9 @@ def format_report(report: dict) -> str:
         "",
         f"numpy forward pass, one input: median {t['forward_median_us']:.0f} µs, p99 {t['forward_p99_us']:.0f} µs",
     ]
+    neurons = report.get("neurons")
+    if neurons:
+        lines += ["", *_neurons_lines(neurons)]
     pad = report.get("pad")
     if pad:
         lines += ["", *_pad_lines(pad)]
@@ -78,6 +96,18 @@ def format_report(report: dict) -> str:
     if gui:
         lines += ["", *_gui_lines(gui)]
     return "\n".join(lines)
+
+
+def _neurons_lines(n: dict) -> list[str]:
+    rows = [
+        (f"response matrix, {int(n['analysis_images']):,} test digits + top 9", "analysis",
+         f"target ≤ {TARGETS['analysis_ms']:.0f} ms median"),
+        ("one dream image (200 ascent steps)", "dream",
+         f"target ≤ {TARGETS['dream_ms']:.0f} ms; output rose in {n['dream_rose']:.0%}"),
+        ("one fool-it", "fool", f"target ≤ {TARGETS['fool_ms']:.0f} ms; fooled {n['fool_succeeded']:.0%}"),
+    ]
+    return ["what the network learned (numpy, off the GUI thread)  median / p90"] + [
+        f"  {label:<50}{n[key + '_median_ms']:.1f} / {n[key + '_p90_ms']:.1f} ms   ({tail})" for label, key, tail in rows]
 
 
 def _pad_lines(p: dict) -> list[str]:

@@ -241,10 +241,10 @@ def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: 
             window.show()
             window.resize(1280, 800)
             deadline = time.monotonic() + 120
-            while window.state != "ready" and time.monotonic() < deadline:
+            while window.state is not RunState.READY and time.monotonic() < deadline:
                 app.processEvents()
                 time.sleep(0.01)
-            if window.state != "ready":
+            if window.state is not RunState.READY:
                 raise RuntimeError(f"window not ready after 120 s (state {window.state})")
             out.update(measure_update(window, app, snapshots))
             config = TrainingConfig(batch_size=batch_size, epochs=epochs, seed=seed)

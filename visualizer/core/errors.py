@@ -34,3 +34,7 @@ class ActivationRequired(WeightsError):
         self.path = path
         self.choices = choices
         self.reason = reason
+
+
+class RunFileError(NnvizError):
+    """A run file (a recorded run) could not be read, validated or written."""

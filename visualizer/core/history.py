@@ -126,3 +126,24 @@ def finite_max(*arrays) -> float:
     """The largest finite value over the arrays (0.0 when there is none)."""
     tops = [float(np.nanmax(a)) for a in arrays if a is not None and np.size(a) and np.isfinite(a).any()]
     return max(tops, default=0.0)
+
+
+def history_from_metrics(metrics, max_points: int = 4000) -> HistoryView:
+    """The curves of a timeline's per-batch metrics (``core.batchlog.Metrics``), at most ``max_points`` each.
+
+    Longer runs are averaged in equal bins of consecutive batches (the curves' shape stays; the
+    newest batch is always its own last point), so drawing costs the same at any run length.
+    """
+    x = np.asarray(metrics.epoch_float, dtype=np.float64)
+    loss = np.asarray(metrics.loss, dtype=np.float64)
+    acc = np.asarray(metrics.accuracy, dtype=np.float64)
+    n = x.size
+    if n > max_points:
+        per = math.ceil((n - 1) / (max_points - 1))
+        full = (n - 1) // per * per
+        binned = [a[:full].reshape(-1, per).mean(axis=1) for a in (x, loss, acc)]
+        rest = [a[full:] for a in (x, loss, acc)]
+        x, loss, acc = (np.concatenate([b, r]) for b, r in zip(binned, rest, strict=True))
+    return HistoryView(x, loss, acc, np.asarray(metrics.val_epoch_float, dtype=np.float64),
+                       np.asarray(metrics.val_loss, dtype=np.float64),
+                       np.asarray(metrics.val_accuracy, dtype=np.float64))

@@ -34,6 +34,7 @@ class TrainingSnapshot:
     metrics: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy, samples_per_second, eta_seconds
     history: HistoryView | None = None
     event: SnapshotEvent = SnapshotEvent.BATCH
+    replayed: bool = False  # a recorded moment shown again (the timeline's cursor), not a live one
 
     @classmethod
     def of_network(cls, network: Network, **kwargs) -> TrainingSnapshot:
@@ -58,8 +59,9 @@ class TrainingSnapshot:
 
     @property
     def settled(self) -> bool:
-        """Weights worth a full evaluation: the end of an epoch or run, or not from a running training."""
-        return self.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END) or self.epochs == 0
+        """Weights worth a full evaluation: the end of an epoch or run, a moment looked at again, or
+        weights not from a running training."""
+        return self.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END) or self.epochs == 0 or self.replayed
 
     @property
     def progress(self) -> float:

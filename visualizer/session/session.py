@@ -9,21 +9,30 @@ methods; they never hold this state themselves.
 
 from __future__ import annotations
 
+import functools
 import os
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from visualizer.core import runfile
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ActivationRequired, ConfigError, TrainingDiverged
 from visualizer.core.network import Network
 from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
+from visualizer.core.timeline import DEFAULT_BUDGET, Timeline
 from visualizer.core.weights_format import ImportedNetwork
 from visualizer.session.architecture import change_text, config_for, nearest_config, trains_as
 from visualizer.session.events import Event
+from visualizer.session.hints import HintWatcher
+from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
 from visualizer.session.messages import describe_error, join_sentences
+from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
+from visualizer.session.neurons import NeuronsModel
+from visualizer.session.selection import Selection
 from visualizer.session.state import RunState, can_move
 
 
@@ -37,6 +46,8 @@ class RunRequest:
     run_id: int
     snapshot_interval: float
     paused: bool
+    timeline: Timeline | None = None  # record the run into it
+    pace: float | None = None  # batches per second; None: full speed
 
 
 class Runner(Protocol):
@@ -48,6 +59,7 @@ class Runner(Protocol):
     def resume(self) -> None: ...
     def step(self, n: int = 1) -> None: ...
     def stop(self) -> None: ...
+    def set_pace(self, pace: float | None) -> None: ...
 
 
 class Jobs(Protocol):
@@ -94,7 +106,8 @@ class Session:
                  config_source: Callable[[], TrainingConfig] = TrainingConfig,
                  confirm: Callable[[str, str], bool] = lambda title, text: True,
                  choose: Callable[[str, str, Sequence[str]], str | None] = lambda title, text, options: None,
-                 snapshot_interval: Callable[[], float] = lambda: 1 / 30):
+                 snapshot_interval: Callable[[], float] = lambda: 1 / 30,
+                 clock: Callable[[], float] = time.monotonic):
         self.runner, self.jobs, self.backend = runner, jobs, backend
         self.config_source = config_source
         self.confirm = confirm
@@ -112,6 +125,10 @@ class Session:
         self.banner: tuple[str, str] = ("", "")  # (text, level) of the message shown above the network
         self.input: CurrentInput | None = None
         self.analyses = AnalysisCache()
+        self.pace: float | None = DEFAULT_PACE  # batches per second while training; None: full speed
+        self.timeline_budget = DEFAULT_BUDGET  # bytes of recorded weights per run
+        self.cursor = Cursor()  # which recorded moment the views show (live by default)
+        self.replay = Replay(clock)
         self._after_stop: Callable[[], None] | None = None
         self._busy_from: RunState | None = None
 
@@ -129,6 +146,17 @@ class Session:
         self.error_raised = Event("error_raised")  # (title, text): a dialog
         self.progress_text = Event("progress_text")  # (text): what loading is doing
         self.image_loaded = Event("image_loaded")  # (image, name): an image file to show on the pad
+        self.cursor_changed = Event("cursor_changed")  # (step or None): the moment shown (None: live)
+        self.timeline_changed = Event("timeline_changed")  # (Timeline or None): a new recording, opened or reset
+        self.pace_changed = Event("pace_changed")  # (batches per second or None)
+
+        # What the network has learned: the pinned neuron every view lights, the neuron analysis,
+        # dreams / noise / fooling, and the hints (each listens to the events above).
+        self.selection = Selection()
+        self.network_adopted.connect(lambda snap: self.selection.fit(snap.layer_sizes))
+        self.neurons = NeuronsModel(self)
+        self.ideas = IdeasModel(self)
+        self.hints = HintWatcher(self, self.neurons)
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
@@ -140,6 +168,16 @@ class Session:
     def _show_banner(self, text: str, level: str) -> None:
         self.banner = (text, level) if text else ("", "")
         self.banner_changed.emit(*self.banner)
+
+    def show_hint(self, text: str) -> bool:
+        """Show a teaching hint (what was measured, what to try) in the banner as a warning.
+
+        An error message stays in front (the hint is not shown: False); anything else gives way.
+        """
+        if self.banner[0] and self.banner[1] == "error":
+            return False
+        self._show_banner(one_line(text), "warning")
+        return True
 
     def dismiss_banner(self, level: str | None = None) -> None:
         """Hide the banner (only when it shows ``level``, if given)."""
@@ -158,8 +196,17 @@ class Session:
 
     @property
     def shown(self) -> TrainingSnapshot | None:
-        """The moment every view shows: the newest snapshot (the timeline will let it be an earlier one)."""
-        return self.latest
+        """The moment every view shows: the newest snapshot, or the recorded moment under the cursor."""
+        return self.cursor.shown(self.latest, self.run_id)
+
+    @property
+    def timeline(self) -> Timeline | None:
+        """The recording of the current network's runs (None until its first run starts)."""
+        return self.cursor.timeline
+
+    def history(self):
+        """The curves to draw: the whole recording (runs that continued it included), else the latest's."""
+        return self.cursor.history(None if self.latest is None else self.latest.history)
 
     # -- start-up ------------------------------------------------------------------------------
     def start_loading(self, data_spec=None, dataset=None) -> None:
@@ -196,6 +243,7 @@ class Session:
         self.model_config = config
         self.imported_from = imported_from
         self.progress_run = None
+        self._set_timeline(None)
         self.network_adopted.emit(snap)
         self.snapshot_settled.emit(snap)
         if message:
@@ -234,11 +282,17 @@ class Session:
             initial = None  # untrained weights: the new seed should give its own initial weights
         if initial is None:
             self.run_id += 1
+        timeline = self.timeline
+        if initial is None or timeline is None or timeline.last_step != initial.step:
+            # A new network, or weights the recording does not end with: a new recording.
+            timeline = Timeline(self.timeline_budget)
+            self._set_timeline(timeline)
         self.model_config = config
         self.last_result = None
         self.progress_run = self.run_id
         self.dismiss_banner("error")  # an old divergence message no longer applies
-        self.runner.start(RunRequest(config, self.dataset, initial, self.run_id, self.snapshot_interval(), paused))
+        self.runner.start(RunRequest(config, self.dataset, initial, self.run_id, self.snapshot_interval(), paused,
+                                     timeline, self.pace))
         self.run_started.emit(config)
         self._set_state(RunState.PAUSED if paused else RunState.RUNNING)
         return True
@@ -314,9 +368,144 @@ class Session:
         if after is not None:
             after()
 
+    def set_pace(self, pace: float | None) -> None:
+        """Train at ``pace`` batches per second (None: full speed); applies to a run going now too."""
+        self.pace = None if pace is None else float(pace)
+        if self.state is not None and (self.state.is_active or self.state is RunState.STOPPING):
+            self.runner.set_pace(self.pace)
+        self.pace_changed.emit(self.pace)
+
+    # -- the moment shown ------------------------------------------------------------------------
+    def _set_timeline(self, timeline: Timeline | None) -> None:
+        self.replay.stop()
+        self.cursor.reset(timeline)
+        self.timeline_changed.emit(timeline)
+        self.cursor_changed.emit(None)
+
+    def set_cursor(self, step: int | None) -> None:
+        """Show the recorded moment at ``step`` (or the nearest before it) everywhere; None or the
+        newest step: live. Training goes on either way."""
+        step = self.cursor.clamp(step)
+        if step == self.cursor.step:
+            return
+        self.cursor.step = step
+        self.cursor_changed.emit(step)
+
+    def go_live(self) -> None:
+        self.replay.stop()
+        self.set_cursor(None)
+
+    def cursor_step(self) -> int | None:
+        """The step shown (the newest recorded one when live), None before any recording."""
+        if not self.cursor.live:
+            return self.cursor.step
+        b = self.cursor.bounds()
+        return None if b is None else b[1]
+
+    def move_cursor(self, batches: int) -> None:
+        """Move the cursor by ``batches`` (arrow keys: ±1)."""
+        at = self.cursor_step()
+        if at is not None:
+            self.set_cursor(at + int(batches))
+
+    def move_cursor_epochs(self, epochs: int) -> None:
+        """Move the cursor to the epoch end ``epochs`` away (Page keys: ±1)."""
+        at = self.cursor_step()
+        if at is not None:
+            self.set_cursor(self.cursor.epoch_step(at, int(epochs)))
+
+    def cursor_home(self) -> None:
+        b = self.cursor.bounds()
+        if b is not None:
+            self.set_cursor(b[0])
+
+    def play(self, pace: float | None = None) -> None:
+        """Replay the recording from the cursor (from the start when live) at ``pace`` batches/s."""
+        b = self.cursor.bounds()
+        if b is None:
+            return
+        if pace is not None:
+            self.replay.set_pace(pace)
+        start = self.cursor.step if not self.cursor.live else b[0]
+        self.replay.start(start)
+        self.set_cursor(start)
+
+    def tick_replay(self) -> None:
+        """Advance a playing replay (a display-rate timer calls this)."""
+        step = self.replay.tick(self.cursor.bounds())
+        if step is not None:
+            b = self.cursor.bounds()
+            # The end of the recording while it is still growing is a moment too, not "live".
+            self.cursor.step = min(step, b[1]) if b is not None else None
+            self.cursor_changed.emit(self.cursor.step)
+
+    def continue_from_cursor(self) -> bool:
+        """Drop the moments after the cursor and train on from it (asks first); True when it started."""
+        if self.state is not RunState.READY or self.cursor.live or self.timeline is None:
+            return False
+        timeline, at = self.timeline, self.cursor.step
+        later = int((timeline.steps() > at).sum())
+        if later and not self.confirm(
+                "Continue from here?",
+                f"Training continues from batch {at:,}. The {later:,} recorded moment{'s' if later != 1 else ''} "
+                "after it are dropped from the recording (save the run first to keep them)."):
+            return False
+        self.replay.stop()
+        moment = timeline.truncate_after(at)
+        self.latest = replace(snapshot_of(moment, self.latest, self.run_id), replayed=False,
+                              event=SnapshotEvent.TRAIN_END)
+        self.cursor.step = None
+        self.cursor_changed.emit(None)
+        self.timeline_changed.emit(timeline)
+        return self.start()
+
+    def save_run(self, path: str) -> None:
+        """Write the recording with its settings and dataset to ``path`` (a run file) in the background."""
+        timeline, config = self.timeline, self.model_config
+        if timeline is None or config is None or not len(timeline):
+            self.error_raised.emit("Nothing to save", "Train the network first: a run is recorded as it trains.")
+            return
+        name = self.dataset.source if self.dataset is not None else ""
+        description = self.dataset.describe() if self.dataset is not None else ""
+        save = functools.partial(runfile.save_run, dataset_name=name, dataset_description=description)
+        self.jobs.submit(save, path, timeline, config,
+                         on_success=lambda written: self.status_message.emit(f"Run saved to {written}"),
+                         on_error=lambda exc: self.error_raised.emit("Could not save the run", describe_error(exc)))
+
+    def export_metrics(self, path: str) -> None:
+        """Write every batch's loss and accuracy and the validation figures as CSV, in the background."""
+        timeline = self.timeline
+        if timeline is None or timeline.batch_count == 0:
+            self.error_raised.emit("Nothing to export", "Train the network first: the metrics are recorded as it trains.")
+            return
+        self.jobs.submit(runfile.write_metrics_csv, path, timeline,
+                         on_success=lambda written: self.status_message.emit(f"Metrics saved to {written}"),
+                         on_error=lambda exc: self.error_raised.emit("Could not export the metrics", describe_error(exc)))
+
+    def open_run(self, path: str) -> None:
+        """Open a run file: its recording replaces the current one (training can continue from it)."""
+        if self.state is None or not self.state.can_open_dataset:
+            return
+        self._run_job(runfile.load_run, (path,), lambda run: self._on_run_opened(run, path), "Could not open the run")
+
+    def _on_run_opened(self, run, path: str) -> None:
+        self.run_id += 1
+        last = run.timeline.latest
+        snap = replace(snapshot_of(last, None, self.run_id), replayed=False, event=SnapshotEvent.TRAIN_END,
+                       epochs=run.config.epochs)
+        self.config_adopted.emit(run.config)
+        self._adopt(snap, run.config, f"Opened the run {os.path.basename(str(path))} ({run.dataset_name or 'unknown data'}, "
+                                      f"{run.timeline.batch_count:,} batches)")
+        self._set_timeline(run.timeline)
+
     def cancel_after_stop(self) -> None:
         """Forget what was to happen once the run ends (the window is closing)."""
         self._after_stop = None
+
+    def close_analyses(self) -> None:
+        """Drop the neuron analyses and dreams still computing, and take no new ones (the window is closing)."""
+        self.neurons.close()
+        self.ideas.close()
 
     # -- files ---------------------------------------------------------------------------------
     def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None, on_error=None) -> None:

@@ -54,8 +54,8 @@ from visualizer.core.weights_format import (
     save_npz,
     stored_network,
 )
+from visualizer.core.interrupts import deferred
 from visualizer.training.h5child import ACTIVATIONS_ATTR, StoredWeights, read_dense_layers
-from visualizer.training.interrupts import interrupts_held
 from visualizer.training.model import build_model_for
 
 MAX_CONFIG_BYTES = 4 << 20  # config.json of a Dense stack is a few kB
@@ -167,7 +167,7 @@ def _tflite_bytes(model, net: Network) -> bytes:
 
 def _keras_side_bytes(kind: str, net: Network) -> bytes:
     writer = {"keras": _keras_bytes, "h5": _h5_bytes, "weights.h5": _weights_h5_bytes, "tflite": _tflite_bytes}[kind]
-    with private_tempdir(), interrupts_held():
+    with private_tempdir(), deferred():
         return writer(keras_model_from(net), net)
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from visualizer.core.errors import WeightsError
 from visualizer.core.safeio import format_bytes, one_line
-from visualizer.training.interrupts import interrupts_held
+from visualizer.core.interrupts import deferred
 
 __all__ = ["CHILD_FLAG", "PARSE_TIMEOUT", "child_main", "read_dense_layers"]
 
@@ -129,7 +129,7 @@ def read_dense_layers(
             str(math.ceil(timeout) + 1)]
     proc = None
     try:
-        with interrupts_held():  # an interrupt inside Popen would leave the child running unseen
+        with deferred():  # an interrupt inside Popen would leave the child running unseen
             proc = _start(args, fd)
         reply, errors = _collect(proc, time.monotonic() + timeout, _MAX_HEADER + 4 * max_values + 64)
     except TimeoutError:

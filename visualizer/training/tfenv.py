@@ -8,6 +8,10 @@ import sys
 import tempfile
 import threading
 
+from visualizer.core.errors import ConfigError
+from visualizer.core.interrupts import deferred
+from visualizer.core.safeio import one_line
+
 _lock = threading.Lock()
 _keras = None
 
@@ -26,6 +30,9 @@ _NOISE = re.compile(
 # handing ops between threads costs more than it saves (measured ~25% faster per batch on 2 cores).
 # NNVIZ_TF_THREADS="inter,intra" overrides; "0,0" keeps TensorFlow's defaults.
 _DEFAULT_THREADS = (1, 1)
+# Every thread reserves its stack: 100000,100000 took 12 GB. No setting above this helps a
+# network this small on any machine nnviz runs on.
+MAX_THREADS = 256
 
 
 def _quiet_env() -> None:
@@ -35,13 +42,28 @@ def _quiet_env() -> None:
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
 
 
-def _thread_setting() -> tuple[int, int]:
-    text = os.environ.get("NNVIZ_TF_THREADS", "")
+def thread_setting() -> tuple[int, int]:
+    """TensorFlow's (inter-op, intra-op) thread counts: ``$NNVIZ_TF_THREADS`` if set, else one each.
+
+    Raises
+    ------
+    ConfigError
+        When the variable is not two whole numbers from 0 to :data:`MAX_THREADS`.
+    """
+    text = os.environ.get("NNVIZ_TF_THREADS", "").strip()
+    if not text:
+        return _DEFAULT_THREADS
     try:
         inter, intra = (int(p) for p in text.split(","))
-        return inter, intra
     except ValueError:
-        return _DEFAULT_THREADS
+        inter = intra = -1
+    if not (0 <= inter <= MAX_THREADS and 0 <= intra <= MAX_THREADS):
+        shown = one_line(text if len(text) <= 40 else text[:40] + "...")
+        raise ConfigError(
+            f"NNVIZ_TF_THREADS={shown}: expected 'inter,intra', two whole numbers from 0 to {MAX_THREADS} "
+            "(0 keeps TensorFlow's default)"
+        )
+    return inter, intra
 
 
 def _drop_retracing_notice(record) -> bool:
@@ -51,7 +73,18 @@ def _drop_retracing_notice(record) -> bool:
 
 
 def _import_quietly():
-    """Import TF with file descriptor 2 sent to a temp file, then pass on what isn't noise."""
+    """Import TF with file descriptor 2 sent to a temp file, then pass on what isn't noise.
+
+    Stop signals wait until the import is done (:func:`~visualizer.core.interrupts.deferred`):
+    cut short, it leaves half-initialised TensorFlow modules that fail later with unrelated
+    errors, and file descriptor 2 might stay redirected.
+    """
+    inter, intra = thread_setting()  # before the import: a bad setting costs no seconds
+    with deferred():
+        return _import_muted(inter, intra)
+
+
+def _import_muted(inter: int, intra: int):
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile(mode="w+b") as sink:
@@ -60,7 +93,6 @@ def _import_quietly():
             import keras
             import tensorflow as tf
 
-            inter, intra = _thread_setting()
             try:
                 if inter > 0:
                     tf.config.threading.set_inter_op_parallelism_threads(inter)

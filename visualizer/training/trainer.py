@@ -1,11 +1,21 @@
-"""The training loop: mini-batch training in compiled chunks, with pause/step/stop and live snapshots.
+"""The training loop: mini-batch training in compiled chunks, with pause/step/stop/pace, live snapshots and a recording.
 
 Why not ``model.fit``: for a 13k-parameter network, Keras' per-batch Python work costs several
 times more than the arithmetic. Here one ``tf.function`` call runs a whole chunk of batches in a
 graph loop (data held as tensors, batches gathered from a per-epoch shuffled index table). A chunk
-ends when the next snapshot is due, when the epoch ends, or when the in-graph halt flag is set by
-``TrainingControl.pause()``/``stop()`` -- the flag is read before every batch, so pause and stop
-take effect after the batch that is running (an optimizer step is never cut in half).
+ends when the next snapshot is due, when the epoch ends, when the recording buffer is full, or
+when the in-graph halt flag is set by ``TrainingControl.pause()``/``stop()`` -- the flag is read
+before every batch, so pause and stop take effect after the batch that is running (an optimizer
+step is never cut in half).
+
+Recording: with a :class:`~visualizer.core.timeline.Timeline`, the graph loop also writes every
+batch's loss and accuracy and, at the timeline's stride, the flattened network into a bounded
+buffer (at most 16 MB); after each call they are handed to the timeline, with the network after
+the call's last batch, so the latest moment and every epoch end are always recorded.
+
+Pace: ``TrainingControl.set_pace`` runs fewer batches per call (one at up to 30 batches/s, each
+followed by a snapshot) and waits between calls on the control's wake event, so pause, stop, step
+and a new pace interrupt a wait at once (see :mod:`visualizer.training.pace`).
 
 The algorithm is the tutorial's: shuffle every epoch, batches of ``batch_size`` (the last one
 smaller), loss = mean sparse categorical cross-entropy, one optimizer step per batch.
@@ -14,10 +24,9 @@ smaller), loss = mean sparse categorical cross-entropy, one optimizer step per b
 from __future__ import annotations
 
 import math
-import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,108 +35,18 @@ from visualizer.core.errors import ConfigError, DataError, TrainingDiverged
 from visualizer.core.history import MetricHistory
 from visualizer.core.network import Network
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
+from visualizer.core.timeline import Batches, Timeline
 from visualizer.data.dataset import Dataset
+from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
+from visualizer.training.pace import Pacer
+from visualizer.training.update import fused_update
 from visualizer.training.tfenv import import_keras, import_tf
 
-_RUN, _PAUSE, _STOP = 0, 1, 2  # values of the in-graph halt flag
+__all__ = ["TrainResult", "Trainer", "TrainingControl"]
+
 _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is due sooner
-
-
-class TrainingControl:
-    """Pause / resume / step / stop requests from the GUI thread to the training thread.
-
-    All methods are thread-safe and return at once. While a Trainer runs, the requests are also
-    written to a TensorFlow variable that the compiled loop reads before every batch, so they take
-    effect after the batch in progress (well under a millisecond for the default network).
-    That variable write (a few microseconds, never blocked by the running graph) is the only
-    TensorFlow call ``pause``/``resume``/``stop`` make in the caller's thread.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._paused = False
-        self._stop = False
-        self._steps = 0
-        self._flag = None  # tf.Variable while a Trainer runs
-
-    # --- GUI side -------------------------------------------------------------------------
-    def pause(self) -> None:
-        """Pause after the batch in progress (steps asked for while running are dropped)."""
-        self._update(paused=True)
-
-    def resume(self) -> None:
-        """Continue training after a pause."""
-        self._update(paused=False)
-
-    def stop(self) -> None:
-        """End the run after the batch in progress, paused or not; it cannot be undone."""
-        self._update(stop=True)
-
-    def step(self, n: int = 1) -> None:
-        """While paused (or before a ``start_paused`` run begins): run exactly ``n`` more batches,
-        then stay paused. Requests add up. While running it only adds a snapshot after ``n`` batches."""
-        if n < 1:
-            return
-        with self._lock:
-            if not self._stop:
-                self._steps += int(n)
-                self._wake.set()
-
-    @property
-    def paused(self) -> bool:
-        """True while a pause is requested."""
-        return self._paused
-
-    @property
-    def stop_requested(self) -> bool:
-        """True once :meth:`stop` was called."""
-        return self._stop
-
-    # --- training side --------------------------------------------------------------------
-    def _update(self, *, paused: bool | None = None, stop: bool | None = None, keep_steps: bool = False) -> None:
-        with self._lock:
-            if paused is not None:
-                if paused != self._paused and not keep_steps:
-                    self._steps = 0  # steps asked for while running don't run after a pause
-                self._paused = paused
-            if stop:
-                self._stop = True
-            self._sync_flag()
-            self._wake.set()
-
-    def _sync_flag(self) -> None:
-        # Called with the lock held, so the flag and the Python state never disagree for long.
-        if self._flag is not None:
-            self._flag.assign(_STOP if self._stop else _PAUSE if self._paused else _RUN)
-
-    def _attach(self, flag) -> None:
-        with self._lock:
-            self._flag = flag
-            self._sync_flag()
-
-    def _detach(self) -> None:
-        with self._lock:
-            self._flag = None
-
-    def _has_work(self) -> bool:
-        with self._lock:
-            return self._stop or self._steps > 0 or not self._paused
-
-    def _next(self) -> tuple[str, int]:
-        """Block while paused; return ("stop", 0), ("step", n) or ("run", 0)."""
-        while True:
-            with self._lock:
-                if self._stop:
-                    return "stop", 0
-                if self._steps:
-                    n, self._steps = self._steps, 0
-                    return "step", n
-                if not self._paused:
-                    return "run", 0
-                self._wake.clear()
-            self._wake.wait()
+_CAPTURE_BYTES = 16 << 20  # the in-graph buffer of recorded networks; bounds batches per call for big ones
 
 
 @dataclass(frozen=True)
@@ -159,10 +78,17 @@ class Trainer:
         Copied into every snapshot so the GUI can drop snapshots of an older run.
     snapshot_interval
         Minimum seconds between "batch" snapshots (start, epoch ends, steps and the end always
-        get one).
+        get one; so does every call of a paced run).
     start_paused
         Pause before the first batch (after the "start" snapshot); ``control.step(n)`` then
         runs exactly ``n`` batches.
+    timeline
+        Record the run into it: :meth:`run` calls ``timeline.extend`` with the starting weights
+        (so a timeline that already holds a run is continued, and must end at this run's first
+        step), then appends every batch.
+    clock, sleep
+        Time source (seconds) and, for tests, a replacement for waiting between paced calls:
+        ``sleep(seconds)`` instead of waiting on the control's wake event.
     """
 
     def __init__(
@@ -174,6 +100,9 @@ class Trainer:
         run_id: int = 0,
         snapshot_interval: float = 1 / 30,
         start_paused: bool = False,
+        timeline: Timeline | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] | None = None,
     ):
         keras = import_keras()
         tf = import_tf()
@@ -182,6 +111,9 @@ class Trainer:
         self.run_id = int(run_id)
         self.snapshot_interval = max(0.0, float(snapshot_interval))
         self.start_paused = bool(start_paused)
+        self.timeline = timeline
+        self._clock = clock
+        self._sleep = sleep
         n = len(dataset.x_train)
         if n == 0 or len(dataset.y_train) != n:
             raise DataError("the training set is empty or its images and labels differ in number")
@@ -200,7 +132,7 @@ class Trainer:
             for v, a in zip(self._vars, _interleave(initial.weights, initial.biases), strict=True):
                 v.assign(np.asarray(a, dtype=np.float32))
         self._optimizer = make_optimizer(config)  # the source of the hyperparameters
-        self._apply = _fused_update(import_tf(), self._optimizer, [v.value for v in self._vars])
+        self._apply = fused_update(import_tf(), self._optimizer, [v.value for v in self._vars])
 
         self._n = n
         self._batch = min(int(config.batch_size), n)  # a batch never needs more rows than the data
@@ -215,6 +147,8 @@ class Trainer:
         self._speed = 0.0
         self._eta: float | None = None
         self._ran = False
+        self._prepared = False
+        self.prepare_seconds: float | None = None
 
         self._x = tf.convert_to_tensor(np.asarray(dataset.x_train, dtype=np.float32).reshape(n, -1))
         self._y = tf.convert_to_tensor(np.asarray(dataset.y_train, dtype=np.int32))
@@ -223,8 +157,15 @@ class Trainer:
         self._y_test = tf.convert_to_tensor(np.asarray(dataset.y_test, dtype=np.int32))
         self._order = tf.Variable(tf.zeros((self._batches_per_epoch, self._batch), tf.int32), trainable=False)
         self._counts = tf.Variable(tf.zeros((self._batches_per_epoch,), tf.int32), trainable=False)
-        self._flag = tf.Variable(_RUN, dtype=tf.int32, trainable=False)
+        self._flag = tf.Variable(RUN, dtype=tf.int32, trainable=False)
         self._backup = [tf.Variable(v, trainable=False) for v in self._vars]
+        params = config.parameter_count
+        # Room for the networks of one call; a call never spans epochs, so more rows are never needed.
+        rows = min(max(1, _CAPTURE_BYTES // (4 * params)), self._batches_per_epoch) if timeline is not None else 1
+        self._capture = tf.Variable(tf.zeros((rows, params), tf.float32), trainable=False)
+        # Each batch's loss and accuracy (a call never spans epochs, so one row per batch of one).
+        self._batch_metrics = tf.Variable(tf.zeros((self._batches_per_epoch if timeline is not None else 1, 2)),
+                                          trainable=False)
         self._chunk = self._make_chunk(tf, keras)
         self._eval = self._make_eval(tf, keras)
 
@@ -232,6 +173,8 @@ class Trainer:
     def _make_chunk(self, tf, keras):
         model, apply, variables = self.model, self._apply, self._vars
         x, y, order, counts, flag, backup = self._x, self._y, self._order, self._counts, self._flag, self._backup
+        capture, batch_metrics = self._capture, self._batch_metrics
+        recording = self.timeline is not None  # decided when traced: no cost for a run not recorded
         width = self._batch
 
         def train_batch(idx, count):
@@ -246,8 +189,22 @@ class Trainer:
             hits = tf.cast(tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), yb), tf.float32)
             return loss, tf.reduce_sum(hits * mask), nf
 
-        @tf.function(reduce_retracing=True)
-        def chunk(start, max_batches, threshold, deadline):
+        scalar = tf.TensorSpec([], tf.int32)
+        signature = [scalar, scalar, scalar, tf.TensorSpec([], tf.float64),
+                     tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64),
+                     tf.TensorSpec([], tf.bool)]
+
+        @tf.function(input_signature=signature)
+        def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record):
+            """Train up to ``max_batches`` batches from position ``start``; ``step`` is the global step before.
+
+            With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
+            network after each batch whose global step is at most ``keep_until`` or a multiple of
+            ``stride`` goes to the next row of the capture buffer (the caller bounds
+            ``max_batches`` so the rows suffice). Returns the loss and hit sums, the batches run,
+            whether every loss was finite, each batch's (loss, accuracy), the capture rows written
+            and the capture buffer itself (not a copy).
+            """
             for b, v in zip(backup, variables, strict=True):
                 b.assign(v)
             t0 = tf.timestamp()
@@ -255,6 +212,9 @@ class Trainer:
             hits = tf.constant(0.0, tf.float64)
             ok = tf.constant(True)
             i = tf.constant(0)
+            row = tf.constant(0)
+            first = step + 1  # one add per use below: grappler's rewrite of a + b + c breaks in loops
+
             # The flag and the clock are read before every batch (both are stateful reads, which
             # the graph optimizer keeps inside the loop; tests check that pause lands mid-call).
             while tf.logical_and(
@@ -265,8 +225,27 @@ class Trainer:
                 ok = tf.math.is_finite(loss)
                 loss_sum += tf.cast(loss * nf, tf.float64)
                 hits += tf.cast(h, tf.float64)
+                if recording:
+                    # Scatters, not TensorArrays: a TensorArray written in a loop costs more than the batch.
+                    tf.raw_ops.ResourceScatterUpdate(
+                        resource=batch_metrics.handle, indices=tf.reshape(i, [1]), updates=tf.stack([[loss, h / nf]])
+                    )
+                    s = first + tf.cast(i, tf.int64)
+                    if tf.logical_and(record, tf.logical_or(s <= keep_until, s % stride == 0)):
+                        # A one-row scatter: a sliced assign (capture[row].assign) is several times slower.
+                        flat = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
+                        tf.raw_ops.ResourceScatterUpdate(
+                            resource=capture.handle, indices=tf.reshape(row, [1]), updates=tf.expand_dims(flat, 0)
+                        )
+                        row += 1
                 i += 1
-            return loss_sum, hits, i, ok
+            # The scatter put the buffer in copy-on-read mode, where every read copies all of it;
+            # with that off, the read below is the buffer itself (the caller copies the rows out,
+            # and drops it before the next call, whose first write would otherwise copy it all).
+            tf.raw_ops.DisableCopyOnRead(resource=capture.handle)
+            kept = tf.range(i if recording else 0)
+            metrics = tf.raw_ops.ResourceGather(resource=batch_metrics.handle, indices=kept, dtype=tf.float32)
+            return loss_sum, hits, i, ok, metrics, row, capture.read_value()
 
         return chunk
 
@@ -282,13 +261,54 @@ class Trainer:
 
         return evaluate
 
+    def _call_chunk(self, start: int, max_batches: int, threshold: int, deadline: float, record: bool):
+        tf = import_tf()
+        stride, keep_until = self.timeline.capture_plan() if record else (1, 0)
+        if record:
+            max_batches = _batches_fitting(self._step, stride, keep_until, int(self._capture.shape[0]), max_batches)
+        out = self._chunk(
+            tf.constant(start, tf.int32), tf.constant(max_batches, tf.int32), tf.constant(threshold, tf.int32),
+            tf.constant(deadline, tf.float64), tf.constant(self._step, tf.int64), tf.constant(stride, tf.int64),
+            tf.constant(keep_until, tf.int64), tf.constant(record),
+        )
+        return out, (stride, keep_until)
+
     # --- public ---------------------------------------------------------------------------
+    def prepare(self) -> float:
+        """Trace and warm the compiled training loop and the evaluation, training nothing; return seconds.
+
+        The first graph call of a Trainer spends a few seconds tracing; call this (in the thread
+        that will run the trainer, e.g. while the window waits for Start) so the first batch
+        comes at once. :meth:`run` calls it when it was not called before.
+        """
+        if self._prepared:
+            return 0.0
+        t0 = self._clock()
+        if self.timeline is not None:  # touch the recording's memory now rather than batch by batch
+            self.timeline.reserve(self.config.epochs * self._batches_per_epoch + 1, self.config.parameter_count)
+        self._call_chunk(0, 0, STOP, 0.0, False)  # zero batches: traced, optimized, no weight changes
+        if len(self.dataset.x_test):
+            self._eval.get_concrete_function(self._x_test, self._y_test)
+        self._prepared = True
+        self.prepare_seconds = self._clock() - t0
+        return self.prepare_seconds
+
+    @property
+    def prepared(self) -> bool:
+        """True once :meth:`prepare` ran (the first batch no longer waits for tracing)."""
+        return self._prepared
+
     def evaluate(self) -> tuple[float, float]:
         """Loss and accuracy of the current weights on ``dataset.x_test``/``y_test``."""
         if len(self.dataset.x_test) == 0:
             return float("nan"), float("nan")
         loss, acc = self._eval(self._x_test, self._y_test)
         return float(loss), float(acc)
+
+    def current_network(self) -> Network:
+        """The current weights as a :class:`Network` (private copies)."""
+        arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
+        return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False)
 
     def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH) -> TrainingSnapshot:
         """A snapshot of the weights and metrics right now (private copies)."""
@@ -331,6 +351,8 @@ class Trainer:
         control = control if control is not None else TrainingControl()
         if self.start_paused:
             control._update(paused=True, keep_steps=True)  # step() calls made before the start count
+        if self.timeline is not None:
+            self.timeline.extend(self.current_network(), self._step)
         control._attach(self._flag)
         try:
             return self._run(on_snapshot, control)
@@ -339,14 +361,9 @@ class Trainer:
 
     # --- the loop -------------------------------------------------------------------------
     def _run(self, on_snapshot, control: TrainingControl) -> TrainResult:
-        tf = import_tf()
         cfg, nb = self.config, self._batches_per_epoch
         total = cfg.epochs * nb
-        clock = time.perf_counter
-        started = clock()
-        waited = 0.0
-        done_batches = 0
-        samples = 0
+        clock = self._clock
         last_emit = clock()
         last_step_emitted = -1
 
@@ -356,7 +373,14 @@ class Trainer:
             last_emit, last_step_emitted = clock(), self._step
 
         emit(SnapshotEvent.START)
+        self.prepare()
+        started = clock()
+        waited = 0.0
+        done_batches = 0
+        samples = 0
         budget = 0  # batches still owed to step() requests
+        pacer: Pacer | None = None
+        pace_key = None
         for epoch in range(cfg.epochs):
             self._epoch, self._pos = epoch, 0
             self._load_epoch_order()
@@ -372,25 +396,46 @@ class Trainer:
                         t = clock()
                         action, budget = control._next()
                         waited += clock() - t
+                        pacer = None  # a paced schedule starts afresh after a pause
                     else:
                         action, budget = control._next()
                     if action == "stop":
                         break
+                pace, key = control._pace_state()
+                paced = pace is not None and not budget
                 if budget:
-                    max_n, threshold, deadline = min(budget, nb - self._pos), _STOP, 3600.0
+                    max_n, threshold, deadline = min(budget, nb - self._pos), STOP, 3600.0
+                elif paced:
+                    if pacer is None or key != pace_key:
+                        pacer, pace_key = Pacer(pace, clock()), key
+                    due, wait = pacer.plan(clock())
+                    if not due:
+                        t = clock()
+                        if self._sleep is not None:
+                            self._sleep(wait)
+                        else:
+                            control._wait(wait, key)
+                        waited += clock() - t
+                        continue  # look at the requests again before training
+                    max_n, threshold, deadline = min(due, nb - self._pos), PAUSE, 3600.0
                 else:
+                    pacer = None
                     due = self.snapshot_interval - (clock() - last_emit)
-                    max_n, threshold, deadline = nb - self._pos, _PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
+                    max_n, threshold, deadline = nb - self._pos, PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
                 before = (self._step, self._pos)
-                ls, hs, n_done, ok = self._chunk(
-                    tf.constant(self._pos, tf.int32),
-                    tf.constant(max_n, tf.int32),
-                    tf.constant(threshold, tf.int32),
-                    tf.constant(deadline, tf.float64),
+                record = self.timeline is not None
+                (ls, hs, n_done, ok, metrics, rows, buffer), plan = self._call_chunk(
+                    self._pos, max_n, threshold, deadline, record
                 )
                 n_done = int(n_done)
                 if not bool(ok):
                     self._diverged(before, n_done, float(ls), on_snapshot)
+                if record and n_done:
+                    metrics = np.asarray(metrics)
+                    self._record(epoch, n_done, metrics[:, 0], metrics[:, 1], np.asarray(buffer)[: int(rows)], plan)
+                del buffer  # see chunk(): holding it would make the next call copy the whole buffer
+                if paced:
+                    pacer.ran(n_done)
                 batch_samples = self._samples_in(self._pos, n_done)
                 self._pos += n_done
                 self._step += n_done
@@ -404,18 +449,24 @@ class Trainer:
                     self._history.add_train(epoch + self._pos / nb, *self._train_metrics)
                 active = max(clock() - started - waited, 1e-9)
                 self._speed = samples / active
-                self._eta = (total - (epoch * nb + self._pos)) * self._batch / self._speed if self._speed else None
+                left = total - (epoch * nb + self._pos)
+                if pace is not None:
+                    self._eta = left / pace
+                else:
+                    self._eta = left * self._batch / self._speed if self._speed else None
                 if budget:
                     budget -= n_done
                     if budget == 0 or control.stop_requested:
                         budget = 0
                         emit(SnapshotEvent.BATCH)  # after every step() request
-                elif clock() - last_emit >= self.snapshot_interval:
-                    emit(SnapshotEvent.BATCH)
+                elif paced or clock() - last_emit >= self.snapshot_interval:
+                    emit(SnapshotEvent.BATCH)  # paced: every call, so every batch at up to 30 batches/s
             if self._pos < nb:  # stopped
                 break
             self._val = self.evaluate()
             self._history.add_validation(epoch + 1.0, *self._val)
+            if self.timeline is not None:
+                self.timeline.set_validation(self._step, *self._val)
             if epoch == cfg.epochs - 1:
                 self._epoch = cfg.epochs
                 self._pos = 0
@@ -437,6 +488,28 @@ class Trainer:
             batches=done_batches,
             stopped=stopped,
         )
+
+    def _record(self, epoch: int, n_done: int, losses, accuracies, rows: np.ndarray, plan: tuple[int, int]) -> None:
+        """Hand one call's batches to the timeline (before ``self._step``/``_pos`` move on).
+
+        ``rows``: a view of the capture buffer's rows written by the call (the timeline copies them).
+        """
+        stride, keep_until = plan
+        steps = np.arange(self._step + 1, self._step + n_done + 1)
+        captured = steps[(steps <= keep_until) | (steps % stride == 0)]
+        if len(captured) != len(rows):
+            raise RuntimeError(f"the graph captured {len(rows)} networks where {len(captured)} were due")
+        weights = [rows] if len(rows) else []
+        weight_steps = captured.tolist()
+        if not weight_steps or weight_steps[-1] != steps[-1]:
+            # The network after the call's last batch: the latest moment is always recorded.
+            weights.append(np.concatenate([np.asarray(v.read_value()).reshape(-1) for v in self._vars]))
+            weight_steps.append(int(steps[-1]))
+        self.timeline.append(Batches(
+            first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,
+            batches_per_epoch=self._batches_per_epoch, loss=losses, accuracy=accuracies,
+            weight_steps=weight_steps, weights=weights, epoch_end=self._pos + n_done == self._batches_per_epoch,
+        ))
 
     def _load_epoch_order(self) -> None:
         """A fresh shuffle of the training set, cut into batches (the last one padded)."""
@@ -468,44 +541,23 @@ class Trainer:
         )
 
 
-def _fused_update(tf, optimizer, variables):
-    """``update(grads)``: the optimizer's rule (Keras Adam / SGD with momentum) in one fused op per variable.
+def _captured(step: int, batches: int, stride: int, keep_until: int) -> int:
+    """How many of the steps after ``step`` .. ``step + batches`` are captured (at most ``keep_until``, or on the stride)."""
+    end = step + batches
+    early = max(0, min(end, keep_until) - step)
+    late = max(0, end // stride - max(step, keep_until) // stride)
+    return early + late
 
-    Keras' own ``apply_gradients`` spends ~40 small ops per variable (it recomputes the bias
-    correction for each one); with a 13k-parameter network that dominates the time of a batch.
-    TensorFlow's ResourceApplyAdam / ResourceApplyKerasMomentum kernels compute the same update
-    (the same formulas as Keras, checked against it in the tests) in one op each.
-    """
-    slot = lambda v: tf.Variable(tf.zeros_like(v), trainable=False)  # noqa: E731
-    lr = tf.constant(float(optimizer.learning_rate), tf.float32)
-    if isinstance(optimizer, import_keras().optimizers.Adam):
-        if optimizer.amsgrad:
-            raise ConfigError("AMSGrad is not supported")
-        m, v = [slot(x) for x in variables], [slot(x) for x in variables]
-        t = tf.Variable(0.0, trainable=False)
-        b1, b2, eps = (tf.constant(float(a), tf.float32) for a in (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon))
 
-        def update(grads):
-            t.assign_add(1.0)
-            b1p, b2p = tf.pow(b1, t), tf.pow(b2, t)
-            for var, mi, vi, g in zip(variables, m, v, grads, strict=True):
-                tf.raw_ops.ResourceApplyAdam(
-                    var=var.handle, m=mi.handle, v=vi.handle, beta1_power=b1p, beta2_power=b2p,
-                    lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=g,
-                )
-
-        return update
-    momentum = tf.constant(float(getattr(optimizer, "momentum", 0.0)), tf.float32)
-    nesterov = bool(getattr(optimizer, "nesterov", False))
-    accum = [slot(x) for x in variables]
-
-    def update(grads):
-        for var, a, g in zip(variables, accum, grads, strict=True):
-            tf.raw_ops.ResourceApplyKerasMomentum(
-                var=var.handle, accum=a.handle, lr=lr, grad=g, momentum=momentum, use_nesterov=nesterov
-            )
-
-    return update
+def _batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: int) -> int:
+    """The most batches (up to ``limit``) whose captures fit in ``rows`` capture rows."""
+    if _captured(step, limit, stride, keep_until) <= rows:
+        return limit
+    lo, hi = 0, limit  # captured(lo) fits, captured(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _captured(step, mid, stride, keep_until) <= rows else (lo, mid)
+    return lo
 
 
 def _interleave(weights, biases) -> list:

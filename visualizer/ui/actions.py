@@ -17,6 +17,9 @@ _SPECS = {
     "open_dataset_folder": ("Open dataset &folder…", "Ctrl+Shift+O", "Load MNIST from a folder of IDX files"),
     "import_weights": ("&Import weights…", "Ctrl+I", "Load weights or a Keras model (.keras, .weights.h5, .h5, .npz, .json) into the network"),
     "export_weights": ("&Export weights…", "Ctrl+E", "Save the current weights (.keras, .weights.h5, .npz, .json, .tflite)"),
+    "save_run": ("Save &run…", "Ctrl+S", "Save the recorded run (every moment's weights, every batch's loss) to a file"),
+    "open_run": ("Open r&un…", "Ctrl+Shift+R", "Open a saved run to replay it, or to continue training from any moment"),
+    "export_metrics": ("Export &metrics (CSV)…", "", "Save every batch's loss and accuracy and the validation figures as CSV"),
     "screenshot": ("Save &screenshot…", "Ctrl+Shift+S", "Save a PNG picture of this window"),
     "quit": ("&Quit", QKeySequence.StandardKey.Quit, "Stop training and close nnviz"),
     "start_pause": ("Start / &Pause", "Space", "Start training, or pause/resume a run in progress"),
@@ -25,6 +28,8 @@ _SPECS = {
     "step": ("S&tep", "S", "Train exactly one batch, then pause"),
     "stop": ("St&op", "Esc", "End the run after the current batch; the weights are kept"),
     "reset": ("&Reset", "Ctrl+R", "Discard the weights and start again from freshly initialised ones"),
+    "continue_here": ("&Continue from here", "", "Train on from the moment the timeline shows (later moments are dropped)"),
+    "go_live": ("Back to &live", "End", "Show the newest weights again (the timeline's running edge)"),
     "next_input": ("&Next test digit", "N", "Show the next test-set digit on the pad and in the network"),
     "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit on the pad and in the network"),
     "random_input": ("&Random test digit", "D", "Show a random test-set digit on the pad and in the network"),
@@ -32,6 +37,12 @@ _SPECS = {
     "lock_range": ("&Lock weight colour range", "L", "Keep the weight maps' colour scale where it is now, to compare "
                    "later weights with this moment (off: the scale grows with the weights, never narrowing)"),
     "about": ("&About nnviz", "", "Version and what this program shows"),
+    "analyse_neurons": ("&Analyse neurons now", "", "Run every test digit through the network shown and "
+                        "recompute what each hidden neuron responds to (Neurons panel)"),
+    "feed_noise": ("Feed &noise", "", "Random pixels become the network's input: see how sure it is, and why"),
+    "fool_it": ("&Fool it", "", "Find the smallest change to the current input that makes the network answer "
+                "the digit chosen in the Neurons panel"),
+    "unpin_neuron": ("&Unpin neuron", "", "Release the neuron pinned in the network view or the Neurons panel"),
 }
 
 
@@ -59,6 +70,13 @@ class Actions:
             self.theme_group.addAction(a)
             self.theme[key] = a
 
+        self.dream = {}  # "What does it think a 3 looks like?", one action per digit
+        for digit in range(10):
+            a = QAction(f"&{digit}", parent)
+            a.setData(digit)
+            a.setToolTip(f"The input that excites output {digit} most: the network's idea of a {digit}")
+            self.dream[digit] = a
+
         self.rate_group = QActionGroup(parent)
         self.redraw = {}
         for hz in REDRAW_RATES:
@@ -85,6 +103,9 @@ class Actions:
         for action in (self.next_input, self.previous_input, self.random_input):
             action.setEnabled(has_data)
         self.export_weights.setEnabled(has_weights and state is not RunState.LOADING)
+        self.open_run.setEnabled(state.can_open_dataset)
+        for action in (self.analyse_neurons, self.feed_noise, self.fool_it, *self.dream.values()):
+            action.setEnabled(has_weights)
 
 
 def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
@@ -95,6 +116,8 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     file.addSeparator()
     file.addActions([a.import_weights, a.export_weights])
     file.addSeparator()
+    file.addActions([a.save_run, a.open_run, a.export_metrics])
+    file.addSeparator()
     file.addAction(a.screenshot)
     file.addSeparator()
     file.addAction(a.quit)
@@ -104,6 +127,8 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     training.addSeparator()
     training.addActions([a.start, a.pause, a.step, a.stop, a.reset])
     training.addSeparator()
+    training.addActions([a.continue_here, a.go_live])
+    training.addSeparator()
     training.addActions([a.next_input, a.previous_input, a.random_input])
 
     view = bar.addMenu("&View")
@@ -112,6 +137,12 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     rate = view.addMenu("&Redraw rate")
     rate.addActions(list(a.redraw.values()))
     view.addAction(a.lock_range)
+    view.addSeparator()
+    view.addAction(a.analyse_neurons)
+    dream = view.addMenu("What does it think a digit &looks like?")
+    dream.addActions(list(a.dream.values()))
+    dream.setToolTipsVisible(True)
+    view.addActions([a.feed_noise, a.fool_it, a.unpin_neuron])
     view.addSeparator()
     panels = view.addMenu("&Panels")
     view.addAction(a.reset_layout)
@@ -184,6 +215,33 @@ def export_weights_dialog(window) -> None:
         path = with_extension(path, chosen or "")
         _remember(window, "weights", path)
         window.export_weights(path)
+
+
+RUN_FILTER = "nnviz runs (*.nnviz-run);;All files (*)"
+RUN_SUFFIX = ".nnviz-run"
+
+
+def save_run_dialog(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Save the run", _start_dir(window, "runs"), RUN_FILTER)
+    if path:
+        path = path if path.lower().endswith(RUN_SUFFIX) else path + RUN_SUFFIX
+        _remember(window, "runs", path)
+        window.session.save_run(path)
+
+
+def open_run_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open a run", _start_dir(window, "runs"), RUN_FILTER)
+    if path:
+        _remember(window, "runs", path)
+        window.session.open_run(path)
+
+
+def export_metrics_dialog(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Export the metrics", _start_dir(window, "runs"), "CSV (*.csv)")
+    if path:
+        path = path if path.lower().endswith(".csv") else path + ".csv"
+        _remember(window, "runs", path)
+        window.session.export_metrics(path)
 
 
 def screenshot_dialog(window) -> None:

@@ -4,11 +4,11 @@ Default layout (fits 1280x800, grows well to 1600x1000 and maximized)::
 
     +-----------+-----------------------------+-------------------+
     | Training  |                             | [Draw] [Test set] |
-    | settings, |        network view         |  tabbed, the      |
-    | run       |                             |  window's full    |
-    +-----------+                             |  height, so the   |
-    | Curves    +-----------------------------+  pad is big       |
-    |           |  Weights                    |                   |
+    | settings, |        network view         | [Neurons]         |
+    | run       |                             |  tabbed, the      |
+    +-----------+                             |  window's full    |
+    | Curves    +-----------------------------+  height, so the   |
+    |           |  Weights                    |  pad is big       |
     +-----------+-----------------------------+-------------------+
 
 The left and right dock areas own the bottom corners, so the weight maps sit under the network
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 # Saved window states carry this number; a state saved by a version with other docks is ignored
 # (QMainWindow.restoreState fails on a different version) and the default layout is used.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 Area = Qt.DockWidgetArea
 # title: (area, title of the dock it shares tabs with, or None)
@@ -32,6 +32,7 @@ DEFAULT_LAYOUT = {
     "Training": (Area.LeftDockWidgetArea, None),
     "Draw": (Area.RightDockWidgetArea, None),
     "Test set": (Area.RightDockWidgetArea, "Draw"),
+    "Neurons": (Area.RightDockWidgetArea, "Test set"),
     "Curves": (Area.LeftDockWidgetArea, None),
     "Weights": (Area.BottomDockWidgetArea, None),
 }

@@ -6,6 +6,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError
+from visualizer.session.moments import DEFAULT_PACE
 from visualizer.ui.common.options import RangeMode, Theme
 
 ORG = "nnviz"
@@ -76,6 +77,22 @@ class Settings:
     @redraw_hz.setter
     def redraw_hz(self, hz: int) -> None:
         self._s.setValue("view/redraw_hz", int(hz))
+
+    @property
+    def pace(self) -> float | None:
+        """Training speed in batches per second (None: full speed); a new user gets a watchable pace."""
+        value = str(self._s.value("run/pace", "default"))
+        if value == "full":
+            return None
+        try:
+            pace = float(value)
+        except ValueError:
+            return DEFAULT_PACE
+        return pace if 0 < pace <= 1e6 else DEFAULT_PACE
+
+    @pace.setter
+    def pace(self, value: float | None) -> None:
+        self._s.setValue("run/pace", "full" if value is None else repr(float(value)))
 
     @property
     def theme(self) -> Theme:

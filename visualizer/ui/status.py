@@ -71,6 +71,11 @@ class ProgressPanel(QWidget):
         self.eta.setText("ETA –")
         self.speed.setText("– img/s")
 
+    def set_preparing(self) -> None:
+        """A run was started and its first batch is still being prepared (model built, graph traced)."""
+        self.bar.setValue(0)
+        self.bar.setFormat("Preparing the training graph…")
+
     def set_snapshot(self, snap) -> None:
         """Show a TrainingSnapshot's position in its run and its speed metrics."""
         self.bar.setValue(int(round(snap.progress * 1000)))
@@ -79,6 +84,8 @@ class ProgressPanel(QWidget):
         ended = snap.event is SnapshotEvent.TRAIN_END
         if ended and snap.epoch >= snap.epochs:
             text = f"Done: {snap.epochs} epoch{'s' if snap.epochs != 1 else ''}"
+        elif snap.event is SnapshotEvent.START:  # the graph is being traced: the first batch is coming
+            text = f"Epoch {epoch}/{snap.epochs} · preparing the first batch…"
         elif ended:  # stopped part-way: say where, not "Done" on a half-full bar
             text = f"Stopped at epoch {epoch}/{snap.epochs} · batch {snap.batch:,}/{snap.batches_per_epoch:,}"
         self.bar.setFormat(text)

@@ -6,8 +6,12 @@ session's Runner on a worker thread (``ui/workers.py``); snapshots are only stor
 ``ui/render.py`` draws the newest one, one view per tick while a run goes (latest wins, bursts
 collapse). TensorFlow is never imported here.
 
-The network's input is the session's current input: a drawing or an image on the Draw panel, or
-a test digit picked in the Test set panel (or with N / P / D), which the Draw panel then shows.
+The network's input is the session's current input: a drawing or an image on the Draw panel, a
+test digit picked in the Test set panel (or with N / P / D), or an image sent from the Neurons
+panel (a dream, noise, a fooled digit); the Draw panel shows whatever it is.
+
+A neuron pinned in the network view or the Neurons panel is the session's selection; the window
+hands it to every view (its connections, its weight tile, its response column).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSizePolicy,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -32,14 +37,16 @@ from PySide6.QtWidgets import (
 from visualizer import __version__
 from visualizer.core.errors import ConfigError
 from visualizer.core.snapshot import SnapshotEvent
-from visualizer.session import CurrentInput, InputSource, RunState, Session
+from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, Session
 from visualizer.ui import actions as menu, docks, theme
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.network.view import NetworkView
+from visualizer.ui.panels.neurons.panel import IDEAS, RESPONSES, NeuronsPanel
 from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.panels.testset.panel import TestSetPanel
+from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
 from visualizer.ui.panels.training.panel import ControlsPanel
-from visualizer.ui.common.options import RangeMode, Theme
+from visualizer.ui.common.options import RangeMode, Theme, WeightView
 from visualizer.ui.panels.weights.view import WeightMaps
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
@@ -54,6 +61,12 @@ log = logging.getLogger(__name__)
 # follows the redraw rate.
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1}
 PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
+TIMELINE_PERIOD = 0.25  # seconds between timeline-bar updates while the recording grows
+
+
+def _ref(info) -> NeuronRef | None:
+    """The network view's NeuronInfo as the session's NeuronRef."""
+    return None if info is None else NeuronRef(info.layer, info.index)
 
 
 class MainWindow(QMainWindow):
@@ -84,12 +97,13 @@ class MainWindow(QMainWindow):
     state_changed = Signal(object)  # RunState
 
     def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
-                 autoload: bool = True, parent=None):
+                 autoload: bool = True, open_run: str | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.settings = settings or Settings()
         self._data_spec = data
         self._initial_dataset = dataset
+        self._open_run = open_run  # a run file to open once the window is ready
         self._workers = WorkerSet(self)
         runner = QtRunner(self._workers, self)
         self.session = Session(runner, QtJobs(self._workers), Backend(),
@@ -110,6 +124,7 @@ class MainWindow(QMainWindow):
         self.curves = Curves()
         self.pad = PadPanel(analyze=self.session.analyze)
         self.browser = TestSetPanel(analyze=self.session.analyze)
+        self.neurons = NeuronsPanel()
         self.banner = Banner()
         self.progress = ProgressPanel()
         central = QWidget()
@@ -119,14 +134,28 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
+        # The timeline spans the whole window, above the status bar.
+        self.timeline_bar = TimelineBar()
+        self.timeline_toolbar = QToolBar("Timeline")
+        self.timeline_toolbar.setObjectName("toolbar_timeline")
+        self.timeline_toolbar.setMovable(False)
+        self.timeline_toolbar.addWidget(self.timeline_bar)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.timeline_toolbar)
+        self._replay_timer = QTimer(self)
+        self._replay_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._replay_timer.setInterval(16)  # display rate
+        self._replay_timer.timeout.connect(self._on_replay_tick)
+        self._bar_version = None
+        self._bar_at = -1e9
 
         self.menus = menu.build_menus(self, a)
         self.setDockNestingEnabled(True)
         self.docks = {title: docks.make_dock(self, widget, title) for title, widget in (
             ("Training", self.controls), ("Draw", self.pad), ("Test set", self.browser),
-            ("Weights", self.weight_maps), ("Curves", self.curves))}
+            ("Neurons", self.neurons), ("Weights", self.weight_maps), ("Curves", self.curves))}
         for dock in self.docks.values():
             self.menus["panels"].addAction(dock.toggleViewAction())
+        self.menus["panels"].addAction(self.timeline_toolbar.toggleViewAction())
         docks.arrange(self, self.docks)
 
         self.data_label = QLabel()
@@ -140,10 +169,11 @@ class MainWindow(QMainWindow):
                                        lambda: self.session.state.is_training, self)
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
-        self._render.add_view("weights", lambda snap: self.weight_maps.set_weights(snap), VIEW_PERIODS["weights"])
-        self._render.add_view("curves", lambda snap: self.curves.set_history(snap.history), VIEW_PERIODS["curves"])
+        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty)
+        self._weights_dirty = False  # the user chose another weight view: redraw now
+        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"])
         self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
-        self._render.before_frame = self._update_progress
+        self._render.before_frame = self._before_frame
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
         self._connect_session()
@@ -268,13 +298,31 @@ class MainWindow(QMainWindow):
         s.config_adopted.connect(self.controls.set_config)
         s.config_refused.connect(self.controls.show_error)
         s.input_changed.connect(self._on_input_changed)
-        s.run_started.connect(lambda config: self.curves.set_epochs(config.epochs))  # the epoch axis spans the run
+        s.run_started.connect(self._on_run_started)
         s.banner_changed.connect(self._on_banner_changed)
         s.status_message.connect(lambda text: self.statusBar().showMessage(text, 15000))
         s.error_raised.connect(lambda title, text: QMessageBox.warning(self, title, text))
         s.progress_text.connect(self.data_label.setText)
         s.image_loaded.connect(self.pad.show_image)
+        s.cursor_changed.connect(self._on_cursor_changed)
+        s.timeline_changed.connect(lambda _t: self._update_timeline_bar(force=True))
+        s.pace_changed.connect(self.controls.set_pace)
+        s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
+        # What the network has learned: analysis, selection, ideas and hints, all computed by the session.
+        s.neurons.result_changed.connect(self._on_neurons_analysed)
+        s.neurons.busy_changed.connect(self.neurons.set_busy)
+        s.neurons.failed.connect(self.neurons.show_failure)
+        s.selection.changed.connect(self._on_selection_changed)
+        s.hints.changed.connect(self.neurons.set_hints)
+        s.ideas.ready.connect(self._on_idea)
+        s.ideas.busy_changed.connect(self.neurons.set_idea_busy)
+        s.ideas.failed.connect(self.neurons.show_idea_failure)
+
+    def _on_run_started(self, config) -> None:
+        self.curves.set_epochs(config.epochs)  # the epoch axis spans the run
+        # Building the model and tracing its graph takes a second or two before the first batch.
+        self.progress.set_preparing()
 
     def _set_state_view(self, state: RunState) -> None:
         self.actions.set_state(state, has_data=self.session.dataset is not None, has_weights=self.session.has_weights)
@@ -300,19 +348,53 @@ class MainWindow(QMainWindow):
 
     def _on_snapshot_settled(self, snap) -> None:
         self.browser.set_snapshot(snap)  # it re-evaluates the test set on settled snapshots at once
+        self.neurons.set_network(snap)
         self.snapshot_settled.emit(snap)
 
+    def _on_neurons_analysed(self, result) -> None:
+        self.neurons.set_result(result)
+        self.network_view.set_dead(None if result is None else result.dead_masks())
+
+    def _on_selection_changed(self, selection) -> None:
+        pinned = selection.pinned
+        key = None if pinned is None else (pinned.layer, pinned.index)
+        self.network_view.set_pinned(key)
+        self.weight_maps.set_highlight(key)
+        self.neurons.set_selection(pinned, selection.hovered)
+
+    def _on_idea(self, idea) -> None:
+        self.neurons.show_idea(idea)
+        self.show_neurons_panel(IDEAS)
+
+    def show_neurons_panel(self, tab: int = RESPONSES) -> None:
+        """Bring the Neurons dock to the front on one of its tabs (RESPONSES or IDEAS)."""
+        dock = self.docks["Neurons"]
+        dock.show()
+        dock.raise_()
+        self.neurons.show_tab(tab)
+
+    def _ask(self, tab: int, question) -> None:
+        """A menu command about the neurons: show the panel's tab, then ask the session."""
+        self.show_neurons_panel(tab)
+        question()
+
     def _on_input_changed(self, current) -> None:
-        if current is not None and current.source is InputSource.TEST_DIGIT:
-            if not self.pad.shows(current):
-                self.pad.show_input(current)
-            if current.test_index is not None:
-                self.browser.show_index(current.test_index, emit=False)
+        # Whatever the input, the pad shows it (a drawing or image it made itself already does).
+        if current is not None and not self.pad.shows(current):
+            self.pad.show_input(current)
+        if current is not None and current.source is InputSource.TEST_DIGIT and current.test_index is not None:
+            self.browser.show_index(current.test_index, emit=False)
+        self.neurons.set_input_name(None if current is None else current.name)
         # The pad showed its own input's prediction at once (a stroke must not wait for a tick);
         # the network view follows on the next tick, sharing the same analysis.
         self._input_dirty = True
 
     # -- drawing ------------------------------------------------------------------------------
+    def _before_frame(self, _shown) -> None:
+        # Cheap updates on every tick: the progress of the live run, the timeline bar (<= 4 Hz).
+        self._update_progress(self.session.latest)
+        self._update_timeline_bar()
+
     def _update_progress(self, snap) -> None:
         if snap is None or snap.run_id != self.session.progress_run or snap is self._progress_shown:
             return
@@ -347,6 +429,73 @@ class MainWindow(QMainWindow):
         if new_weights:
             self.weights_changed.emit(snap)
 
+    def _draw_weights(self, snap) -> None:
+        self._weights_dirty = False
+        self.weight_maps.set_weights(snap, self._weight_reference(snap))
+
+    def _weight_reference(self, snap):
+        """The network the weight maps subtract (None: they draw the weights themselves)."""
+        view, timeline = self.weight_maps.view(), self.session.timeline
+        if view is WeightView.WEIGHTS or timeline is None or not len(timeline):
+            return None
+        if view is WeightView.TOTAL_CHANGE:
+            return timeline.moment_at(int(timeline.steps()[0])).network
+        return timeline.moment_at(snap.step - 1).network if snap.step > int(timeline.steps()[0]) else None
+
+    def _draw_curves(self, snap) -> None:
+        self.curves.set_history(self.session.history())
+        self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
+
+    def _update_timeline_bar(self, force: bool = False) -> None:
+        timeline = self.session.timeline
+        version = None if timeline is None else (id(timeline), timeline.version)
+        now = time.monotonic()
+        if not force and (version == self._bar_version or now - self._bar_at < TIMELINE_PERIOD):
+            return
+        self._bar_version, self._bar_at = version, now
+        if timeline is None or not len(timeline):
+            self.timeline_bar.set_recording(0, 0, np.zeros(0), np.zeros(0), np.zeros(0))
+        else:
+            steps, m = timeline.steps(), timeline.metrics()
+            self.timeline_bar.set_recording(int(steps[0]), int(steps[-1]), timeline.epoch_end_steps(), m.step, m.loss)
+        self._show_cursor()
+        if not self.session.cursor.live and self.session.state.is_training:
+            self.curves.set_history(self.session.history())  # the past is shown, but the run goes on
+
+    def _show_cursor(self) -> None:
+        s = self.session
+        shown = s.shown
+        live = s.cursor.live
+        text = "" if shown is None or s.timeline is None else moment_text(
+            shown.step, shown.epoch_float if shown.batches_per_epoch or shown.replayed else None, live, s.replay.playing)
+        self.timeline_bar.set_cursor(None if live else s.cursor.step, text)
+        self.timeline_bar.set_playing(s.replay.playing)
+        self.actions.continue_here.setEnabled(not live and s.state is RunState.READY)
+        self.actions.go_live.setEnabled(not live)
+
+    def _on_cursor_changed(self, _step) -> None:
+        self._input_dirty = True  # every view follows the moment shown on the next tick
+        self._show_cursor()
+
+    def _on_play_toggled(self, on: bool) -> None:
+        if on:
+            self.session.play(self.timeline_bar.replay_pace())
+            self._replay_timer.start()
+        else:
+            self.session.replay.stop()
+        self._show_cursor()
+
+    def _on_replay_tick(self) -> None:
+        self.session.tick_replay()
+        if not self.session.replay.playing:
+            self._replay_timer.stop()
+            self._show_cursor()
+
+    def _open_run_when_ready(self, state) -> None:
+        if self._open_run is not None and state in (RunState.READY, RunState.NO_DATA):
+            path, self._open_run = self._open_run, None
+            self.session.open_run(path)
+
     def _draw_panels(self, snap) -> None:
         self.pad.set_snapshot(snap)
         self.browser.set_snapshot(snap)
@@ -375,14 +524,26 @@ class MainWindow(QMainWindow):
         a.random_input.triggered.connect(self.browser.show_random)
         a.lock_range.toggled.connect(lambda on: self.weight_maps.set_range_mode(RangeMode.LOCK if on else RangeMode.GROW))
         self.weight_maps.range_mode_changed.connect(self._on_range_mode_changed)
+        self.weight_maps.view_changed.connect(lambda _view: setattr(self, "_weights_dirty", True))
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)
+        a.analyse_neurons.triggered.connect(lambda: self._ask(RESPONSES, s.neurons.analyse_now))
+        a.feed_noise.triggered.connect(lambda: self._ask(IDEAS, s.ideas.feed_noise))
+        a.fool_it.triggered.connect(lambda: self._ask(IDEAS, lambda: s.ideas.fool(self.neurons.fool_target())))
+        a.unpin_neuron.triggered.connect(lambda: s.selection.pin(None))
+        for digit, action in a.dream.items():
+            action.triggered.connect(lambda _=False, d=digit: self._ask(IDEAS, lambda: s.ideas.dream_digit(d)))
         a.open_dataset.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=False))
         a.open_dataset_folder.triggered.connect(lambda: menu.open_dataset_dialog(self, folder=True))
         a.import_weights.triggered.connect(lambda: menu.import_weights_dialog(self))
         a.export_weights.triggered.connect(lambda: menu.export_weights_dialog(self))
         a.screenshot.triggered.connect(lambda: menu.screenshot_dialog(self))
+        a.save_run.triggered.connect(lambda: menu.save_run_dialog(self))
+        a.open_run.triggered.connect(lambda: menu.open_run_dialog(self))
+        a.export_metrics.triggered.connect(lambda: menu.export_metrics_dialog(self))
+        a.continue_here.triggered.connect(self.session.continue_from_cursor)
+        a.go_live.triggered.connect(self.session.go_live)
         a.quit.triggered.connect(self.close)
         a.about.triggered.connect(self._about)
         hints = QGuiApplication.styleHints()
@@ -394,6 +555,31 @@ class MainWindow(QMainWindow):
         self.pad.input_changed.connect(self.session.set_input)
         self.pad.image_requested.connect(self.session.open_image)
         self.browser.digit_requested.connect(self.session.show_test_digit)
+        s, n = self.session, self.neurons
+        # A neuron pinned or hovered anywhere is the session's selection; the views follow it.
+        self.network_view.neuron_pinned.connect(lambda info: s.selection.pin(_ref(info)))
+        self.network_view.neuron_hovered.connect(lambda info: s.selection.hover(_ref(info)))
+        n.neuron_pinned.connect(s.selection.pin)
+        n.analyse_requested.connect(s.neurons.analyse_now)
+        n.digit_requested.connect(s.show_test_digit)
+        n.dream_requested.connect(s.ideas.dream)
+        n.noise_requested.connect(s.ideas.feed_noise)
+        n.fool_requested.connect(s.ideas.fool)
+        n.send_requested.connect(s.ideas.send_to_pad)
+        self.controls.pace_chosen.connect(self._on_pace_chosen)
+        bar, s = self.timeline_bar, self.session
+        bar.cursor_requested.connect(s.set_cursor)
+        bar.batches_requested.connect(s.move_cursor)
+        bar.epochs_requested.connect(s.move_cursor_epochs)
+        bar.home_requested.connect(s.cursor_home)
+        bar.live_requested.connect(s.go_live)
+        bar.play_toggled.connect(self._on_play_toggled)
+        bar.replay_pace_chosen.connect(s.replay.set_pace)
+        bar.loop_toggled.connect(lambda on: setattr(s.replay, "loop", on))
+
+    def _on_pace_chosen(self, pace) -> None:
+        self.settings.pace = pace
+        self.session.set_pace(pace)
 
     def _on_range_mode_changed(self, mode: RangeMode) -> None:
         action = self.actions.lock_range
@@ -415,6 +601,7 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         s = self.settings
         self.controls.set_config(s.config())
+        self.session.set_pace(s.pace)
         self.actions.theme[s.theme].setChecked(True)
         self.set_redraw_rate(s.redraw_hz)
         self.weight_maps.set_range_mode(s.weight_range)
@@ -438,6 +625,7 @@ class MainWindow(QMainWindow):
         """Stop training and join every worker thread; True when all ended within the timeout."""
         self._render.timer.stop()
         self.session.cancel_after_stop()
+        self.session.close_analyses()  # their answers would arrive after the panels are gone
         self.session.runner.stop()
         self.browser.shutdown(timeout_ms / 1000)
         if self._workers.wait_all(timeout_ms):

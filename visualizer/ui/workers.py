@@ -167,6 +167,7 @@ class QtRunner(QObject):
         from visualizer.training.trainer import TrainingControl  # no TensorFlow at import time
 
         control = self._control = TrainingControl()
+        control.set_pace(request.pace)
         if request.paused:
             control.pause()  # now, so a step() issued before the thread starts is not ignored
 
@@ -174,7 +175,8 @@ class QtRunner(QObject):
             from visualizer.training.trainer import Trainer
 
             return Trainer(request.config, request.dataset, initial=request.initial, run_id=request.run_id,
-                           snapshot_interval=request.snapshot_interval, start_paused=request.paused)
+                           snapshot_interval=request.snapshot_interval, start_paused=request.paused,
+                           timeline=request.timeline)
 
         worker = TrainingWorker(make_trainer, control)
         worker.snapshot_ready.connect(self._on_snapshot_ready)
@@ -197,6 +199,10 @@ class QtRunner(QObject):
     def stop(self) -> None:
         if self._control is not None:
             self._control.stop()
+
+    def set_pace(self, pace) -> None:
+        if self._control is not None:
+            self._control.set_pace(pace)
 
     @Slot(object)
     def _on_snapshot_ready(self, snap) -> None:

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from visualizer.ui.common.colormaps import mix
+from visualizer.ui.common.colormaps import diverging_colormap, lookup_table, mix
 
 
 def gray_to_qimage(img: np.ndarray) -> QImage:
@@ -20,6 +20,15 @@ def rgba_to_qimage(rgba: np.ndarray) -> QImage:
     """An (h, w, 4) uint8 RGBA array as a QImage (owns its pixels)."""
     a = np.ascontiguousarray(rgba, dtype=np.uint8)
     return QImage(a.data, a.shape[1], a.shape[0], a.strides[0], QImage.Format.Format_RGBA8888).copy()
+
+
+def diverging_qimage(values: np.ndarray, palette) -> tuple[QImage, float]:
+    """Signed values (weights, a perturbation) on the diverging blue-white-red scale, symmetric around 0;
+    returns the image and the magnitude ``m`` its ends stand for (-m blue, +m red)."""
+    lut = lookup_table(diverging_colormap(palette))
+    m = max(float(np.abs(values).max()), 1e-12)
+    idx = np.clip(np.rint((np.asarray(values) / m + 1) / 2 * (len(lut) - 1)), 0, len(lut) - 1).astype(np.intp)
+    return rgba_to_qimage(lut[idx]), m
 
 
 class ImageTile(QWidget):

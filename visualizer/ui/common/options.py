@@ -5,37 +5,43 @@ from __future__ import annotations
 from enum import Enum
 
 
-class RangeMode(Enum):
-    """How the weight maps' symmetric colour ranges follow the weights (the value is what settings store)."""
+class _Option(Enum):
+    """An option whose value is what the settings store."""
+
+    @classmethod
+    def parse(cls, value, default=None):
+        """The member named by ``value`` (a stored string or a member); ``default`` for anything else.
+
+        Without a default, an unknown value is a ValueError naming the choices.
+        """
+        try:
+            return value if isinstance(value, cls) else cls(str(value))
+        except ValueError:
+            if default is None:
+                choices = ", ".join(m.value for m in cls)
+                raise ValueError(f"unknown {cls.__name__} {value!r} (expected one of {choices})") from None
+            return default
+
+
+class RangeMode(_Option):
+    """How the weight maps' symmetric colour ranges follow the weights."""
 
     GROW = "grow"  # widen when the weights outgrow it, never narrow during a run (the default)
     LOCK = "lock"  # stay where they were when chosen
     AUTO = "auto"  # fit each update
 
-    @classmethod
-    def parse(cls, value, default: RangeMode | None = None) -> RangeMode:
-        """The mode named by ``value`` (a stored string or a RangeMode); ``default`` for anything else."""
-        try:
-            return value if isinstance(value, cls) else cls(str(value))
-        except ValueError:
-            if default is None:
-                raise ValueError(f"unknown range mode {value!r} (expected one of "
-                                 f"{', '.join(m.value for m in cls)})") from None
-            return default
 
-
-class Theme(Enum):
+class Theme(_Option):
     """The colour theme: follow the system's light/dark scheme, or force one."""
 
     SYSTEM = "system"
     LIGHT = "light"
     DARK = "dark"
 
-    @classmethod
-    def parse(cls, value, default: Theme | None = None) -> Theme:
-        try:
-            return value if isinstance(value, cls) else cls(str(value))
-        except ValueError:
-            if default is None:
-                raise ValueError(f"unknown theme {value!r}") from None
-            return default
+
+class WeightView(_Option):
+    """What the weight maps draw: the weights of the moment shown, or what training changed."""
+
+    WEIGHTS = "weights"
+    BATCH_CHANGE = "batch"  # the change the moment's own batch made
+    TOTAL_CHANGE = "start"  # the change since the first recorded moment (batch 0)

@@ -8,11 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core.history import finite_max, moving_average, nice_ceiling, smoothing_window
 from visualizer.ui.common import colormaps as cm
 
+SPANS = {
+    "all": ("Whole run", "The epoch axis spans the whole run"),
+    "recent": ("Last epoch", "Zoom to the latest epoch (the start of a long run is a sliver otherwise)"),
+    "cursor": ("Around the moment", "One epoch around the moment the timeline shows"),
+}
 EMPTY_LOSS_TOP = 2.5  # untrained cross-entropy on 10 classes is ln(10) ~ 2.3
 AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
@@ -43,6 +48,7 @@ class Curves(cm.FollowsPalette, QWidget):
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setIndent(4)
+        self.legend.setWordWrap(True)
         self.legend.setToolTip("Train: the loss/accuracy of recent batches, smoothed (the faint line is raw). "
                                "Validation: measured on held-out images at the end of every epoch.")
         self.loss_plot = self._canvas.addPlot(row=0, col=0)
@@ -51,6 +57,17 @@ class Curves(cm.FollowsPalette, QWidget):
         cm.adopt_menus(self, self.loss_plot, self.accuracy_plot)
         self._lines: dict[str, pg.PlotDataItem] = {}
         self._crosshair: list[pg.InfiniteLine] = []
+        self._moment_lines: list[pg.InfiniteLine] = []  # the timeline's cursor
+        self._moment: float | None = None
+        self.span = QComboBox()
+        for key, (text, tip) in SPANS.items():
+            self.span.addItem(text, key)
+            self.span.setItemData(self.span.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.span.setToolTip("Which part of the run the epoch axis shows")
+        # Compact: the Curves dock is narrow, and its width is the whole left column's.
+        self.span.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.span.setMinimumContentsLength(7)
+        self.span.currentIndexChanged.connect(lambda _i: self._fit_ranges())
         for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):
             plot.setLabel("left", what, units=unit or None)
             plot.setLabel("bottom", "epoch")
@@ -70,12 +87,20 @@ class Curves(cm.FollowsPalette, QWidget):
             line.setVisible(False)
             plot.addItem(line, ignoreBounds=True)
             self._crosshair.append(line)
+            moment = pg.InfiniteLine(angle=90, movable=False)
+            moment.setVisible(False)
+            moment.setToolTip("The moment the timeline shows")
+            plot.addItem(moment, ignoreBounds=True)
+            self._moment_lines.append(moment)
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
-        self._set_ranges(1.0, EMPTY_LOSS_TOP)
+        self._set_ranges(0.0, 1.0, EMPTY_LOSS_TOP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.legend)
+        top = QHBoxLayout()
+        top.addWidget(self.legend, 1)
+        top.addWidget(self.span)
+        layout.addLayout(top)
         layout.addWidget(self._readout)
         layout.addWidget(self._canvas, 1)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -86,6 +111,18 @@ class Curves(cm.FollowsPalette, QWidget):
         """The configured run length: the epoch axis spans 0..epochs (wider if the data goes past)."""
         self._epochs = max(0, int(epochs))
         self._fit_ranges()
+
+    def set_cursor(self, epoch: float | None) -> None:
+        """Mark the moment the timeline shows (``epoch`` on the x axis); None (live) hides the mark."""
+        if epoch == self._moment:
+            return
+        self._moment = epoch
+        for line in self._moment_lines:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setValue(epoch)
+        if self.span.currentData() == "cursor":
+            self._fit_ranges()
 
     def set_history(self, history) -> None:
         """Draw a HistoryView (x in epochs, accuracy as a 0..1 fraction); None clears the plots."""
@@ -133,13 +170,24 @@ class Curves(cm.FollowsPalette, QWidget):
             data_top = finite_max(self._lines["train_loss"].yData, self._lines["val_loss"].yData)
             if data_top > 0:
                 loss_top = nice_ceiling(data_top * 1.05)
-        self._set_ranges(x_top, loss_top)
+        self._set_ranges(*self._x_window(x_top), loss_top)
 
-    def _set_ranges(self, x_top: float, loss_top: float) -> None:
+    def _x_window(self, x_top: float) -> tuple[float, float]:
+        """The epoch range to show: everything, the latest epoch, or one epoch around the cursor."""
+        span = self.span.currentData() if hasattr(self, "span") else "all"
+        h = self._history
+        last = finite_max(h.train_x, h.val_x) if h is not None else 0.0
+        if span == "recent" and last > 0:
+            return max(0.0, last - 1.0), max(last, 1e-3)
+        if span == "cursor" and self._moment is not None:
+            return max(0.0, self._moment - 0.5), self._moment + 0.5
+        return 0.0, x_top
+
+    def _set_ranges(self, x_low: float, x_top: float, loss_top: float) -> None:
         # Only on change: a new range regenerates the axes' tick pictures, the costly part of a paint.
-        if x_top != self._x_top:
-            self._x_top = x_top
-            self.loss_plot.setXRange(0, x_top, padding=0.02)
+        if (x_low, x_top) != self._x_top:
+            self._x_top = (x_low, x_top)
+            self.loss_plot.setXRange(x_low, x_top, padding=0.02)
         if loss_top != self._loss_top:
             self._loss_top = loss_top
             self.loss_plot.setYRange(0, loss_top, padding=0.02)
@@ -199,6 +247,8 @@ class Curves(cm.FollowsPalette, QWidget):
                 axis.setTextPen(fg)
         for line in self._crosshair:
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
+        for line in self._moment_lines:
+            line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2))
         self.legend.setText(
             f"<span style='color:{train.name()}'>\u2501\u2501</span> train (smoothed)"
             f"&nbsp;&nbsp; <span style='color:{val.name()}'>\u2501\u25cf\u2501</span> validation")

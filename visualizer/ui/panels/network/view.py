@@ -14,6 +14,7 @@ from visualizer.core import edges
 from visualizer.core.edges import N_BINS
 from visualizer.core.network import layer_names
 from visualizer.ui.common import colormaps as cm
+from visualizer.ui.panels.network import marks
 
 GRID = 28  # the input grid is GRID x GRID view units (one per pixel)
 TOP = 4.0  # room above the neurons for the layer titles
@@ -99,7 +100,9 @@ class NetworkView(cm.FollowsPalette, QWidget):
     neuron (the largest pixel × weight products) and deeper edges light up along the active path
     (|weight × activation|); without one, edges show the weights alone. Hovering a neuron shows
     its activation, bias and (first hidden layer) its 784 incoming weights as a 28x28 inset;
-    clicking pins those details until clicked again or elsewhere.
+    clicking pins those details until clicked again or elsewhere. A pinned neuron (clicked here or
+    set with :meth:`set_pinned`) has its connections drawn strong over the dimmed rest; dead
+    neurons (:meth:`set_dead`) are crossed out and counted under the drawing.
     """
 
     neuron_hovered = Signal(object)  # NeuronInfo | None
@@ -126,6 +129,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._fan: tuple[np.ndarray, np.ndarray] | None = None  # (pixel, neuron) of the input fan, for tests
         self._label_state: list[tuple[str, int]] = []
         self._ring_state: list[tuple] | None = None
+        self._dead: list[np.ndarray] | None = None  # per hidden layer: never fires on the test set
 
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.ci.setContentsMargins(2, 2, 2, 2)
@@ -147,6 +151,12 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._edges = _Edges()
         self._edges.setZValue(-10)
         self._vb.addItem(self._edges)
+        self._pin_edges = _Edges()  # the pinned neuron's connections, over the dimmed rest
+        self._pin_edges.setZValue(-9)
+        self._vb.addItem(self._pin_edges)
+        self._dead_marks = pg.ScatterPlotItem(pxMode=True, symbol="x", brush=None)
+        self._dead_marks.setZValue(12)
+        self._vb.addItem(self._dead_marks)
         # pxMode: spots come from pyqtgraph's pixmap atlas (fast); sizes follow the zoom in _fit_spots.
         self._neurons = pg.ScatterPlotItem(pxMode=True)
         self._neurons.setZValue(10)
@@ -168,6 +178,12 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._legend.setToolTip("Connection color: blue = negative, red = positive; stronger = more opaque")
         self._caption = QLabel()
         self._caption.setWordWrap(True)
+        self._dead_plain = ""
+        self._dead_label = QLabel()  # "✕ 3 of 16 in Hidden 1 never fire"
+        self._dead_label.setWordWrap(True)
+        self._dead_label.setToolTip("Crossed-out neurons never fire on the test set: they pass nothing on and, "
+                                    "with no gradient, no longer learn")
+        self._dead_label.hide()
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
         foot.setSpacing(8)
@@ -177,6 +193,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._canvas, 1)
+        layout.addWidget(self._dead_label)
         layout.addLayout(foot)
 
         self._vb.sigTransformChanged.connect(self._fit_spots)
@@ -246,6 +263,38 @@ class NetworkView(cm.FollowsPalette, QWidget):
             self._draw_edges()
         self._refresh_inset()
 
+    def set_pinned(self, neuron: tuple[int, int] | None) -> None:
+        """Pin ``(layer, index)`` from outside (the session's selection) without emitting; None unpins.
+
+        A neuron this network does not have unpins.
+        """
+        key = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        if key is not None and not (key[0] < len(self._sizes) and key[1] < self._sizes[key[0]]):
+            key = None
+        if key == self._pinned:
+            return
+        self._pinned = key
+        self._draw_rings()
+        self._refresh_inset()
+        self._draw_pinned()
+
+    def set_dead(self, dead: list[np.ndarray] | None) -> None:
+        """Cross out the neurons that never fire: one bool mask per hidden layer (None: no marks)."""
+        self._dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
+        self._draw_dead()
+
+    def dead_count(self) -> int:
+        """Neurons crossed out now."""
+        return len(self._dead_marks.data)
+
+    def pinned_edge_count(self) -> int:
+        """Connections drawn for the pinned neuron (0 when none is pinned)."""
+        return int(self._pin_edges.counts.sum())
+
+    def dead_text(self) -> str:
+        """The count under the drawing, e.g. '3 of 16 in Hidden 1 never fire' ('' when none is dead)."""
+        return self._dead_plain
+
     def pinned_info(self) -> NeuronInfo | None:
         """Details of the pinned neuron, with current values (None when nothing is pinned)."""
         return self._info(self._pinned)
@@ -253,6 +302,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def edge_summary(self) -> str:
         """Which connections are drawn (all, or the strongest per neuron), one line per layer pair."""
         return self._caption.toolTip()
+
+    def neuron_position(self, layer: int, index: int) -> QPointF:
+        """Where neuron ``index`` of ``layer`` (1 = Hidden 1) is drawn, in view units (for :meth:`click_at`)."""
+        x, y = self._pos[layer][index]
+        return QPointF(float(x), float(y))
 
     def input_rect(self) -> QRectF:
         """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
@@ -310,6 +364,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._vb.setRange(xRange=(-1, out_x + LABEL - 1), yRange=(0, self._height), padding=0)
         self._draw_activations()
         self._draw_edges()
+        self._draw_dead()
         self._refresh_inset()
 
     def _on_resized(self) -> None:
@@ -334,6 +389,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         if sizes.size and len(self._neurons.data) == sizes.size:
             self._neurons.setSize(sizes)
             self._draw_rings()
+            self._draw_dead()
 
     def _grid_centers(self) -> np.ndarray:
         r, c = np.divmod(np.arange(GRID * GRID), GRID)
@@ -380,6 +436,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
             self._edges.set_lines(np.empty(0), np.empty(0), np.zeros(N_BINS + 1, np.int64), QRectF())
             self._fan = None
             self._set_caption("", "")
+            self._draw_pinned()
             return
         names = layer_names(len(self._sizes))
         acts = self._acts
@@ -407,6 +464,35 @@ class NetworkView(cm.FollowsPalette, QWidget):
         else:
             text = f"Into {names[1]}: {fan_text}. Then {deeper}, opacity = |weight| ÷ layer max. Show a digit to see its signal flow."
         self._set_caption(text + " Hover or click a neuron for details.", "\n".join(notes))
+        self._draw_pinned()
+
+    def _draw_pinned(self) -> None:
+        """The pinned neuron's connections over the others, which dim meanwhile."""
+        key = self._pinned
+        if key is None or not self._weights or len(self._weights) != len(self._sizes) - 1 or not self._pos:
+            self._pin_edges.set_lines(np.empty(0), np.empty(0), np.zeros(N_BINS + 1, np.int64), QRectF())
+            self._edges.setOpacity(1.0)
+            return
+        starts, ends, values = marks.pinned_segments(self._weights, self._pos, *key)
+        x, y, bounds = edges.binned_segments(starts, ends, values)
+        self._pin_edges.set_lines(x, y, bounds, QRectF(-1, 0, self._layer_x[-1] + 2, self._height))
+        self._edges.setOpacity(marks.DIMMED)
+
+    def _draw_dead(self) -> None:
+        if not self._sizes or not self._pos:
+            return
+        pos = marks.dead_positions(self._dead, self._pos, self._sizes)
+        counts = [int(m.sum()) for m in self._dead] if pos.size else []  # masks that fit these layers
+        if pos.size:
+            size = np.concatenate([np.full(n, self._to_pixels(self._spot[i] * 0.8)) for i, n in enumerate(counts, start=1)])
+            self._dead_marks.setData(pos=pos, size=size, pen=self._dead_pen, brush=None, symbol="x")
+        else:
+            self._dead_marks.setData(pos=np.empty((0, 2)))
+        text = self._dead_plain = marks.dead_text(counts, self._sizes, layer_names(len(self._sizes)))
+        self._dead_label.setVisible(bool(text))
+        if text:
+            self._dead_label.setText(f"<b style='color:{self._bad.name()}'>\N{MULTIPLICATION X}</b> {text} "
+                                     "(on the test set)")
 
     def _set_caption(self, text: str, tooltip: str) -> None:
         if text != self._caption.text():  # a QLabel re-layouts on every setText
@@ -530,6 +616,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._pinned = None if key == self._pinned else key
         self._draw_rings()
         self._refresh_inset()
+        self._draw_pinned()
         self.neuron_pinned.emit(self._info(self._pinned))
 
     def _refresh_inset(self) -> None:
@@ -609,6 +696,14 @@ class NetworkView(cm.FollowsPalette, QWidget):
             color.setAlphaF(float(0.03 + 0.97 * strength**1.6))
             pens.append(pg.mkPen(color, width=1))
         self._edges.set_pens(pens)
+        pin_pens = []
+        for b, pen in enumerate(pens):
+            color = QColor(pen.color())
+            strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / (N_BINS // 2)
+            color.setAlphaF(float(0.35 + 0.65 * strength))
+            pin_pens.append(pg.mkPen(color, width=2))
+        self._pin_edges.set_pens(pin_pens)
+        self._dead_pen = pg.mkPen(self._bad, width=2)
         if self._sizes:
             self._neurons.setPen(self._neuron_pen)
             self._apply_text_colors()

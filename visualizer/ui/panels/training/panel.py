@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSizePolicy,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden
 from visualizer.core.errors import ConfigError
+from visualizer.session.moments import PACES, pace_text
 
 NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
 HIDDEN_PATTERN = r"^\s*\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?\s*$"
@@ -44,6 +46,8 @@ class ControlsPanel(QWidget):
         ``visualizer.ui.actions.Actions``; the buttons show (and trigger) the shared actions so
         their enabled state, shortcut and tooltip are the same as in the menus.
     """
+
+    pace_chosen = Signal(object)  # batches per second, or None for full speed
 
     def __init__(self, actions, parent: QWidget | None = None):
         super().__init__(parent)
@@ -98,6 +102,15 @@ class ControlsPanel(QWidget):
         self.state_label = QLabel()
         self.state_label.setToolTip("What the trainer is doing")
         grid.addWidget(self.state_label, 1, 2)
+        self.pace = QComboBox()
+        for pace in PACES:
+            self.pace.addItem(pace_text(pace), pace)
+        self.pace.setToolTip("How fast training runs: slow enough to watch every batch, or full speed "
+                             "(every batch is recorded either way; changes apply at once)")
+        speed = QHBoxLayout()
+        speed.addWidget(QLabel("Speed"))
+        speed.addWidget(self.pace, 1)
+        grid.addLayout(speed, 2, 0, 1, 3)
 
         # The input itself is chosen in the Draw and Test set panels (N / P / D step through the
         # test set from anywhere); this box only says what the network makes of it.
@@ -115,12 +128,23 @@ class ControlsPanel(QWidget):
         layout.addWidget(shown)
         layout.addStretch(1)
 
+        self.pace.currentIndexChanged.connect(lambda i: self.pace_chosen.emit(self.pace.itemData(i)))
         self.optimizer.currentTextChanged.connect(self._on_optimizer_changed)
         for w in (self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.seed):
             signal = w.textChanged if isinstance(w, QLineEdit) else (
                 w.currentTextChanged if isinstance(w, QComboBox) else w.valueChanged
             )
             signal.connect(self._on_edited)
+
+    def set_pace(self, pace: float | None) -> None:
+        """Show ``pace`` (batches per second, None: full speed) as chosen, without emitting ``pace_chosen``."""
+        i = self.pace.findData(pace)
+        if i < 0:  # a pace from elsewhere (settings, the CLI): the nearest offered one
+            offered = [p for p in PACES if p is not None]
+            i = self.pace.findData(None if pace is None else min(offered, key=lambda p: abs(p - pace)))
+        self.pace.blockSignals(True)
+        self.pace.setCurrentIndex(i)
+        self.pace.blockSignals(False)
 
     def config(self) -> TrainingConfig:
         """The config described by the fields; raises ConfigError with a readable message."""

@@ -8,7 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QComboBox, QGraphicsPathItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from visualizer.core.mosaic import (
     EMPTY_RANGE,
@@ -23,11 +32,17 @@ from visualizer.core.mosaic import (
     tile_mosaic,
 )
 from visualizer.ui.common import colormaps as cm
-from visualizer.ui.common.options import RangeMode
+from visualizer.ui.common.options import RangeMode, WeightView
 from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
+
+WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
+    WeightView.WEIGHTS: ("Weights", "The weights of the moment shown"),
+    WeightView.BATCH_CHANGE: ("Change by this batch", "What the moment's own batch changed (one optimizer step)"),
+    WeightView.TOTAL_CHANGE: ("Change since batch 0", "What training changed since the first recorded moment"),
+}
 
 # How each map's symmetric colour range follows the weights: (combo text, tooltip).
 RANGE_MODES = {
@@ -77,6 +92,11 @@ class _Block:
         self.plot.addItem(self.backing)
         self.plot.addItem(self.image)
         self.plot.addItem(self.bias)
+        # The pinned neuron: its tile in the mosaic, its row (outgoing) or column (incoming) in a matrix.
+        self.mark = QGraphicsRectItem()
+        self.mark.setZValue(5)
+        self.mark.setVisible(False)
+        self.plot.addItem(self.mark)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
         self.shape = shape
@@ -85,7 +105,7 @@ class _Block:
         self.fg = None
         self._title_shown = None
 
-    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float) -> None:
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "") -> None:
         self.levels, self.bias_levels = (-m, m), (-mb, mb)
         self.image.setImage(image, autoLevels=False, levels=self.levels)
         self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
@@ -94,7 +114,7 @@ class _Block:
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         # Two short lines fit narrow cells (a long one would widen its column past the panel).
-        title = f"{self.title}<br>{range_text(m, bias, mb)}"
+        title = f"{self.title}<br>{prefix}{range_text(m, bias, mb)}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size="8pt", color=self.fg.name())
@@ -103,7 +123,16 @@ class _Block:
         self.image.clear()
         self.bias.clear()
 
+    def set_mark(self, rect: QRectF | None) -> None:
+        self.mark.setVisible(rect is not None)
+        if rect is not None:
+            self.mark.setRect(rect)
+
     def set_lut(self, lut: np.ndarray, fg, bg) -> None:
+        # The text colour: a highlight blue would vanish on negative (blue) weights.
+        pen = pg.mkPen(fg, width=2.5)
+        pen.setCosmetic(True)
+        self.mark.setPen(pen)
         self.fg = fg
         self._title_shown = None
         self.backing.setBrush(pg.mkBrush(cm.mix(bg, fg, 0.3)))
@@ -117,6 +146,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
 
     The first layer is a mosaic of one 28x28 tile per hidden neuron (its "template"), shaped to
     fill the panel (4x4 in a square panel, 8x2 in a wide short one); deeper matrices sit beside it.
+    A pinned neuron (:meth:`set_highlight`) is outlined: its tile, and its row or column in the
+    matrices it feeds or is fed by.
     One shared color key: each map's own ±range is in its title. How the ranges follow the
     weights is :data:`RANGE_MODES` (a combo under the maps): by default they only grow.
 
@@ -127,17 +158,20 @@ class WeightMaps(cm.FollowsPalette, QWidget):
     """
 
     range_mode_changed = Signal(object)  # RangeMode
+    view_changed = Signal(object)  # WeightView: weights, or the change of a batch / since batch 0
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._sizes: tuple[int, ...] = ()
         self._blocks: list[_Block] = []
         self._snapshot = None
+        self._reference = None
         self._mode = RangeMode.GROW
         self._ranges: list[tuple[float, float]] | None = None  # per map (weights, biases) shown
         self._run_id = None  # the ratchet starts afresh with another run's network
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
+        self._highlight: tuple[int, int] | None = None
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._legend = QLabel()
@@ -152,10 +186,17 @@ class WeightMaps(cm.FollowsPalette, QWidget):
                                     "or fitted to each update")
         self.range_combo.currentIndexChanged.connect(
             lambda i: self.set_range_mode(self.range_combo.itemData(i)))
+        self.view_combo = QComboBox()
+        for view, (text, tip) in WEIGHT_VIEWS.items():
+            self.view_combo.addItem(text, view)
+            self.view_combo.setItemData(self.view_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
+        self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
         foot.setSpacing(12)
         foot.addWidget(self._legend)
+        foot.addWidget(self.view_combo)
         foot.addWidget(self.range_combo)
         foot.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
@@ -167,9 +208,17 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._apply_palette()
 
     # ----------------------------------------------------------------- public API
-    def set_weights(self, snapshot) -> None:
-        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps)."""
+    def view(self) -> WeightView:
+        return self.view_combo.currentData()
+
+    def set_weights(self, snapshot, reference=None) -> None:
+        """Draw every weight matrix and bias vector of ``snapshot`` (None clears the maps).
+
+        With a ``reference`` network of the same shape, draw ``snapshot``'s weights minus its
+        (what training changed), each map fitted to its own largest change.
+        """
         self._snapshot = snapshot
+        self._reference = reference
         if snapshot is None:
             for block in self._blocks:
                 block.clear()
@@ -180,6 +229,12 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         if snapshot.run_id != self._run_id and self._mode is RangeMode.GROW:
             self._ranges = None  # a new network (reset, import, new run): its own scale
         self._run_id = snapshot.run_id
+        if reference is not None and tuple(reference.layer_sizes) == sizes:
+            for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
+                dw, db = w - reference.weights[i], b - reference.biases[i]
+                m, mb = color_scale(dw), color_scale(db)
+                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
+            return  # the weights' own ranges (self._ranges) are left as they were
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
             m, mb = self._range_for(i, color_scale(w), color_scale(b))
@@ -211,8 +266,34 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.range_combo.setCurrentIndex(self.range_combo.findData(mode))
         self.range_combo.blockSignals(False)
         if self._snapshot is not None and mode is not RangeMode.LOCK:
-            self.set_weights(self._snapshot)
+            self.set_weights(self._snapshot, self._reference)
         self.range_mode_changed.emit(mode)
+
+    def set_highlight(self, neuron: tuple[int, int] | None) -> None:
+        """Outline neuron ``(layer, index)`` (layer as in ``layer_sizes``: 1 = Hidden 1) wherever its
+        weights are: a Hidden 1 neuron's tile, the column of weights into a neuron, the row out of it."""
+        self._highlight = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        self._draw_highlight()
+
+    def highlighted(self) -> list[QRectF | None]:
+        """Per map, the outlined rectangle in its view units (None where nothing is)."""
+        return [QRectF(b.mark.rect()) if b.mark.isVisible() else None for b in self._blocks]
+
+    def _draw_highlight(self) -> None:
+        key, sizes = self._highlight, self._sizes
+        for i, block in enumerate(self._blocks):
+            rect = None
+            if key is not None and key[0] < len(sizes) and key[1] < sizes[key[0]]:
+                layer, j = key
+                h, w = block.shape
+                if i == 0 and layer == 1:
+                    r, c = divmod(j, self._cols)
+                    rect = QRectF(c * (TILE + 1), r * (TILE + 1), TILE, TILE)
+                elif i > 0 and layer == i + 1:
+                    rect = QRectF(j, 0, 1, h)  # the weights into it: a column
+                elif i > 0 and layer == i:
+                    rect = QRectF(0, j, w, 1)  # the weights out of it: a row
+            block.set_mark(rect)
 
     def range_mode(self) -> RangeMode:
         return self._mode
@@ -271,6 +352,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})".replace("Hidden ", "H")
             self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
+        self._draw_highlight()
         # Share the width in proportion to what each side needs at the chosen shape.
         width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT

@@ -1,0 +1,41 @@
+"""The benchmarks run end to end on tiny data and report every figure (no timing thresholds here)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from visualizer.data.dataset import Dataset
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    rng = np.random.default_rng(0)
+    x = rng.random((320, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 320)
+    return Dataset(x[:256], y[:256], x[256:], y[256:], source="random test data", kind="synthetic")
+
+
+def test_the_window_bench_reports_its_figures(qapp, tiny, tmp_path, monkeypatch):
+    from visualizer.bench.window import run_gui_bench
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    out = run_gui_bench(tiny, epochs=1, snapshots=3, startup_runs=1, baseline=False, min_seconds=0.2)
+    for key in ("startup_seconds", "update_median_ms", "lateness_p99_ms", "gui_frames_per_second",
+                "gui_samples_per_second", "browser_lateness_p99_ms", "rss_peak_mb"):
+        assert key in out and math.isfinite(out[key]), key
+    assert out["targets_met"] and "Training" in out["visible_panels"]
+
+
+def test_the_pad_bench_reports_its_figures(qapp, tiny):
+    from visualizer.bench.pad import run_pad_bench
+    from visualizer.core.network import Network
+    from visualizer.core.snapshot import TrainingSnapshot
+
+    rng = np.random.default_rng(1)
+    net = Network.from_arrays([rng.normal(0, 0.05, (784, 16)), rng.normal(0, 0.2, (16, 10))], [np.zeros(16), np.zeros(10)])
+    out = run_pad_bench(TrainingSnapshot.of_network(net), repeats=6)
+    for key in ("preprocess_forward_median_ms", "saliency_median_ms", "panel_update_median_ms"):
+        assert key in out and math.isfinite(out[key]), key

@@ -1,0 +1,149 @@
+"""The trainer records into a Timeline: every batch at full speed, the right weights at each step, epoch ends, continuing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import TrainingDiverged
+from visualizer.core.snapshot import SnapshotEvent
+from visualizer.core.timeline import Timeline
+from visualizer.data.dataset import Dataset
+from visualizer.training.trainer import Trainer, TrainingControl
+
+SMALL = TrainingConfig(batch_size=10, epochs=2)  # 100 samples -> 10 batches per epoch
+
+
+def _arrays(network_or_snapshot):
+    return [*network_or_snapshot.weights, *network_or_snapshot.biases]
+
+
+def _assert_same(a, b):
+    for x, y in zip(_arrays(a), _arrays(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def _stepped_reference(config, dataset, steps: int, run_in_thread, recorder):
+    """Snapshots after each of ``steps`` single batches of an identical run (the same seed gives the same weights)."""
+    control = TrainingControl()
+    run = run_in_thread(Trainer(config, dataset, start_paused=True), recorder, control)
+    by_step = {}
+    for k in range(1, steps + 1):
+        control.step(1)
+        by_step[k] = recorder.wait_for(lambda s, k=k: s.step == k and s.event is SnapshotEvent.BATCH)
+    control.stop()
+    run.join()
+    by_step[0] = recorder.snapshots[0]
+    return by_step
+
+
+def test_every_batch_is_recorded_at_full_speed_and_the_last_moment_is_the_final_network(tiny_dataset):
+    timeline = Timeline()
+    trainer = Trainer(SMALL, tiny_dataset, timeline=timeline, snapshot_interval=3600)  # long graph calls
+    result = trainer.run(lambda s: None)
+    assert result.batches == 20
+    assert timeline.batch_count == 20 and len(timeline) == 21  # the start and every batch
+    np.testing.assert_array_equal(timeline.steps(), np.arange(21))
+    _assert_same(timeline.latest.network, result.snapshot)
+    _assert_same(timeline.latest.network, trainer.current_network())
+    metrics = timeline.metrics()
+    assert np.all(np.isfinite(metrics.loss)) and np.all((metrics.accuracy >= 0) & (metrics.accuracy <= 1))
+    np.testing.assert_array_equal(timeline.epoch_end_steps(), [10, 20])
+    np.testing.assert_allclose(metrics.epoch_float[[0, 9, 10, 19]], [0.1, 1.0, 1.1, 2.0])
+
+
+def test_each_recorded_moment_is_the_network_after_that_batch(tiny_dataset, run_in_thread, recorder):
+    reference = _stepped_reference(SMALL, tiny_dataset, 20, run_in_thread, recorder)
+    timeline = Timeline()
+    Trainer(SMALL, tiny_dataset, timeline=timeline, snapshot_interval=3600).run(lambda s: None)
+    for step in range(21):
+        _assert_same(timeline.moment_at(step).network, reference[step])
+
+
+def test_past_the_budget_the_graph_captures_only_what_the_timeline_keeps(make_data, run_in_thread, recorder):
+    data = make_data(n_train=300)
+    config = TrainingConfig(batch_size=10, epochs=2)  # 60 batches
+    reference = _stepped_reference(config, data, 60, run_in_thread, recorder)
+    timeline = Timeline(budget=12 * config.parameter_count * 4, keep_first=3)
+    Trainer(config, data, timeline=timeline, snapshot_interval=3600).run(lambda s: None)
+    steps = timeline.steps()
+    assert timeline.stride > 1 and timeline.nbytes <= timeline.budget
+    assert {0, 1, 2, 3, 30, 60} <= set(steps)  # the first batches, the epoch ends, the latest
+    assert all(s <= 3 or s % timeline.stride == 0 or s in (30, 60) for s in steps)
+    for step in steps:
+        _assert_same(timeline.moment_at(step).network, reference[int(step)])
+    assert timeline.batch_count == 60  # the curves keep every batch
+
+
+def test_validation_is_recorded_at_epoch_ends(tiny_dataset, recorder):
+    timeline = Timeline()
+    Trainer(SMALL, tiny_dataset, timeline=timeline, snapshot_interval=0).run(recorder)
+    ends = [s for s in recorder.snapshots if s.event is SnapshotEvent.EPOCH_END]
+    metrics = timeline.metrics()
+    np.testing.assert_array_equal(metrics.val_step, [10, 20])
+    np.testing.assert_allclose(metrics.val_loss, [s.metrics["val_loss"] for s in ends], rtol=1e-6)
+    np.testing.assert_allclose(metrics.val_accuracy, [s.metrics["val_accuracy"] for s in ends], rtol=1e-6)
+    assert timeline.moment_at(10).val_accuracy == pytest.approx(ends[0].metrics["val_accuracy"])
+
+
+def test_starting_again_extends_the_same_timeline(tiny_dataset):
+    timeline = Timeline()
+    first = Trainer(SMALL, tiny_dataset, timeline=timeline).run(lambda s: None).snapshot
+    again = SMALL.with_changes(batch_size=20, epochs=1)  # 5 batches
+    second = Trainer(again, tiny_dataset, initial=first, timeline=timeline).run(lambda s: None).snapshot
+    assert timeline.batch_count == 25 and timeline.latest.step == 25 == second.step
+    _assert_same(timeline.latest.network, second)
+    _assert_same(timeline.moment_at(20).network, first)
+    x = timeline.metrics().epoch_float
+    assert np.all(np.diff(x) > 0) and x[-1] == pytest.approx(3.0)
+    np.testing.assert_array_equal(timeline.epoch_end_steps(), [10, 20, 25])
+
+
+def test_continue_from_here_forks_the_timeline(tiny_dataset):
+    timeline = Timeline()
+    Trainer(SMALL, tiny_dataset, timeline=timeline).run(lambda s: None)
+    moment = timeline.truncate_after(7)
+    initial = _snapshot_of(moment)
+    Trainer(SMALL.with_changes(epochs=1), tiny_dataset, initial=initial, timeline=timeline).run(lambda s: None)
+    assert timeline.batch_count == 17 and timeline.latest.step == 17
+    assert timeline.moment_at(7).step == 7 and timeline.moment_at(8).epoch_float == pytest.approx(0.8)
+
+
+def test_a_timeline_that_ends_elsewhere_is_refused(tiny_dataset):
+    timeline = Timeline()
+    Trainer(SMALL, tiny_dataset, timeline=timeline).run(lambda s: None)
+    with pytest.raises(ValueError, match="truncate first"):
+        Trainer(SMALL, tiny_dataset, timeline=timeline).run(lambda s: None)  # starts again at step 0
+
+
+def test_a_diverging_chunk_is_not_recorded(make_data):
+    data = make_data(n_train=100)
+    x = data.x_train.copy()
+    x[::2, 0] = np.inf
+    bad = Dataset(x, data.y_train, data.x_test, data.y_test, source="broken", kind="synthetic")
+    timeline = Timeline()
+    trainer = Trainer(SMALL.with_changes(batch_size=1), bad, timeline=timeline)
+    with pytest.raises(TrainingDiverged):
+        trainer.run(lambda s: None)
+    assert timeline.latest.step == trainer.current_snapshot().step == timeline.batch_count
+    _assert_same(timeline.latest.network, trainer.current_network())
+    assert np.all(np.isfinite(timeline.metrics().loss))
+
+
+def test_prepare_traces_without_training(tiny_dataset):
+    timeline = Timeline()
+    trainer = Trainer(SMALL, tiny_dataset, timeline=timeline)
+    before = trainer.current_network()
+    assert not trainer.prepared
+    assert trainer.prepare() > 0 and trainer.prepared and trainer.prepare() == 0.0
+    _assert_same(trainer.current_network(), before)
+    assert timeline.reserved_nbytes >= 21 * SMALL.parameter_count * 4  # the run's memory, set aside
+    assert trainer.run(lambda s: None).batches == 20
+
+
+def _snapshot_of(moment):
+    from visualizer.core.snapshot import snapshot_from_arrays
+
+    return snapshot_from_arrays(moment.network.weights, moment.network.biases, moment.network.activation,
+                                step=moment.step)

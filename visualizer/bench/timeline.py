@@ -1,0 +1,142 @@
+"""Benchmarks for watching a run: recording on vs off, pace accuracy, tracing time, run file save/open.
+
+Figures are ratios and medians of repeated runs (the machine may be shared), never pass/fail.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from visualizer.core.config import TrainingConfig
+from visualizer.core.runfile import load_run, save_run
+from visualizer.core.snapshot import SnapshotEvent
+from visualizer.core.timeline import Timeline
+from visualizer.data.dataset import Dataset
+from visualizer.training.control import TrainingControl
+from visualizer.training.trainer import Trainer
+
+
+def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config: TrainingConfig | None = None) -> dict:
+    """Training-loop throughput with a Timeline over without, at full speed on the same run.
+
+    Runs ``pairs`` pairs (order alternating, each trainer prepared first so tracing is not
+    timed) and returns the median of the per-pair ratios of samples/second, plus the medians.
+    """
+    config = (config or TrainingConfig()).with_changes(epochs=epochs)
+    ratios, on, off = [], [], []
+    for i in range(pairs):
+        speeds = {}
+        for recording in ((False, True) if i % 2 == 0 else (True, False)):
+            trainer = Trainer(config, dataset, timeline=Timeline() if recording else None)
+            trainer.prepare()
+            speeds[recording] = trainer.run(lambda s: None).samples_per_second
+        ratios.append(speeds[True] / speeds[False])
+        on.append(speeds[True])
+        off.append(speeds[False])
+    return {
+        "recording_ratio": statistics.median(ratios),
+        "recording_ratio_min": min(ratios),
+        "recording_samples_per_second": statistics.median(on),
+        "plain_samples_per_second": statistics.median(off),
+    }
+
+
+def pace_accuracy(dataset: Dataset, paces=(1, 10, 100, 1000), *, seconds: float = 4.0, min_batches: int = 10) -> dict:
+    """Achieved batches/second at each pace, measured from snapshot arrival over about ``seconds``.
+
+    Each pace is measured over at least ``min_batches`` batches (10 s at 1 batch/s).
+    """
+    out = {}
+    for pace in paces:
+        control = TrainingControl(pace=pace)
+        trainer = Trainer(TrainingConfig(epochs=1000), dataset)
+        trainer.prepare()
+        arrivals: list[tuple[float, int]] = []
+        wanted = max(min_batches, int(pace * seconds))
+
+        def on_snapshot(snapshot, arrivals=arrivals, wanted=wanted, control=control):
+            if snapshot.event is SnapshotEvent.BATCH:
+                arrivals.append((time.perf_counter(), snapshot.step))
+                if snapshot.step - arrivals[0][1] >= wanted:
+                    control.stop()
+
+        thread = threading.Thread(target=trainer.run, args=(on_snapshot, control), daemon=True)
+        thread.start()
+        thread.join(timeout=seconds * 4 + 30)
+        control.stop()
+        (t0, s0), (t1, s1) = arrivals[0], arrivals[-1]
+        out[f"pace_{pace}_achieved"] = (s1 - s0) / (t1 - t0)
+        out[f"pace_{pace}_ratio"] = out[f"pace_{pace}_achieved"] / pace
+    return out
+
+
+def prepare_seconds(dataset: Dataset, config: TrainingConfig | None = None) -> dict:
+    """Seconds ``Trainer.prepare()`` takes (tracing the graph), and the first graph call after it."""
+    config = (config or TrainingConfig()).with_changes(epochs=1)
+    trainer = Trainer(config, dataset, timeline=Timeline())
+    seconds = trainer.prepare()
+    first: list[float] = []
+    start = time.perf_counter()
+
+    def on_snapshot(snapshot):
+        if snapshot.step > 0 and not first:
+            first.append(time.perf_counter() - start)
+
+    trainer.run(on_snapshot)
+    return {"prepare_seconds": seconds, "first_batch_after_prepare_seconds": first[0]}
+
+
+def runfile_seconds(dataset: Dataset, *, epochs: int = 5, config: TrainingConfig | None = None) -> dict:
+    """Seconds to save and to open the run file of an ``epochs``-epoch default run (median of 3)."""
+    config = (config or TrainingConfig()).with_changes(epochs=epochs)
+    timeline = Timeline()
+    trainer = Trainer(config, dataset, timeline=timeline)
+    trainer.run(lambda s: None)
+    saves, opens = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.nnvizrun"
+        for _ in range(3):
+            t = time.perf_counter()
+            save_run(path, timeline, config, dataset_name=dataset.source, dataset_description=dataset.describe())
+            saves.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            load_run(path)
+            opens.append(time.perf_counter() - t)
+        size = path.stat().st_size
+    return {
+        "runfile_moments": float(len(timeline)),
+        "runfile_megabytes": size / 2**20,
+        "runfile_save_seconds": statistics.median(saves),
+        "runfile_open_seconds": statistics.median(opens),
+    }
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    from visualizer.data.sources import load_dataset
+
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+    parser = argparse.ArgumentParser(description="recording, pace and run file benchmarks (default ../shared/data/mnist)")
+    parser.add_argument("data", nargs="?", type=Path, default=default)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--only", choices=["recording", "pace", "prepare", "runfile"])
+    args = parser.parse_args()
+    data = load_dataset(args.data)
+    print(data.describe())
+    figures: dict = {}
+    if args.only in (None, "prepare"):
+        figures.update(prepare_seconds(data))
+    if args.only in (None, "recording"):
+        figures.update(recording_ratio(data, epochs=args.epochs, pairs=args.pairs))
+    if args.only in (None, "runfile"):
+        figures.update(runfile_seconds(data))
+    if args.only in (None, "pace"):
+        figures.update(pace_accuracy(data))
+    print(json.dumps(figures, indent=2))
