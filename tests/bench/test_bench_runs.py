@@ -24,7 +24,8 @@ def test_the_window_bench_reports_its_figures(qapp, tiny, tmp_path, monkeypatch)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     out = run_gui_bench(tiny, epochs=1, snapshots=3, startup_runs=1, baseline=False, min_seconds=0.2)
     for key in ("startup_seconds", "update_median_ms", "lateness_p99_ms", "gui_frames_per_second",
-                "gui_samples_per_second", "browser_lateness_p99_ms", "rss_peak_mb"):
+                "gui_samples_per_second", "browser_lateness_p99_ms", "rss_peak_mb", "scrub_median_ms",
+                "replay_lateness_p99_ms", "replay_frames_per_second"):
         assert key in out and math.isfinite(out[key]), key
     assert out["targets_met"] and "Training" in out["visible_panels"]
 

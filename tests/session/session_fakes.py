@@ -22,6 +22,8 @@ def tiny_network(seed: int = 0, hidden=(4,)) -> Network:
 class FakeDataset:
     x_test: np.ndarray = field(default_factory=lambda: np.random.default_rng(1).random((5, 784), dtype=np.float32))
     y_test: np.ndarray = field(default_factory=lambda: np.arange(5) % 10)
+    x_train: np.ndarray = field(default_factory=lambda: np.random.default_rng(2).random((8, 784), dtype=np.float32))
+    y_train: np.ndarray = field(default_factory=lambda: np.arange(8) % 10)
     is_synthetic: bool = False
     source: str = "fake digits"
 

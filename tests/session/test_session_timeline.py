@@ -201,3 +201,21 @@ def test_a_moment_of_a_mixed_network_keeps_its_activations():
     t.append(Batches(first_step=1, epoch=0, first_batch=1, batches_per_epoch=4, loss=np.array([1.0]),
                      accuracy=np.array([0.5]), weight_steps=[1], weights=[flatten_network(net)]))
     assert t.moment_at(1).network.activations == ("tanh", "softmax")
+
+
+def test_a_step_applied_by_hand_is_a_moment_on_the_timeline_and_undo_takes_it_off(session, fakes):
+    from dataclasses import replace
+
+    runner, _, _ = fakes
+    networks = [session.latest.network, *nets(4)]
+    timeline = run_and_record(session, runner, networks)
+    before = session.latest
+    stepped = replace(before, step=before.step + 1, network=tiny_network(999, hidden=(16, 16)),
+                      metrics={"loss": 0.5})
+    assert session.adopt_snapshot(stepped, "Step applied")
+    assert session.timeline is timeline and timeline.last_step == before.step + 1
+    np.testing.assert_array_equal(timeline.moment_at(before.step + 1).network.weights[0], stepped.network.weights[0])
+    assert session.adopt_snapshot(before, "Step undone")
+    assert timeline.last_step == before.step and session.latest is before
+    session.start()
+    assert runner.requests[-1].timeline is timeline, "training goes on in the same recording"

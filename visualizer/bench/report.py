@@ -36,7 +36,12 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
 
     create_app(["nnviz-bench"])  # one QApplication, with nnviz's Qt message filter, for both GUI benches
     log("bench: drawing pad…")
-    report["pad"] = _pad_bench(dataset)
+    snapshot = _fresh_snapshot(dataset)
+    report["pad"] = _pad_bench(snapshot)
+    log("bench: gradient views…")
+    from visualizer.bench.gradients import run_gradients_bench
+
+    report["gradients"] = run_gradients_bench(snapshot, dataset.x_test[:1], dataset.y_test[:1])
     if gui:
         log("bench: window (offscreen)…")
         from visualizer.bench.window import run_gui_bench
@@ -45,14 +50,18 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     return report
 
 
-def _pad_bench(dataset) -> dict:
+def _fresh_snapshot(dataset):
+    """Freshly initialised 784-16-16-10 weights: the pad's and gradient views' cost depends on the sizes."""
     from visualizer.core.config import TrainingConfig
     from visualizer.training.trainer import Trainer
+
+    return Trainer(TrainingConfig(epochs=1), dataset).current_snapshot()
+
+
+def _pad_bench(snapshot) -> dict:
     from visualizer.bench.pad import run_pad_bench
 
-    # Freshly initialised weights: the pad's cost depends on the layer sizes, not the values.
-    trainer = Trainer(TrainingConfig(epochs=1), dataset)
-    return run_pad_bench(trainer.current_snapshot())
+    return run_pad_bench(snapshot)
 
 
 def _neurons_bench(dataset) -> dict:
@@ -92,6 +101,9 @@ def format_report(report: dict) -> str:
     pad = report.get("pad")
     if pad:
         lines += ["", *_pad_lines(pad)]
+    grad = report.get("gradients")
+    if grad:
+        lines += ["", *_gradient_lines(grad)]
     gui = report.get("gui")
     if gui:
         lines += ["", *_gui_lines(gui)]
@@ -126,6 +138,20 @@ def _pad_lines(p: dict) -> list[str]:
     ]
 
 
+def _gradient_lines(g: dict) -> list[str]:
+    return [
+        "gradient views                                    median / p95",
+        f"  one example's backward pass (numpy)             {g['backward_median_ms']:.2f} / "
+        f"{g['backward_p95_ms']:.2f} ms   (target ≤ 1 ms median)",
+        f"  Gradients panel update, new network + paint     {g['view_update_median_ms']:.1f} / "
+        f"{g['view_update_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU {g['view_update_cpu_median_ms']:.1f} ms)",
+        f"  hover text with its step preview                {g['hover_median_ms']:.2f} / {g['hover_p95_ms']:.2f} ms",
+        f"  Explain one step: next frame + paint            {g['stage_transition_median_ms']:.1f} / "
+        f"{g['stage_transition_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU "
+        f"{g['stage_transition_cpu_median_ms']:.1f} ms)",
+    ]
+
+
 def _gui_lines(g: dict) -> list[str]:
     def get(key):
         return g.get(key, float("nan"))
@@ -140,6 +166,10 @@ def _gui_lines(g: dict) -> list[str]:
         f"  same, Test set tab in front, p95/p99/max        {get('browser_lateness_p95_ms'):.1f} / "
         f"{get('browser_lateness_p99_ms'):.1f} / {get('browser_lateness_max_ms'):.1f} ms   p99 ≤ 20, max ≤ 100 ms",
         f"  window frames per second while training         {get('gui_frames_per_second'):.1f}",
+        f"  timeline: cursor to a random moment, all views  {get('scrub_median_ms'):.1f} / "
+        f"{get('scrub_p99_ms'):.1f} ms          median ≤ 16, p99 ≤ 33 ms",
+        f"  replay at 100 batches/s: timer lateness p99/max {get('replay_lateness_p99_ms'):.1f} / "
+        f"{get('replay_lateness_max_ms'):.1f} ms, {get('replay_frames_per_second'):.0f} fps   p99 ≤ 20 ms",
         f"  training with the window open                   {_fmt(get('gui_samples_per_second'))} samples/s",
         f"  tutorial model.fit, same run                    {_fmt(get('fit_samples_per_second'))} samples/s",
         f"  ratio                                           {get('speedup_vs_fit'):.2f}x                    ≥ 2.5x",

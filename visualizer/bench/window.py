@@ -25,6 +25,9 @@ TARGETS = {
     "browser_lateness_p99_ms": 20.0,  # the same with the Test set tab in front of the Draw tab
     "browser_lateness_max_ms": 100.0,
     "speedup_vs_fit": 2.5,  # training samples/s with the window vs the tutorial's model.fit
+    "scrub_median_ms": 16.0,  # timeline cursor to a random moment, every view repainted
+    "scrub_p99_ms": 33.0,
+    "replay_lateness_p99_ms": 20.0,  # a 10 ms timer while a replay redraws at display rate
 }
 
 _PROBE = "from visualizer.app import run_app; raise SystemExit(run_app(data='synthetic'))"
@@ -191,6 +194,55 @@ def measure_training(window, app, config, *, tick_ms: int = 10) -> dict:
     return out
 
 
+def measure_scrub(window, app, moments: int = 100, seed: int = 0) -> dict:
+    """Milliseconds from moving the timeline's cursor to a random recorded moment to every view repainted."""
+    session = window.session
+    steps = session.timeline.steps() if session.timeline is not None else np.zeros(0, np.int64)
+    if steps.size < 2:
+        return _stats([], "scrub")
+    rng = np.random.default_rng(seed)
+    times = []
+    for step in rng.choice(steps, size=moments + 5):
+        t0 = time.perf_counter()
+        session.set_cursor(int(step))
+        window.render(everything=True)
+        app.processEvents()
+        times.append((time.perf_counter() - t0) * 1e3)
+    session.go_live()
+    return _stats(times[5:], "scrub")
+
+
+def measure_replay(window, app, seconds: float = 3.0, pace: float = 100.0, *, tick_ms: int = 10) -> dict:
+    """A replay at ``pace`` recorded batches per second, redrawn at display rate, while a 10 ms timer
+    measures how late the event loop runs (the same figure as while training)."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    session = window.session
+    if session.timeline is None or len(session.timeline) < 2:
+        return _stats([], "replay_lateness")
+    ticks, frames = [], [0]
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    drawn = window.weights_changed.connect(lambda _s: frames.__setitem__(0, frames[0] + 1))
+    session.replay.loop = True
+    window.timeline_bar.speed.setCurrentIndex(max(window.timeline_bar.speed.findData(pace), 0))
+    window.timeline_bar.play_button.setChecked(True)
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    timer.start(tick_ms)
+    loop.exec()
+    timer.stop()
+    window.timeline_bar.play_button.setChecked(False)
+    session.replay.loop = False
+    window.weights_changed.disconnect(drawn)
+    session.go_live()
+    lateness = np.maximum(np.diff(np.asarray(ticks)) * 1e3 - tick_ms, 0.0)
+    out = _stats(lateness, "replay_lateness")
+    out["replay_frames_per_second"] = frames[0] / seconds
+    return out
+
+
 def _reset(window, app) -> None:
     window.reset()
     while window.state is not RunState.READY:
@@ -259,6 +311,8 @@ def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: 
             _reset(window, app)  # fresh weights for the timed run, like the baseline's
             out["visible_panels"] = _visible_panels(window)
             out.update(measure_training(window, app, config))
+            out.update(measure_scrub(window, app))  # the run just recorded
+            out.update(measure_replay(window, app))
             # The same run with the Test set tab in front (its matrix, digit and bars repainting)
             # instead of the Draw tab: both are part of the docked layout a user trains with.
             window.docks["Test set"].raise_()

@@ -16,13 +16,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+import numpy as np
+
 from visualizer.core import runfile
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ActivationRequired, ConfigError, TrainingDiverged
 from visualizer.core.network import Network
 from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
-from visualizer.core.timeline import DEFAULT_BUDGET, Timeline
+from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline, flatten_network
 from visualizer.core.weights_format import ImportedNetwork
 from visualizer.session.architecture import change_text, config_for, nearest_config, trains_as
 from visualizer.session.events import Event
@@ -237,13 +239,15 @@ class Session:
         self._set_state(RunState.NO_DATA)  # nothing to train on; File ▸ Open dataset… stays available
 
     def _adopt(self, snap: TrainingSnapshot, config: TrainingConfig | None, message: str = "",
-               imported_from: str | None = None) -> None:
-        """Make ``snap`` the current network (initial, reset or imported weights)."""
+               imported_from: str | None = None, keep_timeline: bool = False) -> None:
+        """Make ``snap`` the current network (initial, reset or imported weights; a step by hand
+        keeps the recording, which it extends or shortens)."""
         self.latest = snap
         self.model_config = config
         self.imported_from = imported_from
         self.progress_run = None
-        self._set_timeline(None)
+        if not keep_timeline:
+            self._set_timeline(None)
         self.network_adopted.emit(snap)
         self.snapshot_settled.emit(snap)
         if message:
@@ -597,6 +601,44 @@ class Session:
             return self.config_source()
         except ConfigError:
             return TrainingConfig()
+
+    def adopt_snapshot(self, snap: TrainingSnapshot, message: str = "") -> bool:
+        """Make ``snap`` the current network between runs (a step applied by hand, or its undo).
+
+        ``snap`` must fit the current architecture (the same config stays). Refused (False)
+        unless the state is READY: a run's weights live in the trainer until it ends.
+        """
+        if self.state is not RunState.READY or self.model_config is None:
+            return False
+        if self.latest is not None and not snap.network.same_architecture(self.latest.network):
+            return False
+        self._adopt(snap, self.model_config, message, imported_from=self.imported_from,
+                    keep_timeline=self._record_by_hand(snap))
+        if self.timeline is not None:
+            self.timeline_changed.emit(self.timeline)
+        return True
+
+    def _record_by_hand(self, snap: TrainingSnapshot) -> bool:
+        """Put a step applied by hand on the timeline (one more moment), or take an undone one off.
+
+        True when the recording could follow (it ends at the current weights); else a new one starts.
+        """
+        timeline, latest = self.timeline, self.latest
+        if timeline is None or latest is None or timeline.last_step != latest.step:
+            return False
+        if snap.step == latest.step + 1:
+            timeline.extend(latest.network, latest.step)  # like a run of one batch continuing it
+            loss = snap.metrics.get("loss") if snap.metrics else None
+            timeline.append(Batches(first_step=snap.step, epoch=0, first_batch=1,
+                                    batches_per_epoch=max(latest.batches_per_epoch, 1),
+                                    loss=np.array([np.nan if loss is None else loss], np.float32),
+                                    accuracy=np.array([np.nan], np.float32), weight_steps=[snap.step],
+                                    weights=[flatten_network(snap.network)]))
+            return True
+        if snap.step == latest.step - 1 and snap.step in set(timeline.steps().tolist()):
+            timeline.truncate_after(snap.step)
+            return True
+        return False
 
     def export_weights(self, path: str) -> None:
         """Write the newest weights to ``path`` (format from the extension) in the background."""

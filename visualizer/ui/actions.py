@@ -33,6 +33,10 @@ _SPECS = {
     "next_input": ("&Next test digit", "N", "Show the next test-set digit on the pad and in the network"),
     "previous_input": ("&Previous test digit", "P", "Show the previous test-set digit on the pad and in the network"),
     "random_input": ("&Random test digit", "D", "Show a random test-set digit on the pad and in the network"),
+    "explain_step": ("E&xplain one step…", "Shift+S", "Backpropagation in slow motion on the current digit: forward "
+                     "pass, loss, error flowing back, the update, and the digit after it; apply it if you like"),
+    "show_batch": ("This &batch", "", "Show a batch of training images with each one's loss, and their average "
+                   "gradient beside one image's own (Gradients panel)"),
     "reset_layout": ("Reset &layout", "", "Put every panel back where it starts (Draw and Test set on the right)"),
     "lock_range": ("&Lock weight colour range", "L", "Keep the weight maps' colour scale where it is now, to compare "
                    "later weights with this moment (off: the scale grows with the weights, never narrowing)"),
@@ -100,8 +104,9 @@ class Actions:
         for action in (self.open_dataset, self.open_dataset_folder):
             action.setEnabled(state.can_open_dataset)
         self.import_weights.setEnabled(state.can_import)
-        for action in (self.next_input, self.previous_input, self.random_input):
+        for action in (self.next_input, self.previous_input, self.random_input, self.show_batch):
             action.setEnabled(has_data)
+        self.explain_step.setEnabled(has_weights and state is not RunState.LOADING)
         self.export_weights.setEnabled(has_weights and state is not RunState.LOADING)
         self.open_run.setEnabled(state.can_open_dataset)
         for action in (self.analyse_neurons, self.feed_noise, self.fool_it, *self.dream.values()):
@@ -130,6 +135,8 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     training.addActions([a.continue_here, a.go_live])
     training.addSeparator()
     training.addActions([a.next_input, a.previous_input, a.random_input])
+    training.addSeparator()
+    training.addActions([a.explain_step, a.show_batch])
 
     view = bar.addMenu("&View")
     theme = view.addMenu("&Theme")

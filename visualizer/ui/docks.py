@@ -4,7 +4,7 @@ Default layout (fits 1280x800, grows well to 1600x1000 and maximized)::
 
     +-----------+-----------------------------+-------------------+
     | Training  |                             | [Draw] [Test set] |
-    | settings, |        network view         | [Neurons]         |
+    | settings, |        network view         | [Neurons] [Grad.] |
     | run       |                             |  tabbed, the      |
     +-----------+                             |  window's full    |
     | Curves    +-----------------------------+  height, so the   |
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
 # Saved window states carry this number; a state saved by a version with other docks is ignored
 # (QMainWindow.restoreState fails on a different version) and the default layout is used.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 Area = Qt.DockWidgetArea
 # title: (area, title of the dock it shares tabs with, or None)
@@ -33,6 +33,7 @@ DEFAULT_LAYOUT = {
     "Draw": (Area.RightDockWidgetArea, None),
     "Test set": (Area.RightDockWidgetArea, "Draw"),
     "Neurons": (Area.RightDockWidgetArea, "Test set"),
+    "Gradients": (Area.RightDockWidgetArea, "Neurons"),
     "Curves": (Area.LeftDockWidgetArea, None),
     "Weights": (Area.BottomDockWidgetArea, None),
 }

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPalette
-from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core import edges
 from visualizer.core.edges import N_BINS
 from visualizer.core.network import layer_names
 from visualizer.ui.common import colormaps as cm
+from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
 from visualizer.ui.panels.network import marks
 
 GRID = 28  # the input grid is GRID x GRID view units (one per pixel)
@@ -24,7 +25,6 @@ GAP_RANGE = (0.55 * GRID, 1.1 * GRID)  # horizontal distance between layers; fit
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
 BRIGHTNESS_LEVELS = 64
-ANTIALIAS = False  # dense crossing lines: antialiasing costs ~1 ms a frame for little gain
 
 
 @dataclass(frozen=True)
@@ -49,48 +49,6 @@ def layout_geometry(n_layers: int, aspect: float) -> tuple[float, float]:
     gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
     width = 1 + GRID + steps * gap + LABEL
     return gap, max(min_height, width / max(aspect, 0.1))
-
-
-class _Edges(pg.GraphicsObject):
-    """All connections as one item: a path per color bin, painted weak to strong.
-
-    One item instead of a curve per bin saves pyqtgraph's per-curve bounds searches on every
-    update; the bounds are the layout's, known in advance.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._paths = [QPainterPath() for _ in range(N_BINS)]
-        self._pens = [pg.mkPen(None)] * N_BINS
-        self.counts = np.zeros(N_BINS, np.int64)  # lines per bin
-        self._rect = QRectF()
-        # Bins nearest zero first, so strong connections are drawn over weak ones.
-        self._order = sorted(range(N_BINS), key=lambda b: -abs(b - (N_BINS - 1) / 2))
-
-    def set_pens(self, pens) -> None:
-        self._pens = list(pens)
-        self.update()
-
-    def set_lines(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray, rect: QRectF) -> None:
-        """Segments (x[2i], y[2i]) -> (x[2i+1], y[2i+1]); bin b holds segments bounds[b]..bounds[b+1]."""
-        for b in range(N_BINS):
-            lo, hi = 2 * bounds[b], 2 * bounds[b + 1]
-            self._paths[b] = pg.arrayToQPath(x[lo:hi], y[lo:hi], connect="pairs") if hi > lo else QPainterPath()
-        self.counts = np.diff(bounds)
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = QRectF(rect)
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def paint(self, painter, *_) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, ANTIALIAS)
-        for b in self._order:
-            if self.counts[b]:
-                painter.setPen(self._pens[b])
-                painter.drawPath(self._paths[b])
 
 
 class NetworkView(cm.FollowsPalette, QWidget):
@@ -131,16 +89,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._ring_state: list[tuple] | None = None
         self._dead: list[np.ndarray] | None = None  # per hidden layer: never fires on the test set
 
-        self._canvas = pg.GraphicsLayoutWidget()
-        self._canvas.ci.setContentsMargins(2, 2, 2, 2)
-        # Items move and change bounds every frame; a BSP index would be rebuilt each time.
-        self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
-        self._vb = self._canvas.addViewBox(row=0, col=0)
-        self._vb.setMouseEnabled(False, False)
-        self._vb.setMenuEnabled(False)
-        self._vb.invertY(True)
-        self._vb.setAspectLocked(True)
-        self._vb.disableAutoRange()
+        self._canvas, self._vb = still_view()
 
         self._input_img = pg.ImageItem(axisOrder="row-major")
         self._input_img.setZValue(-30)  # under the fan, which starts at the lit pixels
@@ -148,10 +97,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._grid_frame = QGraphicsRectItem(0, self._grid_y, GRID, GRID)
         self._grid_frame.setZValue(-29)
         self._vb.addItem(self._grid_frame)
-        self._edges = _Edges()
+        self._edges = BinnedLines()  # all connections as one item: a path per colour bin
         self._edges.setZValue(-10)
         self._vb.addItem(self._edges)
-        self._pin_edges = _Edges()  # the pinned neuron's connections, over the dimmed rest
+        self._pin_edges = BinnedLines()  # the pinned neuron's connections, over the dimmed rest
         self._pin_edges.setZValue(-9)
         self._vb.addItem(self._pin_edges)
         self._dead_marks = pg.ScatterPlotItem(pxMode=True, symbol="x", brush=None)
@@ -577,17 +526,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         """(layer, index) of the neuron or input pixel under a point in view units, if any."""
         if not self._sizes:
             return None
-        x, y = view_pos.x(), view_pos.y()
-        if 0 <= x < GRID and self._grid_y <= y < self._grid_y + GRID:
-            return 0, int(y - self._grid_y) * GRID + int(x)
-        for layer in range(1, len(self._sizes)):
-            reach = max(self._spot[layer] * 0.7, 0.5)
-            if abs(x - self._layer_x[layer]) <= reach:
-                d = np.abs(self._pos[layer][:, 1] - y)
-                i = int(np.argmin(d))
-                if d[i] <= reach:
-                    return layer, i
-        return None
+        return neuron_at(view_pos.x(), view_pos.y(), self._grid_y, self._layer_x, self._spot, self._pos)
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self._canvas.viewport():

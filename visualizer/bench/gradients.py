@@ -1,0 +1,156 @@
+"""Gradient-view benchmarks (offscreen): one example's backward pass, the Gradients panel update, a stage transition.
+
+Targets from issue 10: the backward pass ≤ 1 ms median; the gradient view update (a new
+network's gradient, computed and drawn, paint included) ≤ 16 ms median; a transition between two
+frames of "Explain one step" ≤ 16 ms median. Not timed tests: ``nnviz bench`` calls
+:func:`run_gradients_bench` and prints the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+TARGETS = {"backward_median_ms": 1.0, "view_update_median_ms": 16.0, "stage_transition_median_ms": 16.0}
+
+
+def _stats(samples_ms, name: str) -> dict[str, float]:
+    a = np.asarray(samples_ms, dtype=np.float64)
+    return {f"{name}_median_ms": float(np.median(a)), f"{name}_p95_ms": float(np.percentile(a, 95))}
+
+
+class _Clock:
+    """Wall and CPU milliseconds of each timed block: on a machine shared with other work the CPU
+    time is this process's own cost, the wall time what a user waits (the target applies to it)."""
+
+    def __init__(self):
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def __enter__(self):
+        self._t, self._c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall.append((time.perf_counter() - self._t) * 1e3)
+        self.cpu.append((time.process_time() - self._c) * 1e3)
+
+    def stats(self, name: str, skip: int = 0) -> dict[str, float]:
+        out = _stats(self.wall[skip:], name)
+        out[f"{name}_cpu_median_ms"] = float(np.median(self.cpu[skip:]))
+        return out
+
+
+def _drifting(network, n: int, seed: int = 0) -> list:
+    """``n`` networks like a run's successive snapshots: the weights drift a little each time."""
+    from visualizer.core.network import Network
+
+    rng = np.random.default_rng(seed)
+    out, weights = [], list(network.weights)
+    for _ in range(n):
+        weights = [w + rng.normal(0, 1e-3, w.shape).astype(np.float32) for w in weights]
+        out.append(Network.from_arrays(weights, network.biases, network.hidden_activations, output=network.output))
+    return out
+
+
+class _AtOnce:
+    """Jobs, Runner and Backend for a Session that only needs its first network: everything runs at once."""
+
+    def __init__(self, snapshot, dataset):
+        self._snapshot, self._dataset = snapshot, dataset
+
+    def submit(self, fn, *args, on_success, on_error, on_finished=None, report=None):
+        result = fn(*args, report=report) if report is not None else fn(*args)
+        on_success(result)
+        if on_finished is not None:
+            on_finished(result)
+
+    def startup(self, data_spec, dataset, config, run_id, report):
+        return self._dataset, None, self._snapshot
+
+    def start(self, request):  # Runner protocol: this bench never trains
+        raise RuntimeError("the gradients bench does not train")
+
+
+class _Images:
+    """The dataset a Session needs to show test digit 0: ``x_test`` and ``y_test`` only."""
+
+    is_synthetic = False
+
+    def __init__(self, x, y):
+        self.x_test, self.y_test = x, y
+        self.x_train, self.y_train = x, y
+
+
+def run_gradients_bench(snapshot, x_test, y_test, *, repeats: int = 200) -> dict[str, float]:
+    """Measure the gradient views with ``snapshot``'s architecture; returns plain floats.
+
+    Keys: ``backward_*`` (example_gradient alone), ``view_update_*`` (a new network's gradient
+    plus ``GradientsPanel.set_moment`` and its paint, as one render tick does), ``hover_*`` (one
+    hover text with its step preview) and ``stage_transition_*`` (``StepExplainer.next`` plus the
+    dialog's redraw and paint, cycling through every frame).
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from visualizer.core.backprop import example_gradient
+    from visualizer.session import Session
+    from visualizer.session.gradients import Gradients, chosen_config
+    from visualizer.session.stepper import StepExplainer
+    from visualizer.ui.panels.gradients.explain import ExplainDialog
+    from visualizer.ui.panels.gradients.panel import GradientsPanel
+
+    app = QApplication.instance() or QApplication([])
+    x, target = np.asarray(x_test[0], np.float32).reshape(-1), int(y_test[0])
+    report: dict[str, float] = {}
+    net = snapshot.network
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        example_gradient(net, x, target)
+        times.append((time.perf_counter() - t) * 1e3)
+    report.update(_stats(times, "backward"))
+
+    helper = _AtOnce(snapshot, _Images(np.asarray(x_test[:1], np.float32).reshape(1, -1), np.asarray(y_test[:1])))
+    session = Session(helper, helper, helper)
+    session.start_loading()
+    gradients = Gradients(session)
+    panel = GradientsPanel()
+    panel.resize(430, 760)
+    panel.show()
+    app.processEvents()
+    clock = _Clock()
+    for network in _drifting(net, repeats + 5):
+        moment_snap = type(snapshot).of_network(network)
+        with clock:
+            panel.set_moment(gradients.moment(moment_snap))
+            app.processEvents()
+    report.update(clock.stats("view_update", skip=5))  # the first frames build caches
+    diagram, times = panel.diagram, []
+    for i in range(min(repeats, 100)):
+        panel.set_moment(gradients.moment())  # a new moment: its step preview is computed on first hover
+        t = time.perf_counter()
+        diagram.hover_at(diagram.neuron_center(len(net.layer_sizes) - 1, i % net.layer_sizes[-1]))
+        times.append((time.perf_counter() - t) * 1e3)
+        diagram.hover_at(None)
+    report.update(_stats(times, "hover"))
+
+    dialog = ExplainDialog()
+    step = StepExplainer(session, gradients.moment(), chosen_config(session))
+    dialog.set_explainer(step)
+    dialog.show()
+    app.processEvents()
+    clock = _Clock()
+    for _ in range(repeats + len(step.frames)):
+        with clock:
+            step.next() if not step.at_end else step.go_to(step.frames[0].stage)
+            app.processEvents()
+    report.update(clock.stats("stage_transition", skip=len(step.frames)))  # first visits lay pages out
+    dialog.release()
+    for widget in (dialog, panel):
+        widget.close()
+        widget.deleteLater()
+    app.processEvents()
+    return report

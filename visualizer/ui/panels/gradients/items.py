@@ -1,0 +1,70 @@
+"""The gradient diagram's own drawing: pens for -dL/dw (wider when stronger) and the nudge arrows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+
+from visualizer.core.edges import N_BINS
+
+HEAD_LENGTH = 0.55  # arrow head, view units
+HEAD_HALF_WIDTH = 0.45
+
+
+def bin_pens(cmap: pg.ColorMap) -> list:
+    """One pen per colour bin: the sign's full colour, opacity growing with strength; the two
+    strongest bins twice as wide (wider or fractional widths cost several ms a frame to stroke:
+    bench stage_transition)."""
+    pens = []
+    half = N_BINS // 2
+    for b in range(N_BINS):
+        strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / half  # 1/8 (weak) .. 1 (strong)
+        color = cmap.map(1.0 if b >= half else 0.0, mode="qcolor")
+        color.setAlphaF(float(0.06 + 0.94 * strength**1.5))
+        pens.append(pg.mkPen(color, width=2 if strength > 0.75 else 1))
+    return pens
+
+
+class Arrows(pg.GraphicsObject):
+    """Vertical arrows in view units (the view's y axis points down): what each neuron is asked to do."""
+
+    def __init__(self):
+        super().__init__()
+        self._arrows: list[tuple[float, float, float, QColor, float]] = []
+        self._rect = QRectF()
+
+    def set_arrows(self, arrows: list[tuple[float, float, float, QColor, float]]) -> None:
+        """``(x, tail_y, tip_y, colour, pen width)`` each; a tip above the tail (smaller y) points up."""
+        self._arrows = list(arrows)
+        if arrows:
+            a = np.array([(x, t, h) for x, t, h, _c, _w in arrows], dtype=np.float64)
+            rect = QRectF(a[:, 0].min() - 1, a[:, 1:].min() - 1, np.ptp(a[:, 0]) + 2, np.ptp(a[:, 1:]) + 2)
+        else:
+            rect = QRectF()
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def arrows(self) -> list[tuple[float, float, float, QColor, float]]:
+        return list(self._arrows)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter, *_) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for x, tail, tip, color, width in self._arrows:
+            length = abs(tip - tail)
+            head = min(HEAD_LENGTH, 0.6 * length)
+            direction = 1.0 if tip < tail else -1.0  # +1: pointing up the screen
+            base = tip + direction * head
+            pen = QPen(color, width)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x, tail), QPointF(x, base))
+            half = HEAD_HALF_WIDTH * (head / HEAD_LENGTH if HEAD_LENGTH else 1.0)
+            painter.setBrush(color)
+            painter.drawPolygon(QPolygonF([QPointF(x, tip), QPointF(x - half, base), QPointF(x + half, base)]))

@@ -1,0 +1,194 @@
+"""GradientsPanel: the Gradients dock — what the current example asks of every neuron and weight, and 'This batch'."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from visualizer.session.gradients import GradientMoment
+from visualizer.ui.panels.gradients.batch import BatchView
+from visualizer.ui.panels.gradients.diagram import GradientDiagram
+from visualizer.ui.panels.gradients.tiles import GradientTiles
+from visualizer.ui.panels.gradients.texts import loss_text
+
+NO_INPUT = "Draw a digit or pick a test digit to see what it asks of the network."
+TILES_TITLE = "−∂L/∂W₁: what this example asks of each first-layer neuron's 28×28 template (red: grow)"
+
+
+class GradientsPanel(QWidget):
+    """Draws a :class:`GradientMoment` and a batch; says what it needs (an input, a target) when it cannot.
+
+    Parameters
+    ----------
+    explain_action
+        The window's "Explain one step…" QAction, shown as a button in the header (optional).
+
+    Signals
+    -------
+    target_chosen(int)
+        The user clicked a digit button: what the drawing should be.
+    batch_step_requested(int), image_chosen(int)
+        From the "This batch" tab (see :class:`BatchView`).
+    tab_changed(int)
+        0: This example, 1: This batch (the window computes only what is shown).
+    """
+
+    target_chosen = Signal(int)
+    batch_step_requested = Signal(int)
+    image_chosen = Signal(int)
+    tab_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, explain_action=None):
+        super().__init__(parent)
+        self._moment: GradientMoment | None = None
+        self._wide: bool | None = None
+        self.target_label = QLabel(NO_INPUT)
+        self.target_label.setWordWrap(True)
+        self.target_label.setTextFormat(Qt.TextFormat.RichText)
+        self.loss_label = QLabel()
+        self.loss_label.setTextFormat(Qt.TextFormat.RichText)
+        self.loss_label.setToolTip("Cross-entropy: −log of the probability the network gives the right digit")
+        self.digit_buttons = QButtonGroup(self)
+        self.digit_buttons.setExclusive(True)
+        digits = QHBoxLayout()
+        digits.setSpacing(2)
+        self._digits_box = QWidget()
+        self._digits_box.setLayout(digits)
+        digits.setContentsMargins(0, 0, 0, 0)
+        digits.addWidget(QLabel("It should be:"))
+        for d in range(10):
+            b = QPushButton(str(d))
+            b.setCheckable(True)
+            b.setFixedWidth(max(26, b.fontMetrics().horizontalAdvance("00") + 12))
+            b.setToolTip(f"Your drawing should be a {d}: show what it asks of the network to become one")
+            self.digit_buttons.addButton(b, d)
+            digits.addWidget(b)
+        digits.addStretch(1)
+        self.digit_buttons.idClicked.connect(self.target_chosen)
+
+        head = QHBoxLayout()
+        head.addWidget(self.target_label, 1)
+        if explain_action is not None:
+            explain = QToolButton()
+            explain.setDefaultAction(explain_action)
+            explain.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            head.addWidget(explain, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.diagram = GradientDiagram()
+        self.diagram.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.tiles = GradientTiles(TILES_TITLE)
+        self.readout = QLabel(" ")
+        self.readout.setWordWrap(True)
+        self.readout.setToolTip("Hover a neuron, a connection, an input pixel or a tile for its numbers")
+        # Room for a neuron's full text in a narrow dock; fixed, so hovering never moves the layout.
+        self.readout.setFixedHeight(self.readout.fontMetrics().height() * 4 + 4)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self._body.setContentsMargins(0, 0, 0, 0)
+        self._body.addWidget(self.diagram, 3)
+        self._body.addWidget(self.tiles, 1)
+        example = QWidget()  # the target and loss belong to this example, not to the batch tab
+        example_layout = QVBoxLayout(example)
+        example_layout.setContentsMargins(2, 2, 2, 2)
+        example_layout.setSpacing(3)
+        example_layout.addLayout(head)
+        example_layout.addWidget(self._digits_box)
+        example_layout.addWidget(self.loss_label)
+        example_layout.addLayout(self._body, 1)
+        example_layout.addWidget(self.readout)
+
+        self.batch = BatchView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(example, "This example")
+        self.tabs.addTab(self.batch, "This batch")
+        self.tabs.setTabToolTip(1, "A batch of training images: each one's loss, and their average gradient")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.tabs, 1)
+        self._digits_box.hide()
+
+        self.diagram.hovered.connect(self._show_readout)
+        self.tiles.hovered.connect(self._show_readout)
+        self.batch.batch_step_requested.connect(self.batch_step_requested)
+        self.batch.image_chosen.connect(self.image_chosen)
+        self.tabs.currentChanged.connect(self.tab_changed)
+
+    # -- public API -----------------------------------------------------------------------------
+    def set_moment(self, moment: GradientMoment | None) -> None:
+        """Show what ``moment``'s example asks (None: no input)."""
+        self._moment = moment
+        asks = moment is not None and moment.current.label is None and not moment.network.is_binary
+        self._digits_box.setVisible(asks)
+        if moment is None:
+            self._set_text(self.target_label, NO_INPUT)
+            self.loss_label.clear()
+        elif moment.needs_target:
+            self._set_text(self.target_label, f"<b>{moment.reason}</b>" + (
+                " Click the digit it should be: the view then shows what it asks of every weight." if asks else ""))
+            self.loss_label.clear()
+        else:
+            whose = (f"the true label of {moment.current.name}" if moment.current.label is not None
+                     else f"what you said {moment.current.name.lower()} should be")
+            self._set_text(self.target_label, f"Target <b>{moment.target}</b> ({whose})")
+            self._set_text(self.loss_label, loss_text(moment))
+        self._check_digit(moment.target if asks else None)
+        self.diagram.set_moment(moment)
+        if moment is None or moment.gradient is None:
+            self.tiles.set_matrix(None)
+        else:
+            self.tiles.set_matrix(-moment.gradient.weight_gradients[0])
+
+    def set_batch(self, batch, chosen: int, example, note: str) -> None:
+        """Fill the "This batch" tab (see :meth:`BatchView.set_batch`)."""
+        self.batch.set_batch(batch, chosen, example, note)
+
+    def showing_batch(self) -> bool:
+        return self.tabs.currentIndex() == 1
+
+    def show_batch_tab(self) -> None:
+        self.tabs.setCurrentIndex(1)
+
+    def target_text(self) -> str:
+        return self.target_label.text()
+
+    def readout_text(self) -> str:
+        return self.readout.text().strip()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _check_digit(self, digit: int | None) -> None:
+        checked = self.digit_buttons.checkedButton()
+        if digit is None:
+            if checked is not None:
+                self.digit_buttons.setExclusive(False)  # an exclusive group cannot uncheck its last button
+                checked.setChecked(False)
+                self.digit_buttons.setExclusive(True)
+        elif checked is None or self.digit_buttons.id(checked) != digit:
+            self.digit_buttons.button(digit).setChecked(True)
+
+    @staticmethod
+    def _set_text(label: QLabel, text: str) -> None:
+        if label.text() != text:  # a QLabel re-lays out on every setText
+            label.setText(text)
+
+    def _show_readout(self, text: str) -> None:
+        self.readout.setText(text.replace("\n", " · ") if text else " ")
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wide = self.width() > 1.25 * self.height()
+        if wide != self._wide:
+            self._wide = wide
+            self._body.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
