@@ -49,6 +49,8 @@ def test_version():
         (["train", "--out", "weights.exe", "--data", "synthetic"], "unsupported"),
         (["predict", "img.png"], "--weights"),
         (["export", "--weights", "a.npz"], "--out"),
+        (["predict", "--weights", "a.npz", "--activation", "elu", "img.png"], "relu, sigmoid, tanh, linear"),
+        (["predict", "--weights", "a.npz", "--preprocess", "sometimes", "img.png"], "--preprocess"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -116,7 +118,7 @@ def test_train_predict_export_roundtrip_on_synthetic(tmp_path):
     assert hits >= 4, rows
 
     reference = [r["probabilities"] for r in rows[:-1]]
-    for fmt in (".json", ".keras", ".weights.h5"):
+    for fmt in (".json", ".keras", ".weights.h5", ".h5"):
         converted = tmp_path / f"converted{fmt}"
         proc = nnviz("export", "--weights", out, "--out", converted)
         assert proc.returncode == 0, proc.stderr
@@ -164,12 +166,13 @@ def test_bench_json_reports_figures_beside_baselines():
 def test_predict_reports_a_bad_image_and_still_classifies_the_rest(tmp_path):
     from PIL import Image
 
-    from visualizer.core.weights_format import NetworkWeights, save_npz
+    from visualizer.core.network import Network
+    from visualizer.core.weights_format import save_npz
 
     rng = np.random.default_rng(0)
     sizes = (784, 16, 10)
     weights = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes, sizes[1:], strict=False)]
-    save_npz(NetworkWeights.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
+    save_npz(Network.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
     digit = np.full((40, 40), 255, np.uint8)
     digit[8:32, 18:22] = 0
     Image.fromarray(digit).save(tmp_path / "one.png")
@@ -206,11 +209,12 @@ def test_train_summary_values_line_up_for_a_holdout_test_set(tmp_path):
 def test_predict_with_overflowing_weights_is_an_error_not_nan_json(tmp_path):
     from PIL import Image
 
-    from visualizer.core.weights_format import NetworkWeights, save_npz
+    from visualizer.core.network import Network
+    from visualizer.core.weights_format import save_npz
 
     sizes = (784, 16, 10)
     huge = [np.full((a, b), 3e38, np.float32) for a, b in zip(sizes, sizes[1:], strict=False)]  # finite, valid
-    save_npz(NetworkWeights.from_arrays(huge, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
+    save_npz(Network.from_arrays(huge, [np.zeros(b, np.float32) for b in sizes[1:]]), tmp_path / "w.npz")
     digit = np.full((40, 40), 255, np.uint8)
     digit[8:32, 18:22] = 0
     Image.fromarray(digit).save(tmp_path / "one.png")
@@ -237,3 +241,77 @@ def test_divergence_saves_the_last_good_weights_and_says_so(tmp_path, monkeypatc
     assert code == 2
     kept = import_weights(out)
     assert all(np.isfinite(w).all() for w in kept.weights)
+
+
+def _random_network(hidden=(16,), activation="relu", seed=0):
+    from visualizer.core.network import Network
+
+    rng = np.random.default_rng(seed)
+    sizes = (784, *hidden, 10)
+    return Network.from_arrays([rng.normal(0, 0.3, (a, b)) for a, b in zip(sizes, sizes[1:], strict=False)],
+                               [rng.normal(0, 0.1, b) for b in sizes[1:]], activation)
+
+
+def _keras_weights_file(path, net):
+    """What Keras 3's save_weights writes for a Sequential of Dense layers (no activations in it)."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+            variables = f.create_group(f"layers/{'dense' if i == 0 else f'dense_{i}'}/vars")
+            variables.attrs["name"] = f"dense_{i + 1}"
+            variables["0"], variables["1"] = w, b
+        f.create_group("vars")
+    return path
+
+
+def test_a_foreign_weights_file_needs_activation_and_then_predicts_with_it(tmp_path):
+    from PIL import Image
+
+    net = _random_network((12,), "tanh")
+    weights = _keras_weights_file(tmp_path / "foreign.weights.h5", net)
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255
+    Image.fromarray(digit).save(tmp_path / "one.png")
+    proc = nnviz("predict", "--weights", weights, tmp_path / "one.png")
+    assert_one_line_error(proc, "foreign.weights.h5", "stores no activations", "nnviz never guesses them",
+                          "--activation")
+    proc = nnviz("predict", "--weights", weights, "--activation", "tanh", "--json", tmp_path / "one.png")
+    assert proc.returncode == 0, proc.stderr
+    assert "the hidden activations are the ones given (tanh)" in proc.stderr
+    np.testing.assert_allclose(json.loads(proc.stdout)["probabilities"], net.probabilities(digit / 255), atol=1e-6)
+    # Exported by nnviz, the activation travels with the file.
+    proc = nnviz("export", "--weights", weights, "--activation", "tanh", "--out", tmp_path / "ours.weights.h5")
+    assert proc.returncode == 0 and "784-12-10 tanh" in proc.stdout, proc.stderr
+    again = nnviz("predict", "--weights", tmp_path / "ours.weights.h5", "--json", tmp_path / "one.png")
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    np.testing.assert_allclose(json.loads(again.stdout)["probabilities"], net.probabilities(digit / 255), atol=1e-6)
+
+
+def test_predict_feeds_mnist_format_digits_as_they_are(tmp_path):
+    from PIL import Image
+
+    from visualizer.core.preprocess import preprocess
+    from visualizer.core.weights_format import save_npz
+
+    net = _random_network()
+    save_npz(net, tmp_path / "w.npz")
+    digit = np.zeros((28, 28), np.uint8)
+    digit[3:17, 4:9] = 200  # a stroke off-center: preprocessing would move and stretch it
+    Image.fromarray(digit).save(tmp_path / "mnist.png")
+    Image.fromarray(np.kron(digit, np.ones((3, 3), np.uint8))).save(tmp_path / "large.png")
+    fed = {}
+    for mode in ("auto", "always", "never"):
+        proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--preprocess", mode, "--json", tmp_path / "mnist.png")
+        assert proc.returncode == 0, proc.stderr
+        fed[mode] = json.loads(proc.stdout)
+    as_is = net.probabilities(digit / 255)
+    prepared = net.probabilities(preprocess(digit).vector)
+    assert not np.allclose(as_is, prepared, atol=1e-3)
+    for mode, expected in (("auto", as_is), ("never", as_is), ("always", prepared)):
+        np.testing.assert_allclose(fed[mode]["probabilities"], expected, atol=1e-6)
+        assert fed[mode]["preprocessed"] is (mode == "always")
+    proc = nnviz("predict", "--weights", tmp_path / "w.npz", "--json", tmp_path / "large.png")
+    assert json.loads(proc.stdout)["preprocessed"] is True  # not 28x28: preprocessed like the pad
+    assert_one_line_error(nnviz("predict", "--weights", tmp_path / "w.npz", "--preprocess", "never",
+                                tmp_path / "large.png"), "large.png", "84x84", "28x28", "--preprocess never")

@@ -18,12 +18,13 @@ def _digits_npz(path: Path) -> None:
 def _weights_and_images(folder: Path, names: list[str]) -> tuple[Path, list[Path]]:
     from PIL import Image
 
-    from visualizer.core.weights_format import NetworkWeights, save_npz
+    from visualizer.core.network import Network
+    from visualizer.core.weights_format import save_npz
 
     rng = np.random.default_rng(0)
     sizes = (784, 16, 10)
     weights = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    save_npz(NetworkWeights.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), folder / "w.npz")
+    save_npz(Network.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), folder / "w.npz")
     digit = np.full((40, 40), 255, np.uint8)
     digit[8:32, 18:22] = 0
     images = [folder / name for name in names]

@@ -148,12 +148,13 @@ def test_a_second_signal_while_saving_still_finishes_the_save(tmp_path):
 
 
 def _small_weights(path: Path) -> None:
-    from visualizer.core.weights_format import NetworkWeights, save_npz
+    from visualizer.core.network import Network
+    from visualizer.core.weights_format import save_npz
 
     rng = np.random.default_rng(0)
     sizes = (784, 16, 10)
     weights = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    save_npz(NetworkWeights.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), path)
+    save_npz(Network.from_arrays(weights, [np.zeros(b, np.float32) for b in sizes[1:]]), path)
 
 
 def _export_with(tmp_path: Path, suffix: str, hook: str) -> tuple[Path, int, str, str]:

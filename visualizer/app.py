@@ -60,7 +60,15 @@ def run_app(data: str | None = None, argv: list[str] | None = None, *, open_run:
         Arguments for QApplication (default: sys.argv).
     open_run
         A run file (``nnviz FILE``, ``nnviz --open FILE``) for the window to open at start.
+
+    Raises
+    ------
+    DisplayError
+        When no window can open here (no display, or a system library Qt needs is missing).
     """
+    from visualizer.ui.display import prepare_display
+
+    prepare_display()  # a missing system library: one line and exit code 2, before Qt can abort
     app = create_app(argv)
     from visualizer.ui import theme
     from visualizer.ui.window import MainWindow

@@ -51,6 +51,25 @@ _learning_rate = _number(float, 0, 10, lowest_allowed=False)
 _seed = _number(int, 0, 2**31 - 1)
 
 
+def _hidden_activations(text: str):
+    """--activation for predict/export: one name, or one per hidden layer ("relu,tanh")."""
+    from visualizer.core.network import HIDDEN_ACTIVATIONS
+
+    names = tuple(n.strip() for n in text.split(","))
+    bad = [n for n in names if n not in HIDDEN_ACTIVATIONS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"expected {', '.join(HIDDEN_ACTIVATIONS)} (or one per hidden layer, "
+                                         f"e.g. relu,tanh), got {text!r}")
+    return names[0] if len(names) == 1 else names
+
+
+def _add_weights_args(p: argparse.ArgumentParser, metavar: str) -> None:
+    p.add_argument("--weights", required=True, metavar=metavar, help=".keras .weights.h5 .h5 .npz or .json")
+    p.add_argument("--activation", type=_hidden_activations, metavar="NAME",
+                   help="the hidden activation of a weights file that does not store it (a Keras .weights.h5): "
+                   "relu, sigmoid, tanh or linear, or one per hidden layer (relu,tanh)")
+
+
 def _add_data_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--data",
@@ -90,16 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true", help="end with one JSON line on stdout")
 
     p = sub.add_parser("predict", help="classify images of handwritten digits")
-    p.add_argument("--weights", required=True, metavar="FILE", help=".keras .weights.h5 .npz or .json")
+    _add_weights_args(p, "FILE")
+    p.add_argument("--preprocess", choices=("auto", "always", "never"), default="auto",
+                   help="auto (default): a 28x28 MNIST-format image (light ink on black) is fed as it is, "
+                   "anything else is cropped and centered like the drawing pad; always; never (28x28 only)")
     p.add_argument("--json", action="store_true", help="one JSON object per image per line")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG/JPG, any size, dark-on-light or light-on-dark")
 
     e = sub.add_parser("export", help="convert weights between formats (by extension); "
                        "from a run file, one moment's weights or the metrics as CSV")
-    e.add_argument("--weights", required=True, metavar="IN", help="a weights file or a run file")
+    _add_weights_args(e, "IN")
     e.add_argument("--at", metavar="MOMENT", help="from a run file: the end of epoch N (e.g. 2) or batch N as bN "
                    "(e.g. b1204, or the nearest recorded moment before it); default: the latest")
-    e.add_argument("--out", required=True, metavar="OUT", help="weights (.keras .weights.h5 .npz .json .tflite), "
+    e.add_argument("--out", required=True, metavar="OUT", help="weights (.keras .weights.h5 .h5 .npz .json .tflite), "
                    "or .csv for a run file's metrics")
 
     b = sub.add_parser("bench", help="measure training, inference and GUI speed")

@@ -269,36 +269,68 @@ def _train(config, dataset, stops: _StopSignals, *, timeline=None, pace: float |
     return outcome["result"], None
 
 
-def classify_image(network, path):
-    """Run one image file through the pad's preprocessing and the numpy forward pass.
+def network_input(image, path, preprocess: str = "auto"):
+    """The 784 inputs for an image, or None when it holds no digit; and whether it was preprocessed.
 
-    Returns ``(digit or None, probabilities or None)``; None when the image has no ink. Raises
-    DataError for an unreadable image, WeightsError when the output is not finite.
+    ``preprocess``: "auto" feeds a 28x28 MNIST-format image (light ink on black) as it is, as the
+    window feeds test digits, and preprocesses anything else like the drawing pad; "always" and
+    "never" force one or the other ("never" needs 28x28 pixels).
+    """
+    from visualizer.core import preprocess as pre
+    from visualizer.core.errors import DataError
+
+    if preprocess == "never" or (preprocess == "auto" and pre.is_mnist_format(image)):
+        try:
+            return pre.as_network_input(image), False
+        except ValueError as exc:
+            raise DataError(f"{Path(path).name}: {exc} (--preprocess never)") from None
+    prepared = pre.preprocess(image)
+    return (None if prepared is None else prepared.vector), True
+
+
+def classify_image(network, path, preprocess: str = "auto"):
+    """Run one image file through :func:`network_input` and the numpy forward pass.
+
+    Returns ``(digit or None, probabilities or None, preprocessed)``; None when the image has no
+    ink. Raises DataError for an unreadable image, WeightsError when the output is not finite.
     """
     import numpy as np
 
-    from visualizer.core.preprocess import preprocess
     from visualizer.data.images import load_image
 
-    prepared = preprocess(load_image(path))
-    if prepared is None:
-        return None, None
+    vector, preprocessed = network_input(load_image(path), path, preprocess)
+    if vector is None:
+        return None, None, preprocessed
     with np.errstate(all="ignore"):  # checked just below; numpy's warnings would only add noise
-        probs = network.to_network().forward(prepared.vector)[-1]
+        probs = network.probabilities(vector)
     if not np.isfinite(probs).all():  # finite but enormous weights overflow float32
         raise WeightsError(f"{Path(path).name}: the network's output overflowed (its weights are too large)")
-    return int(probs.argmax()), probs
+    return int(network.predict(vector)), probs, preprocessed
+
+
+def _import(args):
+    """The network in ``--weights``, its notes on stderr; a file without activations asks for --activation."""
+    from visualizer.core.errors import ActivationRequired
+    from visualizer.training.export import import_model
+
+    try:
+        imported = import_model(args.weights, activation=args.activation)
+    except ActivationRequired as exc:
+        raise ConfigError(one_line(f"Could not read weights from {Path(exc.path).name}: {exc.reason}; give the "
+                                   "hidden layers' activation with --activation (relu, sigmoid, tanh or linear, or "
+                                   "one per hidden layer: relu,tanh), or use the model's .keras file")) from None
+    for note in imported.notes:
+        _err(f"nnviz: note: {note}")
+    return imported.network
 
 
 def cmd_predict(args) -> int:
     """Classify image files; exit 2 if any could not be read (after doing the others)."""
-    from visualizer.training.export import import_weights
-
-    network = import_weights(args.weights)
+    network = _import(args)
     failed = 0
     for path in args.images:
         try:
-            digit, probs = classify_image(network, path)
+            digit, probs, preprocessed = classify_image(network, path, args.preprocess)
         except NnvizError as exc:
             _err(f"nnviz: error: {one_line(exc)}")
             failed += 1
@@ -308,9 +340,12 @@ def cmd_predict(args) -> int:
                 "path": str(path),
                 "digit": digit,
                 "probabilities": None if probs is None else [round(float(p), 6) for p in probs],
+                "preprocessed": preprocessed,
             }), flush=True)
         elif digit is None:
             print(f"{path}: no digit (the image is empty)")
+        elif network.is_binary:
+            print(f"{path}: {'yes' if digit else 'no'} ({probs[0]:.1%} yes)")
         else:
             runner = sorted(range(10), key=lambda k: -probs[k])[1]
             print(f"{path}: {digit} ({probs[digit]:.1%}; next {runner} {probs[runner]:.1%})")
@@ -325,7 +360,7 @@ def cmd_export(args) -> int:
     either the old or the new.
     """
     from visualizer.core.weights_format import detect_format
-    from visualizer.training.export import export_weights, import_weights
+    from visualizer.training.export import export_weights
 
     if looks_like_run_file(args.weights):
         return export_from_run(args)
@@ -337,15 +372,14 @@ def cmd_export(args) -> int:
                           f"{Path(args.weights).name} holds weights only")
     check_out_path(args.out)
     check_differs(args.out, args.weights, "--out must differ from --weights")
-    network = import_weights(args.weights)
+    network = _import(args)
     if detect_format(args.out) not in ("npz", "json"):  # the others are written by Keras
         from visualizer.training.tfenv import import_keras
 
         import_keras()  # seconds long, so not inside the deferred section below
     with deferred():
         export_weights(network, args.out)
-        sizes = "-".join(map(str, network.layer_sizes))
-        print(f"wrote {args.out} ({sizes} {network.activation})", flush=True)
+        print(f"wrote {args.out} ({network.describe()})", flush=True)
     return 0
 
 

@@ -19,13 +19,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-EXPORT_SUFFIXES = (".keras", ".weights.h5", ".npz", ".json", ".tflite")
-REIMPORT_SUFFIXES = (".npz", ".keras", ".weights.h5", ".json")  # .tflite is export-only
-# The X11 libraries Qt's xcb plugin links that the bundle does not carry (Debian/Ubuntu names).
-XCB_PACKAGES_HINT = (
-    "Debian/Ubuntu: apt install libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 "
-    "libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0"
-)
+EXPORT_SUFFIXES = (".keras", ".weights.h5", ".h5", ".npz", ".json", ".tflite")
+REIMPORT_SUFFIXES = (".npz", ".keras", ".weights.h5", ".h5", ".json")  # .tflite is export-only
 _TRAIN_SAMPLES = 64  # one batch of 64: enough to move every weight, fast on any machine
 
 
@@ -122,30 +117,6 @@ def _check_qt(app) -> str:
             f"platform plugins: {', '.join(names) or 'none'}")
 
 
-def xcb_plugin_problem() -> str | None:
-    """Why Qt's xcb (X11) plugin could not load on this machine, or None when it can.
-
-    The offscreen self-test does not need xcb, but a desktop user does: the usual culprit is a
-    system library the bundle does not carry (libxcb-cursor0 on Debian/Ubuntu).
-    """
-    if not sys.platform.startswith("linux"):
-        return None
-    import _ctypes  # plain dlopen: PyInstaller's ctypes wrapper would replace the real reason
-
-    from PySide6.QtCore import QLibraryInfo
-
-    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
-    lib = plugins / "libqxcb.so"
-    if not lib.exists():
-        return f"{lib.name} not found in {plugins}"
-    try:
-        handle = _ctypes.dlopen(str(lib), os.RTLD_NOW | os.RTLD_LOCAL)
-    except OSError as exc:
-        return str(exc)
-    _ctypes.dlclose(handle)
-    return None
-
-
 def _check_window(app) -> str:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -231,10 +202,11 @@ def run_self_test(out=None) -> int:
             return _check_qt(app)
 
         checks.run("qt", start_qt)
-        problem = xcb_plugin_problem() if app is not None else None
+        from visualizer.ui.display import missing_library_message, platform_plugin_problem
+
+        problem = platform_plugin_problem("xcb") if app is not None and sys.platform.startswith("linux") else None
         if problem:  # a note, not a failure: offscreen works, but a desktop session needs it
-            print(f"note xcb platform plugin cannot load here ({problem}); a desktop session needs "
-                  f"the system package providing it ({XCB_PACKAGES_HINT})", file=checks.out, flush=True)
+            print(f"note {missing_library_message(problem)}", file=checks.out, flush=True)
         if app is not None:
             checks.run("main window", lambda: _check_window(app))
         else:

@@ -211,3 +211,61 @@ def test_fast_enough_for_live_drawing(size):
         times.append(time.perf_counter() - start)
     # Measured ~0.3 ms (280) and ~2 ms (1000); the bound is loose so a busy CI box does not flake.
     assert np.median(times) < (0.005 if size == 280 else 0.03)
+
+
+# ------------------------------------------------------------------- photos and MNIST-format files
+
+
+def photo(ink: np.ndarray, uneven: bool, shape=(300, 400), size=150, at=(60, 120)) -> np.ndarray:
+    """A digit photographed on paper: ink (1 = full) darkens the paper, lit evenly (230) or from
+    one corner (190 to 245, the issue's figures), as uint8."""
+    h, w = shape
+    y, x = np.mgrid[0:h, 0:w]
+    paper = 190 + 55 * (0.6 * x / w + 0.4 * y / h) if uneven else np.full(shape, 230.0)
+    big = np.asarray(Image.fromarray((ink * 255).astype(np.uint8)).resize((size, size), Image.BILINEAR)) / 255
+    field = np.zeros(shape)
+    field[at[0] : at[0] + size, at[1] : at[1] + size] = big
+    return np.clip(paper * (1 - 0.7 * field), 0, 255).astype(np.uint8)
+
+
+def test_uneven_light_is_evened_out_before_the_crop():
+    seven = draw_strokes((28, 28), SEVEN, 2.5, origin=(4, 4), scale=20)
+    even, uneven = preprocess(photo(seven, False)), preprocess(photo(seven, True))
+    assert even.background is None and uneven.background is not None
+    assert uneven.background.shape == (300, 400) and 185 / 255 < uneven.background.min() < uneven.background.max() < 1
+    assert uneven.bbox == pytest.approx(even.bbox, abs=3)  # the digit, not the darker paper
+    assert corr(uneven.centered, even.centered) > 0.97
+    # A drawing on the pad (an even background) is untouched by it.
+    canvas = draw_strokes((280, 280), SEVEN, 20, origin=(30, 30), scale=220)
+    assert preprocess(canvas).background is None
+
+
+@pytest.mark.mnist
+def test_photos_in_uneven_light_are_recognised_like_evenly_lit_ones(mnist_test):
+    """The issue's experiment: 1 of 10 right in uneven light against 10 of 10 lit evenly, before."""
+    images, labels = mnist_test
+    x = images.reshape(len(images), -1) / 255.0
+    centroids = np.stack([x[:5000][labels[:5000] == c].mean(0) for c in range(10)])
+
+    def predict(vectors):
+        return ((np.asarray(vectors)[:, None, :] - centroids[None]) ** 2).sum(-1).argmin(1)
+
+    digits, y = images[5000:5060], labels[5000:5060]
+    even = predict([preprocess(photo(d / 255, False)).vector for d in digits])
+    uneven = predict([preprocess(photo(d / 255, True)).vector for d in digits])
+    assert (uneven == y).mean() >= (even == y).mean() - 0.02
+    assert (uneven == even).mean() > 0.95
+
+
+def test_an_mnist_format_image_is_recognised_as_such():
+    from visualizer.core.preprocess import as_network_input, is_mnist_format
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[5:20, 9:13] = 255
+    assert is_mnist_format(digit) and is_mnist_format(digit / 255)
+    np.testing.assert_array_equal(as_network_input(digit), digit.reshape(784) / 255)
+    assert not is_mnist_format(255 - digit)  # dark ink on white: preprocessed (inverted) instead
+    assert not is_mnist_format(np.zeros((28, 28)))  # no ink
+    assert not is_mnist_format(np.kron(digit, np.ones((2, 2))))  # not 28x28
+    with pytest.raises(ValueError, match="the image is 56x56 pixels"):
+        as_network_input(np.kron(digit, np.ones((2, 2))))

@@ -9,12 +9,13 @@ import pytest
 from visualizer.core.errors import WeightsError
 from visualizer.core.config import INPUT_SIZE
 from visualizer.core.safezip import open_zip
-from visualizer.core.weights_format import NetworkWeights, load_npz, save_npz
+from visualizer.core.network import Network
+from visualizer.core.weights_format import load_npz, save_npz
 
 
 def _good_npz(tmp_path):
     rng = np.random.default_rng(0)
-    net = NetworkWeights.from_arrays(
+    net = Network.from_arrays(
         [rng.standard_normal((INPUT_SIZE, 4)).astype(np.float32), np.zeros((4, 10), np.float32)],
         [np.zeros(4, np.float32), np.zeros(10, np.float32)],
     )
@@ -66,7 +67,7 @@ def test_a_flood_of_members_is_refused_from_the_end_record(tmp_path, monkeypatch
             z.writestr(f"m{i}.npy", b"")
     built = []
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: built.append(a) or pytest.fail("parsed"))
-    _refused(path, "lists 500 members; a weights file has at most 16")
+    _refused(path, "lists 500 members; a weights file has at most 17")
     assert built == []
 
 
@@ -80,7 +81,7 @@ def test_compressed_npz_is_still_read(tmp_path):
 
 def test_open_zip_leaves_plain_archives_alone(tmp_path):
     with open(_good_npz(tmp_path), "rb") as f, open_zip(f, 16) as z:
-        assert sorted(z.namelist()) == ["W1.npy", "W2.npy", "activation.npy", "b1.npy", "b2.npy", "format_version.npy"]
+        assert sorted(z.namelist()) == ["W1.npy", "W2.npy", "activation.npy", "activations.npy", "b1.npy", "b2.npy", "format_version.npy"]
 
 
 @pytest.mark.parametrize("header", [b"{'descr': '<f4', 'shape': (3,", b"{'descr': '<f4', 'fortran_order': False, 'shape': (3,)} \x00\xff"])

@@ -1,4 +1,4 @@
-"""NetworkWeights validation and the numpy-only .npz / .json files: exact round trips, clear refusals."""
+"""The numpy-only .npz / .json files: exact round trips with one activation per layer, clear refusals."""
 
 import io
 import json
@@ -11,9 +11,9 @@ import pytest
 from visualizer.core import safeio
 from visualizer.core import weights_format as wf
 from visualizer.core.errors import WeightsError
-from visualizer.core.snapshot import snapshot_from_arrays
+from visualizer.core.network import Network
+from visualizer.core.snapshot import TrainingSnapshot, snapshot_from_arrays
 from visualizer.core.weights_format import (
-    NetworkWeights,
     detect_format,
     load_json,
     load_npz,
@@ -24,94 +24,46 @@ from visualizer.core.weights_format import (
 ARCHITECTURES = [((16, 16), "relu"), ((32,), "tanh"), ((8, 8, 8), "sigmoid")]
 
 
-def random_net(hidden=(16, 16), activation="relu", seed=0) -> NetworkWeights:
+def random_net(hidden=(16, 16), activation="relu", seed=0, output=None) -> Network:
     rng = np.random.default_rng(seed)
-    sizes = (784, *hidden, 10)
+    sizes = (784, *hidden, 1 if output == "sigmoid" else 10)
     w = [rng.standard_normal((a, b)).astype(np.float32) * 0.3 for a, b in pairwise(sizes)]
     b = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in sizes[1:]]
-    return NetworkWeights.from_arrays(w, b, activation)
+    return Network.from_arrays(w, b, activation, output=output)
 
 
 def predictions(net, n=64):
     x = np.random.default_rng(1).random((n, 784), dtype=np.float32)
-    return (net.network if hasattr(net, "network") else net.to_network()).forward(x)[-1]
+    return net.forward(x)[-1]
 
 
-def assert_same_network(a: NetworkWeights, b: NetworkWeights):
-    assert a.layer_sizes == b.layer_sizes and a.activation == b.activation
+def assert_same_network(a: Network, b: Network):
+    assert a.layer_sizes == b.layer_sizes and a.activations == b.activations
     for x, y in zip(a.weights + a.biases, b.weights + b.biases, strict=True):
         assert x.dtype == y.dtype == np.float32
         assert np.array_equal(x, y)
     assert np.array_equal(predictions(a), predictions(b))
 
 
-# ------------------------------------------------------------------------ NetworkWeights
+# ------------------------------------------------------------------------ networks and snapshots
 
 
 def test_snapshot_round_trip_shares_read_only_arrays():
     net = random_net()
-    snap = net.to_snapshot(step=7)
+    snap = TrainingSnapshot.of_network(net, step=7)
     assert snap.step == 7 and snap.layer_sizes == (784, 16, 16, 10)
-    back = NetworkWeights.from_snapshot(snap)
-    assert_same_network(net, back)
+    assert_same_network(net, snap.network)
     with pytest.raises(ValueError):  # immutable values: nobody can change what another holds
         snap.weights[0][0, 0] = 123.0
-    assert not back.weights[0].flags.writeable
-    assert back.hidden == (16, 16)
+    assert snap.network.hidden == (16, 16)
 
 
-def test_float64_input_becomes_float32():
+def test_float64_input_becomes_float32(tmp_path):
     net = random_net()
-    w64 = [w.astype(np.float64) for w in net.weights]
-    again = NetworkWeights.from_arrays(w64, net.biases, "relu")
+    doc = wf.to_json_dict(net)
+    again = wf.from_json_dict(doc)
     assert all(w.dtype == np.float32 for w in again.weights)
-
-
-def _arrays(sizes):
-    return [np.zeros((a, b), np.float32) for a, b in pairwise(sizes)], [
-        np.zeros(n, np.float32) for n in sizes[1:]
-    ]
-
-
-@pytest.mark.parametrize(
-    "sizes, match",
-    [
-        ((100, 16, 10), "784 inputs"),
-        ((784, 16, 9), "10 outputs"),
-        ((784, 10), "hidden layers"),
-        ((784, 8, 8, 8, 8, 8, 8, 8, 10), "hidden layers"),
-        ((784, 1025, 10), "1 to 1024 units"),
-    ],
-)
-def test_validate_refuses_wrong_architecture(sizes, match):
-    w, b = _arrays(sizes)
-    with pytest.raises(WeightsError, match=match):
-        NetworkWeights.from_arrays(w, b, "relu")
-
-
-def test_validate_refuses_broken_chain_bias_and_values():
-    w, b = _arrays((784, 16, 10))
-    with pytest.raises(WeightsError, match="shape"):
-        NetworkWeights.from_arrays([w[0], np.zeros((15, 10), np.float32)], b)
-    with pytest.raises(WeightsError, match="bias vector 1"):
-        NetworkWeights.from_arrays(w, [np.zeros(15, np.float32), b[1]])
-    with pytest.raises(WeightsError, match="bias"):
-        NetworkWeights.from_arrays(w, b[:1])
-    with pytest.raises(WeightsError, match="activation"):
-        NetworkWeights.from_arrays(w, b, "linear")
-    with pytest.raises(WeightsError, match="floating"):
-        NetworkWeights.from_arrays([w[0].astype(np.int32), w[1]], b)
-    with pytest.raises(WeightsError, match=r"expected \(784, 10\)"):  # layer_sizes disagree with arrays
-        NetworkWeights((784, 10, 10), "relu", tuple(w), tuple(b))
-    with pytest.raises(WeightsError, match="do not match"):
-        NetworkWeights((784, 16, 16, 10), "relu", tuple(w), tuple(b))
-    for bad in (np.nan, np.inf, -np.inf):
-        w2 = [w[0].copy(), w[1]]
-        w2[0][3, 4] = bad
-        with pytest.raises(WeightsError, match="NaN or infinite"):
-            NetworkWeights.from_arrays(w2, b)
-    with pytest.raises(WeightsError, match="NaN or infinite"):  # beyond float32 range
-        NetworkWeights.from_arrays([w[0].astype(np.float64) + 1e300, w[1]], b)
+    assert_same_network(net, again)
 
 
 @pytest.mark.parametrize(
@@ -121,7 +73,7 @@ def test_validate_refuses_broken_chain_bias_and_values():
         ("A.KERAS", "keras"),
         ("m.weights.h5", "weights.h5"),
         ("M.Weights.H5", "weights.h5"),
-        ("plain.h5", "weights.h5"),
+        ("plain.h5", "h5"),
         ("x.npz", "npz"),
         ("x.JSON", "json"),
         ("phone.tflite", "tflite"),
@@ -156,15 +108,57 @@ def test_json_is_readable_document(tmp_path):
     doc = json.loads((tmp_path / "w.json").read_text())
     assert doc["format"] == "nnviz-weights" and doc["version"] == 1
     assert doc["layer_sizes"] == [784, 4, 10] and doc["activation"] == "tanh"
+    assert doc["activations"] == ["tanh", "softmax"]
     assert len(doc["layers"][0]["W"]) == 784 and len(doc["layers"][0]["W"][0]) == 4
     assert len(doc["layers"][1]["b"]) == 10
+    # What a reader in another language needs to feed it and read its answer.
+    assert doc["input"]["shape"] == [28, 28] and doc["input"]["order"] == "row-major"
+    assert doc["input"]["range"] == [0, 1] and doc["input"]["ink"] == 1 and doc["input"]["background"] == 0
+    assert doc["output"]["activation"] == "softmax" and "softmax" in doc["output"]["about"]
 
 
 def test_npz_holds_plain_arrays_only(tmp_path):
     save_npz(random_net(), tmp_path / "w.npz")
     with np.load(tmp_path / "w.npz", allow_pickle=False) as f:
-        assert sorted(f.files) == ["W1", "W2", "W3", "activation", "b1", "b2", "b3", "format_version"]
+        assert sorted(f.files) == ["W1", "W2", "W3", "activation", "activations", "b1", "b2", "b3", "format_version"]
         assert str(f["activation"]) == "relu" and int(f["format_version"]) == 1
+        assert list(f["activations"]) == ["relu", "relu", "softmax"]
+
+
+MIXED = [((8, 5), ("relu", "tanh"), None), ((6,), "linear", None), ((), (), None), ((4,), "relu", "sigmoid")]
+
+
+@pytest.mark.parametrize("hidden, activation, output", MIXED)
+@pytest.mark.parametrize("save, load", [(save_npz, load_npz), (save_json, load_json)])
+def test_per_layer_activations_round_trip(tmp_path, hidden, activation, output, save, load):
+    net = random_net(hidden, activation, output=output)
+    path = save(net, tmp_path / f"net.{'npz' if save is save_npz else 'json'}")
+    back = load(path)
+    assert_same_network(net, back)
+    # Only a uniform relu/sigmoid/tanh network with a softmax output has the old single field.
+    fields = json.loads(path.read_text()) if save is save_json else dict(np.load(path, allow_pickle=False))
+    assert "activation" not in fields
+
+
+@pytest.mark.parametrize("save, load", [(save_npz, load_npz), (save_json, load_json)])
+def test_files_of_the_first_version_still_load(tmp_path, save, load):
+    net = random_net((5,), "sigmoid")
+    if save is save_json:
+        doc = wf.to_json_dict(net)
+        for key in ("activations", "input", "output"):
+            del doc[key]
+        path = _write_json(tmp_path / "old.json", doc)
+    else:
+        arrays = _good_arrays(net)
+        arrays["activation"] = np.array("sigmoid")
+        path = _npz(tmp_path / "old.npz", **arrays)
+    assert_same_network(net, load(path))
+
+
+def test_json_ignores_fields_it_does_not_know(tmp_path):
+    doc = _set(_doc(), ("description",), "my first network, trained on my own digits")
+    doc["trained_by"] = {"tool": "some script", "epochs": [1, 2, 3]}
+    assert load_json(_write_json(tmp_path / "extra.json", doc)).layer_sizes == (784, 3, 10)
 
 
 def test_failing_save_keeps_existing_file(tmp_path, monkeypatch):
@@ -217,6 +211,14 @@ def _good_arrays(net=None):
         (lambda a: a.update(activation=np.array(b"relu")), "activation"),
         (lambda a: a.update(activation=np.array("softplus")), "softplus"),
         (lambda a: a.update(format_version=np.array(2)), "version 2"),
+        (lambda a: a.update(activations=np.array(["relu", "softmax"]).reshape(1, 2)), "list of names"),
+        (lambda a: a.update(activations=np.array(["relu", "relu", "softmax"])), "3 activations for 2 layers"),
+        (lambda a: a.update(activations=np.array(["tanh", "softmax"])), "disagrees"),
+        # 32-bit values beyond Unicode: numpy makes a str of them that breaks wherever it is printed
+        (lambda a: a.update(activations=np.frombuffer(np.array([0x7FFFFFFF, 0x41], "<u4").tobytes(), "<U1")),
+         "'activations' holds values that are not text"),
+        (lambda a: a.update(activation=np.frombuffer(np.array([0xD800], "<u4").tobytes(), "<U1").reshape(())),
+         "'activation' holds values that are not text"),
     ],
 )
 def test_npz_refuses_bad_contents(tmp_path, change, match):
@@ -319,15 +321,18 @@ def _set(doc, keys, value):
         (("layers", 1, "b"), [0.0] * 9, "10 numbers"),
         (("layers", 1), {"W": [], "b": [], "extra": 1}, "exactly"),
         (("layers",), [], "list of 2 layers"),
-        (("layer_sizes",), [784, 3, 11], "10 outputs"),
+        (("layer_sizes",), [784, 3, 11], "10 units"),
         (("layer_sizes",), [784, 10**9, 10], "1024 units"),
         (("layer_sizes",), [784.0, 3, 10], "whole numbers"),
         (("activation",), 3, "activation"),
         (("activation",), "elu", "elu"),
+        (("activations",), ["relu", "softmax", "relu"], "3 activations for 2 layers"),
+        (("activations",), ["elu", "softmax"], "elu"),
+        (("activations",), "relu", "list of names"),
+        (("activations",), ["relu", "sigmoid"], "sigmoid output must be one unit"),
         (("format",), "something-else", "not an nnviz-weights"),
         (("version",), 2, "version 2"),
         (("version",), True, "version True"),
-        (("comment",), "hi", "unexpected fields comment"),
     ],
 )
 def test_json_refuses_wrong_types_and_nesting(tmp_path, keys, value, match):
@@ -394,7 +399,7 @@ def test_npz_inside_zip_with_unexpected_name_is_refused(tmp_path):
 def test_snapshot_from_arrays_contract_is_respected():
     net = random_net((5,), "sigmoid")
     snap = snapshot_from_arrays(net.weights, net.biases, net.activation)
-    assert np.array_equal(predictions(NetworkWeights.from_snapshot(snap)), predictions(net))
+    assert np.array_equal(predictions(snap.network), predictions(net))
 
 
 @pytest.mark.parametrize(

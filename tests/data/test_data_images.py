@@ -45,7 +45,7 @@ def test_rgb_uses_luminance(tmp_path):
     assert np.allclose(img, 150 / 255, atol=0.01)  # ITU-R 601: 0.587 * 255
 
 
-def test_alpha_is_composited_on_white(tmp_path):
+def test_dark_ink_on_transparent_is_composited_on_white(tmp_path):
     rgba = np.zeros((4, 4, 4), np.uint8)  # black ...
     rgba[:2, :, 3] = 255  # ... opaque in the top half, fully transparent below
     rgba[2:, :2, 3] = 128  # half transparent in one corner
@@ -65,7 +65,24 @@ def test_palette_with_transparency(tmp_path):
     pal.info["transparency"] = 0  # index 0 (black) is transparent
     pal.save(tmp_path / "p.png", transparency=0)
     img = load_image(tmp_path / "p.png")
-    assert img.shape == (4, 4) and np.all(img == 1)  # white pixel, and transparent black over white
+    # One white pixel of ink on a transparent sheet: light ink, so the sheet reads as black.
+    assert img.shape == (4, 4) and img[0, 0] == 1 and np.all(img.ravel()[1:] == 0)
+
+
+@pytest.mark.parametrize("ink", [255, 0])
+def test_a_digit_on_a_transparent_canvas_is_found_whatever_its_ink(tmp_path, ink):
+    """Dark-mode drawing apps save white strokes on transparency; others black ones."""
+    from visualizer.core.preprocess import preprocess
+
+    rgba = np.zeros((120, 120, 4), np.uint8)
+    rgba[..., :3] = 255 - ink  # what transparent pixels hold is arbitrary: here the opposite of the ink
+    rgba[20:100, 55:65] = (ink, ink, ink, 255)  # a "1"
+    Image.fromarray(rgba).save(tmp_path / "one.png")
+    img = load_image(tmp_path / "one.png")
+    assert img[60, 60] == ink / 255 and img[5, 5] == 1 - ink / 255
+    pre = preprocess(img)
+    assert pre is not None and pre.bbox == (20, 55, 100, 65)
+    assert pre.inverted is (ink == 0)
 
 
 def test_sixteen_bit(tmp_path):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from visualizer.core.network import Network
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
+from visualizer.core.weights_format import ImportedNetwork
 from visualizer.session import Session
 
 
@@ -113,6 +114,7 @@ class FakeBackend:
         self.fail_startup: BaseException | None = None
         self.dataset = FakeDataset()
         self.imported = tiny_network(7, hidden=(3, 3))
+        self.weights_read: list = []
         self.images: dict = {}
 
     def startup(self, data_spec, dataset, config, run_id, report):
@@ -131,12 +133,25 @@ class FakeBackend:
             raise DataError(f"cannot read {path}: not MNIST")
         return FakeDataset()
 
-    def read_weights(self, path):
-        if "bad" in path:
-            from visualizer.core.errors import WeightsError
+    def read_weights(self, path, activation=None):
+        """``bad…`` is corrupt; ``raw…`` stores no activations (it must be told them); ``mixed…`` holds
+        relu then tanh layers, which training cannot continue."""
+        from visualizer.core.errors import ActivationRequired, WeightsError
 
+        self.weights_read.append((path, activation))
+        if "bad" in path:
             raise WeightsError(f"Could not read weights from {path}: corrupt")
-        return self.imported
+        if "raw" in path:
+            if activation is None:
+                raise ActivationRequired(f"Could not read weights from {path}: a Keras weights file stores no "
+                                         "activations", path, ("relu", "sigmoid", "tanh", "linear"))
+            net = self.imported
+            return ImportedNetwork(Network.from_arrays(net.weights, net.biases, activation))
+        if "mixed" in path:
+            net = self.imported
+            return ImportedNetwork(Network.from_arrays(net.weights, net.biases, ("relu", "tanh")),
+                                   ("the last layer gives logits: softmax is applied",))
+        return ImportedNetwork(self.imported)
 
     def write_weights(self, snapshot, path):
         return path

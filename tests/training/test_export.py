@@ -11,9 +11,9 @@ import pytest
 from export_helpers import X, names, probs, random_net
 
 from visualizer.core.config import TrainingConfig
+from visualizer.core.errors import ActivationRequired, WeightsError
 from visualizer.core.network import Network
-from visualizer.core.errors import WeightsError
-from visualizer.core.weights_format import NetworkWeights
+from visualizer.core.snapshot import TrainingSnapshot
 from visualizer.training import export as export_mod
 from visualizer.training.export import export_weights, import_weights, keras_model_from
 from visualizer.training.model import build_model, make_optimizer
@@ -23,7 +23,7 @@ EXACT_FORMATS = ["npz", "json", "keras", "weights.h5", "h5"]
 
 
 @pytest.fixture(scope="module")
-def trained_net() -> NetworkWeights:
+def trained_net() -> Network:
     """A network after one short epoch on tiny synthetic data (weights no longer at their init)."""
     config = TrainingConfig(hidden=(16, 16), epochs=1, batch_size=8)
     model = build_model(config)
@@ -31,7 +31,7 @@ def trained_net() -> NetworkWeights:
     rng = np.random.default_rng(0)
     model.fit(rng.random((40, 784), dtype=np.float32), rng.integers(0, 10, 40), epochs=1, verbose=0)
     w = model.get_weights()
-    return NetworkWeights.from_arrays(w[::2], w[1::2], config.activation)
+    return Network.from_arrays(w[::2], w[1::2], config.activation)
 
 
 def _only(folder, name):
@@ -43,7 +43,7 @@ def _only(folder, name):
 
 @pytest.mark.parametrize("ext", EXACT_FORMATS)
 def test_trained_network_round_trips_exactly(tmp_path, trained_net, ext):
-    path = export_weights(trained_net.to_snapshot(step=5), tmp_path / f"trained.{ext}")
+    path = export_weights(TrainingSnapshot.of_network(trained_net, step=5), tmp_path / f"trained.{ext}")
     back = import_weights(path)
     assert back.layer_sizes == (784, 16, 16, 10) and back.activation == "relu"
     assert np.array_equal(probs(back), probs(trained_net))
@@ -55,17 +55,49 @@ def test_trained_network_round_trips_exactly(tmp_path, trained_net, ext):
 def test_architectures_round_trip_exactly(tmp_path, hidden, activation, ext):
     net = random_net(hidden, activation)
     path = export_weights(net, tmp_path / f"net.{ext.upper()}")
-    # .weights.h5 does not store the activation; the caller says which one it is.
-    back = import_weights(path, activation=activation)
+    back = import_weights(path)  # every file nnviz writes stores its activations
+    assert back.activations == net.activations
+    assert import_weights(path, activation=activation).activations == net.activations
     assert back.hidden == hidden and back.activation == activation
     for a, b in zip(back.weights + back.biases, net.weights + net.biases, strict=True):
         assert np.array_equal(a, b)
     assert np.array_equal(probs(back), probs(net))
 
 
-def test_weights_h5_defaults_to_relu(tmp_path):
-    path = export_weights(random_net((4,), "tanh"), tmp_path / "w.weights.h5")
-    assert import_weights(path).activation == "relu"
+@pytest.mark.parametrize("ext", EXACT_FORMATS)
+def test_mixed_activations_and_yes_no_networks_round_trip(tmp_path, ext):
+    for net in (random_net((8, 5), ("relu", "tanh")), random_net((6,), "sigmoid", output="sigmoid"),
+                random_net((), ())):
+        back = import_weights(export_weights(net, tmp_path / f"net.{ext}"))
+        assert back.activations == net.activations
+        assert np.array_equal(probs(back), probs(net))
+
+
+def test_a_tanh_run_weights_h5_keeps_its_activation_and_keras_still_reads_it(tmp_path):
+    net = random_net((4,), "tanh")
+    path = export_weights(net, tmp_path / "w.weights.h5")
+    assert import_weights(path).activations == ("tanh", "softmax")
+    with h5py.File(path) as f:
+        assert json.loads(f.attrs["nnviz_activations"]) == ["tanh", "softmax"]
+    model = keras_model_from(random_net((4,), "tanh", seed=9))
+    model.load_weights(path)
+    np.testing.assert_allclose(model.predict(X, verbose=0), probs(net), atol=1e-6)
+    with pytest.raises(WeightsError, match="w.weights.h5: it stores the activations tanh, softmax; the activation "
+                                           r"given \(relu\) differs"):
+        import_weights(path, activation="relu")
+
+
+def test_a_weights_file_without_activations_needs_them_said(tmp_path):
+    net = random_net((4, 3), ("sigmoid", "tanh"))
+    path = tmp_path / "foreign.weights.h5"
+    keras_model_from(net).save_weights(path)  # plain Keras: no activations in the file
+    with pytest.raises(ActivationRequired, match="^Could not read weights from foreign.weights.h5: a Keras weights "
+                                                 "file stores no activations and nnviz never guesses them") as err:
+        import_weights(path)
+    assert err.value.path == str(path) and "tanh" in err.value.choices
+    assert np.array_equal(probs(import_weights(path, activation=("sigmoid", "tanh"))), probs(net))
+    with pytest.raises(WeightsError, match="1 activations were given for its 2 hidden layers"):
+        import_weights(path, activation=["relu"])
 
 
 def test_weights_h5_file_loads_into_keras(tmp_path):
@@ -76,11 +108,25 @@ def test_weights_h5_file_loads_into_keras(tmp_path):
     np.testing.assert_allclose(model.predict(X, verbose=0), probs(net), atol=1e-6)
 
 
-def test_keras_file_is_a_normal_keras_model(tmp_path):
+@pytest.mark.parametrize("ext", ["keras", "h5"])
+def test_keras_model_files_load_compiled_in_keras(tmp_path, ext):
     net = random_net((8, 8, 8), "sigmoid")
-    path = export_weights(net, tmp_path / "full.keras")
-    model = keras.saving.load_model(path, safe_mode=True)
+    path = export_weights(net, tmp_path / f"full.{ext}")
+    model = keras.saving.load_model(path)
     assert [layer.activation.__name__ for layer in model.layers] == ["sigmoid"] * 3 + ["softmax"]
+    np.testing.assert_allclose(model.predict(X, verbose=0), probs(net), atol=1e-6)
+    # Compiled with its loss and accuracy: a Keras user can evaluate it at once.
+    labels = probs(net).argmax(axis=1)
+    loss, accuracy = model.evaluate(X, labels, verbose=0)
+    assert accuracy == 1.0
+    assert loss == pytest.approx(-np.log(probs(net).max(axis=1)).mean(), rel=1e-4)
+
+
+def test_plain_h5_is_what_keras_3_reads_for_that_name(tmp_path):
+    net = random_net((16, 16), "relu")
+    path = export_weights(net, tmp_path / "w.h5")
+    model = keras_model_from(random_net((16, 16), "relu", seed=4))
+    model.load_weights(path)  # Keras 3 reads a .h5 name as its legacy layout
     np.testing.assert_allclose(model.predict(X, verbose=0), probs(net), atol=1e-6)
 
 
@@ -142,7 +188,7 @@ def test_import_returns_new_object_and_leaves_live_model_alone(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "ext, method", [("keras", "save"), ("weights.h5", "save_weights"), ("h5", "save_weights")]
+    "ext, method", [("keras", "save"), ("weights.h5", "save_weights"), ("h5", "save")]
 )
 def test_failing_keras_export_keeps_old_file(tmp_path, monkeypatch, ext, method):
     target = export_weights(random_net(seed=1), tmp_path / f"keep.{ext}")
@@ -283,7 +329,6 @@ def _set_dense(index, **changes):
             "custom",
         ),
         (_set_dense(3, activation="relu"), "softmax"),
-        (_set_dense(1, activation="tanh"), "one of relu, sigmoid, tanh"),
         (
             _set_dense(1, activation={"class_name": "function", "config": "os.system"}),
             "plain units/activation",
@@ -291,8 +336,9 @@ def _set_dense(index, **changes):
         (_set_dense(2, activation="elu"), "elu"),
         (_set_dense(2, use_bias=False), "no bias"),
         (lambda c: c["config"].update(layers="all of them"), "no list of layers"),
-        (lambda c: c["config"]["layers"][0]["config"].update(batch_shape=[None, 28, 28]), "784 pixels"),
-        (lambda c: c["config"]["layers"].__delitem__(slice(1, 3)), "2 to 7 Dense layers"),
+        (lambda c: c["config"]["layers"][0]["config"].update(batch_shape=[None, 28, 28]), "784 pixels in a row"),
+        (lambda c: c["config"]["layers"][0]["config"].update(batch_shape=[None, 32, 32]), "784 pixels"),
+        (lambda c: c["config"]["layers"].extend([c["config"]["layers"][1]] * 5), "1 to 7 Dense layers"),
     ],
 )
 def test_keras_config_is_checked_before_any_deserialization(
@@ -320,7 +366,7 @@ def test_keras_weights_that_disagree_with_config_are_refused(tmp_path, good_kera
     with zipfile.ZipFile(other) as z:
         small = z.read("model.weights.h5")
     bad = _rewrite_keras(good_keras, tmp_path / "mixed.keras", replace={"model.weights.h5": small})
-    with pytest.raises(WeightsError, match="mixed.keras.*16 units in config.json but 8"):
+    with pytest.raises(WeightsError, match="mixed.keras.*16 units in the config but 8"):
         import_weights(bad)
 
 
@@ -440,7 +486,7 @@ def test_unsupported_extensions(tmp_path, name):
 
 def test_npz_and_json_import_never_touch_tensorflow(tmp_path, monkeypatch, deserialization_spy):
     net = random_net((4,), "sigmoid")
-    monkeypatch.setattr(export_mod, "build_model", lambda *a, **k: pytest.fail("built a Keras model"))
+    monkeypatch.setattr(export_mod, "build_model_for", lambda *a, **k: pytest.fail("built a Keras model"))
     for ext in ("npz", "json"):
         path = export_weights(net, tmp_path / f"w.{ext}")
         assert np.array_equal(probs(import_weights(path)), probs(net))

@@ -68,13 +68,12 @@ def test_a_weights_h5_that_makes_hdf5_spin_is_refused_while_the_window_keeps_ans
         make_window, dialogs, qtbot, tmp_path, monkeypatch):
     from visualizer.training import h5child
     from visualizer.training.export import keras_model_from
-    from visualizer.core.weights_format import NetworkWeights
 
     monkeypatch.setattr(h5child, "PARSE_TIMEOUT", 3.0)  # the real limit is 20 s; the behaviour is the same
     window = make_window()
     good = window.latest_snapshot()
     written = tmp_path / "keras.weights.h5"
-    keras_model_from(NetworkWeights.from_snapshot(good)).save_weights(written)
+    keras_model_from(good.network).save_weights(written)
     data = bytearray(written.read_bytes())
     data[2073] = 2  # the byte that made h5py spin forever holding the GIL
     path = tmp_path / "net.weights.h5"

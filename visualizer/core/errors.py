@@ -21,5 +21,20 @@ class TrainingDiverged(NnvizError):
     """The loss became NaN or infinite; the last good weights were kept."""
 
 
+class ActivationRequired(WeightsError):
+    """A weights file stores kernels and biases but not the activations, and none was given.
+
+    nnviz never guesses them: the caller asks the user (``--activation``, a choice in the window)
+    and reads the file again. ``path`` is the file, ``choices`` the hidden activations to offer,
+    ``reason`` what the file is and why it cannot say (for callers that word the request their way).
+    """
+
+    def __init__(self, message: str, path: str, choices: tuple[str, ...], reason: str = ""):
+        super().__init__(message)
+        self.path = path
+        self.choices = choices
+        self.reason = reason
+
+
 class RunFileError(NnvizError):
     """A run file (a recorded run) could not be read, validated or written."""

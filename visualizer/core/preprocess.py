@@ -1,4 +1,4 @@
-"""Drawing-pad preprocessing: any grayscale canvas -> an MNIST-style 28x28 digit, every step kept."""
+"""Drawing-pad preprocessing: any grayscale canvas or photo -> an MNIST-style 28x28 digit, every step kept."""
 
 from __future__ import annotations
 
@@ -13,6 +13,12 @@ EMPTY_CONTRAST = 0.1  # ink must differ from the background by 10% of full scale
 BOX_THRESHOLD = 0.1  # normalised ink above this locates the bounding box; pixels themselves are kept as is
 MAX_UPSCALE = 4.0  # a speck of a few pixels must not be blown up into a solid 20x20 square
 _MEDIAN_SAMPLES = 96  # the background median is taken on at most ~96x96 strided samples (speed)
+# Uneven light (a photo of paper): the background is estimated on a coarse grid of cells from
+# the paper side of each cell's pixels, and evened out when it varies by more than this.
+LIGHT_CELLS = 8
+UNEVEN_LIGHT = 0.06
+_PAPER_PERCENTILE = 90  # of a cell's pixels: paper as long as ink covers less than 90% of the cell
+_MIN_LIGHT_SIDE = 56  # smaller pictures (an MNIST-size digit) have no lighting worth the name
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,10 @@ class Preprocessed:
         Output pixels per canvas pixel used for the fit (20 / longest box side, capped at 4).
     shift
         ``(dy, dx)`` in output pixels applied to ``fitted`` to get ``centered``.
+    background
+        The background (paper) brightness estimated at every canvas pixel when the light was
+        uneven and was evened out before the ink was looked for (canvas shape, 0..1); None when
+        the background was even (a drawing, a scan).
     """
 
     raw: np.ndarray
@@ -53,6 +63,7 @@ class Preprocessed:
     inverted: bool
     scale: float
     shift: tuple[float, float]
+    background: np.ndarray | None = None
 
 
 def _to_unit_float(canvas: np.ndarray) -> np.ndarray:
@@ -76,17 +87,69 @@ def _to_unit_float(canvas: np.ndarray) -> np.ndarray:
     return a.astype(np.float32, copy=False)
 
 
-def _normalise(canvas: np.ndarray) -> tuple[np.ndarray, bool] | None:
-    """Ink=1 / background=0 float32 canvas and whether it was inverted; None when there is no ink."""
-    a = _to_unit_float(canvas)
-    if a.size == 0:
-        return None
+def _polarity(a: np.ndarray) -> tuple[float, float, float, bool]:
+    """(background, darkest, lightest, inverted): inverted is dark ink on a light background."""
     # Ink is the minority of pixels, so the median is the background level; a strided sample is
     # enough for that and keeps a 1000x1000 canvas fast.
     step = max(1, -(-max(a.shape) // _MEDIAN_SAMPLES))
     bg = float(np.median(a[::step, ::step]))
     lo, hi = float(a.min()), float(a.max())
-    inverted = (hi - bg) < (bg - lo)  # the far extreme from the background is the ink
+    return bg, lo, hi, (hi - bg) < (bg - lo)  # the far extreme from the background is the ink
+
+
+def _smooth_axis(cells: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """Linear interpolation of per-cell values (at the cells' centres) to ``n`` pixels along ``axis``."""
+    k = cells.shape[axis]
+    centres = (np.arange(k) + 0.5) * n / k
+    pixels = np.arange(n) + 0.5
+    return np.apply_along_axis(lambda v: np.interp(pixels, centres, v), axis, cells)
+
+
+def even_light(a: np.ndarray, inverted: bool) -> np.ndarray | None:
+    """The background brightness at every pixel when it varies (uneven light), else None.
+
+    The picture is cut into about :data:`LIGHT_CELLS` x :data:`LIGHT_CELLS` cells; in each, the
+    90th percentile (the 10th for light ink on dark) is the background, since ink covers only
+    part of a cell. A cell entirely under a thick stroke is taken from its brightest (darkest)
+    neighbour, then the cell values are interpolated to every pixel.
+    """
+    h, w = a.shape
+    if min(h, w) < _MIN_LIGHT_SIDE:
+        return None
+    step = max(1, -(-max(h, w) // _MEDIAN_SAMPLES))
+    sample = a[::step, ::step]
+    ch, cw = sample.shape[0] // LIGHT_CELLS, sample.shape[1] // LIGHT_CELLS  # >= 7 (the minimum side)
+    blocks = sample[: ch * LIGHT_CELLS, : cw * LIGHT_CELLS].reshape(LIGHT_CELLS, ch, LIGHT_CELLS, cw)
+    q = _PAPER_PERCENTILE if inverted else 100 - _PAPER_PERCENTILE
+    cells = np.percentile(blocks.transpose(0, 2, 1, 3).reshape(LIGHT_CELLS, LIGHT_CELLS, -1), q, axis=-1)
+    cells = cells.astype(np.float32)
+    if float(cells.max() - cells.min()) < UNEVEN_LIGHT:
+        return None
+    padded = np.pad(cells, 1, mode="edge")
+    pick = np.maximum if inverted else np.minimum
+    neighbours = [padded[1 + dy : 1 + dy + LIGHT_CELLS, 1 + dx : 1 + dx + LIGHT_CELLS]
+                  for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    cells = pick.reduce(neighbours)
+    light = _smooth_axis(_smooth_axis(cells, h, 0), w, 1).astype(np.float32)
+    return light
+
+
+def _normalise(canvas: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray | None] | None:
+    """Ink=1 / background=0 float32 canvas, whether it was inverted and the uneven background it
+    evened out (or None); None when there is no ink."""
+    a = _to_unit_float(canvas)
+    if a.size == 0:
+        return None
+    bg, lo, hi, inverted = _polarity(a)
+    light = even_light(a, inverted)
+    if light is not None:
+        # Light falls on paper and ink alike: dividing by it evens paper out and keeps the
+        # ink's contrast; a light stroke on a dark board sits on its background instead.
+        if inverted:
+            a = np.minimum(a / np.maximum(light, 1e-3) * np.float32(light.max()), 1.0)
+        else:
+            a = np.maximum(a - light + np.float32(light.min()), 0.0)
+        bg, lo, hi, _ = _polarity(a)
     contrast = (bg - lo) if inverted else (hi - bg)
     if contrast < EMPTY_CONTRAST:
         return None
@@ -95,7 +158,7 @@ def _normalise(canvas: np.ndarray) -> tuple[np.ndarray, bool] | None:
     # background (paper texture) clips to 0.
     ink *= np.float32(1 / contrast)
     np.clip(ink, 0.0, 1.0, out=ink)
-    return ink, inverted
+    return ink, inverted, light
 
 
 def _resample_rows(img: np.ndarray, n_out: int, scale: float, offset: float) -> np.ndarray:
@@ -163,7 +226,8 @@ def preprocess(canvas: np.ndarray) -> Preprocessed | None:
 
     Notes
     -----
-    Steps: normalise polarity and contrast; crop to the ink bounding box (found with a 0.1
+    Steps: even out uneven light (a photo of paper, see :func:`even_light`); normalise polarity
+    and contrast; crop to the ink bounding box (found with a 0.1
     threshold, pixels are not thresholded); scale the longest side to 20 px keeping the aspect
     ratio, with exact area averaging; center the 20x20 box in 28x28; shift by a sub-pixel amount
     so the center of mass is at (14, 14); clip to [0, 1].
@@ -171,7 +235,7 @@ def preprocess(canvas: np.ndarray) -> Preprocessed | None:
     norm = _normalise(canvas)
     if norm is None:
         return None
-    raw, inverted = norm
+    raw, inverted, light = norm
     mask = raw > BOX_THRESHOLD
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -196,7 +260,30 @@ def preprocess(canvas: np.ndarray) -> Preprocessed | None:
         inverted=bool(inverted),
         scale=float(scale),
         shift=(float(dy), float(dx)),
+        background=None if light is None else _frozen(light),
     )
+
+
+def is_mnist_format(image: np.ndarray) -> bool:
+    """True for a 28x28 image that already is an MNIST digit: light ink on a black background.
+
+    Such an image is fed to the network as it is (the window does so with the test digits):
+    preprocessing it again would crop and re-center what MNIST already centered.
+    """
+    a = np.asarray(image)
+    if a.shape != (SIZE, SIZE):
+        return False
+    a = _to_unit_float(a)
+    bg, _, hi, inverted = _polarity(a)
+    return not inverted and bg <= EMPTY_CONTRAST and hi - bg >= EMPTY_CONTRAST
+
+
+def as_network_input(image: np.ndarray) -> np.ndarray:
+    """A 28x28 image's pixels as the 784 network inputs, unchanged except scaled to 0..1."""
+    a = np.asarray(image)
+    if a.shape != (SIZE, SIZE):
+        raise ValueError(f"the image is {a.shape[1]}x{a.shape[0]} pixels; the network takes 28x28 as it is")
+    return np.clip(_to_unit_float(a), 0.0, 1.0).reshape(-1).astype(np.float32)
 
 
 def naive_downscale(canvas: np.ndarray) -> np.ndarray:

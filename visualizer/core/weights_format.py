@@ -1,4 +1,10 @@
-"""The network as a validated description plus arrays, and its numpy-only .npz / .json files."""
+"""The numpy-only .npz / .json weights files, and what every importer returns (an :class:`ImportedNetwork`).
+
+Both files carry one activation per layer (``activations``, the output's last) and, when every
+hidden layer shares one of relu, sigmoid or tanh with a softmax output, the older single
+``activation`` field too, so readers written for the first version still find it. The JSON
+document also states the input convention and what the output means (see the README's schema).
+"""
 
 from __future__ import annotations
 
@@ -15,16 +21,12 @@ import numpy as np
 from visualizer.core.atomic import atomic_write_bytes
 from visualizer.core.config import ACTIVATIONS, INPUT_SIZE, NUM_CLASSES
 from visualizer.core.errors import WeightsError
-from visualizer.core.network import Network
+from visualizer.core.network import MAX_HIDDEN_LAYERS, MAX_HIDDEN_SIZE, Network, validate_architecture
 from visualizer.core.safeio import check_allocation, one_line, open_regular_file
 from visualizer.core.safezip import check_npy_members, open_zip
-from visualizer.core.snapshot import TrainingSnapshot
 
 FORMAT_NAME = "nnviz-weights"
 FORMAT_VERSION = 1
-# Mirrors TrainingConfig's limits, so every valid file can be trained on further.
-MAX_HIDDEN_LAYERS = 6
-MAX_HIDDEN_SIZE = 1024
 MAX_PARAMETERS = (
     INPUT_SIZE * MAX_HIDDEN_SIZE
     + MAX_HIDDEN_SIZE
@@ -38,11 +40,28 @@ MAX_JSON_BYTES = MAX_PARAMETERS * 32 + (1 << 20)  # ~25 characters per float64 r
 # What the largest valid JSON document holds: its numbers (each followed by at most one comma)
 # and lists (layer_sizes, layers, then per layer W, its rows and b). Checked by counting bytes
 # before parsing, because json turns two bytes of "[]" into a 56-byte list.
-MAX_JSON_VALUES = MAX_PARAMETERS + MAX_HIDDEN_LAYERS + 2
-MAX_JSON_LISTS = 2 + 2 * (MAX_HIDDEN_LAYERS + 1) + INPUT_SIZE + MAX_HIDDEN_LAYERS * MAX_HIDDEN_SIZE
-MAX_JSON_OBJECTS = 1 + MAX_HIDDEN_LAYERS + 1
+# nnviz writes the activations and the input's shape and range as lists, the input and output
+# facts as objects; a few more of each leave room for fields other tools add (they are ignored).
+_JSON_EXTRA_LISTS, _JSON_EXTRA_OBJECTS = 16, 4
+MAX_JSON_VALUES = MAX_PARAMETERS + 2 * MAX_HIDDEN_LAYERS + 2 + 8 * _JSON_EXTRA_LISTS
+MAX_JSON_LISTS = 2 + 2 * (MAX_HIDDEN_LAYERS + 1) + INPUT_SIZE + MAX_HIDDEN_LAYERS * MAX_HIDDEN_SIZE + _JSON_EXTRA_LISTS
+MAX_JSON_OBJECTS = 1 + (MAX_HIDDEN_LAYERS + 1) + 2 + _JSON_EXTRA_OBJECTS
 _JSON_BYTES_PER_VALUE = 40  # a float object and its list slot, with room for the parser
-MAX_NPZ_MEMBERS = 2 * (MAX_HIDDEN_LAYERS + 1) + 2
+MAX_NPZ_MEMBERS = 2 * (MAX_HIDDEN_LAYERS + 1) + 3
+# The input every nnviz network expects, stated in each .json file (the README's schema).
+INPUT_CONVENTION = {
+    "shape": [28, 28],
+    "order": "row-major",
+    "range": [0, 1],
+    "background": 0,
+    "ink": 1,
+    "about": "784 pixels of a 28x28 grayscale digit, row by row from the top left; "
+    "0 is the background (black), 1 is full ink (white), as in MNIST",
+}
+OUTPUT_MEANING = {
+    "softmax": "10 probabilities, one per digit 0-9: the softmax of the last layer (it is applied by the network)",
+    "sigmoid": "one probability that the image is the chosen digit: the sigmoid of the last layer",
+}
 
 # File kinds by extension, checked case-insensitively, longest first.
 FORMATS = {
@@ -51,143 +70,69 @@ FORMATS = {
     ".npz": "npz",
     ".json": "json",
     ".tflite": "tflite",
-    ".h5": "weights.h5",  # a plain .h5 is read and written as a Keras weights file
+    # A plain .h5 is Keras' legacy HDF5 model file (Keras 3 writes and reads that format for the
+    # name); files of earlier nnviz versions with the .weights.h5 layout are read too.
+    ".h5": "h5",
 }
 
 
 def detect_format(path: str | os.PathLike) -> str:
-    """Return the file kind of ``path`` from its extension: "weights.h5", "keras", "npz", ...
+    """Return the file kind of ``path`` from its extension: "weights.h5", "h5", "keras", "npz", ...
 
-    ``.weights.h5`` and plain ``.h5`` both mean a Keras weights file. Raises WeightsError for
-    any other extension.
+    ``.weights.h5`` is a Keras 3 weights file, plain ``.h5`` a legacy (Keras 2 style) HDF5 model
+    or weights file. Raises WeightsError for any other extension.
     """
     name = Path(path).name.lower()
     for ext, kind in FORMATS.items():
         if name.endswith(ext) and len(name) > len(ext):
             return kind
     raise WeightsError(
-        one_line(f"{Path(path).name}: unsupported file type; use .keras, .weights.h5, .npz, .json or .tflite")
+        one_line(f"{Path(path).name}: unsupported file type; use .keras, .weights.h5, .h5, .npz, .json or .tflite")
     )
 
 
-def _frozen_float32(a, what: str) -> np.ndarray:
-    try:
-        arr = np.asarray(a)
-    except (TypeError, ValueError):
-        raise WeightsError(f"{what} is not a rectangular array of numbers") from None
-    if arr.dtype.kind != "f":
-        raise WeightsError(f"{what} must hold floating-point numbers, not {arr.dtype}")
-    with np.errstate(over="ignore"):  # float64 beyond float32 range becomes inf; validate() refuses it
-        arr = np.array(arr, dtype=np.float32, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
 @dataclass(frozen=True, eq=False)
-class NetworkWeights:
-    """A dense 784 -> hidden... -> 10 network: sizes, hidden activation and float32 arrays.
+class ImportedNetwork:
+    """A network read from a file, and what the reader did that the user should be told.
 
-    ``weights[i]`` is (in, out) like a Keras Dense kernel, ``biases[i]`` is (out,); the last
-    layer is softmax. Arrays are private read-only float32 copies. Construction validates (see
-    :meth:`validate`), so an existing object is always a usable network.
+    ``notes`` are short sentences such as "the last layer gives logits; softmax is applied";
+    empty for nnviz's own files.
     """
 
-    layer_sizes: tuple[int, ...]
-    activation: str
-    weights: tuple[np.ndarray, ...]
-    biases: tuple[np.ndarray, ...]
-
-    def __post_init__(self):
-        if not isinstance(self.activation, str):
-            raise WeightsError(f"activation must be a name, not {type(self.activation).__name__}")
-        try:
-            sizes = tuple(int(s) for s in self.layer_sizes)
-        except (TypeError, ValueError):
-            raise WeightsError(f"layer sizes must be whole numbers, not {self.layer_sizes!r}") from None
-        object.__setattr__(self, "layer_sizes", sizes)
-        try:
-            w = tuple(_frozen_float32(a, f"weight matrix {i + 1}") for i, a in enumerate(self.weights))
-            b = tuple(_frozen_float32(a, f"bias vector {i + 1}") for i, a in enumerate(self.biases))
-        except TypeError:
-            raise WeightsError("weights and biases must be sequences of arrays") from None
-        object.__setattr__(self, "weights", w)
-        object.__setattr__(self, "biases", b)
-        self.validate()
-
-    @classmethod
-    def from_arrays(cls, weights, biases, activation: str = "relu") -> NetworkWeights:
-        """Build from kernels and biases, deriving ``layer_sizes`` from the kernel shapes."""
-        weights, biases = list(weights), list(biases)
-        shapes = [np.shape(w) for w in weights]
-        if not shapes or any(len(s) != 2 for s in shapes):
-            raise WeightsError("every weight matrix must be 2-D (inputs x outputs)")
-        sizes = (shapes[0][0], *(s[1] for s in shapes))
-        return cls(sizes, activation, tuple(weights), tuple(biases))
-
-    @classmethod
-    def from_snapshot(cls, snapshot: TrainingSnapshot) -> NetworkWeights:
-        """Copy the network out of a training snapshot."""
-        net = snapshot.network
-        return cls.from_arrays(net.weights, net.biases, net.activation)
-
-    def to_snapshot(self, **kwargs) -> TrainingSnapshot:
-        """A TrainingSnapshot holding copies of these arrays (counters zero unless given)."""
-        return TrainingSnapshot.of_network(self.to_network(), **kwargs)
-
-    def to_network(self) -> Network:
-        """The same network as a :class:`visualizer.core.network.Network` (shares the read-only arrays)."""
-        return Network.from_arrays(self.weights, self.biases, self.activation, copy=False)
-
-    @property
-    def hidden(self) -> tuple[int, ...]:
-        """Hidden layer widths, e.g. (16, 16) — what ``TrainingConfig.hidden`` expects."""
-        return self.layer_sizes[1:-1]
-
-    def validate(self) -> None:
-        """Raise WeightsError (one sentence, no file name) unless this is a usable network.
-
-        Checks: 784 inputs, 10 outputs, 1 to 6 hidden layers of 1 to 1024 units, kernels that
-        chain, biases that match, a known hidden activation, floating dtype, finite values.
-        """
-        sizes, w, b = self.layer_sizes, self.weights, self.biases
-        validate_architecture(sizes, self.activation)
-        if len(w) != len(b):
-            raise WeightsError(f"{len(w)} weight matrices but {len(b)} bias vectors")
-        if len(sizes) != len(w) + 1:
-            raise WeightsError(f"layer sizes {sizes} do not match {len(w)} weight matrices")
-        for i, (wi, bi) in enumerate(zip(w, b, strict=True)):
-            n = i + 1
-            if wi.shape != (sizes[i], sizes[i + 1]):
-                raise WeightsError(
-                    f"weight matrix {n} has shape {wi.shape}, expected {(sizes[i], sizes[i + 1])}"
-                )
-            if bi.shape != (sizes[i + 1],):
-                raise WeightsError(f"bias vector {n} has shape {bi.shape}, expected {(sizes[i + 1],)}")
-            if wi.dtype.kind != "f" or bi.dtype.kind != "f":
-                raise WeightsError(f"layer {n} must hold floating-point numbers")
-            if not (np.isfinite(wi).all() and np.isfinite(bi).all()):
-                raise WeightsError(f"layer {n} contains NaN or infinite values")
+    network: Network
+    notes: tuple[str, ...] = ()
 
 
-def validate_architecture(layer_sizes, activation) -> None:
-    """Raise WeightsError unless ``layer_sizes``/``activation`` describe a network this app runs.
+def legacy_activation(net: Network) -> str | None:
+    """The single ``activation`` field of the first file version, or None when ``net`` has none.
 
-    Cheap (no arrays), so loaders call it before reading any weights.
+    Those readers know only networks with 1 to 6 hidden layers sharing relu, sigmoid or tanh and
+    a softmax output.
     """
-    sizes = tuple(layer_sizes)
-    if activation not in ACTIVATIONS:
-        raise WeightsError(f"hidden activation must be one of {', '.join(ACTIVATIONS)}, not {activation!r}")
-    if not 1 <= len(sizes) - 2 <= MAX_HIDDEN_LAYERS:
-        raise WeightsError(
-            f"the network needs 1 to {MAX_HIDDEN_LAYERS} hidden layers, not {max(len(sizes) - 2, 0)}"
-        )
-    if sizes[0] != INPUT_SIZE:
-        raise WeightsError(f"the first layer must take {INPUT_SIZE} inputs (28x28 pixels), not {sizes[0]}")
-    if sizes[-1] != NUM_CLASSES:
-        raise WeightsError(f"the last layer must have {NUM_CLASSES} outputs (digits), not {sizes[-1]}")
-    for h in sizes[1:-1]:
-        if not 1 <= h <= MAX_HIDDEN_SIZE:
-            raise WeightsError(f"hidden layers must have 1 to {MAX_HIDDEN_SIZE} units, not {h}")
+    if net.hidden and net.output == "softmax" and net.activation in ACTIVATIONS:
+        return net.activation
+    return None
+
+
+def activations_from_fields(per_layer, single, n_layers: int) -> tuple[str, ...]:
+    """The activations stored in a file: the per-layer list, else the old single hidden one.
+
+    Raises WeightsError (no file name) when neither is usable or the two disagree.
+    """
+    if per_layer is not None:
+        if not (isinstance(per_layer, (list, tuple)) and all(isinstance(a, str) for a in per_layer)):
+            raise WeightsError("'activations' must be a list of names like [\"relu\", \"relu\", \"softmax\"]")
+        if len(per_layer) != n_layers:
+            raise WeightsError(f"'activations' names {len(per_layer)} activations for {n_layers} layers")
+        acts = tuple(per_layer)
+        if single is not None and (n_layers < 2 or acts[:-1] != (single,) * (n_layers - 1)):
+            raise WeightsError(f"'activation' ({single!r}) disagrees with 'activations' ({', '.join(acts)})")
+        return acts
+    if single is None:
+        raise WeightsError("it names no activations ('activations' or 'activation')")
+    if not isinstance(single, str):
+        raise WeightsError("'activation' must be a name like \"relu\"")
+    return (single,) * (n_layers - 1) + ("softmax",)
 
 
 def load_error(path, detail: str) -> WeightsError:
@@ -227,15 +172,19 @@ def open_weights_file(path: Path, limit: int) -> BinaryIO:
 # ---------------------------------------------------------------------------------------- .npz
 
 
-def save_npz(net: NetworkWeights, path: str | os.PathLike) -> Path:
-    """Write ``W1, b1, W2, b2, ...`` plus ``activation`` and ``format_version`` to ``path``.
+def save_npz(net: Network, path: str | os.PathLike) -> Path:
+    """Write ``W1, b1, W2, b2, ...``, ``activations`` (one per layer), ``format_version`` and, when
+    :func:`legacy_activation` has one, the single ``activation`` to ``path``.
 
-    Uncompressed float32 arrays, no pickles; built in memory, then written atomically.
+    Uncompressed float32 arrays and strings, no pickles; built in memory, then written atomically.
     """
     arrays = {}
     for i, (w, b) in enumerate(zip(net.weights, net.biases, strict=True), start=1):
         arrays[f"W{i}"], arrays[f"b{i}"] = w, b
-    arrays["activation"] = np.array(net.activation, dtype=np.str_)
+    arrays["activations"] = np.array(net.activations, dtype=np.str_)
+    single = legacy_activation(net)
+    if single is not None:
+        arrays["activation"] = np.array(single, dtype=np.str_)
     arrays["format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # a file object, so numpy adds no ".npz" of its own
@@ -245,7 +194,17 @@ def save_npz(net: NetworkWeights, path: str | os.PathLike) -> Path:
 def _npz_scalar(arr: np.ndarray, key: str, kind: str):
     if arr.ndim != 0 or arr.dtype.kind not in kind:
         raise WeightsError(f"'{key}' must be a single {'text' if kind == 'U' else 'integer'} value")
-    return arr.item()
+    return _npz_texts(arr, key)[0] if kind == "U" else arr.item()
+
+
+def _npz_texts(arr: np.ndarray, key: str) -> list[str]:
+    """The strings of a text array, after checking its UCS-4 code points are Unicode characters:
+    numpy turns any 32-bit value into a str, and a broken one fails later wherever it is printed."""
+    order = arr.dtype.byteorder if arr.dtype.byteorder in "<>" else "="
+    codes = np.ascontiguousarray(arr.reshape(-1)).view(f"{order}u4")
+    if ((codes > 0x10FFFF) | ((codes >= 0xD800) & (codes <= 0xDFFF))).any():
+        raise WeightsError(f"'{key}' holds values that are not text")
+    return [str(v) for v in arr.reshape(-1)]
 
 
 def _check_npz_archive(f) -> None:
@@ -257,7 +216,7 @@ def _check_npz_archive(f) -> None:
     f.seek(0)
 
 
-def load_npz(path: str | os.PathLike) -> NetworkWeights:
+def load_npz(path: str | os.PathLike) -> Network:
     """Read a file written by :func:`save_npz`; raise WeightsError naming the file on any problem."""
     path = Path(path)
     with open_weights_file(path, MAX_BINARY_BYTES) as f:
@@ -280,11 +239,14 @@ def load_npz(path: str | os.PathLike) -> NetworkWeights:
             raise load_error(path, f"it is damaged or unreadable ({type(exc).__name__})") from exc
 
 
-def _network_from_npz(f) -> NetworkWeights:
+def _network_from_npz(f) -> Network:
     with np.load(f, allow_pickle=False) as npz:
         keys = set(npz.files)
         n = sum(1 for k in keys if k.startswith("W"))
-        expected = {"activation", "format_version"} | {f"{p}{i}" for p in "Wb" for i in range(1, n + 1)}
+        arrays = {f"{p}{i}" for p in "Wb" for i in range(1, n + 1)}
+        # Files of the first version hold only "activation"; newer ones "activations" too.
+        names = keys & {"activation", "activations"} or {"activation"}
+        expected = {"format_version"} | names | arrays
         if keys != expected:
             missing, extra = sorted(expected - keys), sorted(keys - expected)
             detail = "; ".join(
@@ -295,38 +257,58 @@ def _network_from_npz(f) -> NetworkWeights:
                 )
                 if s
             )
-            raise WeightsError(f"the arrays are not W1, b1, ..., activation, format_version ({detail})")
+            raise WeightsError(f"the arrays are not W1, b1, ..., activations, format_version ({detail})")
         version = _npz_scalar(npz["format_version"], "format_version", "iu")
         if version != FORMAT_VERSION:
             raise WeightsError(
                 f"format version {version} is not supported (this app reads {FORMAT_VERSION})"
             )
-        activation = _npz_scalar(npz["activation"], "activation", "U")
+        single = _npz_scalar(npz["activation"], "activation", "U") if "activation" in keys else None
+        per_layer = None
+        if "activations" in keys:
+            stored = npz["activations"]
+            if stored.ndim != 1 or stored.dtype.kind != "U":
+                raise WeightsError("'activations' must be a list of names, one per layer")
+            per_layer = _npz_texts(stored, "activations")
+        activations = activations_from_fields(per_layer, single, n)
         weights = [npz[f"W{i}"] for i in range(1, n + 1)]
         biases = [npz[f"b{i}"] for i in range(1, n + 1)]
-    return NetworkWeights.from_arrays(weights, biases, activation)
+    return stored_network(weights, biases, activations)
+
+
+def stored_network(weights, biases, activations: tuple[str, ...]) -> Network:
+    """A Network from stored arrays: their float32 copies, one activation per layer."""
+    if len(activations) != len(weights):
+        raise WeightsError(f"{len(activations)} activations for {len(weights)} layers")
+    return Network.from_arrays(weights, biases, activations[:-1], output=activations[-1])
 
 
 # --------------------------------------------------------------------------------------- .json
 
 
-def to_json_dict(net: NetworkWeights) -> dict:
+def to_json_dict(net: Network) -> dict:
     """The JSON document for ``net``: float32 values stored as their exact float64 value."""
-    return {
+    doc = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
         "layer_sizes": list(net.layer_sizes),
-        "activation": net.activation,
-        # float64 of a float32 is exact and json writes float64 by shortest round-trip repr,
-        # so reading back and casting to float32 restores every bit.
-        "layers": [
-            {"W": w.astype(np.float64).tolist(), "b": b.astype(np.float64).tolist()}
-            for w, b in zip(net.weights, net.biases, strict=True)
-        ],
+        "activations": list(net.activations),
     }
+    single = legacy_activation(net)
+    if single is not None:
+        doc["activation"] = single
+    doc["input"] = dict(INPUT_CONVENTION)
+    doc["output"] = {"activation": net.output, "about": OUTPUT_MEANING[net.output]}
+    # float64 of a float32 is exact and json writes float64 by shortest round-trip repr,
+    # so reading back and casting to float32 restores every bit.
+    doc["layers"] = [
+        {"W": w.astype(np.float64).tolist(), "b": b.astype(np.float64).tolist()}
+        for w, b in zip(net.weights, net.biases, strict=True)
+    ]
+    return doc
 
 
-def save_json(net: NetworkWeights, path: str | os.PathLike) -> Path:
+def save_json(net: Network, path: str | os.PathLike) -> Path:
     """Write ``net`` as an ``nnviz-weights`` JSON document (see :func:`to_json_dict`), atomically."""
     text = json.dumps(to_json_dict(net), separators=(",", ":"), allow_nan=False)
     return atomic_write_bytes(Path(path), text.encode("utf-8"))
@@ -344,25 +326,25 @@ def _number_matrix(value, rows: int, cols: int, what: str) -> np.ndarray:
     return np.array(value, dtype=np.float64).reshape(rows, cols)
 
 
-def from_json_dict(doc) -> NetworkWeights:
-    """Validate a parsed JSON document and build the network; raise WeightsError (no file name)."""
+def from_json_dict(doc) -> Network:
+    """Validate a parsed JSON document and build the network; raise WeightsError (no file name).
+
+    Fields this version does not use (a ``description``, the ``input`` and ``output`` facts) are
+    ignored, so other tools may add their own.
+    """
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise WeightsError(f"it is not an {FORMAT_NAME} document")
     if doc.get("version") != FORMAT_VERSION or type(doc.get("version")) is not int:
         raise WeightsError(
             f"version {doc.get('version')!r} is not supported (this app reads {FORMAT_VERSION})"
         )
-    extra = set(doc) - {"format", "version", "layer_sizes", "activation", "layers"}
-    if extra:
-        raise WeightsError(f"unexpected fields {', '.join(sorted(map(str, extra)))}")
-    sizes, activation, layers = doc.get("layer_sizes"), doc.get("activation"), doc.get("layers")
+    sizes, layers = doc.get("layer_sizes"), doc.get("layers")
     if not isinstance(sizes, list) or not all(type(s) is int for s in sizes) or len(sizes) < 2:
         raise WeightsError("'layer_sizes' must be a list of whole numbers like [784, 16, 16, 10]")
-    if not isinstance(activation, str):
-        raise WeightsError("'activation' must be a name like \"relu\"")
+    activations = activations_from_fields(doc.get("activations"), doc.get("activation"), len(sizes) - 1)
     if not isinstance(layers, list) or len(layers) != len(sizes) - 1:
         raise WeightsError(f"'layers' must be a list of {len(sizes) - 1} layers to match 'layer_sizes'")
-    validate_architecture(sizes, activation)  # before the arrays, so absurd sizes cost nothing
+    validate_architecture(sizes, activations)  # before the arrays, so absurd sizes cost nothing
     weights, biases = [], []
     for i, layer in enumerate(layers):
         n = i + 1
@@ -370,7 +352,7 @@ def from_json_dict(doc) -> NetworkWeights:
             raise WeightsError(f'layer {n} must be an object with exactly "W" and "b"')
         weights.append(_number_matrix(layer["W"], sizes[i], sizes[i + 1], f"W of layer {n}"))
         biases.append(_number_matrix([layer["b"]], 1, sizes[i + 1], f"b of layer {n}")[0])
-    return NetworkWeights(tuple(sizes), activation, tuple(weights), tuple(biases))
+    return stored_network(weights, biases, activations)
 
 
 def _check_json_counts(raw: bytes) -> None:
@@ -392,7 +374,7 @@ def _refuse_constant(name: str):
     raise WeightsError(f"it contains {name}, which is not a valid weight")
 
 
-def load_json(path: str | os.PathLike) -> NetworkWeights:
+def load_json(path: str | os.PathLike) -> Network:
     """Read a file written by :func:`save_json`; raise WeightsError naming the file on any problem."""
     path = Path(path)
     with open_weights_file(path, MAX_JSON_BYTES) as f:

@@ -36,8 +36,9 @@ logging.getLogger("PIL").addHandler(logging.NullHandler())
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Load an image as grayscale, 0 = black and 1 = white, whatever its mode.
 
-    Transparent pixels are composited on white (a drawing on a transparent canvas reads as
-    ink on paper); palettes are expanded; 16-bit and 32-bit (I;16, I, F) images are scaled by
+    Transparent pixels are background: they are composited on black when the visible ink is
+    light (white strokes from a dark-mode drawing app) and on white when it is dark, so either
+    reads as ink on its background; palettes are expanded; 16-bit and 32-bit (I;16, I, F) images are scaled by
     their full range. Inverting dark-on-light drawings is left to ``core.preprocess``. Only
     the raster formats in :data:`FORMATS` are read, chosen by content, never by file name;
     PostScript, EPS, PDF and the like are refused without being interpreted. Pillow's
@@ -125,6 +126,18 @@ def _check_size(width: int, height: int, what: str) -> None:
     check_allocation(pixels * _BYTES_PER_PIXEL, f"{what}: its {width}x{height} pixels", DataError)
 
 
+def _background_behind(gray: np.ndarray, alpha: np.ndarray) -> float:
+    """What transparent pixels stand for: black behind light ink, white behind dark ink (or none).
+
+    The ink is what is opaque, so its brightness is the opaque pixels' mean gray weighted by
+    their opacity; transparent pixels' own colour is meaningless (often black, often white).
+    """
+    opacity = float(alpha.sum())
+    if opacity == 0.0 or float(alpha.min()) >= 1.0:
+        return 1.0
+    return 0.0 if float((gray * alpha).sum()) / opacity > 0.5 else 1.0
+
+
 def _to_gray(img) -> np.ndarray:
     if img.width == 0 or img.height == 0:
         raise ValueError("the image is empty")
@@ -147,6 +160,6 @@ def _to_gray(img) -> np.ndarray:
         gray = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
         if has_alpha:
             alpha = np.asarray(img.convert("RGBA").getchannel("A"), dtype=np.float32) / 255.0
-            gray = gray * alpha + (1.0 - alpha)  # composite on white
+            gray = gray * alpha + _background_behind(gray, alpha) * (1.0 - alpha)
         return np.ascontiguousarray(gray, dtype=np.float32)
     return np.asarray(img.convert("L"), dtype=np.float32) / 255.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -20,16 +20,18 @@ import numpy as np
 
 from visualizer.core import runfile
 from visualizer.core.config import TrainingConfig
-from visualizer.core.errors import ConfigError, TrainingDiverged
+from visualizer.core.errors import ActivationRequired, ConfigError, TrainingDiverged
 from visualizer.core.network import Network
 from visualizer.core.safeio import one_line
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
 from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline, flatten_network
+from visualizer.core.weights_format import ImportedNetwork
+from visualizer.session.architecture import change_text, config_for, nearest_config, trains_as
 from visualizer.session.events import Event
 from visualizer.session.hints import HintWatcher
 from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
-from visualizer.session.messages import describe_error, join_sentences, shape_text
+from visualizer.session.messages import describe_error, join_sentences
 from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
 from visualizer.session.neurons import NeuronsModel
 from visualizer.session.selection import Selection
@@ -79,7 +81,7 @@ class Backend(Protocol):
     def startup(self, data_spec, dataset, config: TrainingConfig, run_id: int, report): ...
     def initial_snapshot(self, config: TrainingConfig, dataset, run_id: int) -> TrainingSnapshot: ...
     def read_dataset(self, path: str): ...
-    def read_weights(self, path: str) -> Network: ...
+    def read_weights(self, path: str, activation: str | None = None) -> ImportedNetwork: ...
     def write_weights(self, snapshot: TrainingSnapshot, path: str) -> str: ...
     def read_image(self, path: str): ...
 
@@ -95,6 +97,9 @@ class Session:
         Returns the settings the user has entered (raises ConfigError for invalid ones).
     confirm
         Asks the user a yes/no question ``(title, text)``; True means go ahead.
+    choose
+        Asks the user to pick one of ``options`` ``(title, text, options)``; returns the choice,
+        or None when the user cancels.
     snapshot_interval
         Returns the seconds between snapshots a run should send (the redraw period).
     """
@@ -102,15 +107,18 @@ class Session:
     def __init__(self, runner: Runner, jobs: Jobs, backend: Backend, *,
                  config_source: Callable[[], TrainingConfig] = TrainingConfig,
                  confirm: Callable[[str, str], bool] = lambda title, text: True,
+                 choose: Callable[[str, str, Sequence[str]], str | None] = lambda title, text, options: None,
                  snapshot_interval: Callable[[], float] = lambda: 1 / 30,
                  clock: Callable[[], float] = time.monotonic):
         self.runner, self.jobs, self.backend = runner, jobs, backend
         self.config_source = config_source
         self.confirm = confirm
+        self.choose = choose
         self.snapshot_interval = snapshot_interval
         self.state = RunState.LOADING
         self.dataset = None
         self.model_config: TrainingConfig | None = None  # the config the current weights belong to
+        self.imported_from: str | None = None  # the file the current weights came from, if imported
         self.latest: TrainingSnapshot | None = None  # newest snapshot received
         self.run_id = 0
         self.last_result = None
@@ -230,12 +238,13 @@ class Session:
         self._show_banner(f"Could not start training: {describe_error(exc)}", "error")
         self._set_state(RunState.NO_DATA)  # nothing to train on; File ▸ Open dataset… stays available
 
-    def _adopt(self, snap: TrainingSnapshot, config: TrainingConfig, message: str = "",
-               keep_timeline: bool = False) -> None:
+    def _adopt(self, snap: TrainingSnapshot, config: TrainingConfig | None, message: str = "",
+               imported_from: str | None = None, keep_timeline: bool = False) -> None:
         """Make ``snap`` the current network (initial, reset or imported weights; a step by hand
         keeps the recording, which it extends or shortens)."""
         self.latest = snap
         self.model_config = config
+        self.imported_from = imported_from
         self.progress_run = None
         if not keep_timeline:
             self._set_timeline(None)
@@ -267,16 +276,13 @@ class Session:
         if config is None:
             return False
         initial, old = self.latest, self.model_config
-        if initial is not None and old is not None and not config.same_architecture(old):
-            if initial.step > 0 and not self.confirm(
-                "Change the network?",
-                f"The network is now {shape_text(old)}; you asked for {shape_text(config)}.\n\n"
-                "Discard the trained weights and start a new network? (Cancel, then File ▸ Export "
-                "weights… to keep them.)",
-            ):
+        if initial is not None and not trains_as(initial.network, config):
+            if (initial.step > 0 or self.imported_from) and not self.confirm(
+                    "Change the network?", change_text(initial.network, config, self.imported_from)):
                 return False
             initial = None
-        elif initial is not None and initial.step == 0 and old is not None and config.seed != old.seed:
+        elif (initial is not None and initial.step == 0 and old is not None and config.seed != old.seed
+              and not self.imported_from):
             initial = None  # untrained weights: the new seed should give its own initial weights
         if initial is None:
             self.run_id += 1
@@ -511,9 +517,13 @@ class Session:
         self.ideas.close()
 
     # -- files ---------------------------------------------------------------------------------
-    def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None) -> None:
-        """Run ``fn(*args)`` in the background; BUSY meanwhile, a dialog on failure, nothing else changes."""
+    def _run_job(self, fn, args, on_success, failure_title: str, on_finished=None, on_error=None) -> None:
+        """Run ``fn(*args)`` in the background; BUSY meanwhile, a dialog on failure (unless ``on_error``
+        handles it), nothing else changes."""
         previous = self.state
+        if on_error is None:
+            def on_error(exc):
+                self.error_raised.emit(failure_title, describe_error(exc))
 
         def finished(result):
             if self.state is RunState.BUSY:
@@ -522,9 +532,7 @@ class Session:
                 on_finished(result)
 
         self._set_state(RunState.BUSY)
-        self.jobs.submit(fn, *args, on_success=on_success,
-                         on_error=lambda exc: self.error_raised.emit(failure_title, describe_error(exc)),
-                         on_finished=finished)
+        self.jobs.submit(fn, *args, on_success=on_success, on_error=on_error, on_finished=finished)
 
     def load_dataset(self, path: str) -> None:
         """Load a dataset in the background; on failure a dialog, and the current one stays."""
@@ -547,22 +555,57 @@ class Session:
             self._set_state(RunState.READY)
             self.reset()
 
-    def import_weights(self, path: str) -> None:
-        """Replace the network by the weights in ``path``; a bad file changes nothing."""
+    def import_weights(self, path: str, activation: str | None = None) -> None:
+        """Replace the network by the weights in ``path``; a bad file changes nothing.
+
+        A weights file that does not store its activations makes the session ask the user
+        (``choose``) which one its hidden layers use, then read it again with that answer.
+        """
         if self.state is not RunState.READY:
             return
-        self._run_job(self.backend.read_weights, (path,), lambda net: self._on_weights_imported(net, path),
-                      "Could not import the weights")
+        question: list[ActivationRequired] = []
 
-    def _on_weights_imported(self, net: Network, path: str) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ActivationRequired) and activation is None:
+                question.append(exc)  # asked once the job is over and the state is READY again
+            else:
+                self.error_raised.emit("Could not import the weights", describe_error(exc))
+
+        def finished(_result) -> None:
+            if question:
+                self._ask_activation(path, question[0])
+
+        self._run_job(self.backend.read_weights, (path, activation),
+                      lambda imported: self._on_weights_imported(imported, path), "Could not import the weights",
+                      on_finished=finished, on_error=failed)
+
+    def _ask_activation(self, path: str, exc: ActivationRequired) -> None:
+        name = one_line(os.path.basename(str(path)))
+        choice = self.choose(f"Which activation does {name} use?",
+                             join_sentences(str(exc).split(": ", 1)[-1],
+                                            "Which activation do its hidden layers use? (The last layer gets softmax.)"),
+                             list(exc.choices))
+        if choice is None:
+            self.status_message.emit(f"Import of {name} cancelled")
+        else:
+            self.import_weights(path, choice)
+
+    def _on_weights_imported(self, imported: ImportedNetwork, path: str) -> None:
+        net = imported.network
         self.run_id += 1
-        try:
-            config = self.config_source().with_changes(hidden=net.hidden, activation=net.activation)
-        except ConfigError:
-            config = TrainingConfig(hidden=net.hidden, activation=net.activation)
-        self.config_adopted.emit(config)
+        config = config_for(net, self._entered_config())
+        # The controls show the architecture (the nearest one training offers, when it has none).
+        self.config_adopted.emit(config or nearest_config(net, self._entered_config()))
         snap = TrainingSnapshot.of_network(net, run_id=self.run_id)
-        self._adopt(snap, config, f"Imported weights from {path}")
+        notes = "".join(f"; {note}" for note in imported.notes)
+        name = one_line(os.path.basename(str(path)))
+        self._adopt(snap, config, f"Imported weights from {path}: {net.describe()}{notes}", imported_from=name)
+
+    def _entered_config(self) -> TrainingConfig:
+        try:
+            return self.config_source()
+        except ConfigError:
+            return TrainingConfig()
 
     def adopt_snapshot(self, snap: TrainingSnapshot, message: str = "") -> bool:
         """Make ``snap`` the current network between runs (a step applied by hand, or its undo).
@@ -574,7 +617,8 @@ class Session:
             return False
         if self.latest is not None and not snap.network.same_architecture(self.latest.network):
             return False
-        self._adopt(snap, self.model_config, message, keep_timeline=self._record_by_hand(snap))
+        self._adopt(snap, self.model_config, message, imported_from=self.imported_from,
+                    keep_timeline=self._record_by_hand(snap))
         if self.timeline is not None:
             self.timeline_changed.emit(self.timeline)
         return True
@@ -651,3 +695,4 @@ class Session:
     def analyze(self, network: Network, vector) -> InputAnalysis:
         """The shared analysis of any (network, vector) pair, e.g. a test digit the browser shows."""
         return self.analyses.analyze(network, vector)
+

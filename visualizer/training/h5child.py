@@ -1,4 +1,4 @@
-"""Read the Dense layers of an untrusted Keras HDF5 weights file in a child process with time and memory limits.
+"""Read the layers of an untrusted Keras HDF5 weights file in a child process with time and memory limits.
 
 HDF5 is a large C library: one changed byte can make it spin forever while holding the GIL (so
 neither Ctrl+C nor the window responds) or crash the process. So nnviz never parses a foreign
@@ -9,6 +9,14 @@ hands back plain arrays through a pipe in a fixed layout: a magic line, a JSON h
 names and shapes, then raw little-endian float32 bytes. The parent checks that reply before it
 trusts a byte (nothing is unpickled), kills the child when the time is up or the caller is
 interrupted, and turns every failure into one sentence.
+
+Two layouts are read. Keras 3 (``.weights.h5``, the weights inside a ``.keras``): a group per
+layer under ``/layers``, named after its class (``dense_1``, ``batch_normalization``), holding
+numbered variables. Legacy (Keras 2 ``save_weights``/``save`` to ``.h5``, and Keras 3's ``.h5``):
+a group per layer name listed in ``layer_names``, each naming its weights in ``weight_names``,
+with the model's config as a JSON attribute when the whole model was saved. Dense kernels and
+biases, BatchNormalization vectors and the names of weightless layers come back; anything else
+holding weights (a convolution, say) is refused.
 """
 
 from __future__ import annotations
@@ -48,10 +56,45 @@ _CHILD_ENV = {
     # "::" turns off HDF5's dynamically loaded filter plugins: a file cannot pull in a library.
     "HDF5_PLUGIN_PRELOAD": "::",
 }
-_DENSE_GROUP = re.compile(r"dense(?:_(\d+))?")
-_INPUT_GROUP = re.compile(r"input_layer(?:_\d+)?")
+_GROUP = re.compile(r"([a-z_]+?)(?:_(\d+))?")
+# Keras 3 group names (snake_case class names) of the layers a dense network may hold besides
+# Dense: BatchNormalization has vectors, the others no variables at all.
+_WEIGHTLESS = frozenset({
+    "input_layer", "flatten", "reshape", "dropout", "gaussian_noise", "gaussian_dropout", "alpha_dropout",
+    "activity_regularization", "identity", "activation", "softmax", "re_lu", "rescaling",
+})
+_NORM = "batch_normalization"
+_MAX_GROUPS = 64  # layers of any kind; a dense network of 7 Dense layers has a few dozen at most
+_MAX_TEXT = 512 << 10  # the legacy model config; a dense stack's is a few kB
+ACTIVATIONS_ATTR = "nnviz_activations"  # nnviz's own attribute: one activation per layer, as JSON
 
 Layer = tuple[str | None, np.ndarray, np.ndarray]
+
+
+class StoredWeights(list):
+    """The Dense layers of a weights file as ``(stored name, kernel, bias)``, in order, plus the rest.
+
+    Attributes
+    ----------
+    groups
+        Where each Dense layer was stored, in the same order (Keras 3: ``dense_1``; legacy: its name).
+    others
+        Every other layer's group (or legacy name) -> its vectors: BatchNormalization's, or none.
+    activations
+        The activations nnviz stored in the file's attribute, or None (every other writer).
+    model_config
+        A legacy file's model config (JSON text), or None.
+    legacy
+        True for the legacy (Keras 2 style) layout.
+    """
+
+    def __init__(self, layers=(), groups=(), others=None, activations=None, model_config=None, legacy=False):
+        super().__init__(layers)
+        self.groups = list(groups) or [None] * len(self)
+        self.others: dict[str, tuple[np.ndarray, ...]] = dict(others or {})
+        self.activations: tuple[str, ...] | None = activations
+        self.model_config: str | None = model_config
+        self.legacy = legacy
 
 
 # --------------------------------------------------------------------------------- the parent
@@ -65,8 +108,9 @@ def read_dense_layers(
     max_values: int,
     max_layers: int,
     timeout: float | None = None,
-) -> list[Layer]:
-    """(stored layer name, kernel, bias) of every Dense layer of a Keras 3 weights file, in order.
+) -> StoredWeights:
+    """(stored layer name, kernel, bias) of every Dense layer of a Keras weights file, in order, and
+    what else it holds (see :class:`StoredWeights`).
 
     ``f`` is an open regular file: the HDF5 file itself, or (with ``member``) a zip archive
     holding it. It is parsed in a child process given ``timeout`` seconds (default
@@ -178,7 +222,11 @@ def _shape(value, ndim: int) -> tuple[int, ...] | None:
     return None
 
 
-def _decode(reply: bytes, max_values: int, max_layers: int) -> list[Layer]:
+def _optional_text(value, limit: int) -> bool:
+    return value is None or (isinstance(value, str) and len(value) <= limit)
+
+
+def _decode(reply: bytes, max_values: int, max_layers: int) -> StoredWeights:
     """The layers in a reply, checked field by field: the child may have been subverted by the file."""
     malformed = WeightsError("the HDF5 reader gave a malformed answer; the file is probably corrupt")
     start = len(_MAGIC) + 8
@@ -193,30 +241,49 @@ def _decode(reply: bytes, max_values: int, max_layers: int) -> list[Layer]:
         raise malformed
     if isinstance(header.get("error"), str):
         raise WeightsError(one_line(header["error"])[:1000])
-    entries = header.get("layers")
-    if not isinstance(entries, list) or len(entries) > max_layers:
+    entries, others = header.get("layers"), header.get("others", [])
+    activations, config = header.get("activations"), header.get("config")
+    if (not isinstance(entries, list) or len(entries) > max_layers or not isinstance(others, list)
+            or len(others) > _MAX_GROUPS or not _optional_text(config, _MAX_TEXT)):
         raise malformed
-    shapes, total = [], 0
+    if activations is not None and not (isinstance(activations, list) and len(activations) <= max_layers
+                                        and all(_optional_text(a, 32) and a for a in activations)):
+        raise malformed
+    shapes, groups, total = [], [], 0
     for entry in entries:
         if not isinstance(entry, dict):
             raise malformed
         name, kernel, bias = entry.get("name"), _shape(entry.get("kernel"), 2), _shape(entry.get("bias"), 1)
-        if not (name is None or isinstance(name, str)) or kernel is None or bias is None:
+        if not _optional_text(name, 1000) or not _optional_text(entry.get("group"), 1000) or None in (kernel, bias):
             raise malformed
         shapes.append((name, kernel, bias))
+        groups.append(entry.get("group"))
         total += math.prod(kernel) + math.prod(bias)
+    vectors = []
+    for entry in others:
+        found = entry.get("vectors") if isinstance(entry, dict) else None
+        if not isinstance(found, list) or len(found) > 4 or not isinstance(entry.get("group"), str):
+            raise malformed
+        found = [_shape(v, 1) for v in found]
+        if None in found or len(entry["group"]) > 1000:
+            raise malformed
+        vectors.append((entry["group"], found))
+        total += sum(math.prod(v) for v in found)
     offset = start + size
     if total > max_values or len(reply) != offset + 4 * total:
         raise malformed
-    layers = []
-    for name, *array_shapes in shapes:
-        arrays = []
-        for shape in array_shapes:
-            count = math.prod(shape)
-            arrays.append(np.frombuffer(reply, "<f4", count, offset).reshape(shape))
-            offset += 4 * count
-        layers.append((name, *arrays))
-    return layers
+
+    def take(shape):
+        nonlocal offset
+        count = math.prod(shape)
+        array = np.frombuffer(reply, "<f4", count, offset).reshape(shape)
+        offset += 4 * count
+        return array
+
+    layers = [(name, take(kernel), take(bias)) for name, kernel, bias in shapes]
+    rest = {group: tuple(take(v) for v in found) for group, found in vectors}
+    return StoredWeights(layers, groups, rest, None if activations is None else tuple(activations), config,
+                         header.get("legacy") is True)
 
 
 # ---------------------------------------------------------------------------------- the child
@@ -229,9 +296,17 @@ def child_main(argv: list[str]) -> int:
     reply_to = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the reply
     try:
-        layers = _read(int(fd), member or None, int(max_bytes), int(max_values), int(max_layers))
-        reply = _encode({"layers": [{"name": n, "kernel": k.shape, "bias": b.shape} for n, k, b in layers]},
-                        [a for _, k, b in layers for a in (k, b)])
+        stored = _read(int(fd), member or None, int(max_bytes), int(max_values), int(max_layers))
+        header = {
+            "layers": [{"name": n, "group": g, "kernel": k.shape, "bias": b.shape}
+                       for (n, k, b), g in zip(stored, stored.groups, strict=True)],
+            "others": [{"group": g, "vectors": [v.shape for v in vs]} for g, vs in stored.others.items()],
+            "activations": stored.activations,
+            "config": stored.model_config,
+            "legacy": stored.legacy,
+        }
+        arrays = [a for _, k, b in stored for a in (k, b)] + [v for vs in stored.others.values() for v in vs]
+        reply = _encode(header, arrays)
     except WeightsError as exc:
         reply = _encode({"error": str(exc)})
     except MemoryError:
@@ -264,7 +339,7 @@ def _encode(header: dict, arrays=()) -> bytes:
     return b"".join([_MAGIC, len(text).to_bytes(8, "little"), text, *(a.astype("<f4").tobytes() for a in arrays)])
 
 
-def _read(fd: int, member: str | None, max_bytes: int, max_values: int, max_layers: int) -> list[Layer]:
+def _read(fd: int, member: str | None, max_bytes: int, max_values: int, max_layers: int) -> StoredWeights:
     with os.fdopen(fd, "rb") as f:
         f.seek(0)
         if member is None:
@@ -274,7 +349,7 @@ def _read(fd: int, member: str | None, max_bytes: int, max_values: int, max_laye
                 data = m.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise WeightsError("its weights are larger than any supported network")
-    return _dense_layers(io.BytesIO(data), max_values, max_layers)
+    return _layers(io.BytesIO(data), max_values, max_layers)
 
 
 def _hard_child(group, name: str, h5py):
@@ -287,8 +362,15 @@ def _hard_child(group, name: str, h5py):
     return group[name]
 
 
+def _hard_path(group, path: str, h5py):
+    """``group[path]`` through hard links only, one component at a time."""
+    for part in path.split("/"):
+        group = _hard_child(group, part, h5py)
+    return group
+
+
 def _numeric(vars_group, key: str, ndim: int, max_values: int, h5py) -> np.ndarray:
-    ds = _hard_child(vars_group, key, h5py)
+    ds = _hard_path(vars_group, key, h5py)
     if not isinstance(ds, h5py.Dataset) or ds.dtype.kind != "f" or ds.ndim != ndim:
         raise WeightsError(f"'{ds.name}' is not a {ndim}-D array of floating-point numbers")
     if ds.size > max_values or ds.external or ds.is_virtual:
@@ -297,38 +379,123 @@ def _numeric(vars_group, key: str, ndim: int, max_values: int, h5py) -> np.ndarr
         return np.asarray(ds[()]).astype(np.float32)
 
 
-def _dense_layers(source, max_values: int, max_layers: int) -> list[Layer]:
+def _text(value) -> str | None:
+    """An HDF5 string attribute as str (h5py gives bytes or str); None for anything else."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else None
+
+
+def _names(value, what: str) -> list[str]:
+    """A legacy attribute listing names (an array of bytes or str)."""
+    if isinstance(value, np.ndarray) and value.size == 0:
+        return []
+    items = [_text(v) for v in np.atleast_1d(np.asarray(value, dtype=object))] if value is not None else [None]
+    if None in items or len(items) > _MAX_GROUPS:
+        raise WeightsError(f"its {what} attribute is not a list of names")
+    return items
+
+
+def _layers(source, max_values: int, max_layers: int) -> StoredWeights:
     import h5py  # only here, under the limits
 
     with h5py.File(source, "r") as f:
-        if "model_weights" in f or "model_config" in f.attrs:
-            raise WeightsError("it is a legacy Keras 2 HDF5 model; re-save it as .keras")
-        layers = _hard_child(f, "layers", h5py)
-        if not isinstance(layers, h5py.Group):
-            raise WeightsError("it has no group of layers, so it is not a Keras 3 weights file")
-        found = {}
-        for key in layers:
-            match = _DENSE_GROUP.fullmatch(key)
-            if _INPUT_GROUP.fullmatch(key):
-                continue  # Functional models store an empty group for their input
-            if match is None:
-                raise WeightsError(f"it contains a {key!r} layer; only Dense layers can be imported")
-            found[int(match.group(1) or 0)] = key
-        if not 2 <= len(found) <= max_layers or sorted(found) != list(range(len(found))):
-            raise WeightsError(f"it must hold 2 to {max_layers} numbered Dense layers")
-        result = []
-        for i in range(len(found)):
-            group = _hard_child(layers, found[i], h5py)
-            variables = _hard_child(group, "vars", h5py)
-            if set(group) != {"vars"} or set(variables) != {"0", "1"}:
-                raise WeightsError(f"layer {found[i]!r} is not a plain Dense layer with a kernel and a bias")
-            name = variables.attrs.get("name")
-            name = name.decode("utf-8", "replace") if isinstance(name, bytes) else name
-            result.append(
-                (
-                    name if isinstance(name, str) else None,
-                    _numeric(variables, "0", 2, max_values, h5py),
-                    _numeric(variables, "1", 1, max_values, h5py),
-                )
-            )
-    return result
+        if "model_config" in f.attrs or "model_weights" in f or ("layer_names" in f.attrs and "layers" not in f):
+            return _legacy_layers(f, max_values, max_layers, h5py)
+        stored = _keras3_layers(f, max_values, max_layers, h5py)
+        text = _text(f.attrs.get(ACTIVATIONS_ATTR))
+        if text is not None:
+            try:
+                names = json.loads(text)
+            except ValueError:
+                names = None
+            if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+                raise WeightsError(f"its '{ACTIVATIONS_ATTR}' attribute is not a list of activation names")
+            stored.activations = tuple(names)
+        return stored
+
+
+def _keras3_layers(f, max_values: int, max_layers: int, h5py) -> StoredWeights:
+    layers = f.get("layers", getlink=True)
+    if layers is None:
+        raise WeightsError("it has no '/layers' group of a Keras 3 weights file, and no 'layer_names' of a "
+                           "Keras 2 one, so it is not a Keras weights file")
+    layers = _hard_child(f, "layers", h5py)
+    if not isinstance(layers, h5py.Group):
+        raise WeightsError("it has no group of layers, so it is not a Keras 3 weights file")
+    if len(layers) > _MAX_GROUPS:
+        raise WeightsError(f"it holds more than {_MAX_GROUPS} layers")
+    dense, others = {}, {}
+    for key in layers:
+        match = _GROUP.fullmatch(key)
+        stem = match.group(1) if match else None
+        if stem not in _WEIGHTLESS and stem not in ("dense", _NORM):
+            raise WeightsError(f"it contains a {key!r} layer; nnviz reads dense networks "
+                               "(Dense, BatchNormalization and layers without weights)")
+        group = _hard_child(layers, key, h5py)
+        variables = _hard_child(group, "vars", h5py)
+        if set(group) != {"vars"}:
+            raise WeightsError(f"layer {key!r} holds more than its variables (a nested model?)")
+        count = len(variables)
+        if stem == "dense":
+            dense[int(match.group(2) or 0)] = key
+            if set(variables) != {"0", "1"}:
+                raise WeightsError(f"layer {key!r} is not a plain Dense layer with a kernel and a bias")
+        elif stem == _NORM:
+            if not 2 <= count <= 4 or set(variables) != {str(i) for i in range(count)}:
+                raise WeightsError(f"layer {key!r} is not a plain BatchNormalization layer")
+            others[key] = tuple(_numeric(variables, str(i), 1, max_values, h5py) for i in range(count))
+        elif count:
+            raise WeightsError(f"layer {key!r} holds variables, but layers of its kind have none")
+        else:
+            others[key] = ()
+    if not 1 <= len(dense) <= max_layers or sorted(dense) != list(range(len(dense))):
+        raise WeightsError(f"it must hold 1 to {max_layers} numbered Dense layers")
+    result, groups = [], []
+    for i in range(len(dense)):
+        variables = _hard_child(_hard_child(layers, dense[i], h5py), "vars", h5py)
+        name = _text(variables.attrs.get("name"))
+        result.append((name, _numeric(variables, "0", 2, max_values, h5py), _numeric(variables, "1", 1, max_values, h5py)))
+        groups.append(dense[i])
+    return StoredWeights(result, groups, others)
+
+
+_LEGACY_KINDS = {"kernel": 0, "bias": 1, "gamma": 0, "beta": 1, "moving_mean": 2, "moving_variance": 3}
+
+
+def _legacy_layers(f, max_values: int, max_layers: int, h5py) -> StoredWeights:
+    """Keras 2 style: ``layer_names`` in order, each group listing its ``weight_names``."""
+    config = None
+    if "model_config" in f.attrs or "model_weights" in f:
+        if "model_weights" not in f:
+            raise WeightsError("it is a legacy Keras 2 HDF5 model file without its 'model_weights' group")
+        config = _text(f.attrs.get("model_config"))
+        if config is not None and len(config) > _MAX_TEXT:
+            raise WeightsError("its model config is larger than any dense network's")
+        f = _hard_child(f, "model_weights", h5py)
+    result, groups, others = [], [], {}
+    for layer in _names(f.attrs.get("layer_names"), "layer_names"):
+        group = _hard_child(f, layer, h5py)
+        weights = _names(group.attrs.get("weight_names", np.array([])), f"{layer!r} weight_names")
+        kinds = [w.rsplit("/", 1)[-1].split(":")[0] for w in weights]
+        if not weights:
+            others[layer] = ()
+        elif kinds == ["kernel", "bias"]:
+            kernel = _hard_path(group, weights[0], h5py)
+            if getattr(kernel, "ndim", 2) != 2:
+                raise WeightsError(f"layer {layer!r} holds a {kernel.ndim}-D kernel, so it is not a Dense layer; "
+                                   "nnviz reads dense networks (Dense, BatchNormalization and layers without weights)")
+            result.append((layer, _numeric(group, weights[0], 2, max_values, h5py),
+                           _numeric(group, weights[1], 1, max_values, h5py)))
+            groups.append(layer)
+        elif set(kinds) <= {"gamma", "beta", "moving_mean", "moving_variance"} and kinds == sorted(
+                kinds, key=_LEGACY_KINDS.get) and {"moving_mean", "moving_variance"} <= set(kinds):
+            others[layer] = tuple(_numeric(group, w, 1, max_values, h5py) for w in weights)
+        else:
+            raise WeightsError(f"layer {layer!r} holds {', '.join(kinds)}; nnviz reads dense networks "
+                               "(Dense, BatchNormalization and layers without weights)")
+    if not 1 <= len(result) <= max_layers:
+        raise WeightsError(f"it must hold 1 to {max_layers} Dense layers, not {len(result)}")
+    return StoredWeights(result, groups, others, model_config=config, legacy=True)

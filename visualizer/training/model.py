@@ -39,3 +39,18 @@ def make_optimizer(config: TrainingConfig):
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=config.learning_rate, momentum=config.momentum)
     return keras.optimizers.Adam(learning_rate=config.learning_rate)
+
+
+def build_model_for(layer_sizes, activations, *, name: str = "nnviz_mlp"):
+    """An uncompiled ``keras.Sequential`` of the given shape, one activation per layer after the input.
+
+    For exporting any :class:`visualizer.core.network.Network` (mixed activations, no hidden
+    layer, a yes/no neuron); layers are named ``dense_1`` ... like :func:`build_model`'s, and
+    their weights are set by the caller.
+    """
+    keras = import_keras()
+
+    layers = [keras.Input(shape=(layer_sizes[0],), name="pixels")]
+    for i, (units, activation) in enumerate(zip(layer_sizes[1:], activations, strict=True)):
+        layers.append(keras.layers.Dense(units, activation=activation, name=f"dense_{i + 1}"))
+    return keras.Sequential(layers, name=name)

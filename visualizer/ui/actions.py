@@ -15,7 +15,7 @@ from visualizer.ui.settings import REDRAW_RATES
 _SPECS = {
     "open_dataset": ("&Open dataset…", "Ctrl+O", "Load MNIST from a local file (IDX .gz, mnist.npz, CSV)"),
     "open_dataset_folder": ("Open dataset &folder…", "Ctrl+Shift+O", "Load MNIST from a folder of IDX files"),
-    "import_weights": ("&Import weights…", "Ctrl+I", "Load weights (.keras, .weights.h5, .npz, .json) into the network"),
+    "import_weights": ("&Import weights…", "Ctrl+I", "Load weights or a Keras model (.keras, .weights.h5, .h5, .npz, .json) into the network"),
     "export_weights": ("&Export weights…", "Ctrl+E", "Save the current weights (.keras, .weights.h5, .npz, .json, .tflite)"),
     "save_run": ("Save &run…", "Ctrl+S", "Save the recorded run (every moment's weights, every batch's loss) to a file"),
     "open_run": ("Open r&un…", "Ctrl+Shift+R", "Open a saved run to replay it, or to continue training from any moment"),
@@ -169,6 +169,7 @@ DATASET_FILTER = "MNIST files (*.gz *-ubyte *ubyte *.idx *.npz *.csv);;All files
 WEIGHT_FORMATS = (
     ("Keras model", ".keras"),
     ("Keras weights", ".weights.h5"),
+    ("Keras HDF5 model (legacy)", ".h5"),
     ("NumPy archive", ".npz"),
     ("JSON", ".json"),
     ("TensorFlow Lite (export only)", ".tflite"),

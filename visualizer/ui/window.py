@@ -24,6 +24,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         runner = QtRunner(self._workers, self)
         self.session = Session(runner, QtJobs(self._workers), Backend(),
                                config_source=lambda: self.controls.config(), confirm=self._confirm,
+                               choose=self._choose,
                                snapshot_interval=lambda: 1.0 / self.settings.redraw_hz)
         runner.session = self.session
         self._input_dirty = False
@@ -563,6 +565,10 @@ class MainWindow(QMainWindow):
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel
         answer = QMessageBox.question(self, title, text, buttons, QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
+
+    def _choose(self, title: str, text: str, options) -> str | None:
+        item, ok = QInputDialog.getItem(self, title, text, list(options), 0, False)
+        return item if ok else None
 
     # -- wiring, settings, closing ------------------------------------------------------------
     def _connect_actions(self) -> None:

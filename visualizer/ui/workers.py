@@ -279,11 +279,12 @@ class Backend:
         return load_dataset(path)
 
     @staticmethod
-    def read_weights(path: str):
-        """File ▸ Import weights…: a Network; raises WeightsError."""
-        from visualizer.training.export import import_weights
+    def read_weights(path: str, activation: str | None = None):
+        """File ▸ Import weights…: an ImportedNetwork; raises WeightsError (ActivationRequired when the
+        file stores no activations and ``activation`` is None)."""
+        from visualizer.training.export import import_model
 
-        return import_weights(path).to_network()
+        return import_model(path, activation=activation)
 
     @staticmethod
     def write_weights(snapshot, path: str):

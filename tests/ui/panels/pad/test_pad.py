@@ -156,6 +156,36 @@ def test_dropping_an_image_file_loads_it(panel, qtbot, tmp_path):
     assert "dropped.png" in panel.status.text()
 
 
+def test_a_28x28_mnist_format_image_is_fed_as_it_is(panel, qtbot, tmp_path):
+    from PIL import Image
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[5:20, 9:13] = 255  # a "1" off-center: preprocessing would move it
+    Image.fromarray(digit).save(tmp_path / "mnist.png")
+    with qtbot.waitSignal(panel.input_changed) as blocker:
+        panel.load_image_file(tmp_path / "mnist.png")
+    np.testing.assert_array_equal(blocker.args[0].vector, digit.reshape(784) / 255)
+    assert "mnist.png" in panel.status.text() and "fed as is" in panel.status.text()
+    assert not panel.steps.light_tile.isVisible()
+
+
+def test_a_photo_in_uneven_light_shows_the_even_light_step(panel, qtbot, tmp_path):
+    from PIL import Image, ImageDraw
+
+    y, x = np.mgrid[0:240, 0:320]
+    paper = Image.fromarray((190 + 55 * x / 320).astype(np.uint8))  # brighter to the right
+    ImageDraw.Draw(paper).line([(120, 40), (200, 40), (160, 200)], fill=40, width=14)
+    paper.save(tmp_path / "photo.png")
+    with qtbot.waitSignal(panel.input_changed):
+        panel.load_image_file(tmp_path / "photo.png")
+    assert panel.steps.light_tile.isVisible()
+    pre = preprocess(np.asarray(paper, np.float32) / 255)
+    top, left, bottom, right = pre.bbox
+    assert 100 < left and right < 220 and 25 < top  # the digit, not the darker paper on the left
+    panel.pad.clear()
+    assert not panel.steps.light_tile.isVisible()
+
+
 def test_set_digit_feeds_the_digit_unchanged(panel, qtbot):
     rng = np.random.default_rng(0)
     digit = np.zeros((28, 28), np.float32)

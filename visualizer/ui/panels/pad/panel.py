@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from visualizer.core.config import INPUT_SIZE
-from visualizer.core.preprocess import naive_downscale, preprocess
+from visualizer.core.preprocess import as_network_input, is_mnist_format, naive_downscale, preprocess
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputSource
 from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
@@ -159,7 +159,14 @@ class PadPanel(QWidget):
         self.image_requested.emit(str(path))
 
     def show_image(self, image: np.ndarray, name: str) -> None:
-        """Classify a loaded image like `nnviz predict` does (preprocess -> forward); ``name`` is its file name."""
+        """Classify a loaded image like `nnviz predict` does; ``name`` is its file name.
+
+        A 28x28 MNIST-format image (light ink on black) is fed as it is, like a test digit;
+        anything else is preprocessed (crop, fit, center) like a drawing.
+        """
+        if is_mnist_format(image):
+            self.show_input(CurrentInput(as_network_input(image), InputSource.IMAGE, None, f"Image {name}"))
+            return
         pre = preprocess(image)
         shown = pre.raw if pre is not None else np.zeros((28, 28), np.float32)
         self.pad.set_image(shown, source=_ImageFile(image, name))

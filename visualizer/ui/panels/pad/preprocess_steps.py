@@ -11,6 +11,10 @@ from visualizer.core.saliency import saliency_overlay
 from visualizer.ui.common.colormaps import diverging_colormap
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 
+LIGHT_CAPTION = "0 even light"
+LIGHT_TIP = ("The light was uneven (a photo of paper): this is the paper's brightness, estimated from the "
+             "lightest pixels in each part of the picture. The picture is divided by it, so shadows do not "
+             "count as ink before the digit is cropped.")
 STEP_CAPTIONS = ("canvas", "crop", "fit 20\N{MULTIPLICATION SIGN}20", "center")
 STEP_TIPS = (
     "The canvas; the outline is the ink's bounding box.",
@@ -22,13 +26,20 @@ STEP_TIPS = (
 
 
 class PreprocessSteps(QWidget):
-    """canvas (ink box outlined) -> crop -> fit in 20x20 -> centered by center of mass (the input)."""
+    """(even light) -> canvas (ink box outlined) -> crop -> fit in 20x20 -> centered by center of mass (the input).
+
+    The "even light" tile shows only for a picture whose background was evened out (a photo).
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        self.light_tile = ImageTile(LIGHT_CAPTION)
+        self.light_tile.setToolTip(LIGHT_TIP)
+        self.light_tile.setVisible(False)
+        layout.addWidget(self.light_tile)
         self.tiles = [ImageTile(f"{i + 1} {c}") for i, c in enumerate(STEP_CAPTIONS)]
         for tile, tip in zip(self.tiles, STEP_TIPS, strict=True):
             tile.setToolTip(tip)
@@ -36,6 +47,9 @@ class PreprocessSteps(QWidget):
 
     def set_steps(self, pre) -> None:
         """Show a :class:`visualizer.core.preprocess.Preprocessed`, or clear the tiles with None."""
+        light = None if pre is None else pre.background
+        self.light_tile.setVisible(light is not None)
+        self.light_tile.set_image(None if light is None else gray_to_qimage(light))
         if pre is None:
             for tile in self.tiles:
                 tile.set_image(None)
@@ -48,6 +62,8 @@ class PreprocessSteps(QWidget):
 
     def set_direct(self, image28: np.ndarray) -> None:
         """A test digit is already MNIST-formatted: only the last tile, nothing to preprocess."""
+        self.light_tile.setVisible(False)
+        self.light_tile.set_image(None)
         for tile in self.tiles[:-1]:
             tile.set_image(None)
         self.tiles[-1].set_image(gray_to_qimage(np.asarray(image28, np.float32).reshape(28, 28)))
