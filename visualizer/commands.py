@@ -176,11 +176,13 @@ def cmd_train(args) -> int:
 
         timeline = Timeline()
     pace = f", {args.pace:g} batches/s" if args.pace else ""
-    _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
-         f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
-         f"batch {config.batch_size}, {config.epochs} epochs{pace}")
     stops = _StopSignals()
+    # Stop signals are ours from here: one that lands while the line below is printed (or the
+    # model is built) means "stop before the first batch", never a bare interruption.
     with handled(stops.received.append):
+        _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
+             f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
+             f"batch {config.batch_size}, {config.epochs} epochs{pace}")
         result, diverged = _train(config, dataset, stops, timeline=timeline, pace=args.pace)
         out = recorded = None
         if args.out and (diverged or result.batches):
