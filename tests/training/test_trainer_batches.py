@@ -93,7 +93,7 @@ def test_snapshots_carry_gradient_size_and_update_ratio_per_layer(tiny_dataset, 
     x, y = _batch_of(tiny_dataset, after.batch_indices)
     grad = batch_gradient(start.network, x, y)
     want_norms = [np.linalg.norm(g) for g in grad.weight_gradients]
-    want_ratios = [np.linalg.norm(w1 - w0) / np.linalg.norm(w0) for w0, w1 in zip(start.weights, after.weights)]
+    want_ratios = [np.linalg.norm(w1 - w0) / np.linalg.norm(w0) for w0, w1 in zip(start.weights, after.weights, strict=True)]
     np.testing.assert_allclose(after.metrics["grad_norms"], want_norms, rtol=1e-4)
     np.testing.assert_allclose(after.metrics["update_ratios"], want_ratios, rtol=1e-4)
     assert len(recorder.latest.metrics["grad_norms"]) == 3

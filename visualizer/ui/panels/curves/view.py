@@ -65,22 +65,9 @@ class Curves(cm.FollowsPalette, QWidget):
         self._crosshair: list[pg.InfiniteLine] = []
         self._moment_lines: list[pg.InfiniteLine] = []  # the timeline's cursor
         self._moment: float | None = None
-        self.span = QComboBox()
-        for key, (text, tip) in SPANS.items():
-            self.span.addItem(text, key)
-            self.span.setItemData(self.span.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.span.setToolTip("Which part of the run the epoch axis shows")
-        # Compact: the Curves dock is narrow, and its width is the whole left column's.
-        self.span.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.span.setMinimumContentsLength(7)
+        self.span = _choice(SPANS, "Which part of the run the epoch axis shows")
         self.span.currentIndexChanged.connect(lambda _i: self._fit_ranges())
-        self.lower = QComboBox()
-        for key, (text, tip) in LOWER.items():
-            self.lower.addItem(text, key)
-            self.lower.setItemData(self.lower.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.lower.setToolTip("What the lower plot shows: accuracy, or each layer's gradient size")
-        self.lower.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.lower.setMinimumContentsLength(7)
+        self.lower = _choice(LOWER, "What the lower plot shows: accuracy, or each layer's gradient size")
         self.lower.currentIndexChanged.connect(lambda _i: self._show_lower())
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setLabel("bottom", "epoch")
@@ -305,3 +292,15 @@ class Curves(cm.FollowsPalette, QWidget):
         self._update_legend()
         if self._history is not None:
             self.set_history(self._history)
+
+
+def _choice(items: dict, tip: str) -> QComboBox:
+    """A compact combo of ``{key: (text, tooltip)}``: the Curves dock is narrow (the whole left column's width)."""
+    combo = QComboBox()
+    for key, (text, item_tip) in items.items():
+        combo.addItem(text, key)
+        combo.setItemData(combo.count() - 1, item_tip, Qt.ItemDataRole.ToolTipRole)
+    combo.setToolTip(tip)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(7)
+    return combo
