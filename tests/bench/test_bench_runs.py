@@ -40,3 +40,18 @@ def test_the_pad_bench_reports_its_figures(qapp, tiny):
     out = run_pad_bench(TrainingSnapshot.of_network(net), repeats=6)
     for key in ("preprocess_forward_median_ms", "saliency_median_ms", "panel_update_median_ms"):
         assert key in out and math.isfinite(out[key]), key
+
+
+def test_the_gradient_statistics_bench_reports_their_cost(tiny):
+    from visualizer.bench.gradients import gradient_stats_cost
+    from visualizer.bench.report import _gradient_lines
+
+    out = gradient_stats_cost(tiny, epochs=1, rounds=1)
+    for key in ("grad_stats_on_samples_per_second", "grad_stats_off_samples_per_second",
+                "grad_stats_cost_percent", "grad_stats_wall_cost_percent"):
+        assert key in out and math.isfinite(out[key]), key
+    figures = dict.fromkeys(("backward_median_ms", "backward_p95_ms", "view_update_median_ms", "view_update_p95_ms",
+                             "view_update_cpu_median_ms", "hover_median_ms", "hover_p95_ms",
+                             "stage_transition_median_ms", "stage_transition_p95_ms",
+                             "stage_transition_cpu_median_ms"), 1.0)
+    assert "gradient size and update ratio in the graph" in "\n".join(_gradient_lines({**figures, **out}))

@@ -49,6 +49,10 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     from visualizer.bench.gradients import run_gradients_bench
 
     report["gradients"] = run_gradients_bench(snapshot, dataset.x_test[:1], dataset.y_test[:1])
+    log("bench: gradient statistics in the training graph, on and off…")
+    from visualizer.bench.gradients import gradient_stats_cost
+
+    report["gradients"].update(gradient_stats_cost(dataset))
     if gui:
         log("bench: window (offscreen)…")
         from visualizer.bench.window import run_gui_bench
@@ -200,6 +204,17 @@ def _gradient_lines(g: dict) -> list[str]:
         f"  Explain one step: next frame + paint            {g['stage_transition_median_ms']:.1f} / "
         f"{g['stage_transition_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU "
         f"{g['stage_transition_cpu_median_ms']:.1f} ms)",
+        *_grad_stats_lines(g),
+    ]
+
+
+def _grad_stats_lines(g: dict) -> list[str]:
+    if "grad_stats_cost_percent" not in g:
+        return []
+    return [
+        f"  gradient size and update ratio in the graph     {g['grad_stats_cost_percent']:+.1f} % CPU per sample "
+        f"(target ≤ 5 %; wall {g['grad_stats_wall_cost_percent']:+.1f} %: "
+        f"{_fmt(g['grad_stats_on_samples_per_second'])} vs {_fmt(g['grad_stats_off_samples_per_second'])} samples/s)",
     ]
 
 

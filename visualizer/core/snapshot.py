@@ -31,10 +31,16 @@ class TrainingSnapshot:
     batch: int  # batches done in the current epoch
     batches_per_epoch: int
     network: Network
-    metrics: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy, samples_per_second, eta_seconds
+    metrics: dict = field(default_factory=dict)  # loss, accuracy, val_loss, val_accuracy, samples_per_second,
+    # eta_seconds; while training also grad_norms and update_ratios (one float per layer, see Trainer)
     history: HistoryView | None = None
     event: SnapshotEvent = SnapshotEvent.BATCH
     replayed: bool = False  # a recorded moment shown again (the timeline's cursor), not a live one
+    # Training-set rows (read-only int32) of the batch a step() request ran last, on the snapshot
+    # sent after that request only; and of the batch training runs next (on the start, pause and
+    # step snapshots, None when the next batch is not shuffled yet). Never set at full speed.
+    batch_indices: np.ndarray | None = field(default=None, compare=False)
+    next_batch_indices: np.ndarray | None = field(default=None, compare=False)
 
     @classmethod
     def of_network(cls, network: Network, **kwargs) -> TrainingSnapshot:

@@ -1,10 +1,11 @@
-"""'This batch': batches of training images from a fixed shuffle, each with its loss, prediction and average gradient.
+"""'This batch': the batch the trainer's Step used (or runs next), or batches of a fixed shuffle; each image's loss and the average gradient.
 
-The trainer shuffles the training set its own way every epoch; which images its last Step used
-is not reported yet. Until it is, "This batch" shows what a batch is: the training images at
-positions ``32 k .. 32 k + 31`` of one fixed shuffle (seed 0), paged with Previous / Next. The
-shuffle is a permutation of the whole training set, so it is made in the background (it grows
-with the data); a batch itself is 32 rows, cheap enough for the GUI thread.
+The trainer shuffles the training set its own way every epoch and says, in the snapshot after a
+Step (``batch_indices``) and in the start and pause snapshots (``next_batch_indices``), which
+training images that batch holds: "This batch" then shows exactly those. Previous / Next page
+through batches like them: the training images at positions ``32 k .. 32 k + 31`` of one fixed
+shuffle (seed 0). The shuffle is a permutation of the whole training set, so it is made in the
+background (it grows with the data); a batch itself is 32 rows, cheap enough for the GUI thread.
 """
 
 from __future__ import annotations
@@ -53,13 +54,27 @@ class BatchExamples:
     images: np.ndarray
     labels: np.ndarray
     gradient: BatchGradient
+    label: str = ""  # the trainer's batch: what it is ("The batch step 12 trained on"); "" for the shuffle's
 
     def __len__(self) -> int:
         return int(self.labels.size)
 
     @property
     def title(self) -> str:
-        return f"Batch {self.number + 1:,} of {self.count:,}"
+        return self.label or f"Batch {self.number + 1:,} of {self.count:,}"
+
+
+@dataclass(frozen=True, eq=False)
+class TrainerBatch:
+    """Training-set rows the trainer reported: the batch a Step ran (``upcoming`` False) or runs next."""
+
+    indices: np.ndarray
+    step: int  # the global step of the snapshot that reported it
+    upcoming: bool
+
+    @property
+    def label(self) -> str:
+        return "The batch Step trains next" if self.upcoming else f"The batch step {self.step:,} trained on"
 
 
 class TrainingBatches:
@@ -86,8 +101,10 @@ class TrainingBatches:
         self._order: np.ndarray | None = None
         self._dataset = None  # the dataset the order belongs to
         self._cached: BatchExamples | None = None
+        self.trainer: TrainerBatch | None = None  # shown instead of the shuffle's batch until paged away
         self.changed = Event("changed")
         session.dataset_changed.connect(self._on_dataset_changed)
+        session.batch_reported.connect(self.show_reported)
         if session.dataset is not None:
             self._on_dataset_changed(session.dataset)
 
@@ -102,12 +119,29 @@ class TrainingBatches:
 
     def describe(self) -> str:
         """One line that says what these batches are (and are not)."""
+        if self.trainer is not None:
+            return ("Exactly the training images the trainer " + ("will use in its next step" if self.trainer.upcoming
+                    else "used in that step") + "; the losses and gradients are those of the weights shown. "
+                    "Previous / Next: other batches like it.")
         return (f"{self.batch_size} training images at a time, in a fixed shuffle of the training set (seed "
                 f"{self.seed}). The trainer shuffles in its own way, so these are batches like the ones Step "
-                "trains on, not the very batch it used.")
+                "trains on, not the very batch it used (press Step to see that one).")
+
+    def show_reported(self, snap) -> None:
+        """Show the batch ``snap`` names: the one its Step ran, else the one training runs next."""
+        rows = snap.batch_indices if snap.batch_indices is not None else snap.next_batch_indices
+        if rows is None or self._dataset is None:
+            return
+        rows = np.asarray(rows, dtype=np.int64)
+        if not rows.size or rows.min() < 0 or rows.max() >= len(self._dataset.x_train):
+            return  # not this dataset's rows (another dataset was opened meanwhile)
+        self.trainer = TrainerBatch(rows, int(snap.step), snap.batch_indices is None)
+        self._cached, self.chosen = None, 0
+        self.changed.emit()
 
     def _on_dataset_changed(self, dataset) -> None:
         self._order, self._dataset, self._cached, self.number, self.chosen = None, dataset, None, 0, 0
+        self.trainer = None
         n = len(dataset.x_train)
         if not n:
             return
@@ -126,19 +160,23 @@ class TrainingBatches:
         if not self.count:
             return
         number = int(number) % self.count
-        if number != self.number:
-            self.number, self.chosen = number, 0
+        if number != self.number or self.trainer is not None:
+            self.number, self.chosen, self.trainer, self._cached = number, 0, None, None
             self.changed.emit()
 
     def step(self, delta: int) -> None:
-        """The next (+1) or previous (-1) batch."""
-        self.go_to(self.number + int(delta))
+        """The next (+1) or previous (-1) batch (from the trainer's batch: the shuffle's current one and on)."""
+        delta = int(delta)
+        self.go_to(self.number + (delta if self.trainer is None else min(delta, 0)))
 
     def choose(self, i: int) -> None:
         """Show image ``i`` of the batch beside the average (clamped to the batch)."""
-        if not self.count:
+        if self.trainer is not None:
+            size = self.trainer.indices.size
+        elif not self.count:
             return
-        size = min(self.batch_size, self._order.size - self.number * self.batch_size)
+        else:
+            size = min(self.batch_size, self._order.size - self.number * self.batch_size)
         i = int(np.clip(i, 0, size - 1))
         if i != self.chosen:
             self.chosen = i
@@ -155,15 +193,20 @@ class TrainingBatches:
     def batch(self, snap=None) -> BatchExamples | None:
         """The chosen batch under ``snap``'s network (default: the moment shown); None until the shuffle is ready."""
         snap = self.session.shown if snap is None else snap
-        if snap is None or self._order is None or snap.network.is_binary:
+        trainer = self.trainer
+        if snap is None or (self._order is None and trainer is None) or snap.network.is_binary:
             return None
         hit = self._cached
         if hit is not None and hit.network is snap.network and hit.number == self.number:
-            return hit
-        indices = self._order[self.number * self.batch_size:(self.number + 1) * self.batch_size]
+            return hit  # (a new trainer's batch or a page clears the cache)
+        if trainer is not None:
+            indices = trainer.indices
+        else:
+            indices = self._order[self.number * self.batch_size:(self.number + 1) * self.batch_size]
         images = np.asarray(self._dataset.x_train[indices], dtype=np.float32).reshape(len(indices), -1)
         labels = np.asarray(self._dataset.y_train[indices]).astype(np.int64)
         with np.errstate(all="ignore"):
             gradient = batch_gradient(snap.network, images, labels)
-        self._cached = BatchExamples(snap.network, self.number, self.count, np.array(indices), images, labels, gradient)
+        self._cached = BatchExamples(snap.network, self.number, self.count, np.array(indices), images, labels, gradient,
+                                     "" if trainer is None else trainer.label)
         return self._cached

@@ -28,6 +28,7 @@ from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline, flatten_
 from visualizer.core.weights_format import ImportedNetwork
 from visualizer.session.architecture import change_text, config_for, nearest_config, trains_as
 from visualizer.session.events import Event
+from visualizer.session.gradient_sizes import GradientSizes
 from visualizer.session.hints import HintWatcher
 from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
@@ -151,6 +152,10 @@ class Session:
         self.cursor_changed = Event("cursor_changed")  # (step or None): the moment shown (None: live)
         self.timeline_changed = Event("timeline_changed")  # (Timeline or None): a new recording, opened or reset
         self.pace_changed = Event("pace_changed")  # (batches per second or None)
+        # (snapshot): it names the training images of the batch a Step ran or training runs next.
+        self.batch_reported = Event("batch_reported")
+        self.gradient_sizes = GradientSizes()  # per-layer ‖∂L/∂W‖ from the snapshots, for the curves
+        self.network_adopted.connect(lambda _snap: self.gradient_sizes.clear())
 
         # What the network has learned: the pinned neuron every view lights, the neuron analysis,
         # dreams / noise / fooling, and the hints (each listens to the events above).
@@ -350,6 +355,9 @@ class Session:
         self.snapshots_received += 1
         if snap.newer_than(self.latest):
             self.latest = snap
+            self.gradient_sizes.add(snap)
+            if snap.batch_indices is not None or snap.next_batch_indices is not None:
+                self.batch_reported.emit(snap)
         if snap.event in (SnapshotEvent.EPOCH_END, SnapshotEvent.TRAIN_END):
             self.snapshot_settled.emit(snap)
 

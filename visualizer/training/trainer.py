@@ -89,6 +89,12 @@ class Trainer:
     clock, sleep
         Time source (seconds) and, for tests, a replacement for waiting between paced calls:
         ``sleep(seconds)`` instead of waiting on the control's wake event.
+    gradient_stats
+        Measure, in the graph loop, the gradient size ‖∂L/∂W‖ and update-to-weight ratio
+        ‖ΔW‖/‖W‖ per layer of the first batch of every graph call (a call lasts at most one
+        snapshot interval; a paced call or a step(1) is one batch, so there every batch); snapshots
+        carry the latest as ``metrics["grad_norms"]`` and ``metrics["update_ratios"]`` (tuples,
+        one float per layer). False only to measure what they cost (``nnviz bench``).
     """
 
     def __init__(
@@ -103,6 +109,7 @@ class Trainer:
         timeline: Timeline | None = None,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] | None = None,
+        gradient_stats: bool = True,
     ):
         keras = import_keras()
         tf = import_tf()
@@ -114,6 +121,7 @@ class Trainer:
         self.timeline = timeline
         self._clock = clock
         self._sleep = sleep
+        self.gradient_stats = bool(gradient_stats)
         n = len(dataset.x_train)
         if n == 0 or len(dataset.y_train) != n:
             raise DataError("the training set is empty or its images and labels differ in number")
@@ -143,6 +151,8 @@ class Trainer:
         self._pos = 0  # batches done in the current epoch
         self._history = MetricHistory()
         self._train_metrics: tuple[float | None, float | None] = (None, None)
+        self._grad_stats: tuple[tuple[float, ...], tuple[float, ...]] | None = None  # (norms, ratios) of the last call
+        self._order_rows: np.ndarray | None = None  # the epoch's shuffle, as loaded into self._order
         self._val: tuple[float | None, float | None] = (None, None)
         self._speed = 0.0
         self._eta: float | None = None
@@ -175,9 +185,19 @@ class Trainer:
         x, y, order, counts, flag, backup = self._x, self._y, self._order, self._counts, self._flag, self._backup
         capture, batch_metrics = self._capture, self._batch_metrics
         recording = self.timeline is not None  # decided when traced: no cost for a run not recorded
+        stats = self.gradient_stats
+        kernels = variables[0::2]
         width = self._batch
 
-        def train_batch(idx, count):
+        def measure(grads):
+            """The first batch's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ per layer (``backup`` holds the weights before it)."""
+            grad = tf.sqrt(2.0 * tf.stack([tf.nn.l2_loss(g) for g in grads[0::2]]))  # l2_loss: half the sum of squares
+            before = backup[0::2]
+            moved = tf.stack([tf.nn.l2_loss(k - b) for k, b in zip(kernels, before, strict=True)])
+            size = tf.stack([tf.nn.l2_loss(b) for b in before])
+            return grad, tf.sqrt(moved / tf.maximum(size, 1e-30))
+
+        def train_batch(idx, count, first):
             xb, yb = tf.gather(x, idx), tf.gather(y, idx)
             mask = tf.cast(tf.range(width) < count, tf.float32)  # the epoch's last batch is short
             nf = tf.cast(count, tf.float32)
@@ -187,7 +207,12 @@ class Trainer:
             grads = tape.gradient(loss, variables)
             apply(grads)
             hits = tf.cast(tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), yb), tf.float32)
-            return loss, tf.reduce_sum(hits * mask), nf
+            layers = len(kernels) if stats else 0
+            zero = lambda: (tf.zeros([layers]), tf.zeros([layers]))  # noqa: E731
+            # Only the call's first batch is measured: measuring every batch costs ~15% of the
+            # throughput (a copy of every kernel and a dozen small ops per batch), one cond ~1%.
+            g_norm, ratio = tf.cond(first, lambda: measure(grads), zero) if stats else zero()
+            return loss, tf.reduce_sum(hits * mask), nf, g_norm, ratio
 
         scalar = tf.TensorSpec([], tf.int32)
         signature = [scalar, scalar, scalar, tf.TensorSpec([], tf.float64),
@@ -202,8 +227,9 @@ class Trainer:
             network after each batch whose global step is at most ``keep_until`` or a multiple of
             ``stride`` goes to the next row of the capture buffer (the caller bounds
             ``max_batches`` so the rows suffice). Returns the loss and hit sums, the batches run,
-            whether every loss was finite, each batch's (loss, accuracy), the capture rows written
-            and the capture buffer itself (not a copy).
+            whether every loss was finite, each batch's (loss, accuracy), the capture rows written,
+            the capture buffer itself (not a copy) and, with gradient statistics, each layer's
+            ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
             """
             for b, v in zip(backup, variables, strict=True):
                 b.assign(v)
@@ -213,6 +239,8 @@ class Trainer:
             ok = tf.constant(True)
             i = tf.constant(0)
             row = tf.constant(0)
+            layers = len(kernels) if stats else 0
+            grad_norms, ratios = tf.zeros([layers]), tf.zeros([layers])  # the first batch's
             first = step + 1  # one add per use below: grappler's rewrite of a + b + c breaks in loops
 
             # The flag and the clock are read before every batch (both are stateful reads, which
@@ -221,7 +249,9 @@ class Trainer:
                 tf.logical_and(i < max_batches, ok),
                 tf.logical_and(flag < threshold, tf.logical_or(i == 0, tf.timestamp() - t0 < deadline)),
             ):
-                loss, h, nf = train_batch(order[start + i], counts[start + i])
+                loss, h, nf, g_norm, ratio = train_batch(order[start + i], counts[start + i], i == 0)
+                grad_norms += g_norm
+                ratios += ratio
                 ok = tf.math.is_finite(loss)
                 loss_sum += tf.cast(loss * nf, tf.float64)
                 hits += tf.cast(h, tf.float64)
@@ -245,7 +275,7 @@ class Trainer:
             tf.raw_ops.DisableCopyOnRead(resource=capture.handle)
             kept = tf.range(i if recording else 0)
             metrics = tf.raw_ops.ResourceGather(resource=batch_metrics.handle, indices=kept, dtype=tf.float32)
-            return loss_sum, hits, i, ok, metrics, row, capture.read_value()
+            return loss_sum, hits, i, ok, metrics, row, capture.read_value(), grad_norms, ratios
 
         return chunk
 
@@ -310,8 +340,9 @@ class Trainer:
         arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
         return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False)
 
-    def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH) -> TrainingSnapshot:
-        """A snapshot of the weights and metrics right now (private copies)."""
+    def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH, *, batch_indices=None,
+                         next_batch_indices=None) -> TrainingSnapshot:
+        """A snapshot of the weights and metrics right now (private copies); the batches' rows as given."""
         # .numpy() is already a private copy of the variable; the Network takes it as is.
         arrays = [np.asarray(v.numpy(), dtype=np.float32) for v in self._vars]
         loss, acc = self._train_metrics
@@ -331,10 +362,30 @@ class Trainer:
                 "val_accuracy": val_acc,
                 "samples_per_second": self._speed,
                 "eta_seconds": self._eta,
+                **self._grad_metrics(),
             },
             history=self._history.view(),
             event=event,
+            batch_indices=batch_indices,
+            next_batch_indices=next_batch_indices,
         )
+
+    def _grad_metrics(self) -> dict:
+        if self._grad_stats is None:
+            return {}
+        norms, ratios = self._grad_stats
+        return {"grad_norms": norms, "update_ratios": ratios}
+
+    def batch_rows(self, position: int) -> np.ndarray | None:
+        """Training-set rows of batch ``position`` (0-based) of the current epoch's shuffle, read-only;
+        None outside the epoch or before the first shuffle."""
+        if self._order_rows is None or not 0 <= position < self._batches_per_epoch:
+            return None
+        width = self._n - (self._batches_per_epoch - 1) * self._batch if position == self._batches_per_epoch - 1 \
+            else self._batch
+        rows = self._order_rows[position, :width].copy()
+        rows.flags.writeable = False
+        return rows
 
     def run(
         self, on_snapshot: Callable[[TrainingSnapshot], None], control: TrainingControl | None = None
@@ -367,12 +418,15 @@ class Trainer:
         last_emit = clock()
         last_step_emitted = -1
 
-        def emit(event: SnapshotEvent) -> None:
+        def emit(event: SnapshotEvent, batch=None, upcoming: bool = False) -> None:
+            # ``upcoming``: also say which batch runs next (start, pause, step: never at full speed).
             nonlocal last_emit, last_step_emitted
-            on_snapshot(self.current_snapshot(event))
+            following = self.batch_rows(self._pos) if upcoming else None
+            on_snapshot(self.current_snapshot(event, batch_indices=batch, next_batch_indices=following))
             last_emit, last_step_emitted = clock(), self._step
 
-        emit(SnapshotEvent.START)
+        self._load_epoch_order()  # epoch 1's shuffle, so the start snapshot can say which batch comes first
+        emit(SnapshotEvent.START, upcoming=True)
         self.prepare()
         started = clock()
         waited = 0.0
@@ -381,9 +435,11 @@ class Trainer:
         budget = 0  # batches still owed to step() requests
         pacer: Pacer | None = None
         pace_key = None
+        stepped = None  # rows of the last batch a step() request ran
         for epoch in range(cfg.epochs):
             self._epoch, self._pos = epoch, 0
-            self._load_epoch_order()
+            if epoch:
+                self._load_epoch_order()
             loss_sum = hits = 0.0
             seen = 0
             while self._pos < nb:
@@ -392,7 +448,7 @@ class Trainer:
                 if budget == 0:
                     if not control._has_work():
                         if last_step_emitted != self._step:
-                            emit(SnapshotEvent.BATCH)  # show exactly where it paused
+                            emit(SnapshotEvent.BATCH, upcoming=True)  # show exactly where it paused
                         t = clock()
                         action, budget = control._next()
                         waited += clock() - t
@@ -424,7 +480,7 @@ class Trainer:
                     max_n, threshold, deadline = nb - self._pos, PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
                 before = (self._step, self._pos)
                 record = self.timeline is not None
-                (ls, hs, n_done, ok, metrics, rows, buffer), plan = self._call_chunk(
+                (ls, hs, n_done, ok, metrics, rows, buffer, g_norms, ratios), plan = self._call_chunk(
                     self._pos, max_n, threshold, deadline, record
                 )
                 n_done = int(n_done)
@@ -434,6 +490,9 @@ class Trainer:
                     metrics = np.asarray(metrics)
                     self._record(epoch, n_done, metrics[:, 0], metrics[:, 1], np.asarray(buffer)[: int(rows)], plan)
                 del buffer  # see chunk(): holding it would make the next call copy the whole buffer
+                if self.gradient_stats and n_done:
+                    self._grad_stats = (tuple(np.asarray(g_norms, np.float64).tolist()),
+                                        tuple(np.asarray(ratios, np.float64).tolist()))
                 if paced:
                     pacer.ran(n_done)
                 batch_samples = self._samples_in(self._pos, n_done)
@@ -456,9 +515,12 @@ class Trainer:
                     self._eta = left * self._batch / self._speed if self._speed else None
                 if budget:
                     budget -= n_done
+                    if n_done:
+                        stepped = self.batch_rows(self._pos - 1)
                     if budget == 0 or control.stop_requested:
                         budget = 0
-                        emit(SnapshotEvent.BATCH)  # after every step() request
+                        emit(SnapshotEvent.BATCH, stepped, upcoming=True)  # after every step() request
+                        stepped = None
                 elif paced or clock() - last_emit >= self.snapshot_interval:
                     emit(SnapshotEvent.BATCH)  # paced: every call, so every batch at up to 30 batches/s
             if self._pos < nb:  # stopped
@@ -518,7 +580,8 @@ class Trainer:
         perm[: self._n] = self._rng.permutation(self._n)
         counts = np.full(nb, width, dtype=np.int32)
         counts[-1] = self._n - (nb - 1) * width
-        self._order.assign(perm.reshape(nb, width))
+        self._order_rows = perm.reshape(nb, width)
+        self._order.assign(self._order_rows)
         self._counts.assign(counts)
 
     def _samples_in(self, pos: int, n_batches: int) -> int:

@@ -265,7 +265,9 @@ class MainWindow(QMainWindow):
         self.session.set_paused(paused)
 
     def step(self) -> None:
+        """Train one batch and open "This batch" on it."""
         self.session.step()
+        self.show_gradients(batch=True)
 
     def stop_training(self) -> None:
         self.session.stop()
@@ -457,6 +459,7 @@ class MainWindow(QMainWindow):
 
     def _draw_curves(self, snap) -> None:
         self.curves.set_history(self.session.history())
+        self.curves.set_gradient_sizes(self.session.gradient_sizes.view())
         self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
 
     def _update_timeline_bar(self, force: bool = False) -> None:
@@ -576,7 +579,7 @@ class MainWindow(QMainWindow):
         a.start.triggered.connect(lambda: s.start())
         a.start_pause.triggered.connect(s.toggle_start_pause)
         a.pause.triggered.connect(lambda checked: s.set_paused(checked))
-        a.step.triggered.connect(s.step)
+        a.step.triggered.connect(self.step)  # and "This batch" shows the batch it trained on
         a.stop.triggered.connect(s.stop)
         a.reset.triggered.connect(s.reset)
         a.next_input.triggered.connect(lambda: self.browser.step(+1))

@@ -125,3 +125,26 @@ def test_curves_empty_ranges_have_no_si_prefix(curves, make_history):
     assert curves.x_range()[1] >= 7
     curves.set_history(None)
     assert 5 <= curves.x_range()[1] < 5.2
+
+
+def test_the_gradient_plot_draws_one_line_per_layer(curves):
+    from visualizer.session.gradient_sizes import GradientSizeView
+
+    x = np.linspace(0.1, 1.0, 10)
+    norms = np.stack([1e-4 * np.ones(10), 1e-2 * np.ones(10), np.linspace(1.0, 0.5, 10)], axis=1)
+    curves.set_gradient_sizes(GradientSizeView(x, norms, norms * 1e-3))
+    lines = curves.gradients.lines
+    assert len(lines) == 3 and not any(line.isVisible() for line in lines)
+    curves.lower.setCurrentIndex(curves.lower.findData("gradients"))
+    assert curves.showing_gradients() and all(line.isVisible() for line in lines)
+    assert not curves._lines["train_accuracy"].isVisible(), "two plots only: the dock is short"
+    assert curves.accuracy_plot.getAxis("left").logMode
+    np.testing.assert_allclose(lines[0].yData, norms[:, 0])
+    assert "W1" in curves.legend.text() and "W3" in curves.legend.text()
+    curves.show_values_at(0.5)
+    assert "gradient size @" in curves.readout_text() and "W1 0.0001" in curves.readout_text()
+    curves.set_gradient_sizes(GradientSizeView(x[:2], norms[:2, :2], norms[:2, :2]))
+    assert len(curves.gradients.lines) == 2 and "W3" not in curves.legend.text()
+    curves.lower.setCurrentIndex(curves.lower.findData("accuracy"))
+    assert curves._lines["train_accuracy"].isVisible() and not lines[0].isVisible()
+    assert "validation" in curves.legend.text() and curves.y_ranges()["accuracy"][1] == pytest.approx(102)

@@ -1,4 +1,4 @@
-"""Curves: loss and accuracy against epochs, train (smoothed) and validation, with a hover readout."""
+"""Curves: loss and accuracy (or each layer's gradient size) against epochs, train (smoothed) and validation, with a hover readout."""
 
 from __future__ import annotations
 
@@ -10,20 +10,26 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from visualizer.core.history import finite_max, moving_average, nice_ceiling, smoothing_window
+from visualizer.core.history import MetricHistory, finite_max, moving_average, nice_ceiling, smoothing_window
 from visualizer.ui.common import colormaps as cm
+from visualizer.ui.panels.curves.gradient_plot import GradientSizePlot
 
 SPANS = {
     "all": ("Whole run", "The epoch axis spans the whole run"),
     "recent": ("Last epoch", "Zoom to the latest epoch (the start of a long run is a sliver otherwise)"),
     "cursor": ("Around the moment", "One epoch around the moment the timeline shows"),
 }
+LOWER = {
+    "accuracy": ("Accuracy", "The lower plot: accuracy in %, train and validation"),
+    "gradients": ("Gradient size", "The lower plot: each layer's gradient size ‖∂L/∂W‖ on a log scale; in a deep "
+                  "sigmoid network the first layers' gradients vanish"),
+}
 EMPTY_LOSS_TOP = 2.5  # untrained cross-entropy on 10 classes is ln(10) ~ 2.3
 AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
 
 class Curves(cm.FollowsPalette, QWidget):
-    """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % (bottom).
+    """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % or each layer's gradient size (bottom).
 
     Axis ranges are set explicitly (0 to the run's epochs, 0 to a rounded-up loss maximum,
     0-100 %) and change only when the data outgrows them, so a new point repaints the curves
@@ -59,17 +65,11 @@ class Curves(cm.FollowsPalette, QWidget):
         self._crosshair: list[pg.InfiniteLine] = []
         self._moment_lines: list[pg.InfiniteLine] = []  # the timeline's cursor
         self._moment: float | None = None
-        self.span = QComboBox()
-        for key, (text, tip) in SPANS.items():
-            self.span.addItem(text, key)
-            self.span.setItemData(self.span.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        self.span.setToolTip("Which part of the run the epoch axis shows")
-        # Compact: the Curves dock is narrow, and its width is the whole left column's.
-        self.span.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.span.setMinimumContentsLength(7)
+        self.span = _choice(SPANS, "Which part of the run the epoch axis shows")
         self.span.currentIndexChanged.connect(lambda _i: self._fit_ranges())
-        for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):
-            plot.setLabel("left", what, units=unit or None)
+        self.lower = _choice(LOWER, "What the lower plot shows: accuracy, or each layer's gradient size")
+        self.lower.currentIndexChanged.connect(lambda _i: self._show_lower())
+        for plot in (self.loss_plot, self.accuracy_plot):
             plot.setLabel("bottom", "epoch")
             for key in ("left", "bottom"):
                 plot.getAxis(key).enableAutoSIPrefix(False)  # no "epoch (x0.001)"
@@ -77,9 +77,11 @@ class Curves(cm.FollowsPalette, QWidget):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)  # no pan/zoom accidents; the view follows the data
             plot.hideButtons()
-            plot.disableAutoRange()
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
+        for plot, what, unit in ((self.loss_plot, "loss", ""), (self.accuracy_plot, "accuracy", "%")):
+            plot.setLabel("left", what, units=unit or None)
+            plot.disableAutoRange()
             self._lines[f"train_{what}_raw"] = plot.plot(name=None, skipFiniteCheck=True)
             self._lines[f"train_{what}"] = plot.plot(name="train (smoothed)", skipFiniteCheck=True, antialias=True)
             self._lines[f"val_{what}"] = plot.plot(name="validation", symbol="o", symbolSize=6, antialias=True)
@@ -93,12 +95,15 @@ class Curves(cm.FollowsPalette, QWidget):
             plot.addItem(moment, ignoreBounds=True)
             self._moment_lines.append(moment)
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        # The lower plot shows the accuracy or the gradient sizes: the dock is short, two plots are all it has room for.
+        self.gradients = GradientSizePlot(self.accuracy_plot)
         self._set_ranges(0.0, 1.0, EMPTY_LOSS_TOP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         top = QHBoxLayout()
         top.addWidget(self.legend, 1)
+        top.addWidget(self.lower)
         top.addWidget(self.span)
         layout.addLayout(top)
         layout.addWidget(self._readout)
@@ -146,6 +151,32 @@ class Curves(cm.FollowsPalette, QWidget):
             self._lines[f"train_{what}"].setData(tx, moving_average(train, window))
             self._lines[f"val_{what}"].setData(vx, np.asarray(val, dtype=np.float64) * scale)
         self._fit_ranges()
+
+    def set_gradient_sizes(self, view) -> None:
+        """Draw the session's GradientSizeView in the gradient plot (None clears it)."""
+        self.gradients.set_sizes(view)
+        if self.showing_gradients():
+            self._update_legend()
+
+    def showing_gradients(self) -> bool:
+        """True when the lower plot shows each layer's gradient size rather than the accuracy."""
+        return self.lower.currentData() == "gradients"
+
+    def _show_lower(self) -> None:
+        gradients = self.showing_gradients()
+        for key in ("train_accuracy_raw", "train_accuracy", "val_accuracy"):
+            self._lines[key].setVisible(not gradients)
+        self.gradients.set_active(gradients)
+        if not gradients:
+            self.accuracy_plot.setLabel("left", "accuracy", units="%")
+            self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        if self.showing_gradients():
+            self.legend.setText(self.gradients.legend_html())
+        else:
+            self.legend.setText(self._legend_html)
 
     def readout_text(self) -> str:
         """The hover readout currently shown (empty when the mouse is outside the plots)."""
@@ -203,7 +234,10 @@ class Curves(cm.FollowsPalette, QWidget):
     def show_values_at(self, epoch: float | None) -> None:
         """Move the crosshair to ``epoch`` and show the nearest train and validation values."""
         h = self._history
-        if epoch is None or h is None or (len(h.train_x) == 0 and len(h.val_x) == 0):
+        sizes = self.gradients.value_text(epoch) if epoch is not None and self.showing_gradients() else ""
+        if h is None and sizes:
+            h = MetricHistory().view()  # gradient sizes without loss figures (none recorded yet)
+        if epoch is None or h is None or (len(h.train_x) == 0 and len(h.val_x) == 0 and not sizes):
             if self._readout.text():
                 self._readout.setText("")
             for line in self._crosshair:
@@ -217,6 +251,8 @@ class Curves(cm.FollowsPalette, QWidget):
             loss = self._lines[f"{key}_loss"].yData
             acc = self._lines[f"{key}_accuracy"].yData
             parts.append(f"{name} @ {xs[i]:.2f}: loss {loss[i]:.4f}, acc {acc[i]:.2f}%")
+        if sizes:
+            parts.append(sizes)
         self._readout.setText("   ".join(parts))
         for line in self._crosshair:
             line.setPos(epoch)
@@ -249,8 +285,22 @@ class Curves(cm.FollowsPalette, QWidget):
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
         for line in self._moment_lines:
             line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2))
-        self.legend.setText(
+        self._legend_html = (
             f"<span style='color:{train.name()}'>\u2501\u2501</span> train (smoothed)"
             f"&nbsp;&nbsp; <span style='color:{val.name()}'>\u2501\u25cf\u2501</span> validation")
+        self.gradients.apply_palette(pal)
+        self._update_legend()
         if self._history is not None:
             self.set_history(self._history)
+
+
+def _choice(items: dict, tip: str) -> QComboBox:
+    """A compact combo of ``{key: (text, tooltip)}``: the Curves dock is narrow (the whole left column's width)."""
+    combo = QComboBox()
+    for key, (text, item_tip) in items.items():
+        combo.addItem(text, key)
+        combo.setItemData(combo.count() - 1, item_tip, Qt.ItemDataRole.ToolTipRole)
+    combo.setToolTip(tip)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(7)
+    return combo
