@@ -22,6 +22,8 @@ EMPTY_LOSS_TOP = 2.5  # untrained cross-entropy on 10 classes is ln(10) ~ 2.3
 AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
 
+MIN_PLOT_HEIGHT = 120  # px: below this a plot's axis ticks and labels run into each other
+
 class Curves(cm.FollowsPalette, QWidget):
     """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % (bottom).
 
@@ -104,7 +106,25 @@ class Curves(cm.FollowsPalette, QWidget):
         layout.addWidget(self._readout)
         layout.addWidget(self._canvas, 1)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # Two stacked plots need ~120 px each before their axis labels collide; a wide, short
+        # dock (the bottom of a small window) puts them side by side instead.
+        self._canvas.setMinimumHeight(MIN_PLOT_HEIGHT)
+        self._side_by_side = False
         self._apply_palette()
+
+    def side_by_side(self) -> bool:
+        """True when the loss and accuracy plots are beside each other (a wide, short panel)."""
+        return self._side_by_side
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        w, h = self._canvas.width(), self._canvas.height()
+        wanted = w > 1.6 * h or h < 2 * MIN_PLOT_HEIGHT
+        if wanted != self._side_by_side:
+            self._side_by_side = wanted
+            ci = self._canvas.ci
+            ci.removeItem(self.accuracy_plot)
+            ci.addItem(self.accuracy_plot, row=0 if wanted else 1, col=1 if wanted else 0)
 
     # ----------------------------------------------------------------- public API
     def set_epochs(self, epochs: int) -> None:

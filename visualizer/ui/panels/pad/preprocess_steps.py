@@ -11,7 +11,9 @@ from visualizer.core.saliency import saliency_overlay
 from visualizer.ui.common.colormaps import diverging_colormap
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 
-STEP_CAPTIONS = ("canvas", "crop", "fit 20\N{MULTIPLICATION SIGN}20", "center")
+# One short word each: a tile is ~55 px wide beside the saliency and squashed tiles, and
+# "3 fit 20×20" was cut to "3 fit 20…" (the tooltip says 20×20).
+STEP_CAPTIONS = ("canvas", "crop", "resize", "center")
 STEP_TIPS = (
     "The canvas; the outline is the ink's bounding box.",
     "Cut out the bounding box of the ink.",
