@@ -42,8 +42,9 @@ DEFAULT_LAYOUT = {
 # where they are wide enough to sit side by side.
 COMPACT_HEIGHT = 780
 # Default widths and heights in pixels; the network view takes whatever is left.
-DEFAULT_WIDTHS = {"Training": 260, "Draw": 430}
-DEFAULT_HEIGHTS = {"Weights": 250, "Training": 440, "Curves": 400}
+DEFAULT_WIDTHS = {"Training": 300, "Draw": 430}  # 300: the curves sit side by side at 1280x800
+# The left column is split in proportion: the settings get what they need, the curves the rest.
+DEFAULT_HEIGHTS = {"Weights": 250, "Training": 440, "Curves": 200}
 COMPACT_WIDTHS = {"Training": 240, "Draw": 380}
 COMPACT_HEIGHTS = {"Weights": 215}
 

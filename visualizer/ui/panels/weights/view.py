@@ -196,9 +196,10 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
         self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
         # A short footer: at 1024 px the dock is ~320 px wide, and its widest row is its minimum.
+        # Whole texts where there is room; shortened only in a ~320 px dock.
         for combo in (self.view_combo, self.range_combo):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
+            combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance("Range: g") + 30)
+            combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
