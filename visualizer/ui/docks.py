@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 # Saved window states carry this number; a state saved by a version with other docks is ignored
 # (QMainWindow.restoreState fails on a different version) and the default layout is used.
@@ -37,9 +37,57 @@ DEFAULT_LAYOUT = {
     "Curves": (Area.LeftDockWidgetArea, None),
     "Weights": (Area.BottomDockWidgetArea, None),
 }
+# A window shorter than this (1024x768, 1024x700: projectors, small laptops) cannot stack the
+# settings and both curves in the left column: the curves share the bottom with the weight maps,
+# where they are wide enough to sit side by side.
+COMPACT_HEIGHT = 780
 # Default widths and heights in pixels; the network view takes whatever is left.
-DEFAULT_WIDTHS = {"Training": 260, "Draw": 430}
-DEFAULT_HEIGHTS = {"Weights": 250, "Training": 440, "Curves": 400}
+DEFAULT_WIDTHS = {"Training": 300, "Draw": 430}  # 300: the curves sit side by side at 1280x800
+# The left column is split in proportion: the settings get what they need, the curves the rest.
+DEFAULT_HEIGHTS = {"Weights": 250, "Training": 440, "Curves": 200}
+COMPACT_WIDTHS = {"Training": 240, "Draw": 380}
+COMPACT_HEIGHTS = {"Weights": 215}
+
+
+class PanelScroll(QScrollArea):
+    """A frameless scroll area whose panel fills it, and scrolls only below the panel's minimum size.
+
+    QScrollArea's own ``widgetResizable`` sizes a panel by its layout's height-for-width, which is
+    the *preferred* height (a wrapped label's, an image tile's): panels scrolled long before their
+    parts would have collided. Here the panel gets the viewport, or its minimum size when larger.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(False)
+
+    def _fit(self) -> None:
+        panel = self.widget()
+        if panel is None:
+            return
+        least = panel.minimumSizeHint().expandedTo(panel.minimumSize())
+        view = self.maximumViewportSize()
+        width = max(view.width(), least.width())
+        height = max(view.height(), least.height())
+        if width > view.width():  # a horizontal scroll bar takes height from the viewport
+            height = max(view.height() - self.horizontalScrollBar().sizeHint().height(), least.height())
+        if height > view.height():
+            width = max(view.width() - self.verticalScrollBar().sizeHint().width(), least.width())
+        panel.resize(width, height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.LayoutRequest:
+            self._fit()
+        return super().event(event)
+
+    def sizeHint(self):
+        panel = self.widget()
+        return super().sizeHint() if panel is None else panel.sizeHint()
 
 
 def dock_name(title: str) -> str:
@@ -48,10 +96,18 @@ def dock_name(title: str) -> str:
 
 
 def make_dock(window: QMainWindow, widget: QWidget, title: str) -> QDockWidget:
-    """A movable, floatable, closable dock around ``widget`` (not yet placed in the window)."""
+    """A movable, floatable, closable dock around ``widget`` (not yet placed in the window).
+
+    The widget sits in a frameless scroll area that fills the dock: when the window is too small
+    for every panel's minimum size (1024x700, a projector), a panel scrolls instead of being
+    squeezed until its parts overlap or are cut off. ``panel_of(dock)`` is the widget itself.
+    """
     dock = QDockWidget(title, window)
     dock.setObjectName(dock_name(title))
-    dock.setWidget(widget)
+    area = PanelScroll()
+    area.setObjectName(f"{dock.objectName()}_scroll")
+    area.setWidget(widget)
+    dock.setWidget(area)
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -60,11 +116,26 @@ def make_dock(window: QMainWindow, widget: QWidget, title: str) -> QDockWidget:
     return dock
 
 
-def arrange(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
-    """Put the known docks where DEFAULT_LAYOUT says (docks it does not know stay where they are)."""
+def panel_of(dock: QDockWidget) -> QWidget:
+    """The panel a dock made by :func:`make_dock` shows (inside its scroll area)."""
+    inner = dock.widget()
+    return inner.widget() if isinstance(inner, QScrollArea) else inner
+
+
+def default_layout(compact: bool = False) -> dict[str, tuple]:
+    """DEFAULT_LAYOUT, or for a short window (``compact``) the curves tabbed with the weight maps."""
+    if not compact:
+        return DEFAULT_LAYOUT
+    layout = {t: v for t, v in DEFAULT_LAYOUT.items() if t != "Curves"}
+    layout["Curves"] = (Area.BottomDockWidgetArea, "Weights")
+    return layout
+
+
+def arrange(window: QMainWindow, docks: dict[str, QDockWidget], *, compact: bool = False) -> None:
+    """Put the known docks where :func:`default_layout` says (docks it does not know stay where they are)."""
     window.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
     window.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
-    for title, (area, tab_with) in DEFAULT_LAYOUT.items():
+    for title, (area, tab_with) in default_layout(compact).items():
         dock = docks.get(title)
         if dock is None:
             continue
@@ -76,16 +147,27 @@ def arrange(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
         dock.show()
     if "Draw" in docks:
         docks["Draw"].raise_()  # the pad is the first thing to try
-    resize_defaults(window, docks)
+    if compact and "Weights" in docks:
+        docks["Weights"].raise_()
+    resize_defaults(window, docks, compact=compact)
 
 
-def resize_defaults(window: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+def resize_defaults(window: QMainWindow, docks: dict[str, QDockWidget], *, compact: bool = False) -> None:
     """Give the docks their default sizes (Qt ignores this before the window is first shown)."""
-    _resize(window, docks, DEFAULT_WIDTHS, Qt.Orientation.Horizontal)
-    _resize(window, docks, DEFAULT_HEIGHTS, Qt.Orientation.Vertical)
+    _resize(window, docks, COMPACT_WIDTHS if compact else DEFAULT_WIDTHS, Qt.Orientation.Horizontal)
+    _resize(window, docks, COMPACT_HEIGHTS if compact else DEFAULT_HEIGHTS, Qt.Orientation.Vertical)
 
 
 def _resize(window: QMainWindow, docks: dict[str, QDockWidget], sizes: dict[str, int], orientation) -> None:
     titles = [t for t in sizes if t in docks]
     if titles:
-        window.resizeDocks([docks[t] for t in titles], [sizes[t] for t in titles], orientation)
+        window.resizeDocks([docks[t] for t in titles], [_at_least_minimum(docks[t], sizes[t], orientation)
+                                                        for t in titles], orientation)
+
+
+def _at_least_minimum(dock: QDockWidget, size: int, orientation) -> int:
+    """``size``, or more when the dock's panel needs more: a default must not make a panel scroll."""
+    least = panel_of(dock).minimumSizeHint()
+    title = dock.sizeHint().height() - dock.widget().sizeHint().height() if orientation == Qt.Orientation.Vertical else 0
+    need = least.height() + max(title, 0) if orientation == Qt.Orientation.Vertical else least.width()
+    return max(size, need)

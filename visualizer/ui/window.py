@@ -212,8 +212,9 @@ class MainWindow(QMainWindow):
         return dock
 
     def reset_layout(self) -> None:
-        """Put the built-in panels back where they start (docks added with add_dock stay put)."""
-        docks.arrange(self, self.docks)
+        """Put the built-in panels back where they start (docks added with add_dock stay put);
+        a short window (under ``docks.COMPACT_HEIGHT``) gets the compact arrangement."""
+        docks.arrange(self, self.docks, compact=self.height() < docks.COMPACT_HEIGHT)
 
     @property
     def state(self) -> RunState:
@@ -682,8 +683,17 @@ class MainWindow(QMainWindow):
         self._on_range_mode_changed(s.weight_range)
         geometry, state = s.geometry(), s.state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self._default_size()
         self._layout_restored = state is not None and self.restoreState(state, docks.LAYOUT_VERSION)
+
+    def _default_size(self) -> None:
+        """1280x800, or the screen's free area when it is smaller (a 1024x768 projector)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        free = screen.availableGeometry() if screen is not None else None
+        if free is None or (free.width() >= 1280 and free.height() >= 800):
+            self.resize(1280, 800)
+        else:
+            self.resize(min(1280, free.width()), min(800, free.height()))
 
     def save_settings(self) -> None:
         s = self.settings
@@ -715,9 +725,15 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._layout_restored and not event.spontaneous():
             self._layout_restored = True  # once: later the user's own sizes stay
-            QTimer.singleShot(0, lambda: docks.resize_defaults(self, self.docks))
+            QTimer.singleShot(0, self._first_layout)
         if not self._loading_started:
             QTimer.singleShot(0, self.start_loading)  # after the first paint: the window comes first
+
+    def _first_layout(self) -> None:
+        if self.height() < docks.COMPACT_HEIGHT:
+            self.reset_layout()
+        else:
+            docks.resize_defaults(self, self.docks)
 
     def closeEvent(self, event) -> None:
         self.shutdown()

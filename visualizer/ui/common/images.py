@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from visualizer.ui.common.colormaps import diverging_colormap, lookup_table, mix
@@ -54,8 +54,12 @@ class ImageTile(QWidget):
     def has_image(self) -> bool:
         return self._image is not None
 
+    # A square hint (height follows width) suits a row of tiles; a tile beside other widgets in
+    # a short panel turns it off: Qt's box layouts then squeeze its neighbours below their minimum.
+    square_hint = True
+
     def hasHeightForWidth(self) -> bool:
-        return True
+        return self.square_hint
 
     def heightForWidth(self, width: int) -> int:
         return width + self.fontMetrics().height() + 4
@@ -90,10 +94,26 @@ class ImageTile(QWidget):
         painter.setPen(frame)
         painter.drawRect(target.adjusted(0, 0, -1, -1))
         painter.setPen(text)
+        font = self.caption_font()
+        painter.setFont(font)
         painter.drawText(QRectF(0, target.bottom() + 2, self.width(), self.height() - target.bottom() - 2),
                          Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         self.fontMetrics().elidedText(self._caption, Qt.TextElideMode.ElideRight, self.width()))
+                         QFontMetrics(font).elidedText(self._caption, Qt.TextElideMode.ElideRight, self.width()))
         painter.end()
+
+    def caption_font(self) -> QFont:
+        """The widget's font, shrunk (to 75% at most) so the caption fits the tile's width."""
+        font = QFont(self.font())
+        size = font.pointSizeF()
+        smallest = size * 0.75
+        while size > smallest and QFontMetrics(font).horizontalAdvance(self._caption) > self.width():
+            size -= 0.5
+            font.setPointSizeF(size)
+        return font
+
+    def caption_elided(self) -> bool:
+        """True when the caption does not fit even in the smaller font (it is drawn with "…")."""
+        return QFontMetrics(self.caption_font()).horizontalAdvance(self._caption) > self.width()
 
 
 def _fit(target: QRectF, w: int, h: int) -> QRectF:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from visualizer.ui.common.colormaps import mix
@@ -58,6 +58,23 @@ class ProbabilityBars(QWidget):
         w = self.winner()
         return f"{w} \N{EM DASH} {100 * float(self._p[w]):.1f}%"
 
+    def verdict_text(self) -> str:
+        """The header's right side: "7  93.2%" (empty without probabilities)."""
+        if self._p is None:
+            return ""
+        w = self.winner()
+        return f"{w}  {100 * float(self._p[w]):.1f}%"
+
+    def title_fits(self) -> bool:
+        """True when the title and the verdict both fit the header unshortened."""
+        bold = QFont(self.font())
+        bold.setBold(True)
+        fm = self.fontMetrics()
+        verdict = self.verdict_text()
+        need = fm.horizontalAdvance(self._title) + (QFontMetrics(bold).horizontalAdvance(verdict)
+                                                    + fm.horizontalAdvance("  ") if verdict else 0)
+        return need <= self.width() - 8
+
     def sizeHint(self) -> QSize:
         return QSize(300, 150)
 
@@ -79,12 +96,17 @@ class ProbabilityBars(QWidget):
         # Header: title on the left, the verdict on the right (bold).
         painter.setPen(text)
         header = QRectF(4, 2, w - 8, line + 2)
-        painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self._title)
         bold = QFont(painter.font())
         bold.setBold(True)
+        # When title and verdict do not both fit ("Without preprocessing" beside "5  45.9%" in a
+        # narrow half of the pad), the verdict goes on a second line instead of running into it.
+        verdict = self.verdict_text()
+        painter.drawText(header, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         fm.elidedText(self._title, Qt.TextElideMode.ElideRight, int(header.width())))
+        verdict_box = header if self.title_fits() else header.translated(0, line + 2)
 
         label_h = line + 4
-        chart = QRectF(4, header.bottom() + 6, w - 8, h - header.bottom() - 6 - label_h)
+        chart = QRectF(4, verdict_box.bottom() + 6, w - 8, h - verdict_box.bottom() - 6 - label_h)
         if self._p is None:
             painter.setPen(mix(base, text, 0.6))
             big = QFont(bold)
@@ -97,8 +119,7 @@ class ProbabilityBars(QWidget):
         winner = self.winner()
         painter.setFont(bold)
         painter.setPen(accent if self.isEnabled() else text)
-        painter.drawText(header, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         f"{winner}  {100 * float(self._p[winner]):.1f}%")
+        painter.drawText(verdict_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, verdict)
 
         n = len(self._p)
         slot = chart.width() / n

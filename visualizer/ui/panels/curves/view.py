@@ -28,6 +28,9 @@ EMPTY_LOSS_TOP = 2.5  # untrained cross-entropy on 10 classes is ln(10) ~ 2.3
 AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
 
+MIN_PLOT_HEIGHT = 110  # px: below this a plot's axis ticks and labels run into each other
+MIN_PLOT_WIDTH = 220  # px: below this the epoch ticks run into each other
+
 class Curves(cm.FollowsPalette, QWidget):
     """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % or each layer's gradient size (bottom).
 
@@ -109,7 +112,35 @@ class Curves(cm.FollowsPalette, QWidget):
         layout.addWidget(self._readout)
         layout.addWidget(self._canvas, 1)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        # Two stacked plots need ~120 px each before their axis labels collide; a wide, short
+        # dock (the bottom of a small window) puts them side by side instead.
+        self._canvas.setMinimumHeight(MIN_PLOT_HEIGHT)
+        self._side_by_side = False
         self._apply_palette()
+
+    def side_by_side(self) -> bool:
+        """True when the loss and accuracy plots are beside each other (a wide, short panel)."""
+        return self._side_by_side
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The canvas is laid out after this event: its width is ours, its height ours minus the rows above.
+        w, h = self.width(), self.height() - self._canvas.y()
+        # A wide, short canvas puts them side by side, with only the major epoch ticks when a
+        # plot is narrow; a tall, short one stacks them and drops the upper plot's epoch axis
+        # (the x axes are linked).
+        wanted = w > 1.6 * h
+        self.loss_plot.showAxis("bottom", wanted or h >= 2 * MIN_PLOT_HEIGHT)
+        sparse = (w / 2 if wanted else w) < MIN_PLOT_WIDTH
+        for plot in (self.loss_plot, self.accuracy_plot):
+            axis = plot.getAxis("bottom")
+            axis.setStyle(maxTickLevel=0 if sparse else 1)
+            axis.setTickDensity(0.4 if sparse else 1.0)  # fewer, wider-apart epoch labels
+        if wanted != self._side_by_side:
+            self._side_by_side = wanted
+            ci = self._canvas.ci
+            ci.removeItem(self.accuracy_plot)
+            ci.addItem(self.accuracy_plot, row=0 if wanted else 1, col=1 if wanted else 0)
 
     # ----------------------------------------------------------------- public API
     def set_epochs(self, epochs: int) -> None:

@@ -77,9 +77,11 @@ class PadPanel(QWidget):
         self.pad = DrawingPad()
         self.bars = ProbabilityBars("Prediction")
         self.naive_bars = ProbabilityBars("Without preprocessing")
+        for bars in (self.bars, self.naive_bars):
+            bars.setMinimumWidth(150)  # two side by side in a ~360 px dock
         self.steps = PreprocessSteps()
-        self.naive_tile = ImageTile("squashed")
-        self.saliency_tile = ImageTile("saliency")
+        self.naive_tile = ImageTile("squashed", minimum=50)
+        self.saliency_tile = ImageTile("saliency", minimum=50)
         self.naive_tile.setToolTip("The whole canvas squashed to 28\N{MULTIPLICATION SIGN}28 "
                                    "without cropping or centering: what the other bars are computed from.")
         self.saliency_tile.setToolTip("Gradient \N{MULTIPLICATION SIGN} input for the winning class")
@@ -88,6 +90,11 @@ class PadPanel(QWidget):
         self.saliency_legend.setTextFormat(Qt.TextFormat.RichText)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # Both texts change with every input; room for two lines each (what they take at the
+        # default width) keeps the pad and its buttons from jumping when one shrinks to a line.
+        for label in (self.saliency_legend, self.status):
+            label.setMinimumHeight(2 * label.fontMetrics().lineSpacing() + 2)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.compare_box = QCheckBox("Compare without preprocessing")
         self.compare_box.setToolTip("Also show what the network says when the whole canvas is simply squashed "
                                     "to 28\N{MULTIPLICATION SIGN}28, without cropping and centering.")
@@ -143,6 +150,7 @@ class PadPanel(QWidget):
                               "the ink is cropped, fitted into 20\N{MULTIPLICATION SIGN}20 and centered "
                               "by its center of mass, like the MNIST digits")
         self._box = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self._box.setContentsMargins(4, 4, 4, 4)  # the widest row (the tiles) is the dock's minimum width
         self._box.addLayout(left, 5)
         self._box.addLayout(right, 4)
 

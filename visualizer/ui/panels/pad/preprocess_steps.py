@@ -15,7 +15,9 @@ LIGHT_CAPTION = "0 even light"
 LIGHT_TIP = ("The light was uneven (a photo of paper): this is the paper's brightness, estimated from the "
              "lightest pixels in each part of the picture. The picture is divided by it, so shadows do not "
              "count as ink before the digit is cropped.")
-STEP_CAPTIONS = ("canvas", "crop", "fit 20\N{MULTIPLICATION SIGN}20", "center")
+# One short word each: a tile is ~55 px wide beside the saliency and squashed tiles, and
+# "3 fit 20×20" was cut to "3 fit 20…" (the tooltip says 20×20).
+STEP_CAPTIONS = ("canvas", "crop", "resize", "center")
 STEP_TIPS = (
     "The canvas; the outline is the ink's bounding box.",
     "Cut out the bounding box of the ink.",

@@ -42,7 +42,14 @@ class ConfusionView(QWidget):
         self._empty_text = "not evaluated yet"
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(240, 240)
+        # Every count must fit its cell ("1120" included): ten cells of four digits at the
+        # smallest count font, plus the room for the axis labels.
+        small = QFont(self.font())
+        small.setPointSizeF(MIN_COUNT_PT + 1)
+        metrics = QFontMetricsF(small)
+        least_cell = max(metrics.horizontalAdvance("8888") + 4, metrics.height() + 2)
+        line = self.fontMetrics().height()
+        self.setMinimumSize(int(line * 2.6 + 10 * least_cell + 8), int(line * 3.4 + 10 * least_cell + 8))
         self.setToolTip("Rows: the true digit. Columns: what the network predicted. Click a cell to list its digits.")
 
     # ---- API ----------------------------------------------------------------------------------

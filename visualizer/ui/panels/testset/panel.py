@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from visualizer.core.config import INPUT_SIZE
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
 THUMB = 42
+CELL_HINT = "Click a cell of the matrix to list its digits."
 
 
 class TestSetPanel(QWidget):
@@ -78,10 +80,12 @@ class TestSetPanel(QWidget):
         self._evaluator.failed.connect(self._on_evaluation_failed)
 
         self.digit_tile = ImageTile("")
-        self.digit_tile.setMinimumSize(140, 160)
+        self.digit_tile.setMinimumSize(90, 106)
+        self.digit_tile.square_hint = False
         self.verdict = QLabel()
         self.verdict.setTextFormat(Qt.TextFormat.RichText)
         self.bars = ProbabilityBars("Probabilities")
+        self.bars.setMinimumSize(150, 72)  # ten bars still read at 72 px; the matrix needs the height
         self.prev_button = QPushButton("\N{BLACK LEFT-POINTING TRIANGLE} Previous")
         self.prev_button.setToolTip("Previous digit (Left)")
         self.next_button = QPushButton("Next \N{BLACK RIGHT-POINTING TRIANGLE}")
@@ -97,7 +101,7 @@ class TestSetPanel(QWidget):
         self.evaluate_button.setToolTip("Run the whole test set through the latest weights")
         self.eval_label = QLabel()
         self.eval_label.setWordWrap(True)
-        self.cell_label = QLabel("Click a cell of the matrix to list its digits.")
+        self.cell_label = QLabel(CELL_HINT)
         self.cell_list = QListWidget()
         self.cell_list.setViewMode(QListView.ViewMode.IconMode)
         self.cell_list.setIconSize(QSize(THUMB, THUMB))
@@ -105,7 +109,8 @@ class TestSetPanel(QWidget):
         self.cell_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.cell_list.setMovement(QListView.Movement.Static)
         self.cell_list.setUniformItemSizes(True)
-        self.cell_list.setMinimumHeight(2 * THUMB + 20)
+        # Three rows of thumbnails at least: two rows read as a strip, not a list to browse.
+        self.cell_list.setMinimumHeight(2 * (THUMB + 6) + 4)
         self._build_layout()
 
         self.prev_button.clicked.connect(lambda: self.step(-1))
@@ -132,11 +137,21 @@ class TestSetPanel(QWidget):
         side = QVBoxLayout()
         side.addWidget(self.verdict)
         side.addWidget(self.position_label)
-        side.addWidget(self.bars, 1)
+        # An open confusion cell lists its digits where the bars were: beside the digit, so the
+        # panel fits a 1024x700 window's side dock (the prediction is still in the verdict).
+        self._beside = QStackedWidget()
+        self._beside.addWidget(self.bars)
+        cell = QWidget()
+        cell_box = QVBoxLayout(cell)
+        cell_box.setContentsMargins(0, 0, 0, 0)
+        cell_box.addWidget(self.cell_label)
+        cell_box.addWidget(self.cell_list, 1)
+        self._beside.addWidget(cell)
+        side.addWidget(self._beside, 1)
+        side.addWidget(self.misclassified_box)  # beside the digit, not a row of its own: height is short
         top.addLayout(side, 3)
         viewer.addLayout(top, 1)
         viewer.addLayout(nav)
-        viewer.addWidget(self.misclassified_box)
 
         matrix = QVBoxLayout()
         matrix.addWidget(self.confusion, 1)
@@ -150,9 +165,9 @@ class TestSetPanel(QWidget):
         self._top.addLayout(viewer, 2)
         self._top.addLayout(matrix, 3)
         outer = QVBoxLayout(self)
-        outer.addLayout(self._top, 3)
-        outer.addWidget(self.cell_label)
-        outer.addWidget(self.cell_list, 1)
+        outer.setContentsMargins(4, 4, 4, 4)  # every pixel counts in a 1024x700 window's side dock
+        outer.addLayout(self._top, 1)
+
 
     # ---- API for the main window --------------------------------------------------------------
 
@@ -242,7 +257,18 @@ class TestSetPanel(QWidget):
             self._pos = min(int(np.searchsorted(self._order, self._current)), self._order.size - 1)
 
     def step(self, delta: int) -> None:
-        """Show the digit ``delta`` places on in the stepping order (wraps around)."""
+        """Show the digit ``delta`` places on in the stepping order (wraps around).
+
+        While a confusion cell is open, Next and Previous walk through that cell's digits (and
+        select each one's thumbnail); click the cell again to close it.
+        """
+        listed = self.listed_indices()
+        if self._cell is not None and listed.size:
+            hits = np.flatnonzero(listed == self._current) if self._current is not None else []
+            pos = (int(hits[0]) + delta) % listed.size if len(hits) else (0 if delta > 0 else listed.size - 1)
+            self.cell_list.setCurrentRow(pos)
+            self.show_index(int(listed[pos]))
+            return
         if not self._order.size:
             return
         at_current = self._current is not None and self._order[self._pos] == self._current
@@ -295,18 +321,39 @@ class TestSetPanel(QWidget):
     def _on_cell_clicked(self, true_label: int, pred_label: int) -> None:
         if self._eval is None:
             return
+        if self._cell == (true_label, pred_label):
+            self.close_cell()  # a second click closes it: Next walks the whole test set again
+            return
         self._cell = (true_label, pred_label)
         self._cell_indices = indices_for_cell(self._y, self._eval.predictions, true_label, pred_label)
         self._fill_cell_list()
+
+    def open_cell(self) -> tuple[int, int] | None:
+        """The confusion cell whose digits are listed (and stepped through), or None."""
+        return self._cell
+
+    def close_cell(self) -> None:
+        """Close the open cell: the list empties, Next and Previous walk the whole test set again."""
+        self._cell = None
+        self._cell_indices = np.zeros(0, np.int64)
+        self.confusion.set_selected(None)
+        self.cell_list.clear()
+        self.cell_label.setText(CELL_HINT)
+        self._beside.setCurrentIndex(0)
+        self.position_label.show()
 
     def _fill_cell_list(self) -> None:
         t, p = self._cell
         idx = self._cell_indices
         what = f"{t}s classified correctly" if t == p else f"true {t}, predicted {p}"
-        more = f" (showing the first {MAX_THUMBNAILS:,})" if idx.size > MAX_THUMBNAILS else ""
+        more = f" (first {MAX_THUMBNAILS:,})" if idx.size > MAX_THUMBNAILS else ""
+        # Two short lines, not wrapped: a wrapped label's height would squeeze the matrix below.
         self.cell_label.setText(f"<b>{idx.size:,} digit{'s' if idx.size != 1 else ''}: {what}</b>{more}"
-                                " \N{EM DASH} click one to open it")
+                                "<br>Next steps through them")
+        self.cell_label.setToolTip("Click a digit to open it; click the cell again to close the list")
         self.confusion.set_selected(self._cell)
+        self._beside.setCurrentIndex(1)
+        self.position_label.hide()  # the cell's label says what Next walks through; the matrix needs the line
         self.cell_list.setUpdatesEnabled(False)
         self.cell_list.clear()
         for i in idx[:MAX_THUMBNAILS]:

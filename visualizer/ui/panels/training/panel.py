@@ -25,6 +25,7 @@ from visualizer.core.errors import ConfigError
 from visualizer.session.moments import PACES, pace_text
 
 NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
+GUESS_BELOW = 0.2  # a "right" answer held with less confidence than this is called a guess (chance: 0.1)
 HIDDEN_PATTERN = r"^\s*\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?\s*$"
 
 
@@ -90,7 +91,6 @@ class ControlsPanel(QWidget):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #d9534f;")
         self.error.hide()
-        form.addRow(self.error)
 
         run = QGroupBox("Run")
         grid = QGridLayout(run)
@@ -101,7 +101,12 @@ class ControlsPanel(QWidget):
         grid.addWidget(_button(actions.reset), 1, 1)
         self.state_label = QLabel()
         self.state_label.setToolTip("What the trainer is doing")
+        # Its text changes with every state ("Ready", "Training…"): ignored by the grid, so the
+        # buttons' columns keep their widths instead of jumping when it does.
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         grid.addWidget(self.state_label, 1, 2)
+        for column in range(3):
+            grid.setColumnStretch(column, 1)
         self.pace = QComboBox()
         for pace in PACES:
             self.pace.addItem(pace_text(pace), pace)
@@ -124,6 +129,9 @@ class ControlsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(settings)
+        # Under the box, not a form row: a form row is as high as one line, and cut a wrapped
+        # message ("hidden layer sizes must be…") at the top and bottom.
+        layout.addWidget(self.error)
         layout.addWidget(run)
         layout.addWidget(shown)
         layout.addStretch(1)
@@ -194,6 +202,9 @@ class ControlsPanel(QWidget):
         if true_label is not None:
             ok = predicted == true_label
             mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
+            if ok and confidence < GUESS_BELOW:
+                # An untrained network is right one time in ten by chance, at ~12%: say so.
+                mark += f" — but only a guess: {confidence:.0%} is close to the 10% of picking at random"
             text = f"{source}: true <b>{true_label}</b>, predicted <b>{predicted}</b> ({confidence:.0%}) {mark}"
         self.input_label.setText(text)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QGraphicsScene,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +38,7 @@ from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
+COMPACT_CANVAS = 560  # px: narrower canvases get short map titles
 
 WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
     WeightView.WEIGHTS: ("Weights", "The weights of the moment shown"),
@@ -171,6 +173,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._run_id = None  # the ratchet starts afresh with another run's network
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
+        self._compact = False  # short map titles (a narrow canvas)
         self._highlight: tuple[int, int] | None = None
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
@@ -192,9 +195,15 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self.view_combo.setItemData(self.view_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
         self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
+        # A short footer: at 1024 px the dock is ~320 px wide, and its widest row is its minimum.
+        # Whole texts where there is room; shortened only in a ~320 px dock.
+        for combo in (self.view_combo, self.range_combo):
+            combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance("Range: g") + 30)
+            combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         foot = QHBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
-        foot.setSpacing(12)
+        foot.setSpacing(6)
         foot.addWidget(self._legend)
         foot.addWidget(self.view_combo)
         foot.addWidget(self.range_combo)
@@ -343,13 +352,17 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         ci.setContentsMargins(2, 2, 2, 2)
         rows, cols = mosaic_shape(sizes[1], self._cols)
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
-        title = f"Input → Hidden 1: one 28×28 tile per neuron ({sizes[1]})"
+        # A title's width is its plot's minimum: in a narrow canvas (a 1024 px window) the maps
+        # are named without their shapes (hovering tells them), so all of them fit.
+        compact = self._compact = self._canvas.width() < COMPACT_CANVAS
+        title = "Input → H1" if compact else f"Input → H1 ({sizes[1]} tiles, 28×28)"
         self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(sizes[1], self._cols))]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
             r, c = (i - 1) % matrix_rows, (i - 1) // matrix_rows
-            dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else names[i + 1]
-            title = f"{names[i]} → {dst} ({sizes[i]}×{sizes[i + 1]})".replace("Hidden ", "H")
+            dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else "Out"
+            shape_text = "" if compact else f" ({sizes[i]}×{sizes[i + 1]})"
+            title = f"{names[i]} → {dst}{shape_text}".replace("Hidden ", "H")
             self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
         self._draw_highlight()
@@ -363,7 +376,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self._sizes and self._fit_shape(self._sizes) != self._shape_key:
+        compact = self._canvas.width() < COMPACT_CANVAS
+        if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact):
             ranges = self._ranges
             self._build(self._sizes)
             self._ranges = ranges  # a new mosaic shape, the same scale

@@ -1,0 +1,179 @@
+"""The window at 1024x700 and 1920x1080: nothing elided, cut off or overlapping in the docks; screenshots saved."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
+
+from visualizer.ui import docks
+
+SIZES = [(1024, 700), (1920, 1080)]
+
+
+def _shown(window, make_snapshot):
+    window.session.on_snapshot(make_snapshot())
+    window.show_test_digit(1)
+    window.browser.evaluate_now()
+    return window
+
+
+def _rect_in(widget, ancestor) -> QRect:
+    return QRect(widget.mapTo(ancestor, widget.rect().topLeft()), widget.size())
+
+
+def _visible_in_dock(widget, dock) -> bool:
+    """The widget's whole rectangle is inside what its dock shows (not scrolled or squeezed out)."""
+    area = dock.widget()
+    view = area.viewport() if hasattr(area, "viewport") else area
+    return QRect(view.mapTo(dock, view.rect().topLeft()), view.size()).contains(_rect_in(widget, dock))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_panel_fits_without_clipping(make_window, make_snapshot, qtbot, tmp_path, size):
+    window = make_window()
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(50)
+    _shown(window, make_snapshot)
+    qtbot.waitUntil(lambda: window.browser.evaluation() is not None, timeout=20_000)
+    window.render(everything=True)
+    qtbot.wait(50)
+
+    # Test set: every row of the confusion matrix is on screen, no count is left blank.
+    window.docks["Test set"].raise_()
+    qtbot.wait(50)
+    browser = window.browser
+    test_dock = window.docks["Test set"]
+    counts = browser.confusion.matrix()
+    # Opening a cell lists its digits beside the digit; Next stays inside it.
+    t, p = np.unravel_index(int(np.argmax(counts)), counts.shape)
+    browser._on_cell_clicked(int(t), int(p))
+    listed = browser.listed_indices()
+    browser.step(+1)
+    browser.step(+1)
+    assert browser.current_index() == listed[1 % listed.size], "Next after opening a cell left the cell"
+    assert browser.cell_list.height() >= 2 * 48, "the cell's digit list shows less than two rows"
+    qtbot.wait(50)
+    assert _visible_in_dock(browser.confusion, test_dock), "the confusion matrix is cut off"
+    assert _visible_in_dock(browser.evaluate_button, test_dock), "Evaluate now is cut off"
+    assert _rect_in(browser.confusion, test_dock).bottom() < _rect_in(browser.evaluate_button, test_dock).top(), \
+        "the matrix's bottom rows hide under Evaluate now"
+    for row in range(10):
+        cell = browser.confusion.cell_rect(row, row).toRect()
+        assert browser.confusion.rect().contains(cell), f"row {row} of the matrix falls outside it"
+    counts = browser.confusion.matrix()
+    assert counts is not None and counts.sum() == len(window.dataset.y_test)
+    assert all(browser.confusion._count_font(str(int(c)), browser.confusion.cell_rect(0, 0).width()) for c in
+               counts[counts > 0].ravel()), "a count is too wide for its cell and is left blank"
+    _save(window, tmp_path, f"testset_{size[0]}x{size[1]}.png")
+
+    # Draw: captions whole (again at the end), title and verdict apart, every part inside the dock.
+    window.docks["Draw"].raise_()
+    window.pad.compare_box.setChecked(True)
+    qtbot.wait(50)
+    pad = window.pad
+    for tile in [*pad.steps.tiles, pad.saliency_tile, pad.naive_tile]:
+        assert not tile.caption_elided(), f"caption {tile._caption!r} is elided"
+    pad.naive_bars.set_probabilities(np.eye(10)[5] * 0.459 + 0.06)  # what a squashed drawing shows
+    for bars in (pad.bars, pad.naive_bars):
+        # Title and verdict share the header only when both fit; else the verdict takes a second line.
+        two_lines = not bars.title_fits()
+        assert not two_lines or bars.height() >= 2 * bars.fontMetrics().height() + 40
+    for widget in (pad.pad, pad.clear_button, pad.open_button, pad.bars, pad.naive_bars, pad.steps):
+        assert _visible_in_dock(widget, window.docks["Draw"]), f"{type(widget).__name__} is cut off"
+
+    # Training: the buttons, the state and the error line in view and apart.
+    controls, dock = window.controls, window.docks["Training"]
+    controls.hidden.setText("0")
+    qtbot.wait(50)
+    assert controls.error.isVisible()
+    assert _visible_in_dock(controls.error, dock), "the config error is clipped"
+    assert controls.error.height() >= controls.error.heightForWidth(controls.error.width())
+    _no_overlaps(controls, dock)
+    controls.hidden.setText("16,16")
+
+    # Weights: every map's plot inside the canvas.
+    window.docks["Weights"].raise_()
+    qtbot.wait(50)
+    maps = window.weight_maps
+    canvas = maps._canvas
+    for block in maps._blocks:
+        rect = block.plot.sceneBoundingRect()
+        assert rect.right() <= canvas.width() + 1 and rect.bottom() <= canvas.height() + 1, \
+            f"{block.title} is cut off ({rect} in a {canvas.width()}x{canvas.height()} canvas)"
+    assert _visible_in_dock(maps.range_combo, window.docks["Weights"]), "the range combo is cut off"
+
+    # Curves: the two plots have room for their axes.
+    window.docks["Curves"].raise_()
+    qtbot.wait(50)
+    curves = window.curves
+    loss, accuracy = (p.sceneBoundingRect() for p in (curves.loss_plot, curves.accuracy_plot))
+    assert not loss.intersects(accuracy), "the two curve plots overlap"
+    # Stacked, both plots' labels share one column; a short stack drops the upper epoch axis.
+    least = 90 if curves.side_by_side() else (110 if curves.loss_plot.getAxis("bottom").isVisible() else 80)
+    assert min(loss.height(), accuracy.height()) >= least, "a curve plot is too short for its axis labels"
+    window.docks["Draw"].raise_()
+    qtbot.wait(50)
+    for tile in [*pad.steps.tiles, pad.saliency_tile, pad.naive_tile]:
+        assert not tile.caption_elided(), f"caption {tile._caption!r} is elided"
+    _save(window, tmp_path, f"window_{size[0]}x{size[1]}.png")
+
+
+def test_run_buttons_stay_put_when_the_state_text_changes(make_window, qtbot):
+    window = make_window(wait_ready=False, autoload=False)
+    qtbot.wait(50)
+    start = window.controls.findChildren(QAbstractButton)[0]
+    before = start.geometry()
+    window.controls.set_state_text("Training epoch 3 of 5 \N{HORIZONTAL ELLIPSIS} a long state text")
+    qtbot.wait(20)
+    assert start.geometry() == before
+    window.controls.set_state_text("Ready")
+    qtbot.wait(20)
+    assert start.geometry() == before
+
+
+def test_compact_layout_puts_the_curves_beside_the_weights(make_window, qtbot):
+    window = make_window(wait_ready=False, autoload=False)
+    window.resize(1024, 700)
+    window.reset_layout()
+    assert window.docks["Curves"] in window.tabifiedDockWidgets(window.docks["Weights"])
+    window.resize(1280, 800)
+    window.reset_layout()
+    assert window.dockWidgetArea(window.docks["Curves"]) == docks.Area.LeftDockWidgetArea
+
+
+def _no_overlaps(panel, dock) -> None:
+    """No two visible labels, buttons or combos of ``panel`` overlap."""
+    widgets = [w for w in panel.findChildren(QWidget)
+               if isinstance(w, (QLabel, QAbstractButton, QComboBox)) and w.isVisible()]
+    rects = [(w, _rect_in(w, dock)) for w in widgets]
+    for i, (a, ra) in enumerate(rects):
+        for b, rb in rects[i + 1:]:
+            if a.isAncestorOf(b) or b.isAncestorOf(a):
+                continue
+            assert not ra.intersects(rb), f"{a.objectName() or type(a).__name__} {a.text() if hasattr(a, 'text') else ''!r} " \
+                                          f"overlaps {type(b).__name__} {b.text() if hasattr(b, 'text') else ''!r}"
+
+
+def _save(window, tmp_path, name: str) -> None:
+    path = tmp_path / name
+    assert window.grab().save(str(path), "PNG")
+    folder = os.environ.get("NNVIZ_SCREENSHOT_DIR")
+    if folder:
+        shutil.copy(path, os.path.join(folder, name))
+
+
+def test_a_right_answer_at_chance_confidence_is_called_a_guess(make_window):
+    window = make_window(wait_ready=False, autoload=False)
+    controls = window.controls
+    controls.set_prediction("Test digit #1", 7, 7, 0.12)
+    assert "✓ right" in controls.input_label.text() and "guess" in controls.input_label.text()
+    controls.set_prediction("Test digit #1", 7, 7, 0.93)
+    assert "✓ right" in controls.input_label.text() and "guess" not in controls.input_label.text()
+    controls.set_prediction("Test digit #1", 7, 3, 0.12)
+    assert "✗ wrong" in controls.input_label.text() and "guess" not in controls.input_label.text()
