@@ -244,7 +244,7 @@ def _visible_panels(window) -> list[str]:
 
 def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: int = 30,
                   snapshots: int = 100, startup_runs: int = 3, baseline: bool = True, seed: int = 0,
-                  min_seconds: float = 8.0) -> dict:
+                  min_seconds: float = 8.0, scrub_moments: int = 100, replay_seconds: float = 3.0) -> dict:
     """Measure the window on ``dataset`` (offscreen); returns plain numbers and target checks.
 
     Keys: startup_seconds; update_median_ms / update_p95_ms (one snapshot into every view plus
@@ -297,8 +297,8 @@ def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: 
             _reset(window, app)  # fresh weights for the timed run, like the baseline's
             out["visible_panels"] = _visible_panels(window)
             out.update(measure_training(window, app, config))
-            out.update(measure_scrub(window, app))  # the run just recorded
-            out.update(measure_replay(window, app))
+            out.update(measure_scrub(window, app, scrub_moments))  # the run just recorded
+            out.update(measure_replay(window, app, replay_seconds))
             # The same run with the Test set tab in front (its matrix, digit and bars repainting)
             # instead of the Draw tab: both are part of the docked layout a user trains with.
             window.docks["Test set"].raise_()
