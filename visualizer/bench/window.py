@@ -238,7 +238,9 @@ def _reset(window, app) -> None:
 
 def _visible_panels(window) -> list[str]:
     """Titles of the docks really on screen (a dock behind another tab is not), and the window size."""
-    shown = [title for title, dock in window.docks.items() if not dock.widget().visibleRegion().isEmpty()]
+    # The dock itself, not its widget: a panel inside a scroll area is covered by the scroll
+    # area's viewport, so the widget's own visible region is empty even on screen.
+    shown = [title for title, dock in window.docks.items() if dock.isVisible() and not dock.visibleRegion().isEmpty()]
     return [*shown, f"{window.width()}x{window.height()}"]
 
 
