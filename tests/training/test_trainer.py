@@ -155,6 +155,36 @@ def test_stop_ends_quickly_with_usable_weights(make_data, recorder, run_in_threa
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_abandon_stops_without_the_final_test_pass(make_data, recorder, run_in_thread):
+    # The window closing abandons the run: stopped like Stop, but no test-set evaluation at the end
+    # (for a big network it would take longer than the stop itself).
+    data = make_data(n_train=2000)
+    control = TrainingControl()
+    trainer = Trainer(_slow_config(), data, snapshot_interval=10.0)
+    calls = []
+    evaluate = trainer.evaluate
+    trainer.evaluate = lambda: calls.append(1) or evaluate()
+    run = run_in_thread(trainer, recorder, control)
+    deadline = time.monotonic() + 30
+    while trainer._step == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    control.abandon()
+    result = run.join()
+    assert control.stop_requested and control.abandoned
+    assert result.stopped and result.batches < 50 * 2000
+    epochs_done = result.batches // 2000  # each finished epoch is validated; the end adds no pass
+    assert len(calls) == epochs_done
+    assert np.isnan(result.test_loss) if epochs_done == 0 else np.isfinite(result.test_loss)
+    assert result.snapshot.event is SnapshotEvent.TRAIN_END
+
+
+def test_snapshot_interval_zero_still_means_every_call(tiny_dataset):
+    trainer = Trainer(SMALL, tiny_dataset, snapshot_interval=0)
+    trainer.current_snapshot()
+    assert trainer.effective_interval() == 0.0
+    assert Trainer(SMALL, tiny_dataset, snapshot_interval=0.5).effective_interval() >= 0.5
+
+
 def test_same_seed_same_weights_different_seed_different(tiny_dataset):
     def train(seed):
         return Trainer(SMALL.with_changes(seed=seed), tiny_dataset).run(lambda s: None).snapshot

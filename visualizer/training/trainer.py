@@ -46,6 +46,7 @@ from visualizer.training.tfenv import import_keras, import_tf
 __all__ = ["TrainResult", "Trainer", "TrainingControl"]
 
 _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is due sooner
+COPY_SHARE = 0.05  # snapshots may take at most this share of training time (their copy of every weight)
 _CAPTURE_BYTES = 16 << 20  # the in-graph buffer of recorded networks; bounds batches per call for big ones
 
 
@@ -78,7 +79,8 @@ class Trainer:
         Copied into every snapshot so the GUI can drop snapshots of an older run.
     snapshot_interval
         Minimum seconds between "batch" snapshots (start, epoch ends, steps and the end always
-        get one; so does every call of a paced run).
+        get one; so does every call of a paced run). Big networks get them less often: see
+        :meth:`effective_interval`.
     start_paused
         Pause before the first batch (after the "start" snapshot); ``control.step(n)`` then
         runs exactly ``n`` batches.
@@ -147,6 +149,7 @@ class Trainer:
         self._speed = 0.0
         self._eta: float | None = None
         self._ran = False
+        self._copy_seconds = 0.0  # what the last snapshot's copy of the weights cost
         self._prepared = False
         self.prepare_seconds: float | None = None
 
@@ -310,10 +313,20 @@ class Trainer:
         arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
         return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False)
 
+    def effective_interval(self) -> float:
+        """Seconds between batch snapshots: ``snapshot_interval``, or longer when copying the
+        weights out would take more than COPY_SHARE of the time (2.9M parameters: ~12 MB a copy).
+        An interval of 0 stays 0: a snapshot after every call, as asked."""
+        if self.snapshot_interval <= 0:
+            return 0.0
+        return max(self.snapshot_interval, self._copy_seconds / COPY_SHARE)
+
     def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH) -> TrainingSnapshot:
         """A snapshot of the weights and metrics right now (private copies)."""
         # .numpy() is already a private copy of the variable; the Network takes it as is.
+        t0 = time.perf_counter()
         arrays = [np.asarray(v.numpy(), dtype=np.float32) for v in self._vars]
+        self._copy_seconds = time.perf_counter() - t0  # real time, whatever clock the run uses
         loss, acc = self._train_metrics
         val_loss, val_acc = self._val
         return TrainingSnapshot(
@@ -420,7 +433,7 @@ class Trainer:
                     max_n, threshold, deadline = min(due, nb - self._pos), PAUSE, 3600.0
                 else:
                     pacer = None
-                    due = self.snapshot_interval - (clock() - last_emit)
+                    due = self.effective_interval() - (clock() - last_emit)
                     max_n, threshold, deadline = nb - self._pos, PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
                 before = (self._step, self._pos)
                 record = self.timeline is not None
@@ -459,7 +472,7 @@ class Trainer:
                     if budget == 0 or control.stop_requested:
                         budget = 0
                         emit(SnapshotEvent.BATCH)  # after every step() request
-                elif paced or clock() - last_emit >= self.snapshot_interval:
+                elif paced or clock() - last_emit >= self.effective_interval():
                     emit(SnapshotEvent.BATCH)  # paced: every call, so every batch at up to 30 batches/s
             if self._pos < nb:  # stopped
                 break
@@ -474,7 +487,12 @@ class Trainer:
 
         stopped = self._epoch < cfg.epochs
         seconds = clock() - started - waited
-        test_loss, test_acc = self.evaluate()
+        # An abandoned run (the window closing) keeps the last validation: a test-set pass of a
+        # 3M-parameter network takes longer than the rest of the stop.
+        if control.abandoned:
+            test_loss, test_acc = (float("nan") if v is None else v for v in self._val)
+        else:
+            test_loss, test_acc = self.evaluate()
         self._val = (test_loss, test_acc)
         self._eta = 0.0 if not stopped else self._eta
         final = self.current_snapshot(SnapshotEvent.TRAIN_END)
