@@ -521,7 +521,7 @@ class Trainer:
         weight_steps = captured.tolist()
         if not weight_steps or weight_steps[-1] != steps[-1]:
             # The network after the call's last batch: the latest moment is always recorded.
-            weights.append(np.concatenate([np.asarray(v.read_value()).reshape(-1) for v in self._vars]))
+            weights.append(np.concatenate([np.asarray(v.numpy()).reshape(-1) for v in self._vars]))
             weight_steps.append(int(steps[-1]))
         self.timeline.append(Batches(
             first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,
