@@ -234,3 +234,12 @@ def test_divergence_saves_the_last_good_weights_and_says_so(tmp_path, monkeypatc
     assert code == 2
     kept = import_weights(out)
     assert all(np.isfinite(w).all() for w in kept.weights)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("bench", "--hidden", "16,16"), "add --gui"),
+    (("bench", "--gui", "--hidden", "16,x"), "hidden layers"),
+    (("bench", "--gui", "--hidden", "2048"), "between 1 and 1024"),
+])
+def test_bench_hidden_refuses_bad_arguments_in_one_line(args, needle):
+    assert_one_line_error(nnviz(*args, timeout=120), needle)
