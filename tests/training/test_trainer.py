@@ -11,7 +11,7 @@ import pytest
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError, TrainingDiverged
 from visualizer.data.dataset import Dataset
-from visualizer.training.trainer import Trainer, TrainingControl
+from visualizer.training.trainer import STOP_TEST_SECONDS, Trainer, TrainingControl
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.core.network import Network
 
@@ -176,6 +176,25 @@ def test_abandon_stops_without_the_final_test_pass(make_data, recorder, run_in_t
     assert len(calls) == epochs_done
     assert np.isnan(result.test_loss) if epochs_done == 0 else np.isfinite(result.test_loss)
     assert result.snapshot.event is SnapshotEvent.TRAIN_END
+
+
+def test_stop_skips_a_slow_final_test_pass(make_data, recorder, run_in_thread):
+    # A network whose test pass would hold Stop up (2.9M parameters: ~0.6 s) keeps its last validation.
+    data = make_data(n_train=2000)
+    control = TrainingControl()
+    trainer = Trainer(_slow_config(), data, snapshot_interval=10.0)
+    assert trainer.test_pass_seconds() < STOP_TEST_SECONDS  # 784-16-16-10: measured at the end as usual
+    trainer.test_pass_seconds = lambda: 10 * STOP_TEST_SECONDS
+    calls = []
+    evaluate = trainer.evaluate
+    trainer.evaluate = lambda: calls.append(1) or evaluate()
+    run = run_in_thread(trainer, recorder, control)
+    deadline = time.monotonic() + 30
+    while trainer._step == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    control.stop()
+    result = run.join()
+    assert result.stopped and len(calls) == result.batches // 2000  # epoch ends only, no final pass
 
 
 def test_snapshot_interval_zero_still_means_every_call(tiny_dataset):

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from visualizer.bench.window import _fake_snapshots, _peak_rss_mb, _rss_mb, _stats
+from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session import RunState
 
 SCALE_TARGETS = {
@@ -52,6 +53,12 @@ def _window(dataset, folder: str):
     return window
 
 
+def _training(window) -> bool:
+    """True once this run's first batch arrived (its graphs are traced: the run can be stopped at once)."""
+    snap = window.session.latest
+    return snap is not None and snap.run_id == window.session.run_id and snap.event is SnapshotEvent.BATCH
+
+
 def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dict:
     """Start ``config`` in the window, measure for ``seconds`` of training, then Stop; the Stop's latency too."""
     from PySide6.QtCore import Qt, QTimer
@@ -68,7 +75,7 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
     if not window.start_training():
         raise RuntimeError(f"could not start training (state {window.state})")
     # Measure from the first batch snapshot: the first call traces TensorFlow's graphs.
-    if _wait(app, lambda: (s := window.session.latest) is not None and s.step > 0, 120.0) == float("inf"):
+    if _wait(app, lambda: _training(window), 120.0) == float("inf"):
         raise RuntimeError("no training snapshot within 120 s")
     step0 = window.session.latest.step
     frames[0] = 0
@@ -127,7 +134,7 @@ def _close_during_run(window, app, config) -> float:
     """Seconds that closing the window takes while it trains (the worker joined)."""
     window.controls.set_config(config)
     window.start_training()
-    _wait(app, lambda: (s := window.session.latest) is not None and s.step > 0, 120.0)
+    _wait(app, lambda: _training(window), 120.0)
     _wait(app, lambda: False, 1.0)  # a second of training under way
     t0 = time.perf_counter()
     window.close()

@@ -46,6 +46,8 @@ from visualizer.training.tfenv import import_keras, import_tf
 __all__ = ["TrainResult", "Trainer", "TrainingControl"]
 
 _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is due sooner
+STOP_TEST_SECONDS = 0.25  # Stop skips the final test pass when it would take longer than this (Stop stays prompt)
+_TEST_FLOPS = 1e11  # multiply-adds x 2 per second a test pass reaches here, until one was timed (2 cores: ~1e11)
 COPY_SHARE = 0.05  # snapshots may take at most this share of training time (their copy of every weight)
 _CAPTURE_BYTES = 16 << 20  # the in-graph buffer of recorded networks; bounds batches per call for big ones
 
@@ -150,6 +152,7 @@ class Trainer:
         self._eta: float | None = None
         self._ran = False
         self._copy_seconds = 0.0  # what the last snapshot's copy of the weights cost
+        self._test_seconds: float | None = None  # what the last test-set pass took
         self._prepared = False
         self.prepare_seconds: float | None = None
 
@@ -305,8 +308,16 @@ class Trainer:
         """Loss and accuracy of the current weights on ``dataset.x_test``/``y_test``."""
         if len(self.dataset.x_test) == 0:
             return float("nan"), float("nan")
+        t0 = time.perf_counter()
         loss, acc = self._eval(self._x_test, self._y_test)
+        self._test_seconds = time.perf_counter() - t0
         return float(loss), float(acc)
+
+    def test_pass_seconds(self) -> float:
+        """How long a test-set pass takes: as last timed, else estimated from the network's size."""
+        if self._test_seconds is not None:
+            return self._test_seconds
+        return 2.0 * len(self.dataset.x_test) * self.config.parameter_count / _TEST_FLOPS
 
     def current_network(self) -> Network:
         """The current weights as a :class:`Network` (private copies)."""
@@ -489,7 +500,9 @@ class Trainer:
         seconds = clock() - started - waited
         # An abandoned run (the window closing) keeps the last validation: a test-set pass of a
         # 3M-parameter network takes longer than the rest of the stop.
-        if control.abandoned:
+        # A big network's test pass (0.6 s at 2.9M parameters) would hold Stop up: it keeps the last
+        # validation instead (NaN before the first epoch end), like an abandoned run.
+        if control.abandoned or (stopped and self.test_pass_seconds() > STOP_TEST_SECONDS):
             test_loss, test_acc = (float("nan") if v is None else v for v in self._val)
         else:
             test_loss, test_acc = self.evaluate()
