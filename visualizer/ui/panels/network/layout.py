@@ -65,15 +65,16 @@ class CellGrid:
         r, c = np.divmod(np.arange(self.n), self.cols)
         return np.column_stack([self.x0 + (c + 0.5) * self.cell, self.y0 + (r + 0.5) * self.cell])
 
-    def image(self, values: np.ndarray, sub: int = 1) -> np.ndarray:
+    def image(self, values: np.ndarray, sub: int = 1, seam: float = np.nan) -> np.ndarray:
         """``values`` (n,) as a (rows * sub, cols * sub) image, each cell ``sub`` x ``sub`` pixels of which
-        the last row and column are NaN (a transparent seam between cells); NaN in the unused cells."""
+        the last row and column are ``seam`` (a line between cells); NaN in the unused cells."""
         out = np.full(self.rows * self.cols, np.nan, np.float32)
         out[: self.n] = values
         img = np.repeat(np.repeat(out.reshape(self.rows, self.cols), sub, axis=0), sub, axis=1)
         if sub > 1:
-            img[sub - 1 :: sub, :] = np.nan
-            img[:, sub - 1 :: sub] = np.nan
+            img[sub - 1 :: sub, :] = seam
+            img[:, sub - 1 :: sub] = seam
+            img[np.isnan(np.repeat(np.repeat(out.reshape(self.rows, self.cols), sub, 0), sub, 1))] = np.nan
         return img
 
     def index_at(self, x: float, y: float) -> int | None:

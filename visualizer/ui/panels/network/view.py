@@ -19,6 +19,7 @@ from visualizer.ui.panels.network import layout as geometry, marks
 from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 
 CELL_PIXELS = 5  # a wide layer's cell is drawn as 4x4 image pixels and a transparent 1-pixel seam
+CELL_FLOOR = 1 / 255  # cell values start here: lookup entry 0 is the background, for the seams
 WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
@@ -549,8 +550,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._draw_rings()
 
     def _show_cells(self, item: pg.ImageItem, grid: geometry.CellGrid, values: np.ndarray) -> None:
-        """A wide layer's cells, lit like the discs; a thin gap between cells keeps them apart."""
-        item.setImage(grid.image(values, CELL_PIXELS), autoLevels=False, levels=(0, 1))
+        """A wide layer's cells, lit like the discs, on an opaque grid: lines of background colour
+        between cells keep them apart, and connections end at the grid's edge instead of crossing it."""
+        lit = CELL_FLOOR + (1.0 - CELL_FLOOR) * np.clip(values, 0.0, 1.0)
+        item.setImage(grid.image(lit, CELL_PIXELS, seam=0.0), autoLevels=False, levels=(0, 1))
         x, y, w, h = grid.rect
         item.setRect(QRectF(x, y, w, h))
 
@@ -690,6 +693,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._brushes = [pg.mkBrush(cm.mix(bg, self._fg, 0.06 + 0.94 * t)) for t in np.linspace(0.0, 1.0, BRIGHTNESS_LEVELS)]
         # Wide layers' cells: the same ramp as the discs, starting a shade further off the background.
         self._cell_lut = cm.lookup_table(pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.14), self._fg]))
+        self._cell_lut[0] = np.asarray(bg.getRgb()[: self._cell_lut.shape[1]], dtype=self._cell_lut.dtype)
         for item in self._cells:
             item.setLookupTable(self._cell_lut)
         self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.2)
