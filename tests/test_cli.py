@@ -315,3 +315,12 @@ def test_predict_feeds_mnist_format_digits_as_they_are(tmp_path):
     assert json.loads(proc.stdout)["preprocessed"] is True  # not 28x28: preprocessed like the pad
     assert_one_line_error(nnviz("predict", "--weights", tmp_path / "w.npz", "--preprocess", "never",
                                 tmp_path / "large.png"), "large.png", "84x84", "28x28", "--preprocess never")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("bench", "--hidden", "16,16"), "add --gui"),
+    (("bench", "--gui", "--hidden", "16,x"), "hidden layers"),
+    (("bench", "--gui", "--hidden", "2048"), "between 1 and 1024"),
+])
+def test_bench_hidden_refuses_bad_arguments_in_one_line(args, needle):
+    assert_one_line_error(nnviz(*args, timeout=120), needle)

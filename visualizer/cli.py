@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arg(b)
     b.add_argument("--epochs", type=_positive_int, default=5, help="epochs per training measurement (default 5)")
     b.add_argument("--gui", action="store_true", help="also measure the window (offscreen)")
+    b.add_argument("--hidden", action="append", metavar="SIZES",
+                   help="with --gui: only the scale table, one row per network (repeatable), e.g. 1024,1024,1024")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -393,6 +393,8 @@ def cmd_bench(args) -> int:
     """
     from visualizer.bench.report import run_bench
 
+    if args.hidden:
+        return _bench_scale(args)
     with handled(_leave_now):
         dataset = resolve_dataset(args.data)
         report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
@@ -402,6 +404,21 @@ def cmd_bench(args) -> int:
         from visualizer.bench.report import format_report
 
         print(format_report(report), flush=True)
+    return 0
+
+
+def _bench_scale(args) -> int:
+    """``nnviz bench --gui --hidden 16,16 --hidden 1024,1024,1024``: one scale-table row per network."""
+    from visualizer.bench.report import format_scale, run_scale_bench
+    from visualizer.core.config import TrainingConfig, parse_hidden
+
+    if not args.gui:
+        raise ConfigError("--hidden measures the window: add --gui")
+    networks = [TrainingConfig(hidden=parse_hidden(h)).hidden for h in args.hidden]  # checked as Start would
+    with handled(_leave_now):
+        dataset = resolve_dataset(args.data)
+        rows = run_scale_bench(dataset, networks, log=_err)
+    print(json.dumps({"scale": rows}) if args.json else format_scale(rows), flush=True)
     return 0
 
 

@@ -147,3 +147,14 @@ def _snapshot_of(moment):
 
     return snapshot_from_arrays(moment.network.weights, moment.network.biases, moment.network.activation,
                                 step=moment.step)
+
+
+def test_short_calls_past_the_budget_record_their_last_network(make_data):
+    # Snapshots after every call (interval 0): calls end between the recording's stride, so the
+    # trainer reads the network after each call's last batch itself (a Keras variable's .numpy()).
+    data = make_data(n_train=300)
+    config = TrainingConfig(batch_size=10, epochs=1)
+    timeline = Timeline(budget=12 * config.parameter_count * 4, keep_first=3)
+    result = Trainer(config, data, timeline=timeline, snapshot_interval=0).run(lambda s: None)
+    assert timeline.stride > 1 and timeline.batch_count == 30
+    _assert_same(timeline.moment_at(int(timeline.steps()[-1])).network, result.snapshot.network)

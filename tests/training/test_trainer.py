@@ -11,7 +11,7 @@ import pytest
 from visualizer.core.config import TrainingConfig
 from visualizer.core.errors import ConfigError, TrainingDiverged
 from visualizer.data.dataset import Dataset
-from visualizer.training.trainer import Trainer, TrainingControl
+from visualizer.training.trainer import STOP_TEST_SECONDS, Trainer, TrainingControl
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.core.network import Network
 
@@ -153,6 +153,51 @@ def test_stop_ends_quickly_with_usable_weights(make_data, recorder, run_in_threa
     assert np.isfinite(result.test_loss)
     probs = Network.from_arrays(result.snapshot.weights, result.snapshot.biases, "relu").forward(data.x_test[:5])[-1]
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def _stopped_counting_tests(data, recorder, run_in_thread, halt, slow_test_pass: bool = False):
+    """Run a slow config until its first batch, halt it with ``halt(control)``; (result, test passes run)."""
+    control = TrainingControl()
+    trainer = Trainer(_slow_config(), data, snapshot_interval=10.0)
+    if slow_test_pass:
+        assert trainer.test_pass_seconds() < STOP_TEST_SECONDS  # 784-16-16-10: tested at the end as usual
+        trainer.test_pass_seconds = lambda: 10 * STOP_TEST_SECONDS
+    calls = []
+    evaluate = trainer.evaluate
+    trainer.evaluate = lambda: calls.append(1) or evaluate()
+    run = run_in_thread(trainer, recorder, control)
+    deadline = time.monotonic() + 30
+    while trainer._step == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    halt(control)
+    return run.join(), len(calls), control
+
+
+def test_abandon_stops_without_the_final_test_pass(make_data, recorder, run_in_thread):
+    # The window closing abandons the run: stopped like Stop, but no test-set evaluation at the end
+    # (for a big network it would take longer than the stop itself).
+    result, passes, control = _stopped_counting_tests(make_data(n_train=2000), recorder, run_in_thread,
+                                                      TrainingControl.abandon)
+    assert control.stop_requested and control.abandoned
+    assert result.stopped and result.batches < 50 * 2000
+    epochs_done = result.batches // 2000  # each finished epoch is validated; the end adds no pass
+    assert passes == epochs_done
+    assert np.isnan(result.test_loss) if epochs_done == 0 else np.isfinite(result.test_loss)
+    assert result.snapshot.event is SnapshotEvent.TRAIN_END
+
+
+def test_stop_skips_a_slow_final_test_pass(make_data, recorder, run_in_thread):
+    # A network whose test pass would hold Stop up (2.9M parameters: ~0.6 s) keeps its last validation.
+    result, passes, _ = _stopped_counting_tests(make_data(n_train=2000), recorder, run_in_thread,
+                                                TrainingControl.stop, slow_test_pass=True)
+    assert result.stopped and passes == result.batches // 2000  # epoch ends only, no final pass
+
+
+def test_snapshot_interval_zero_still_means_every_call(tiny_dataset):
+    trainer = Trainer(SMALL, tiny_dataset, snapshot_interval=0)
+    trainer.current_snapshot()
+    assert trainer.effective_interval() == 0.0
+    assert Trainer(SMALL, tiny_dataset, snapshot_interval=0.5).effective_interval() >= 0.5
 
 
 def test_same_seed_same_weights_different_seed_different(tiny_dataset):

@@ -243,3 +243,35 @@ def _gui_lines(g: dict) -> list[str]:
         f"{get('rss_first_third_mb'):.0f} / {get('rss_last_third_mb'):.0f} / {get('rss_peak_mb'):.0f} MB"
         "   ≤ 1500 MB, flat",
     ]
+
+
+def run_scale_bench(dataset, networks, *, seconds: float = 6.0, log: Callable[[str], None] = print) -> list[dict]:
+    """One :func:`visualizer.bench.scale.measure_scale` row per hidden-layer configuration in ``networks``."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from visualizer.app import create_app
+    from visualizer.bench.scale import measure_scale
+
+    create_app(["nnviz-bench"])
+    rows = []
+    for hidden in networks:
+        log(f"bench: window at {','.join(map(str, hidden))} (offscreen), then the trainer alone and model.fit…")
+        rows.append(measure_scale(dataset, hidden, seconds=seconds))
+    return rows
+
+
+def format_scale(rows: list[dict]) -> str:
+    """The README's scale table: network → samples/s (window, no window, fit), lateness, fps, memory, Stop, close."""
+    head = ("| network | parameters | samples/s window / no window / fit | lateness p99 / max | fps | "
+            "snapshot copy, interval | memory | Stop | close | network view / weight maps |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for r in rows:
+        lines.append(
+            f"| {r['hidden']} | {r['parameters']:,} | {_fmt(r['window_samples_per_second'])} / "
+            f"{_fmt(r.get('no_window_samples_per_second'))} / {_fmt(r.get('fit_samples_per_second'))} | "
+            f"{r['lateness_p99_ms']:.0f} / {r['lateness_max_ms']:.0f} ms | {r['frames_per_second']:.1f} | "
+            f"{r['snapshot_copy_ms']:.1f} ms, {r['snapshot_interval_s']:.2f} s | {r['rss_mb']:,.0f} MB | "
+            f"{r['stop_seconds']:.2f} s | {r['close_seconds']:.2f} s | "
+            f"{r['view_network_median_ms']:.1f} / {r['view_weight_maps_median_ms']:.1f} ms |")
+    return "\n".join(lines)

@@ -205,3 +205,44 @@ def binned_segments(starts: np.ndarray, ends: np.ndarray, values: np.ndarray, n_
     x[0::2], x[1::2] = a[:, 0], b[:, 0]
     y[0::2], y[1::2] = a[:, 1], b[:, 1]
     return x, y, bounds
+
+
+# -- wide layers: a bounded number of connections, whatever the width --------------------------
+
+WIDE = 32  # layers wider than this are drawn as grids of cells, their connections picked as below
+WIDE_EDGES = 240  # connections drawn for a layer pair with a wide side: the strongest for this input
+CANDIDATES = 64  # ... among this many neurons of each wide side (the most active), so the cost is bounded
+
+
+def candidates(n: int, a: np.ndarray | None, k: int = CANDIDATES) -> np.ndarray:
+    """Up to ``k`` neuron indices of a layer of ``n``: the largest ``|a|`` with activations, else
+    ``k`` evenly spaced (all of them when ``n <= k``). Sorted."""
+    if n <= k:
+        return np.arange(n)
+    if a is not None and a.size == n:
+        return np.sort(np.argpartition(-np.abs(a), k - 1)[:k])
+    return np.unique(np.linspace(0, n - 1, k).round().astype(np.int64))
+
+
+def wide_pair_edges(w: np.ndarray, rows: np.ndarray, cols: np.ndarray, a: np.ndarray | None,
+                    limit: int = WIDE_EDGES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``limit`` strongest connections from source neurons ``rows`` to targets ``cols`` of ``w``.
+
+    With the source layer's activations ``a``, strength is what each edge carries for this input,
+    ``|w × a|``; without, ``|w|`` (drawn at FAINT). Only the ``rows × cols`` block is read, so
+    the cost does not grow with the matrix. Returns ``(rows, cols, values in [-1, 1])``.
+    """
+    block = w[np.ix_(rows, cols)]
+    if a is not None and a.size == w.shape[0]:
+        block = block * a[rows, None]
+        scale = 1.0
+    else:
+        scale = FAINT
+    flat = np.abs(block).ravel()
+    k = min(int(limit), flat.size)
+    if k <= 0:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0)
+    pick = np.argpartition(-flat, k - 1)[:k] if k < flat.size else np.arange(flat.size)
+    r, c = np.divmod(pick, cols.size)
+    return rows[r], cols[c], scale * block[r, c] / symmetric_max(block)

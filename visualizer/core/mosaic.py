@@ -81,3 +81,30 @@ def range_text(m: float, bias: np.ndarray, m_bias: float) -> str:
     """'w ±0.31 · b ±0.05', or '... · biases 0' while every bias is still exactly zero."""
     biases = "biases 0" if not np.any(bias) else f"b ±{m_bias:.2g}"
     return f"w ±{m:.2g} · {biases}"
+
+
+# -- wide first layers: a page of tiles at a time; big matrices: a bounded image -------------------
+
+PAGE_TILES = 64  # first-layer tiles drawn at once: more would be specks, and cost per frame
+MATRIX_PIXELS = 256  # a deeper matrix is drawn with at most this many rows and columns of samples
+
+
+def page_count(n: int, per_page: int = PAGE_TILES) -> int:
+    """Pages of tiles for ``n`` first-layer neurons (at least 1)."""
+    return max(1, math.ceil(n / per_page))
+
+
+def page_range(n: int, page: int, per_page: int = PAGE_TILES) -> tuple[int, int]:
+    """Neurons ``[start, stop)`` on ``page`` (clamped to the pages there are)."""
+    page = int(np.clip(page, 0, page_count(n, per_page) - 1))
+    return page * per_page, min(n, (page + 1) * per_page)
+
+
+def matrix_strides(shape: tuple[int, int], limit: int = MATRIX_PIXELS) -> tuple[int, int]:
+    """Row and column steps that sample an (rows, cols) matrix down to at most ``limit`` x ``limit``.
+
+    A 1024x1024 matrix on a 200-pixel cell shows one weight in four either way; sampling (a view,
+    no copy) keeps the per-frame cost from growing with the matrix while hover still reads the
+    exact weight from the full matrix.
+    """
+    return max(1, math.ceil(shape[0] / limit)), max(1, math.ceil(shape[1] / limit))

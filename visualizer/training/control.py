@@ -25,6 +25,7 @@ class TrainingControl:
         self._wake = threading.Event()
         self._paused = False
         self._stop = False
+        self._abandoned = False
         self._steps = 0
         self._pace = _checked_pace(pace)
         self._pace_changes = 0
@@ -42,6 +43,17 @@ class TrainingControl:
     def stop(self) -> None:
         """End the run after the batch in progress, paused or not; it cannot be undone."""
         self._update(stop=True)
+
+    def abandon(self) -> None:
+        """:meth:`stop`, and skip the final test-set evaluation: nobody will read the result
+        (the window is closing), and for a big network it takes longer than the rest of the stop."""
+        self._abandoned = True
+        self._update(stop=True)
+
+    @property
+    def abandoned(self) -> bool:
+        """True once :meth:`abandon` was called."""
+        return self._abandoned
 
     def step(self, n: int = 1) -> None:
         """While paused (or before a ``start_paused`` run begins): run exactly ``n`` more batches,

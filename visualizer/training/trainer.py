@@ -46,6 +46,9 @@ from visualizer.training.tfenv import import_keras, import_tf
 __all__ = ["TrainResult", "Trainer", "TrainingControl"]
 
 _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is due sooner
+STOP_TEST_SECONDS = 0.25  # Stop skips the final test pass when it would take longer than this (Stop stays prompt)
+_TEST_FLOPS = 1e11  # multiply-adds x 2 per second a test pass reaches here, until one was timed (2 cores: ~1e11)
+COPY_SHARE = 0.05  # snapshots may take at most this share of training time (their copy of every weight)
 _CAPTURE_BYTES = 16 << 20  # the in-graph buffer of recorded networks; bounds batches per call for big ones
 
 
@@ -78,7 +81,8 @@ class Trainer:
         Copied into every snapshot so the GUI can drop snapshots of an older run.
     snapshot_interval
         Minimum seconds between "batch" snapshots (start, epoch ends, steps and the end always
-        get one; so does every call of a paced run).
+        get one; so does every call of a paced run). Big networks get them less often: see
+        :meth:`effective_interval`.
     start_paused
         Pause before the first batch (after the "start" snapshot); ``control.step(n)`` then
         runs exactly ``n`` batches.
@@ -157,6 +161,8 @@ class Trainer:
         self._speed = 0.0
         self._eta: float | None = None
         self._ran = False
+        self._copy_seconds = 0.0  # what the last snapshot's copy of the weights cost
+        self._test_seconds: float | None = None  # what the last test-set pass took
         self._prepared = False
         self.prepare_seconds: float | None = None
 
@@ -332,19 +338,37 @@ class Trainer:
         """Loss and accuracy of the current weights on ``dataset.x_test``/``y_test``."""
         if len(self.dataset.x_test) == 0:
             return float("nan"), float("nan")
+        t0 = time.perf_counter()
         loss, acc = self._eval(self._x_test, self._y_test)
+        self._test_seconds = time.perf_counter() - t0
         return float(loss), float(acc)
+
+    def test_pass_seconds(self) -> float:
+        """How long a test-set pass takes: as last timed, else estimated from the network's size."""
+        if self._test_seconds is not None:
+            return self._test_seconds
+        return 2.0 * len(self.dataset.x_test) * self.config.parameter_count / _TEST_FLOPS
 
     def current_network(self) -> Network:
         """The current weights as a :class:`Network` (private copies)."""
         arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
         return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False)
 
+    def effective_interval(self) -> float:
+        """Seconds between batch snapshots: ``snapshot_interval``, or longer when copying the
+        weights out would take more than COPY_SHARE of the time (2.9M parameters: ~12 MB a copy).
+        An interval of 0 stays 0: a snapshot after every call, as asked."""
+        if self.snapshot_interval <= 0:
+            return 0.0
+        return max(self.snapshot_interval, self._copy_seconds / COPY_SHARE)
+
     def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH, *, batch_indices=None,
                          next_batch_indices=None) -> TrainingSnapshot:
         """A snapshot of the weights and metrics right now (private copies); the batches' rows as given."""
         # .numpy() is already a private copy of the variable; the Network takes it as is.
+        t0 = time.perf_counter()
         arrays = [np.asarray(v.numpy(), dtype=np.float32) for v in self._vars]
+        self._copy_seconds = time.perf_counter() - t0  # real time, whatever clock the run uses
         loss, acc = self._train_metrics
         val_loss, val_acc = self._val
         return TrainingSnapshot(
@@ -476,7 +500,7 @@ class Trainer:
                     max_n, threshold, deadline = min(due, nb - self._pos), PAUSE, 3600.0
                 else:
                     pacer = None
-                    due = self.snapshot_interval - (clock() - last_emit)
+                    due = self.effective_interval() - (clock() - last_emit)
                     max_n, threshold, deadline = nb - self._pos, PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
                 before = (self._step, self._pos)
                 record = self.timeline is not None
@@ -521,7 +545,7 @@ class Trainer:
                         budget = 0
                         emit(SnapshotEvent.BATCH, stepped, upcoming=True)  # after every step() request
                         stepped = None
-                elif paced or clock() - last_emit >= self.snapshot_interval:
+                elif paced or clock() - last_emit >= self.effective_interval():
                     emit(SnapshotEvent.BATCH)  # paced: every call, so every batch at up to 30 batches/s
             if self._pos < nb:  # stopped
                 break
@@ -536,7 +560,14 @@ class Trainer:
 
         stopped = self._epoch < cfg.epochs
         seconds = clock() - started - waited
-        test_loss, test_acc = self.evaluate()
+        # An abandoned run (the window closing) keeps the last validation: a test-set pass of a
+        # 3M-parameter network takes longer than the rest of the stop.
+        # A big network's test pass (0.6 s at 2.9M parameters) would hold Stop up: it keeps the last
+        # validation instead (NaN before the first epoch end), like an abandoned run.
+        if control.abandoned or (stopped and self.test_pass_seconds() > STOP_TEST_SECONDS):
+            test_loss, test_acc = (float("nan") if v is None else v for v in self._val)
+        else:
+            test_loss, test_acc = self.evaluate()
         self._val = (test_loss, test_acc)
         self._eta = 0.0 if not stopped else self._eta
         final = self.current_snapshot(SnapshotEvent.TRAIN_END)
@@ -565,7 +596,7 @@ class Trainer:
         weight_steps = captured.tolist()
         if not weight_steps or weight_steps[-1] != steps[-1]:
             # The network after the call's last batch: the latest moment is always recorded.
-            weights.append(np.concatenate([np.asarray(v.read_value()).reshape(-1) for v in self._vars]))
+            weights.append(np.concatenate([np.asarray(v.numpy()).reshape(-1) for v in self._vars]))
             weight_steps.append(int(steps[-1]))
         self.timeline.append(Batches(
             first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,

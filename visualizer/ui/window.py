@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self._initial_dataset = dataset
         self._open_run = open_run  # a run file to open once the window is ready
         self._workers = WorkerSet(self)
-        runner = QtRunner(self._workers, self)
+        self._runner = runner = QtRunner(self._workers, self)
         self.session = Session(runner, QtJobs(self._workers), Backend(),
                                config_source=lambda: self.controls.config(), confirm=self._confirm,
                                choose=self._choose,
@@ -712,7 +712,7 @@ class MainWindow(QMainWindow):
             self._explain.release()
         self.session.cancel_after_stop()
         self.session.close_analyses()  # their answers would arrive after the panels are gone
-        self.session.runner.stop()
+        self._runner.abandon()  # no final test-set pass: nobody will see it
         self.browser.shutdown(timeout_ms / 1000)
         if self._workers.wait_all(timeout_ms):
             return True

@@ -200,6 +200,11 @@ class QtRunner(QObject):
         if self._control is not None:
             self._control.stop()
 
+    def abandon(self) -> None:
+        """Stop without the final test-set evaluation (the window is closing)."""
+        if self._control is not None:
+            self._control.abandon()
+
     def set_pace(self, pace) -> None:
         if self._control is not None:
             self._control.set_pace(pace)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from visualizer.ui.panels.network.view import NetworkView, NeuronInfo
-from visualizer.core.edges import CONTEXT, FAN_PER_NEURON, LIT, WEIGHTS_PER_NEURON
+from visualizer.core.edges import CONTEXT, FAN_PER_NEURON, LIT, WEIGHTS_PER_NEURON, WIDE, WIDE_EDGES
 from visualizer.ui.panels.network.view import GRID
 from visualizer.core.network import Network
 
@@ -43,17 +43,20 @@ def test_network_view_draws_any_architecture(network_view, make_snapshot, hidden
     network_view.set_weights(snap)
     network_view.set_activations(acts, predicted=predicted, true_label=predicted)
 
-    assert len(network_view._neurons.data) == sum(hidden) + 10
+    narrow, wide = [h for h in hidden if h <= WIDE], [h for h in hidden if h > WIDE]
+    assert len(network_view._neurons.data) == sum(narrow) + 10  # wide layers are a grid image each
+    assert network_view.drawn_items()[0] == sum(narrow) + 10 + len(wide)
     titles = [t.toPlainText() for t in network_view._titles]
     assert titles[0] == "Input 28×28"
-    assert titles[1] == f"Hidden 1 ({hidden[0]})"
+    assert titles[1] in (f"Hidden 1 ({hidden[0]})", f"H1 ({hidden[0]})")
     assert titles[-1] == "Output"
     np.testing.assert_array_equal(network_view._input_img.image, _ring_digit().reshape(28, 28))
     label = network_view._out_labels[predicted].toPlainText()
     assert label.startswith(f"{predicted}  {acts[-1][predicted]:.2f}") and "✓" in label
     # Every deeper pair small enough is drawn in full; the input fan is capped.
     n = _drawn_edges(network_view)
-    assert 0 < n <= 480 + sum(min(a * b, 4096) for a, b in zip(hidden, (*hidden[1:], 10), strict=True))
+    assert 0 < n <= 480 + sum(WIDE_EDGES if max(a, b) > WIDE else min(a * b, 4096)
+                              for a, b in zip(hidden, (*hidden[1:], 10), strict=True))
     assert "Input → Hidden 1: the" in network_view.edge_summary()
     # Neurons and the grid stay inside the view, and titles do not overlap each other.
     rect = network_view._vb.viewRect()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF
 
 from visualizer.ui.common.options import RangeMode
 from visualizer.ui.panels.weights.view import WeightMaps
-from visualizer.core.mosaic import EMPTY_RANGE, best_columns, color_scale, grown_range, tile_mosaic
+from visualizer.core.mosaic import EMPTY_RANGE, MATRIX_PIXELS, PAGE_TILES, best_columns, color_scale, grown_range, tile_mosaic
 from visualizer.core.network import Network
 
 from view_inputs import CONFIGS, _ring_digit  # noqa: F401
@@ -37,12 +37,13 @@ def test_weight_maps_show_every_weight(weight_maps, make_snapshot, hidden):
     weight_maps.set_weights(snap)
     images = weight_maps.images()
     assert len(images) == len(snap.weights)
-    np.testing.assert_array_equal(images[0].image, tile_mosaic(snap.weights[0], cols=weight_maps.mosaic_columns()))
+    page = snap.weights[0][:, :PAGE_TILES]  # a wide first layer shows its first page
+    np.testing.assert_array_equal(images[0].image, tile_mosaic(page, cols=weight_maps.mosaic_columns()))
     for img, w in zip(images[1:], snap.weights[1:], strict=True):
         np.testing.assert_array_equal(img.image, w)
     for img, b in zip(weight_maps.bias_images(), snap.biases, strict=True):
         np.testing.assert_array_equal(img.image, b.reshape(1, -1))
-    for img, w in zip(images, snap.weights, strict=True):
+    for img, w in zip(images, [page, *snap.weights[1:]], strict=True):
         m = color_scale(w)  # the default range grows from the data's, to a round number
         assert m <= img.levels[1] <= 4 / 3 * m + 1e-9 and img.levels[0] == -img.levels[1]
 
@@ -185,3 +186,30 @@ def test_none_clears_weight_maps(weight_maps, make_snapshot):
 
 
 # --------------------------------------------------------------------------- Curves
+
+
+def test_1024_tiles_build_one_page_at_a_time(weight_maps, make_snapshot, qtbot):
+    snap = make_snapshot(hidden=(1024, 1024, 1024), seed=3)
+    weight_maps.set_weights(snap)
+    mosaic = weight_maps.images()[0].image
+    tiles = np.isfinite(mosaic).sum() // (28 * 28)
+    assert tiles == PAGE_TILES  # one page of readable tiles, not 1024 specks
+    assert weight_maps.page_count() == 1024 // PAGE_TILES and weight_maps.next_page.isVisible()
+    assert "neurons 0–63 of 1024" in weight_maps.titles()[0]
+    weight_maps.next_page.click()
+    assert weight_maps.page() == 1 and "neurons 64–127 of 1024" in weight_maps.titles()[0]
+    cols = weight_maps.mosaic_columns()
+    np.testing.assert_array_equal(weight_maps.images()[0].image, tile_mosaic(snap.weights[0][:, 64:128], cols=cols))
+    assert weight_maps.describe(0, QPointF(3.5, 2.5)) == f"pixel (2, 3) → Hidden 1 neuron 64: w = {snap.weights[0][2 * 28 + 3, 64]:+.5f}"
+    # Pinning a neuron on another page turns to its page and outlines its tile.
+    weight_maps.set_highlight((1, 700))
+    assert weight_maps.page() == 700 // PAGE_TILES and weight_maps.highlighted()[0] is not None
+    # Deep 1024x1024 matrices: one heatmap each, sampled to a bounded image; hover reads the exact weight.
+    for img in weight_maps.images()[1:]:
+        assert max(img.image.shape) <= MATRIX_PIXELS
+    assert weight_maps.describe(1, QPointF(777.5, 5.5)) == f"Hidden 1 neuron 5 → Hidden 2 neuron 777: w = {snap.weights[1][5, 777]:+.5f}"
+
+
+def test_small_first_layer_has_no_pages(weight_maps, make_snapshot):
+    weight_maps.set_weights(make_snapshot(hidden=(16, 16)))
+    assert weight_maps.page_count() == 1 and not weight_maps.next_page.isVisible()

@@ -1,7 +1,7 @@
 """What the network view marks on top of its drawing: the pinned neuron's connections and the dead neurons.
 
 A pinned neuron's incoming and outgoing connections are drawn again, strong and wide, over the
-dimmed rest (for a Hidden 1 neuron, its strongest pixels only: 784 lines would be a blur). Dead
+dimmed rest (at most PINNED_FAN each way, the strongest: 784 pixel lines would be a blur). Dead
 neurons, which never fire on the test set, get a cross and are counted under the drawing.
 """
 
@@ -24,16 +24,17 @@ def pinned_segments(weights, positions, layer: int, index: int, fan: int = PINNE
     if layer >= 1:
         w = np.asarray(weights[layer - 1][:, index], dtype=np.float64)
         rows = np.arange(w.size)
-        if layer == 1 and w.size > fan:
+        if w.size > fan:  # Hidden 1's 784 pixels, or a wide layer: its strongest only
             rows = np.argpartition(-np.abs(w), fan - 1)[:fan]
         starts.append(positions[layer - 1][rows])
         ends.append(np.repeat(positions[layer][index][None, :], rows.size, axis=0))
         values.append(w[rows])
     if layer < len(weights):
         w = np.asarray(weights[layer][index, :], dtype=np.float64)
-        starts.append(np.repeat(positions[layer][index][None, :], w.size, axis=0))
-        ends.append(positions[layer + 1])
-        values.append(w)
+        cols = np.arange(w.size) if w.size <= fan else np.argpartition(-np.abs(w), fan - 1)[:fan]
+        starts.append(np.repeat(positions[layer][index][None, :], cols.size, axis=0))
+        ends.append(positions[layer + 1][cols])
+        values.append(w[cols])
     if not values:
         return np.empty((0, 2)), np.empty((0, 2)), np.empty(0)
     v = np.concatenate(values)

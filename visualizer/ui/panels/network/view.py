@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from visualizer.core import edges
@@ -15,13 +15,12 @@ from visualizer.core.edges import N_BINS
 from visualizer.core.network import layer_names
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
-from visualizer.ui.panels.network import marks
+from visualizer.ui.panels.network import layout as geometry, marks
+from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 
-GRID = 28  # the input grid is GRID x GRID view units (one per pixel)
-TOP = 4.0  # room above the neurons for the layer titles
-BOTTOM = 1.5
-LABEL = 11.0  # room right of the outputs for '9  1.00  ✗ (is 3)' at the usual scale
-GAP_RANGE = (0.55 * GRID, 1.1 * GRID)  # horizontal distance between layers; fits the widget's shape
+CELL_PIXELS = 5  # a wide layer's cell is drawn as 4x4 image pixels and a transparent 1-pixel seam
+CELL_FLOOR = 1 / 255  # cell values start here: lookup entry 0 is the background, for the seams
+WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
 BRIGHTNESS_LEVELS = 64
@@ -36,19 +35,6 @@ class NeuronInfo:
     activation: float | None
     bias: float | None
     incoming: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-
-def layout_geometry(n_layers: int, aspect: float) -> tuple[float, float]:
-    """(gap between layers, total height) in view units for a view ``aspect`` = width / height.
-
-    A wide view spreads the layers (up to GAP_RANGE[1]); a narrow one keeps them at GAP_RANGE[0]
-    and grows the height instead, so the neuron columns use the room rather than leaving it empty.
-    """
-    min_height = GRID + TOP + BOTTOM
-    steps = max(n_layers - 1, 1)
-    gap = float(np.clip((aspect * min_height - GRID - LABEL - 1) / steps, *GAP_RANGE))
-    width = 1 + GRID + steps * gap + LABEL
-    return gap, max(min_height, width / max(aspect, 0.1))
 
 
 class NetworkView(cm.FollowsPalette, QWidget):
@@ -76,7 +62,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._true: int | None = None
         self._hovered: tuple[int, int] | None = None
         self._pinned: tuple[int, int] | None = None
-        self._gap, self._height = GAP_RANGE[0], GRID + TOP + BOTTOM
+        self._gap, self._height = geometry.GAP_RANGE[0], GRID + TOP + geometry.BOTTOM
+        self._label = geometry.LABEL  # room right of the outputs, view units
+        self._grids: dict[int, geometry.CellGrid] = {}  # wide layers: their grid of cells
+        self._cells: list[pg.ImageItem] = []  # ... drawn as one image each
         self._grid_y = TOP
         self._pos: list[np.ndarray] = []  # per layer (n, 2) neuron centers in view units
         self._layer_x: list[float] = []
@@ -232,6 +221,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
         self._draw_dead()
 
+    def drawn_items(self) -> tuple[int, int]:
+        """(neuron items, connection segments) drawn now: a disc per neuron of a narrow layer and one
+        image per wide layer; the connections, pinned ones included. Bounded whatever the width."""
+        return len(self._neurons.data) + len(self._cells), int(self._edges.counts.sum() + self._pin_edges.counts.sum())
+
     def dead_count(self) -> int:
         """Neurons crossed out now."""
         return len(self._dead_marks.data)
@@ -276,33 +270,61 @@ class NetworkView(cm.FollowsPalette, QWidget):
         if self._acts is not None and tuple(a.size for a in self._acts) != sizes:
             self._acts = self._predicted = self._true = None  # the old network's: nothing to light
         self._selection = {}
-        self._gap, self._height = layout_geometry(len(sizes), self._aspect())
-        self._neurons.setData(pos=np.zeros((sum(sizes[1:]), 2)), pen=self._neuron_pen)
-        for item in self._titles + self._out_labels:
+        self._gap, self._height, self._label = self._geometry(sizes)
+        self._neurons.setData(pos=np.zeros((self._disc_count(sizes), 2)), pen=self._neuron_pen)
+        for item in self._titles + self._out_labels + self._cells:
             self._vb.removeItem(item)
         n = len(sizes)
-        titles = [f"Input {GRID}×{GRID}"] + [layer_names(n)[i] + (f" ({sizes[i]})" if i < n - 1 else "") for i in range(1, n)]
-        self._titles = [self._add_text(t, (0, 0), (0.5, 1.0)) for t in titles]
+        self._title_options = geometry.title_options(layer_names(n), sizes)
+        self._titles = [self._add_text(o[0], (0, 0), (0.5, 1.0)) for o in self._title_options]
+        self._cells = []
+        for i in range(1, n):
+            if geometry.is_wide(sizes[i]):
+                item = pg.ImageItem(axisOrder="row-major")
+                item.setZValue(10)
+                item.setLookupTable(self._cell_lut)
+                self._vb.addItem(item)
+                self._cells.append(item)
         self._out_labels = [self._add_text(str(d), (0, 0), (0.0, 0.5)) for d in range(sizes[-1])]
         self._label_state = [("", -1)] * sizes[-1]
         self._apply_text_colors()
         self._place()
 
+    def _geometry(self, sizes: tuple[int, ...]) -> tuple[float, float, float]:
+        label_px = QFontMetricsF(self._font).horizontalAdvance(WIDEST_LABEL) + 12  # + the text item's margins
+        return geometry.network_geometry(len(sizes), self._vb.width(), self._vb.height(), label_px)
+
+    @staticmethod
+    def _disc_count(sizes: tuple[int, ...]) -> int:
+        """Neurons drawn as discs: those of the layers that are not wide."""
+        return sum(n for n in sizes[1:] if not geometry.is_wide(n))
+
+    def _discs(self) -> list[int]:
+        """The layers (1 = Hidden 1) drawn as columns of discs, in order."""
+        return [i for i in range(1, len(self._sizes)) if i not in self._grids]
+
     def _place(self) -> None:
         """Position everything for the current geometry (on a new architecture or a new shape)."""
         sizes, n = self._sizes, len(self._sizes)
-        top, bottom = TOP, self._height - BOTTOM
+        top, bottom = TOP, self._height - geometry.BOTTOM
         middle = (top + bottom) / 2
         self._grid_y = max(TOP, middle - GRID / 2)
         self._layer_x = [GRID / 2] + [GRID + self._gap * i for i in range(1, n)]
         self._pos = [self._grid_centers()]
         self._spot = [1.0]
+        self._grids = {}
         for i in range(1, n):
+            if geometry.is_wide(sizes[i]):
+                grid = self._grids[i] = geometry.cell_grid(sizes[i], self._layer_x[i], middle, BAND * self._gap, bottom - top)
+                self._pos.append(grid.centers())
+                self._spot.append(grid.cell)
+                continue
             spacing = min(3.6, (bottom - top) / sizes[i])
             y = middle + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
             self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
             self._spot.append(float(np.clip(spacing * 0.72, 0.25, 2.8)))
-        self._neurons.setData(pos=np.concatenate(self._pos[1:]), size=self._spot_pixels(), pen=self._neuron_pen)
+        discs = self._discs()
+        self._neurons.setData(pos=np.concatenate([self._pos[i] for i in discs]), size=self._spot_pixels(), pen=self._neuron_pen)
         self._grid_frame.setRect(self.input_rect())
         self._titles[0].setPos(GRID / 2, self._grid_y - 0.3)
         for i in range(1, n):
@@ -310,18 +332,20 @@ class NetworkView(cm.FollowsPalette, QWidget):
         out_x = self._layer_x[-1] + self._spot[-1] / 2 + 0.8
         for label, y in zip(self._out_labels, self._pos[-1][:, 1], strict=True):
             label.setPos(out_x, y)
-        self._vb.setRange(xRange=(-1, out_x + LABEL - 1), yRange=(0, self._height), padding=0)
+        self._vb.setRange(xRange=(-1, out_x + self._label - 1), yRange=(0, self._height), padding=0)
         self._draw_activations()
         self._draw_edges()
         self._draw_dead()
         self._refresh_inset()
+        self._fit_titles()
 
     def _on_resized(self) -> None:
         if not self._sizes:
             return
-        gap, height = layout_geometry(len(self._sizes), self._aspect())
-        if abs(gap - self._gap) > 0.02 * self._gap or abs(height - self._height) > 0.02 * self._height:
-            self._gap, self._height = gap, height
+        gap, height, label = self._geometry(self._sizes)
+        if (abs(gap - self._gap) > 0.02 * self._gap or abs(height - self._height) > 0.02 * self._height
+                or abs(label - self._label) > 0.02 * self._label):
+            self._gap, self._height, self._label = gap, height, label
             self._place()
 
     def _to_pixels(self, units: float) -> float:
@@ -329,16 +353,32 @@ class NetworkView(cm.FollowsPalette, QWidget):
         return max(units / px, 2.0) if px > 0 else 2.0
 
     def _spot_pixels(self) -> np.ndarray:
-        return np.repeat([self._to_pixels(u) for u in self._spot[1:]], self._sizes[1:])
+        discs = self._discs()
+        return np.repeat([self._to_pixels(self._spot[i]) for i in discs], [self._sizes[i] for i in discs])
 
     def _fit_spots(self, *_) -> None:
-        """Keep circles at their size in view units when the widget is resized."""
+        """Keep circles at their size in view units when the widget is resized; titles that fit."""
         sizes = self._spot_pixels() if self._spot else np.empty(0)
         # Also called while setData is still filling the scatter (the view reacts to new bounds).
         if sizes.size and len(self._neurons.data) == sizes.size:
             self._neurons.setSize(sizes)
             self._draw_rings()
             self._draw_dead()
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """The longest layer titles whose boxes do not touch: 'Hidden 1 (1024)', else 'H1 (1024)', else 'H1'."""
+        if not self._titles or len(self._layer_x) != len(self._titles) or self._vb.width() <= 10:
+            return
+        px = self._vb.viewPixelSize()[0]
+        if not px > 0:
+            return
+        metrics = QFontMetricsF(self._font)
+        texts = geometry.fit_titles(self._title_options, [x / px for x in self._layer_x],
+                                  lambda t: metrics.horizontalAdvance(t) + 12)  # + the text item's margins
+        for item, text in zip(self._titles, texts, strict=True):
+            if item.toPlainText() != text:
+                item.setText(text)
 
     def _grid_centers(self) -> np.ndarray:
         r, c = np.divmod(np.arange(GRID * GRID), GRID)
@@ -365,6 +405,14 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def _fan_edges(self, w: np.ndarray, x: np.ndarray | None):
         """Input -> hidden 1: (rows, cols, values in [-1, 1], description)."""
         lit = edges.lit_pixels(x, w.shape[0])
+        if geometry.is_wide(w.shape[1]):
+            acts = self._acts[1] if self._acts is not None and lit.size else None
+            cols = edges.candidates(w.shape[1], acts)
+            if lit.size:
+                rows, cols, vals = edges.wide_pair_edges(w, lit, cols, x)
+                return rows, cols, vals, f"the {rows.size} largest pixel × weight products into its most active neurons"
+            rows, cols, vals = edges.wide_pair_edges(w, np.arange(w.shape[0]), cols, None)
+            return rows, cols, vals, f"the {rows.size} strongest weights into {cols.size} of its neurons (faint)"
         if lit.size:
             rows, cols, vals, k = edges.digit_fan(w, x, lit)
             text = f"the {k} largest pixel × weight products per neuron, from this digit's lit pixels"
@@ -375,7 +423,12 @@ class NetworkView(cm.FollowsPalette, QWidget):
         return rows, cols, vals, f"the {k} strongest weights per neuron (faint)"
 
     def _deep_edges(self, i: int, w: np.ndarray, a: np.ndarray | None):
-        """Hidden -> next layer: (rows, cols, values in [-1, 1], k per neuron)."""
+        """Hidden -> next layer: (rows, cols, values in [-1, 1], k per neuron; 0 for a bounded pick)."""
+        if geometry.is_wide(w.shape[0]) or geometry.is_wide(w.shape[1]):
+            after = self._acts[i + 1] if self._acts is not None else None
+            rows = edges.candidates(w.shape[0], a)
+            cols = edges.candidates(w.shape[1], after if a is not None else None)
+            return *edges.wide_pair_edges(w, rows, cols, a), 0
         k = edges.deep_per_neuron(*w.shape)
         rows, cols = self._selected(i, w, k)
         return rows, cols, edges.deep_values(w, rows, cols, a), k
@@ -400,7 +453,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
             rows, cols, v, k = self._deep_edges(i, w, None if acts is None else acts[i])
             starts.append(self._pos[i][rows]), ends.append(self._pos[i + 1][cols]), vals.append(v)
             src, dst = names[i], names[i + 1]
-            if k >= w.shape[0]:
+            if k == 0:
+                notes.append(f"{src} → {dst}: the strongest {rows.size:,} of {w.size:,}")
+                capped.append(f"{dst}: the strongest {rows.size}")
+            elif k >= w.shape[0]:
                 notes.append(f"{src} → {dst}: all {w.size:,}")
             else:
                 notes.append(f"{src} → {dst}: strongest {k} of {w.shape[0]} per neuron ({k * w.shape[1]:,} of {w.size:,})")
@@ -461,16 +517,22 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._input_img.setImage(img, autoLevels=False, levels=(0, 1))
         # setRect scales by the current image size, so it must follow setImage.
         self._input_img.setRect(self.input_rect())
+        discs = self._discs()
         if acts is None:
-            idx = np.zeros(sum(self._sizes[1:]), dtype=np.int64)
+            idx = np.zeros(sum(self._sizes[i] for i in discs), dtype=np.int64)
+            for item, grid in zip(self._cells, self._grids.values(), strict=True):
+                self._show_cells(item, grid, np.zeros(grid.n, np.float32))
         else:
             parts = []
             for i in range(1, n_layers):
                 a = np.abs(acts[i])
                 scale = 1.0 if i == n_layers - 1 else max(float(a.max(initial=0.0)), 1e-6)
                 parts.append(a / scale)
+            for item, (i, grid) in zip(self._cells, self._grids.items(), strict=True):
+                self._show_cells(item, grid, parts[i - 1])
             top = BRIGHTNESS_LEVELS - 1
-            idx = np.clip(np.rint(np.concatenate(parts) * top).astype(np.int64), 0, top)
+            lit = [parts[i - 1] for i in discs]
+            idx = np.clip(np.rint(np.concatenate(lit) * top).astype(np.int64), 0, top) if lit else np.empty(0, np.int64)
         self._neurons.setBrush([self._brushes[i] for i in idx])
         probs = None if acts is None else acts[-1]
         for d, label in enumerate(self._out_labels):
@@ -486,6 +548,14 @@ class NetworkView(cm.FollowsPalette, QWidget):
                 label.setText(text)
                 label.setColor(color)
         self._draw_rings()
+
+    def _show_cells(self, item: pg.ImageItem, grid: geometry.CellGrid, values: np.ndarray) -> None:
+        """A wide layer's cells, lit like the discs, on an opaque grid: lines of background colour
+        between cells keep them apart, and connections end at the grid's edge instead of crossing it."""
+        lit = CELL_FLOOR + (1.0 - CELL_FLOOR) * np.clip(values, 0.0, 1.0)
+        item.setImage(grid.image(lit, CELL_PIXELS, seam=0.0), autoLevels=False, levels=(0, 1))
+        x, y, w, h = grid.rect
+        item.setRect(QRectF(x, y, w, h))
 
     def _pred_color(self) -> QColor:
         if self._true is None:
@@ -526,7 +596,13 @@ class NetworkView(cm.FollowsPalette, QWidget):
         """(layer, index) of the neuron or input pixel under a point in view units, if any."""
         if not self._sizes:
             return None
-        return neuron_at(view_pos.x(), view_pos.y(), self._grid_y, self._layer_x, self._spot, self._pos)
+        for layer, grid in self._grids.items():
+            k = grid.index_at(view_pos.x(), view_pos.y())
+            if k is not None:
+                return layer, k
+        # Wide layers are hit-tested above; nan keeps neuron_at's column test off their cells.
+        xs = [x if i not in self._grids else float("nan") for i, x in enumerate(self._layer_x)]
+        return neuron_at(view_pos.x(), view_pos.y(), self._grid_y, xs, self._spot, self._pos)
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self._canvas.viewport():
@@ -615,6 +691,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
         # A dark neuron is a shade off the background, so its disc reads even when unlit.
         # 64 levels: each (brush, size) pair is a pixmap in pyqtgraph's atlas, so fewer levels stay cached.
         self._brushes = [pg.mkBrush(cm.mix(bg, self._fg, 0.06 + 0.94 * t)) for t in np.linspace(0.0, 1.0, BRIGHTNESS_LEVELS)]
+        # Wide layers' cells: the same ramp as the discs, starting a shade further off the background.
+        self._cell_lut = cm.lookup_table(pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.14), self._fg]))
+        self._cell_lut[0] = np.asarray(bg.getRgb()[: self._cell_lut.shape[1]], dtype=self._cell_lut.dtype)
+        for item in self._cells:
+            item.setLookupTable(self._cell_lut)
         self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.2)
         # Blank pixels a shade off the background, so the empty grid still reads as a panel.
         ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])

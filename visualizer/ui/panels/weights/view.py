@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (
     QComboBox,
+    QToolButton,
     QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -24,11 +25,15 @@ from visualizer.core.mosaic import (
     EMPTY_RANGE,
     MOSAIC_BIAS_GAP,
     MOSAIC_BIAS_HEIGHT,
+    PAGE_TILES,
     TILE,
     best_columns,
     color_scale,
     grown_range,
+    matrix_strides,
     mosaic_shape,
+    page_count,
+    page_range,
     range_text,
     tile_mosaic,
 )
@@ -175,6 +180,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._cols = 1
         self._compact = False  # short map titles (a narrow canvas)
         self._highlight: tuple[int, int] | None = None
+        self._page = 0  # which PAGE_TILES first-layer tiles the mosaic shows
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self._legend = QLabel()
@@ -207,6 +213,18 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         foot.addWidget(self._legend)
         foot.addWidget(self.view_combo)
         foot.addWidget(self.range_combo)
+        # Wide first layers: one page of tiles at a time (1024 tiles would be specks).
+        self.prev_page, self.next_page = QToolButton(), QToolButton()
+        self.prev_page.setText("◀")
+        self.next_page.setText("▶")
+        self.prev_page.setToolTip("The previous page of first-layer tiles")
+        self.next_page.setToolTip("The next page of first-layer tiles")
+        self.prev_page.clicked.connect(lambda: self.set_page(self._page - 1))
+        self.next_page.clicked.connect(lambda: self.set_page(self._page + 1))
+        self._page_label = QLabel()
+        for w in (self.prev_page, self._page_label, self.next_page):
+            foot.addWidget(w)
+            w.hide()
         foot.addWidget(self._readout, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -238,18 +256,49 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         if snapshot.run_id != self._run_id and self._mode is RangeMode.GROW:
             self._ranges = None  # a new network (reset, import, new run): its own scale
         self._run_id = snapshot.run_id
-        if reference is not None and tuple(reference.layer_sizes) == sizes:
-            for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
-                dw, db = w - reference.weights[i], b - reference.biases[i]
-                m, mb = color_scale(dw), color_scale(db)
-                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
-            return  # the weights' own ranges (self._ranges) are left as they were
+        change = reference is not None and tuple(reference.layer_sizes) == sizes
         ranges = []
         for i, (block, w, b) in enumerate(zip(self._blocks, snapshot.weights, snapshot.biases, strict=True)):
-            m, mb = self._range_for(i, color_scale(w), color_scale(b))
+            # Only what is drawn is read: the page of tiles, or a sampled view of a big matrix,
+            # so the cost per frame does not grow with the layer.
+            shown = self._shown_part(i, w)
+            if change:
+                dw, db = shown - self._shown_part(i, reference.weights[i]), b - reference.biases[i]
+                m, mb = color_scale(dw), color_scale(db)
+                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
+                continue
+            m, mb = self._range_for(i, color_scale(shown), color_scale(b))
             ranges.append((m, mb))
-            block.show(tile_mosaic(w, cols=self._cols) if i == 0 else w, b, m, mb)
-        self._ranges = ranges
+            block.show(tile_mosaic(shown, cols=self._cols) if i == 0 else shown, b, m, mb)
+        if not change:  # a change view leaves the weights' own ranges as they were
+            self._ranges = ranges
+
+    def _shown_part(self, i: int, w: np.ndarray) -> np.ndarray:
+        """What map ``i`` draws of ``w``: the first layer's current page, a deeper matrix sampled to MATRIX_PIXELS."""
+        if i == 0:
+            start, stop = page_range(w.shape[1], self._page)
+            return w[:, start:stop]
+        sr, sc = matrix_strides(w.shape)
+        return w[::sr, ::sc]
+
+    def page(self) -> int:
+        """The page of first-layer tiles shown (0 when they all fit on one)."""
+        return self._page
+
+    def page_count(self) -> int:
+        return page_count(self._sizes[1]) if self._sizes else 1
+
+    def set_page(self, page: int) -> None:
+        """Show page ``page`` of the first-layer tiles (clamped to the pages there are)."""
+        page = int(np.clip(page, 0, self.page_count() - 1))
+        if page == self._page:
+            return
+        self._page = page
+        ranges = self._ranges
+        self._build(self._sizes)
+        self._ranges = ranges  # another page, the same scale
+        if self._snapshot is not None:
+            self.set_weights(self._snapshot, self._reference)
 
     def _range_for(self, i: int, m: float, mb: float) -> tuple[float, float]:
         """This map's (weight, bias) range for data whose largest magnitudes are ``m``, ``mb``."""
@@ -282,6 +331,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         """Outline neuron ``(layer, index)`` (layer as in ``layer_sizes``: 1 = Hidden 1) wherever its
         weights are: a Hidden 1 neuron's tile, the column of weights into a neuron, the row out of it."""
         self._highlight = None if neuron is None else (int(neuron[0]), int(neuron[1]))
+        if self._highlight is not None and self._highlight[0] == 1 and self._sizes:
+            self.set_page(self._highlight[1] // PAGE_TILES)  # its tile's page (no-op when already there)
         self._draw_highlight()
 
     def highlighted(self) -> list[QRectF | None]:
@@ -295,8 +346,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             if key is not None and key[0] < len(sizes) and key[1] < sizes[key[0]]:
                 layer, j = key
                 h, w = block.shape
-                if i == 0 and layer == 1:
-                    r, c = divmod(j, self._cols)
+                start, stop = page_range(sizes[1], self._page)
+                if i == 0 and layer == 1 and start <= j < stop:
+                    r, c = divmod(j - start, self._cols)
                     rect = QRectF(c * (TILE + 1), r * (TILE + 1), TILE, TILE)
                 elif i > 0 and layer == i + 1:
                     rect = QRectF(j, 0, 1, h)  # the weights into it: a column
@@ -338,11 +390,13 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         matrix_cols = math.ceil(n_matrices / matrix_rows)
         # Matrices get roughly square cells; the mosaic the rest.
         reserved = matrix_cols * min(1.15 * (height / matrix_rows), 0.22 * width)
-        return best_columns(sizes[1], width - reserved, height), matrix_rows
+        return best_columns(min(sizes[1], PAGE_TILES), width - reserved, height), matrix_rows
 
     def _build(self, sizes: tuple[int, ...]) -> None:
         cm.release_menus(*(b.plot for b in self._blocks))
         self._canvas.clear()
+        if sizes != self._sizes:
+            self._page = 0
         self._sizes = sizes
         self._ranges = None
         self._shape_key = self._fit_shape(sizes)
@@ -350,13 +404,24 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         names = layer_names(len(sizes))
         ci = self._canvas.ci
         ci.setContentsMargins(2, 2, 2, 2)
-        rows, cols = mosaic_shape(sizes[1], self._cols)
+        start, stop = page_range(sizes[1], self._page)
+        rows, cols = mosaic_shape(min(sizes[1], PAGE_TILES), self._cols)
         shape = (rows * (TILE + 1) - 1, cols * (TILE + 1) - 1)
         # A title's width is its plot's minimum: in a narrow canvas (a 1024 px window) the maps
         # are named without their shapes (hovering tells them), so all of them fit.
         compact = self._compact = self._canvas.width() < COMPACT_CANVAS
-        title = "Input → H1" if compact else f"Input → H1 ({sizes[1]} tiles, 28×28)"
-        self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(sizes[1], self._cols))]
+        paged = sizes[1] > PAGE_TILES
+        if paged:
+            title = (f"Input → H1 {start}–{stop - 1}" if compact
+                     else f"Input → H1: neurons {start}–{stop - 1} of {sizes[1]}")
+        else:
+            title = "Input → H1" if compact else f"Input → H1 ({sizes[1]} tiles, 28×28)"
+        for w in (self.prev_page, self._page_label, self.next_page):
+            w.setVisible(paged)
+        self._page_label.setText(f"page {self._page + 1} of {page_count(sizes[1])}")
+        self.prev_page.setEnabled(self._page > 0)
+        self.next_page.setEnabled(stop < sizes[1])
+        self._blocks = [_Block(ci, 0, 0, title, shape, _tile_backing(stop - start, self._cols))]
         right = ci.addLayout(row=0, col=1)
         for i in range(1, len(sizes) - 1):
             r, c = (i - 1) % matrix_rows, (i - 1) // matrix_rows
@@ -414,8 +479,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             step = TILE + 1
             tr, pr = divmod(row, step)
             tc, pc = divmod(col, step)
-            k = tr * self._cols + tc
-            if pr >= TILE or pc >= TILE or k >= self._sizes[1]:
+            start, stop = page_range(self._sizes[1], self._page)
+            k = start + tr * self._cols + tc
+            if pr >= TILE or pc >= TILE or k >= stop:
                 return ""
             v = snap.weights[0][pr * TILE + pc, k]
             return f"pixel ({pr}, {pc}) → Hidden 1 neuron {k}: w = {v:+.5f}"
