@@ -278,6 +278,7 @@ def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: 
         window = MainWindow(dataset=dataset, settings=Settings(store))
         try:
             window.set_redraw_rate(redraw_hz)
+            window.session.set_pace(None)  # full speed: the default pace (100 batches/s) is for watching
             window.show()
             window.resize(1280, 800)
             deadline = time.monotonic() + 120
