@@ -22,7 +22,7 @@ def test_the_window_bench_reports_its_figures(qapp, tiny, tmp_path, monkeypatch)
     from visualizer.bench.window import run_gui_bench
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    out = run_gui_bench(tiny, epochs=1, snapshots=3, startup_runs=1, baseline=False, min_seconds=0.2,
+    out = run_gui_bench(tiny, epochs=1, snapshots=3, startup_runs=1, baseline=False, min_seconds=0.0,
                         scrub_moments=10, replay_seconds=0.5)
     for key in ("startup_seconds", "update_median_ms", "lateness_p99_ms", "gui_frames_per_second",
                 "gui_samples_per_second", "browser_lateness_p99_ms", "rss_peak_mb", "scrub_median_ms",
