@@ -115,7 +115,7 @@ def task_question(digit: int) -> str:
     return f"is it {'an' if int(digit) == 8 else 'a'} {int(digit)}?"
 
 
-NO_HIDDEN_WORDS = ("", "none", "0")  # what the controls and the CLI accept for "no hidden layer"
+NO_HIDDEN_WORDS = ("", "none")  # what the controls and the CLI accept for "no hidden layer"
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
