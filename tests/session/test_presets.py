@@ -37,10 +37,6 @@ def test_every_preset_is_tested_and_named_once():
     assert len({p.name for p in PRESETS}) == len(PRESETS)
 
 
-def test_the_keras_tutorial_uses_plain_sgd():
-    assert preset("keras").config().momentum == 0.0
-
-
 def test_the_one_neuron_digit_is_selectable():
     p = preset("one_neuron")
     assert p.digit_selectable and not preset("keras").digit_selectable

@@ -43,7 +43,7 @@ class Preset:
 
 PRESETS: tuple[Preset, ...] = (
     Preset("keras", "Keras tutorial", "the Keras MNIST tutorial: 784-16-16-10 ReLU, SGD lr 0.01, batch 32, 5 epochs",
-           dict(hidden=(16, 16), activation="relu", optimizer="sgd", learning_rate=0.01, momentum=0.0,
+           dict(hidden=(16, 16), activation="relu", optimizer="sgd", learning_rate=0.01,
                 batch_size=32, epochs=5)),
     Preset("one_hidden", "One hidden layer", "the one-hidden-layer variant: 784-32-10 ReLU, Adam, batch 32, 5 epochs",
            dict(hidden=(32,), activation="relu", optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=5)),
@@ -55,7 +55,7 @@ PRESETS: tuple[Preset, ...] = (
            "the single-neuron article: one sigmoid neuron answers 'is it a 6?' (binary cross-entropy)",
            dict(hidden=(), one_vs_rest=6, optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=5)),
     Preset("lr_too_high", "Learning rate too high", "a failure: SGD at lr 3 — the ReLUs die and accuracy stalls",
-           dict(hidden=(16, 16), activation="relu", optimizer="sgd", learning_rate=3.0, momentum=0.0,
+           dict(hidden=(16, 16), activation="relu", optimizer="sgd", learning_rate=3.0,
                 batch_size=32, epochs=3)),
     Preset("too_narrow", "Too narrow", "a failure: a 2-neuron bottleneck (784-16-2-10) cannot keep ten digits apart",
            dict(hidden=(16, 2), activation="relu", optimizer="adam", learning_rate=1e-3, batch_size=32, epochs=5)),
