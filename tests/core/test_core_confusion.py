@@ -101,5 +101,6 @@ def test_one_neuron_gives_a_2x2_confusion_with_precision_and_recall():
     y = np.array([6, 6, 1, 6, 2, 3])
     r = evaluate(net, x, y, digit=6)
     assert r.is_binary and r.confusion.tolist() == [[2, 1], [1, 2]]
-    assert r.precision == 2 / 3 and r.recall == 2 / 3 and r.accuracy == 4 / 6
+    assert r.precision == pytest.approx(2 / 3) and r.recall == pytest.approx(2 / 3)
+    assert r.accuracy == pytest.approx(4 / 6)
     assert balanced_accuracy([[90, 0], [10, 0]]) == 0.5  # always "no": 90% accurate, 50% balanced
