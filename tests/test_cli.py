@@ -130,6 +130,18 @@ def test_train_predict_export_roundtrip_on_synthetic(tmp_path):
     assert (tmp_path / "model.tflite").stat().st_size > 1000
 
 
+def test_train_one_neuron_vs_the_rest_without_hidden_layer_on_a_subset():
+    proc = nnviz("train", "--data", "synthetic", "--epochs", "1", "--hidden", "none", "--one-vs-rest", "6",
+                 "--train-subset", "300", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["config"]["hidden"] == [] and summary["one_vs_rest"] == 6 and summary["trained_samples"] == 300
+    assert 0 <= summary["test_balanced_accuracy"] <= 1 and summary["batches"] == 10
+    assert "is it a 6?" in proc.stdout and "balanced accuracy" in proc.stdout and "784-1 no hidden layer" in proc.stderr
+    bad = nnviz("train", "--data", "synthetic", "--one-vs-rest", "12")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--one-vs-rest" in bad.stderr
+
+
 @pytest.mark.mnist
 @pytest.mark.slow
 def test_train_on_real_mnist_reaches_93_percent(mnist_dir, tmp_path):
@@ -200,7 +212,10 @@ def test_train_summary_values_line_up_for_a_holdout_test_set(tmp_path):
     assert proc.returncode == 0, proc.stderr
     rows = [line.split(":", 1) for line in proc.stdout.splitlines()]
     labels = [label for label, _ in rows]
-    assert labels == ["data source", "train samples", "holdout samples", "holdout accuracy", "speed", "weights"]
+    assert labels == [
+        "data source", "task", "train samples", "holdout samples", "holdout accuracy", "holdout balanced accuracy",
+        "speed", "weights",
+    ]
     columns = {len(line) - len(line.split(":", 1)[1].lstrip()) for line in proc.stdout.splitlines()}
     assert len(columns) == 1, proc.stdout  # every value starts in the same column ...
     assert all(value.startswith("  ") for _, value in rows), proc.stdout  # ... after a clear gap

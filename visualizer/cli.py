@@ -49,6 +49,7 @@ _positive_int = _number(int, 1)
 _pace = _number(float, 0, 10_000, lowest_allowed=False)  # beyond that it is full speed anyway
 _learning_rate = _number(float, 0, 10, lowest_allowed=False)
 _seed = _number(int, 0, 2**31 - 1)
+_digit = _number(int, 0, 9)
 
 
 def _hidden_activations(text: str):
@@ -99,9 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive_int, default=32)
     t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     t.add_argument("--lr", type=_learning_rate, default=None, help="learning rate (adam 0.001, sgd 0.01)")
-    t.add_argument("--hidden", default="16,16", help="hidden layer sizes, e.g. 16,16 (default)")
+    t.add_argument("--hidden", default="16,16",
+                   help="hidden layer sizes, e.g. 16,16 (default); '' or none: no hidden layer (softmax regression)")
     t.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
     t.add_argument("--seed", type=_seed, default=0)
+    t.add_argument("--one-vs-rest", metavar="DIGIT", type=_digit, default=None,
+                   help="train one sigmoid neuron that answers 'is it DIGIT?' (default: the ten digits)")
+    t.add_argument("--train-subset", metavar="N", type=_positive_int, default=None,
+                   help="train on only the first N training images (e.g. 500 to show overfitting)")
     t.add_argument("--out", metavar="FILE", help="save weights (.keras .weights.h5 .npz .json .tflite)")
     t.add_argument("--record", metavar="FILE", help="record every batch and save the run file (e.g. run.nnvizrun)")
     t.add_argument("--pace", metavar="B", type=_pace, default=None,

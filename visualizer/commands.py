@@ -103,6 +103,13 @@ def _data_spec(args) -> str | None:
     return None
 
 
+def _train_samples(config, dataset) -> str:
+    n = len(dataset.x_train)
+    if config.train_subset is None or config.train_subset >= n:
+        return f"{n:,}"
+    return f"{config.train_subset:,} of {n:,} (--train-subset)"
+
+
 def _train_summary(args, config, dataset, result, out, recorded) -> None:
     if out:
         weights = out
@@ -113,9 +120,11 @@ def _train_summary(args, config, dataset, result, out, recorded) -> None:
     test_name = "holdout" if dataset.test_is_holdout else "test"
     rows = [
         ("data source", dataset.source + (f" ({dataset.note})" if dataset.note else "")),
-        ("train samples", f"{len(dataset.x_train):,}"),
+        ("task", config.task),
+        ("train samples", _train_samples(config, dataset)),
         (f"{test_name} samples", f"{len(dataset.x_test):,}"),
         (f"{test_name} accuracy", f"{result.test_accuracy:.4f}  (loss {result.test_loss:.4f})"),
+        (f"{test_name} balanced accuracy", f"{result.test_balanced_accuracy:.4f}  (the mean of the recall on each class)"),
         ("speed", f"{result.samples_per_second:,.0f} samples/s ({result.seconds:.1f} s, {result.batches:,} batches)"),
         ("weights", weights),
     ]
@@ -134,6 +143,9 @@ def _train_summary(args, config, dataset, result, out, recorded) -> None:
             "test_samples": int(len(dataset.x_test)),
             "test_is_holdout": bool(dataset.test_is_holdout),
             "test_accuracy": float(result.test_accuracy),
+            "test_balanced_accuracy": float(result.test_balanced_accuracy),
+            "one_vs_rest": config.one_vs_rest,
+            "trained_samples": int(min(len(dataset.x_train), config.train_subset or len(dataset.x_train))),
             "test_loss": float(result.test_loss),
             "samples_per_second": float(result.samples_per_second),
             "seconds": float(result.seconds),
@@ -165,6 +177,8 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size,
         epochs=args.epochs,
         seed=args.seed,
+        one_vs_rest=args.one_vs_rest,
+        train_subset=args.train_subset,
     )
     check_out_path(args.out, data=_data_spec(args))
     check_record_path(args.record, out=args.out, data=_data_spec(args))
@@ -180,7 +194,8 @@ def cmd_train(args) -> int:
     # Stop signals are ours from here: one that lands while the line below is printed (or the
     # model is built) means "stop before the first batch", never a bare interruption.
     with handled(stops.received.append):
-        _err(f"network: {'-'.join(map(str, config.layer_sizes))} {config.activation}, "
+        _err(f"network: {'-'.join(map(str, config.layer_sizes))} "
+             f"{config.activation if config.hidden else 'no hidden layer'} ({config.task}), "
              f"{config.parameter_count:,} parameters; {config.optimizer} lr {config.learning_rate:g}, "
              f"batch {config.batch_size}, {config.epochs} epochs{pace}")
         result, diverged = _train(config, dataset, stops, timeline=timeline, pace=args.pace)

@@ -15,7 +15,6 @@ def test_default_network_has_13002_parameters():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        (dict(hidden=()), "hidden"),
         (dict(hidden=(16,) * 7), "hidden"),
         (dict(hidden=(0,)), "between 1 and 1024"),
         (dict(hidden=(2048,)), "between 1 and 1024"),
@@ -41,9 +40,39 @@ def test_parse_hidden():
     assert parse_hidden("16,16") == (16, 16)
     assert parse_hidden("32 16") == (32, 16)
     assert parse_hidden(" 64, 32 ,10 ") == (64, 32, 10)
-    for bad in ("", " , ", "16,x", "1.5"):
+    for bad in (" , ", "16,x", "1.5"):
         with pytest.raises(ConfigError):
             parse_hidden(bad)
+
+
+@pytest.mark.parametrize("text", ["", "none", " None "])
+def test_no_hidden_layer_is_softmax_regression(text):
+    config = TrainingConfig(hidden=parse_hidden(text))
+    assert config.hidden == () and config.layer_sizes == (784, 10)
+    assert config.parameter_count == 784 * 10 + 10
+
+
+def test_one_vs_rest_is_one_output_neuron():
+    config = TrainingConfig(hidden=(), one_vs_rest=6)
+    assert config.layer_sizes == (784, 1) and config.outputs == 1
+    assert config.task == "is it a 6?" and TrainingConfig(one_vs_rest=8).task == "is it an 8?"
+    assert TrainingConfig().task == "digits 0–9"
+    assert not config.same_architecture(config.with_changes(one_vs_rest=None))
+    assert config.same_architecture(config.with_changes(one_vs_rest=6, epochs=2))
+    assert config.to_dict()["one_vs_rest"] == 6
+    assert TrainingConfig(**config.to_dict()) == config
+
+
+@pytest.mark.parametrize("bad", [10, -1, 2.5, True, "six"])
+def test_one_vs_rest_digit_is_validated(bad):
+    with pytest.raises(ConfigError):
+        TrainingConfig(one_vs_rest=bad)
+
+
+def test_train_subset_is_validated():
+    assert TrainingConfig(train_subset=500).train_subset == 500
+    with pytest.raises(ConfigError, match="subset"):
+        TrainingConfig(train_subset=0)
 
 
 def test_with_changes_validates_and_compares_architecture():

@@ -84,3 +84,23 @@ def test_evaluate_10k_fast_enough_to_run_every_epoch():
         times.append(time.perf_counter() - start)
     # Target 50 ms (measured ~15 ms); a loose bound so a busy CI runner does not flake.
     assert np.median(times) < 0.2
+
+
+def test_one_neuron_gives_a_2x2_confusion_with_precision_and_recall():
+    import numpy as np
+
+    from visualizer.core.confusion import balanced_accuracy, evaluate
+    from visualizer.core.network import Network
+
+    # The neuron says yes exactly when pixel 0 is bright; labels: 6 where it is, except one miss.
+    w = np.zeros((784, 1), np.float32)
+    w[0, 0] = 20.0
+    net = Network.from_arrays([w], [np.array([-10.0], np.float32)])
+    x = np.zeros((6, 784), np.float32)
+    x[:3, 0] = 1.0  # yes, yes, yes, no, no, no
+    y = np.array([6, 6, 1, 6, 2, 3])
+    r = evaluate(net, x, y, digit=6)
+    assert r.is_binary and r.confusion.tolist() == [[2, 1], [1, 2]]
+    assert r.precision == pytest.approx(2 / 3) and r.recall == pytest.approx(2 / 3)
+    assert r.accuracy == pytest.approx(4 / 6)
+    assert balanced_accuracy([[90, 0], [10, 0]]) == 0.5  # always "no": 90% accurate, 50% balanced

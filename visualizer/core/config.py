@@ -27,6 +27,8 @@ class TrainingConfig:
     epochs: int = 5
     validation_split: float = 0.1  # used only when the dataset has no test set
     seed: int = 0
+    one_vs_rest: int | None = None  # None: digits 0-9 (10 softmax outputs); a digit: one sigmoid neuron "is it d?"
+    train_subset: int | None = None  # train on only this many training images (None: all of them)
 
     def __post_init__(self):
         try:
@@ -40,8 +42,8 @@ class TrainingConfig:
             object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         except (TypeError, ValueError):
             raise ConfigError(f"hidden layers must be whole numbers, e.g. 16,16 (got {self.hidden!r})") from None
-        if not self.hidden or len(self.hidden) > 6:
-            raise ConfigError("hidden layers: give 1 to 6 sizes, e.g. 16,16")
+        if len(self.hidden) > 6:
+            raise ConfigError("hidden layers: give 0 to 6 sizes, e.g. 16,16 (none: softmax regression)")
         if any(h < 1 or h > 1024 for h in self.hidden):
             raise ConfigError("hidden layer sizes must be between 1 and 1024")
         if self.activation not in ACTIVATIONS:
@@ -60,11 +62,31 @@ class TrainingConfig:
             raise ConfigError("validation split must be between 0 and 1")
         if not (0 <= int(self.seed) < 2**31):
             raise ConfigError("seed must be between 0 and 2147483647")
+        if self.one_vs_rest is not None:
+            if isinstance(self.one_vs_rest, bool) or int(self.one_vs_rest) != self.one_vs_rest:
+                raise ConfigError(f"one-vs-rest digit must be a whole number 0-9 (got {self.one_vs_rest!r})")
+            object.__setattr__(self, "one_vs_rest", int(self.one_vs_rest))
+            if not 0 <= self.one_vs_rest <= 9:
+                raise ConfigError(f"one-vs-rest digit must be between 0 and 9 (got {self.one_vs_rest})")
+        if self.train_subset is not None:
+            object.__setattr__(self, "train_subset", int(self.train_subset))
+            if not 1 <= self.train_subset <= 10_000_000:
+                raise ConfigError("training subset size must be at least 1 image")
+
+    @property
+    def outputs(self) -> int:
+        """Output neurons: 10 digits, or 1 ("is it this digit?") for one digit vs the rest."""
+        return NUM_CLASSES if self.one_vs_rest is None else 1
+
+    @property
+    def task(self) -> str:
+        """What the network answers, in words: "digits 0–9" or "is it a 6?"."""
+        return "digits 0–9" if self.one_vs_rest is None else task_question(self.one_vs_rest)
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """All layer widths, input to output, e.g. (784, 16, 16, 10)."""
-        return (INPUT_SIZE, *self.hidden, NUM_CLASSES)
+        """All layer widths, input to output, e.g. (784, 16, 16, 10) or (784, 1) for one neuron."""
+        return (INPUT_SIZE, *self.hidden, self.outputs)
 
     @property
     def parameter_count(self) -> int:
@@ -73,8 +95,9 @@ class TrainingConfig:
         return sum(s[i] * s[i + 1] + s[i + 1] for i in range(len(s) - 1))
 
     def same_architecture(self, other: TrainingConfig) -> bool:
-        """True when weights of one config fit the other (sizes and activation)."""
-        return self.hidden == other.hidden and self.activation == other.activation
+        """True when weights of one config fit the other (sizes, activation and task)."""
+        return (self.hidden == other.hidden and self.activation == other.activation
+                and self.one_vs_rest == other.one_vs_rest)
 
     def with_changes(self, **changes) -> TrainingConfig:
         """A validated copy with some fields replaced."""
@@ -87,13 +110,23 @@ class TrainingConfig:
         return d
 
 
+def task_question(digit: int) -> str:
+    """The one-neuron network's question, e.g. "is it a 6?" (an 8: "is it an 8?")."""
+    return f"is it {'an' if int(digit) == 8 else 'a'} {int(digit)}?"
+
+
+NO_HIDDEN_WORDS = ("", "none")  # what the controls and the CLI accept for "no hidden layer"
+
+
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """Parse '16,16' (or '16 16') into (16, 16); raise ConfigError on anything else."""
+    """Parse '16,16' (or '16 16') into (16, 16), '' or 'none' into () (no hidden layer); raise ConfigError on anything else."""
+    if text.strip().lower() in NO_HIDDEN_WORDS:
+        return ()
     parts = [p for p in text.replace(" ", ",").split(",") if p]
     try:
         sizes = tuple(int(p) for p in parts)
     except ValueError:
         raise ConfigError(f"hidden layers must be whole numbers separated by commas, e.g. 16,16 (got {text!r})") from None
     if not sizes:
-        raise ConfigError("hidden layers: give at least one size, e.g. 16,16")
+        raise ConfigError(f"hidden layers: give sizes such as 16,16, or none (got {text!r})")
     return sizes

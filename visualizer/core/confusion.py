@@ -33,6 +33,54 @@ class EvalResult:
     accuracy: float
     misclassified: np.ndarray
 
+    @property
+    def balanced_accuracy(self) -> float:
+        """The mean of the recall on each class present (see :func:`balanced_accuracy`)."""
+        return balanced_accuracy(self.confusion)
+
+    @property
+    def is_binary(self) -> bool:
+        """True for a one-neuron network's 2×2 confusion (row/column 1 = "is the digit")."""
+        return self.confusion.shape == (2, 2)
+
+    @property
+    def precision(self) -> float:
+        """Of the images the neuron said yes to, the fraction that are the digit (binary only; nan without a yes)."""
+        return precision_recall(self.confusion)[0]
+
+    @property
+    def recall(self) -> float:
+        """Of the images of the digit, the fraction the neuron said yes to (binary only; nan without the digit)."""
+        return precision_recall(self.confusion)[1]
+
+
+def balanced_accuracy(confusion) -> float:
+    """The mean over classes of the recall (diagonal / row sum), over the classes that occur; nan for none.
+
+    For "is it a 6?" this weighs the 6s and the rest equally, so always answering "no" scores 50%,
+    not the 90% plain accuracy gives it.
+    """
+    m = np.asarray(confusion, dtype=np.float64)
+    rows = m.sum(axis=1)
+    present = rows > 0
+    if not present.any():
+        return float("nan")
+    return float(np.mean(np.diag(m)[present] / rows[present]))
+
+
+def precision_recall(confusion) -> tuple[float, float]:
+    """(precision, recall) of the positive class 1 of a 2×2 confusion (rows true, columns predicted)."""
+    m = np.asarray(confusion, dtype=np.float64)
+    if m.shape != (2, 2):
+        raise ValueError("precision and recall are for a 2×2 confusion")
+    tp, said_yes, is_yes = m[1, 1], m[:, 1].sum(), m[1, :].sum()
+    return (float(tp / said_yes) if said_yes else float("nan"), float(tp / is_yes) if is_yes else float("nan"))
+
+
+def binary_labels(y, digit: int) -> np.ndarray:
+    """1 where the label is ``digit``, else 0: the labels of "one digit vs the rest"."""
+    return (np.asarray(y).reshape(-1) == int(digit)).astype(np.int64)
+
 
 def _labels(y, n: int, name: str) -> np.ndarray:
     y = np.asarray(y).reshape(-1)
@@ -73,7 +121,7 @@ def indices_for_cell(y_true, y_pred, true_label: int, pred_label: int) -> np.nda
     return np.flatnonzero((t == true_label) & (p == pred_label)).astype(np.int64, copy=False)
 
 
-def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096) -> EvalResult:
+def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096, *, digit: int | None = None) -> EvalResult:
     """Run the numpy forward pass over a labelled set in batches and summarise it.
 
     Parameters
@@ -86,6 +134,10 @@ def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096) -> EvalResul
         (n,) integer labels.
     batch
         Samples per forward call; bounds the temporary memory.
+    digit
+        For a one-neuron (sigmoid) network: the digit it answers "is it a ...?" for. ``y`` holds
+        digits 0-9 and becomes 1 for ``digit``, 0 for the rest; a prediction is "yes" when the
+        neuron's output is above 0.5. The confusion is then 2×2 (index 1 = the digit).
 
     Returns
     -------
@@ -95,7 +147,13 @@ def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096) -> EvalResul
     n_samples = x.shape[0] if x.ndim else 0
     # Explicit width: reshape(0, -1) is ambiguous for an empty set.
     x = x.reshape(n_samples, int(np.prod(x.shape[1:], dtype=np.int64)))
-    y = _labels(y, network.layer_sizes[-1], "y")
+    binary = network.is_binary
+    if binary:
+        if digit is None:
+            raise ValueError("a one-neuron network is evaluated for a digit: pass digit=")
+        y = binary_labels(_labels(y, 10, "y"), digit)
+    else:
+        y = _labels(y, network.layer_sizes[-1], "y")
     if y.size != n_samples:
         raise ValueError(f"x has {n_samples} samples but y has {y.size} labels")
     scale = np.float32(1 / 255) if x.dtype == np.uint8 else None
@@ -106,9 +164,11 @@ def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096) -> EvalResul
         chunk = x[start : start + step]
         chunk = chunk.astype(np.float32) * scale if scale is not None else chunk
         proba = network.forward(chunk)[-1]
+        if binary:  # one neuron: P(digit); the two classes are "the rest" (0) and "the digit" (1)
+            proba = np.concatenate([1 - proba, proba], axis=1)
         predictions[start : start + len(chunk)] = proba.argmax(axis=1)
         confidence[start : start + len(chunk)] = proba.max(axis=1)
-    n_classes = network.layer_sizes[-1]
+    n_classes = 2 if binary else network.layer_sizes[-1]
     wrong = np.flatnonzero(predictions != y)
     return EvalResult(
         predictions=predictions,

@@ -7,7 +7,9 @@ from visualizer.training.tfenv import import_keras
 
 
 def build_model(config: TrainingConfig, *, seed: int | None = None):
-    """Return an uncompiled ``keras.Sequential``: 784 -> hidden... -> 10 softmax.
+    """Return an uncompiled ``keras.Sequential``: 784 -> hidden... -> 10 softmax (or 1 sigmoid for one digit vs the rest).
+
+    ``config.hidden`` may be empty: 784 -> 10 is softmax regression.
 
     Layers are named ``dense_1`` ... ``dense_N`` so exported files have stable names, and each
     initializer gets its own seed derived from ``config.seed`` so the same config gives the same
@@ -17,13 +19,14 @@ def build_model(config: TrainingConfig, *, seed: int | None = None):
 
     seed = config.seed if seed is None else seed
     layers = [keras.Input(shape=(INPUT_SIZE,), name="pixels")]
-    sizes = (*config.hidden, 10)
+    sizes = (*config.hidden, config.outputs)
+    output = "softmax" if config.one_vs_rest is None else "sigmoid"
     for i, units in enumerate(sizes):
         last = i == len(sizes) - 1
         layers.append(
             keras.layers.Dense(
                 units,
-                activation="softmax" if last else config.activation,
+                activation=output if last else config.activation,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 100 + i),
                 bias_initializer="zeros",
                 name=f"dense_{i + 1}",

@@ -18,7 +18,10 @@ followed by a snapshot) and waits between calls on the control's wake event, so 
 and a new pace interrupt a wait at once (see :mod:`visualizer.training.pace`).
 
 The algorithm is the tutorial's: shuffle every epoch, batches of ``batch_size`` (the last one
-smaller), loss = mean sparse categorical cross-entropy, one optimizer step per batch.
+smaller), loss = mean sparse categorical cross-entropy, one optimizer step per batch. For "one
+digit vs the rest" (``config.one_vs_rest``) the labels are 1 for that digit and 0 for the rest,
+the one sigmoid neuron's loss is binary cross-entropy and a hit is "above 0.5" matching the label.
+With ``config.train_subset`` only the first that many training images are used.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualizer.core.config import TrainingConfig
+from visualizer.core.confusion import evaluate as evaluate_set
 from visualizer.core.errors import ConfigError, DataError, TrainingDiverged
 from visualizer.core.history import MetricHistory
 from visualizer.core.network import Network
@@ -59,6 +63,7 @@ class TrainResult:
     snapshot: TrainingSnapshot  # final weights (the last good ones on divergence)
     test_loss: float
     test_accuracy: float
+    test_balanced_accuracy: float  # the mean of the recall on each class (for one digit vs the rest: the digit and the rest)
     samples_per_second: float
     seconds: float
     batches: int
@@ -129,6 +134,8 @@ class Trainer:
         n = len(dataset.x_train)
         if n == 0 or len(dataset.y_train) != n:
             raise DataError("the training set is empty or its images and labels differ in number")
+        if config.train_subset is not None:
+            n = min(n, config.train_subset)
         if initial is not None and (
             tuple(initial.layer_sizes) != tuple(config.layer_sizes) or initial.network.activation != config.activation
         ):
@@ -166,11 +173,11 @@ class Trainer:
         self._prepared = False
         self.prepare_seconds: float | None = None
 
-        self._x = tf.convert_to_tensor(np.asarray(dataset.x_train, dtype=np.float32).reshape(n, -1))
-        self._y = tf.convert_to_tensor(np.asarray(dataset.y_train, dtype=np.int32))
+        self._x = tf.convert_to_tensor(np.asarray(dataset.x_train[:n], dtype=np.float32).reshape(n, -1))
+        self._y = tf.convert_to_tensor(self._task_labels(dataset.y_train[:n]))
         n_test = len(dataset.x_test)
         self._x_test = tf.convert_to_tensor(np.asarray(dataset.x_test, dtype=np.float32).reshape(n_test, -1))
-        self._y_test = tf.convert_to_tensor(np.asarray(dataset.y_test, dtype=np.int32))
+        self._y_test = tf.convert_to_tensor(self._task_labels(dataset.y_test))
         self._order = tf.Variable(tf.zeros((self._batches_per_epoch, self._batch), tf.int32), trainable=False)
         self._counts = tf.Variable(tf.zeros((self._batches_per_epoch,), tf.int32), trainable=False)
         self._flag = tf.Variable(RUN, dtype=tf.int32, trainable=False)
@@ -186,6 +193,33 @@ class Trainer:
         self._eval = self._make_eval(tf, keras)
 
     # --- compiled pieces ------------------------------------------------------------------
+    def _task_labels(self, y) -> np.ndarray:
+        """The labels the network learns: digits, or 1 for ``one_vs_rest``'s digit and 0 for the rest."""
+        y = np.asarray(y, dtype=np.int32)
+        digit = self.config.one_vs_rest
+        return y if digit is None else (y == digit).astype(np.int32)
+
+    def _loss_and_hits(self, tf, keras):
+        """Per-sample loss and hit (1.0 right, 0.0 wrong) of predictions ``p`` for labels ``y``."""
+        if self.config.one_vs_rest is None:
+            def loss_and_hits(y, p):
+                hits = tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), y)
+                return keras.losses.sparse_categorical_crossentropy(y, p), tf.cast(hits, tf.float32)
+        else:
+            # Each class weighs half of the loss (the digit is ~10% of the images): without this the
+            # neuron learns to say "no" too often, and its 0.5 threshold no longer balances the
+            # recall on the digit and on the rest. The weights come from the training labels only.
+            yes = float(np.mean(self._y.numpy())) if self._n else 0.5
+            w_yes, w_no = (0.5 / yes if yes > 0 else 1.0), (0.5 / (1 - yes) if yes < 1 else 1.0)
+
+            def loss_and_hits(y, p):
+                yf = tf.cast(y, tf.float32)
+                weights = yf * w_yes + (1 - yf) * w_no
+                hits = tf.equal(tf.cast(p[:, 0] > 0.5, tf.int32), y)
+                loss = keras.losses.binary_crossentropy(tf.expand_dims(yf, 1), p) * weights
+                return loss, tf.cast(hits, tf.float32)
+        return loss_and_hits
+
     def _make_chunk(self, tf, keras):
         model, apply, variables = self.model, self._apply, self._vars
         x, y, order, counts, flag, backup = self._x, self._y, self._order, self._counts, self._flag, self._backup
@@ -194,6 +228,7 @@ class Trainer:
         stats = self.gradient_stats
         kernels = variables[0::2]
         width = self._batch
+        loss_and_hits = self._loss_and_hits(tf, keras)
 
         def measure(grads):
             """The first batch's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ per layer (``backup`` holds the weights before it)."""
@@ -209,10 +244,10 @@ class Trainer:
             nf = tf.cast(count, tf.float32)
             with tf.GradientTape() as tape:
                 p = model(xb, training=True)
-                loss = tf.reduce_sum(keras.losses.sparse_categorical_crossentropy(yb, p) * mask) / nf
+                losses, hits = loss_and_hits(yb, p)
+                loss = tf.reduce_sum(losses * mask) / nf
             grads = tape.gradient(loss, variables)
             apply(grads)
-            hits = tf.cast(tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), yb), tf.float32)
             layers = len(kernels) if stats else 0
             zero = lambda: (tf.zeros([layers]), tf.zeros([layers]))  # noqa: E731
             # Only the call's first batch is measured: measuring every batch costs ~15% of the
@@ -287,13 +322,13 @@ class Trainer:
 
     def _make_eval(self, tf, keras):
         model = self.model
+        loss_and_hits = self._loss_and_hits(tf, keras)
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y):
             p = model(x, training=False)
-            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, p))
-            acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(p, axis=1, output_type=tf.int32), y), tf.float32))
-            return loss, acc
+            losses, hits = loss_and_hits(y, p)
+            return tf.reduce_mean(losses), tf.reduce_mean(hits)
 
         return evaluate
 
@@ -348,6 +383,14 @@ class Trainer:
         if self._test_seconds is not None:
             return self._test_seconds
         return 2.0 * len(self.dataset.x_test) * self.config.parameter_count / _TEST_FLOPS
+
+    def balanced_accuracy(self) -> float:
+        """The mean of the recall on each class of ``dataset.x_test`` (the digit and the rest for one vs the rest)."""
+        if len(self.dataset.x_test) == 0:
+            return float("nan")
+        net = self.current_network()
+        result = evaluate_set(net, np.asarray(self.dataset.x_test), self.dataset.y_test, digit=self.config.one_vs_rest)
+        return result.balanced_accuracy
 
     def current_network(self) -> Network:
         """The current weights as a :class:`Network` (private copies)."""
@@ -576,6 +619,7 @@ class Trainer:
             snapshot=final,
             test_loss=test_loss,
             test_accuracy=test_acc,
+            test_balanced_accuracy=self.balanced_accuracy(),
             samples_per_second=samples / seconds if seconds > 0 else 0.0,
             seconds=seconds,
             batches=done_batches,

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu
 
+from visualizer.session.presets import PRESETS
 from visualizer.session.state import RunState
 from visualizer.ui.common.options import Theme
 from visualizer.ui.settings import REDRAW_RATES
@@ -81,6 +82,13 @@ class Actions:
             a.setToolTip(f"The input that excites output {digit} most: the network's idea of a {digit}")
             self.dream[digit] = a
 
+        self.presets = {}  # Training ▸ Presets: put a tutorial's network in the controls (Start trains it)
+        for p in PRESETS:
+            a = QAction(p.name, parent)
+            a.setData(p.key)
+            a.setToolTip(f"Set the controls to {p.follows}")
+            self.presets[p.key] = a
+
         self.rate_group = QActionGroup(parent)
         self.redraw = {}
         for hz in REDRAW_RATES:
@@ -94,6 +102,8 @@ class Actions:
         """Enable what the session's run state allows."""
         idle, active, paused = state.can_start, state.is_active, state is RunState.PAUSED
         self.start.setEnabled(idle)
+        for action in self.presets.values():  # settings apply to the next run, locked while one runs
+            action.setEnabled(idle)
         self.start_pause.setEnabled(idle or active)
         self.pause.setEnabled(active)
         self.pause.setChecked(paused)
@@ -137,6 +147,10 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     training.addActions([a.next_input, a.previous_input, a.random_input])
     training.addSeparator()
     training.addActions([a.explain_step, a.show_batch])
+    training.addSeparator()
+    presets = training.addMenu("Pre&sets")
+    presets.addActions(list(a.presets.values()))
+    presets.setToolTipsVisible(True)
 
     view = bar.addMenu("&View")
     theme = view.addMenu("&Theme")

@@ -36,6 +36,9 @@ def _bool(s: QSettings, key: str, default: bool) -> bool:
     return bool(value)
 
 
+_OPTIONAL_INTS = ("one_vs_rest", "train_subset")  # TrainingConfig fields that may be None
+
+
 class Settings:
     """Typed access to the few values nnviz remembers; bad stored values fall back to defaults."""
 
@@ -54,6 +57,8 @@ class Settings:
                 if key == "hidden":
                     items = value if isinstance(value, list) else str(value).split(",")
                     d[key] = [int(v) for v in items if str(v).strip()]
+                elif key in _OPTIONAL_INTS:  # None is stored as "" (QSettings keeps no None)
+                    d[key] = int(value) if str(value).strip() else None
                 else:
                     d[key] = type(default)(value)
             return TrainingConfig(**d)
@@ -65,7 +70,11 @@ class Settings:
     def set_config(self, config: TrainingConfig) -> None:
         self._s.beginGroup("training")
         for key, value in config.to_dict().items():
-            self._s.setValue(key, ",".join(map(str, value)) if key == "hidden" else value)
+            if key == "hidden":
+                value = ",".join(map(str, value))
+            elif key in _OPTIONAL_INTS and value is None:
+                value = ""
+            self._s.setValue(key, value)
         self._s.endGroup()
 
     # -- view options ---------------------------------------------------------------------

@@ -20,13 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden
+from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden, task_question
 from visualizer.core.errors import ConfigError
 from visualizer.session.moments import PACES, pace_text
+from visualizer.session.presets import PRESETS, matching_preset, preset, preset_name
 
 NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
 GUESS_BELOW = 0.2  # a "right" answer held with less confidence than this is called a guess (chance: 0.1)
-HIDDEN_PATTERN = r"^\s*\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?\s*$"
+# Sizes such as 16,16, or nothing / "none" for no hidden layer (softmax regression).
+HIDDEN_PATTERN = r"(?i)^\s*(none|\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?)?\s*$"
+CUSTOM = "Custom"
 
 
 def _button(action) -> QToolButton:
@@ -49,16 +52,37 @@ class ControlsPanel(QWidget):
     """
 
     pace_chosen = Signal(object)  # batches per second, or None for full speed
+    preset_applied = Signal(str)  # a preset's key, after its settings were put in the fields
 
     def __init__(self, actions, parent: QWidget | None = None):
         super().__init__(parent)
+        self.preset = QComboBox()
+        self.preset.addItem(CUSTOM, None)
+        for p in PRESETS:
+            self.preset.addItem(p.name, p.key)
+            self.preset.setItemData(self.preset.count() - 1, p.follows, Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip("Put a tutorial's network (or a failure worth showing) in the fields below; "
+                               "Start trains it")
+        self.task = QComboBox()
+        self.task.addItem("digits 0–9", None)
+        for d in range(10):
+            self.task.addItem(task_question(d), d)
+        self.task.setToolTip("Ten softmax outputs (which digit?), or one sigmoid neuron that answers "
+                             "'is it this digit?' (trained on that digit vs the rest)")
+        self.train_subset = QSpinBox()
+        self.train_subset.setRange(0, 10_000_000)
+        self.train_subset.setSingleStep(100)
+        self.train_subset.setSpecialValueText("all")
+        self.train_subset.setToolTip("Train on only the first N training images (all: every one); "
+                                     "a few hundred for many epochs shows overfitting")
         self.hidden = QLineEdit()
         self.hidden.setValidator(QRegularExpressionValidator(QRegularExpression(HIDDEN_PATTERN), self.hidden))
-        self.hidden.setToolTip("Hidden layer sizes, input to output, e.g. 16,16 (1 to 6 layers of 1 to 1024 neurons)")
+        self.hidden.setToolTip("Hidden layer sizes, input to output, e.g. 16,16 (up to 6 layers of 1 to 1024 neurons); "
+                               "empty or none: no hidden layer")
         self.hidden.setPlaceholderText("16,16")
         self.activation = QComboBox()
         self.activation.addItems(ACTIVATIONS)
-        self.activation.setToolTip("Activation of the hidden layers (the output layer is always softmax)")
+        self.activation.setToolTip("Activation of the hidden layers (the output layer is softmax, or sigmoid for one neuron)")
         self.optimizer = QComboBox()
         self.optimizer.addItems(OPTIMIZERS)
         self.optimizer.setToolTip("adam adapts the step size per weight; sgd uses momentum 0.9")
@@ -80,12 +104,15 @@ class ControlsPanel(QWidget):
         settings = QGroupBox("Network and training")
         form = QFormLayout(settings)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("Preset", self.preset)
+        form.addRow("Task", self.task)
         form.addRow("Hidden layers", self.hidden)
         form.addRow("Activation", self.activation)
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Learning rate", self.learning_rate)
         form.addRow("Batch size", self.batch_size)
         form.addRow("Epochs", self.epochs)
+        form.addRow("Training images", self.train_subset)
         form.addRow("Seed", self.seed)
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -138,7 +165,10 @@ class ControlsPanel(QWidget):
 
         self.pace.currentIndexChanged.connect(lambda i: self.pace_chosen.emit(self.pace.itemData(i)))
         self.optimizer.currentTextChanged.connect(self._on_optimizer_changed)
-        for w in (self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.seed):
+        self.preset.activated.connect(self._on_preset_activated)
+        for key, action in actions.presets.items():  # Training ▸ Presets does what the combo does
+            action.triggered.connect(lambda _=False, k=key: self.apply_preset(k))
+        for w in self._fields():
             signal = w.textChanged if isinstance(w, QLineEdit) else (
                 w.currentTextChanged if isinstance(w, QComboBox) else w.valueChanged
             )
@@ -154,9 +184,22 @@ class ControlsPanel(QWidget):
         self.pace.setCurrentIndex(i)
         self.pace.blockSignals(False)
 
+    def _fields(self) -> tuple[QWidget, ...]:
+        return (self.task, self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size,
+                self.epochs, self.train_subset, self.seed)
+
+    def apply_preset(self, key: str) -> None:
+        """Put preset ``key``'s settings in the fields (the seed and a chosen digit are kept); trains nothing."""
+        p = preset(key)
+        digit = self.task.currentData() if p.digit_selectable else None
+        self.set_config(p.config(digit=digit, seed=self.seed.value()))
+        self.preset_applied.emit(key)
+
     def config(self) -> TrainingConfig:
         """The config described by the fields; raises ConfigError with a readable message."""
         return TrainingConfig(
+            one_vs_rest=self.task.currentData(),
+            train_subset=self.train_subset.value() or None,
             hidden=parse_hidden(self.hidden.text()),
             activation=self.activation.currentText(),
             optimizer=self.optimizer.currentText(),
@@ -169,7 +212,9 @@ class ControlsPanel(QWidget):
     def set_config(self, config: TrainingConfig) -> None:
         self._setting = True
         try:
-            self.hidden.setText(",".join(map(str, config.hidden)))
+            self.task.setCurrentIndex(self.task.findData(config.one_vs_rest))
+            self.train_subset.setValue(config.train_subset or 0)
+            self.hidden.setText(",".join(map(str, config.hidden)) if config.hidden else "none")
             self.activation.setCurrentText(config.activation)
             self.optimizer.setCurrentText(config.optimizer)
             self.learning_rate.setValue(config.learning_rate)
@@ -182,12 +227,12 @@ class ControlsPanel(QWidget):
 
     def set_architecture(self, hidden: tuple[int, ...], activation: str) -> None:
         """Show an imported network's shape without touching the other settings."""
-        self.hidden.setText(",".join(map(str, hidden)))
+        self.hidden.setText(",".join(map(str, hidden)) if hidden else "none")
         self.activation.setCurrentText(activation)
 
     def set_editable(self, editable: bool) -> None:
         """Settings apply to the next run, so they are locked while one runs."""
-        for w in (self.hidden, self.activation, self.optimizer, self.learning_rate, self.batch_size, self.epochs, self.seed):
+        for w in (self.preset, *self._fields()):
             w.setEnabled(editable)
 
     def set_state_text(self, text: str) -> None:
@@ -219,10 +264,28 @@ class ControlsPanel(QWidget):
         if not self._setting:
             self.learning_rate.setValue(DEFAULT_LR.get(name, self.learning_rate.value()))
 
+    def _on_preset_activated(self, index: int) -> None:
+        key = self.preset.itemData(index)
+        if key is not None:
+            self.apply_preset(key)
+
+    def _show_matching_preset(self, config: TrainingConfig | None) -> None:
+        """Name the preset the fields equal (Custom when none), with the one neuron's chosen digit."""
+        p = matching_preset(config) if config is not None else None
+        for i in range(1, self.preset.count()):
+            item = preset(self.preset.itemData(i))
+            digit = config.one_vs_rest if (p is item and config is not None) else None
+            self.preset.setItemText(i, preset_name(item, digit))
+        self.preset.setCurrentIndex(0 if p is None else self.preset.findData(p.key))
+
     def _on_edited(self, *_args) -> None:
+        if self._setting:
+            return  # set_config validates once at the end
         try:
-            self.config()
+            config = self.config()
         except ConfigError as exc:
             self.show_error(str(exc))
+            self._show_matching_preset(None)
         else:
             self.show_error("")
+            self._show_matching_preset(config)
