@@ -33,11 +33,14 @@ class GradientLines(BinnedLines):
     translucent stroke cost 5-8 ms a frame for 200-540 segments (bench stage_transition), an
     aliased 2-pixel one about what a 1-pixel antialiased one does."""
 
+    def __init__(self):
+        super().__init__(antialias=True)
+
     def paint(self, painter, *_) -> None:
         for b in self._order:
             if self.counts[b]:
                 pen = self._pens[b]
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing, pen.widthF() <= 1.0)
+                painter.setRenderHint(QPainter.RenderHint.Antialiasing, self.antialias and pen.widthF() <= 1.0)
                 painter.setPen(pen)
                 painter.drawPath(self._paths[b])
 
