@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.network_view = NetworkView()
         self.weight_maps = WeightMaps()
         self.curves = Curves()
-        self.pad = PadPanel(analyze=self.session.analyze)
+        self.pad = PadPanel(analyze=self.session.analyze, submit=self.session.jobs.submit)  # a big network's saliency off the GUI thread
         self.browser = TestSetPanel(analyze=self.session.analyze)
         self.neurons = NeuronsPanel()
         self.gradients = Gradients(self.session)  # the input's target and gradient, once per (network, input, target)
