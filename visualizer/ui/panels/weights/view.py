@@ -130,7 +130,8 @@ class _Block:
         self.image.setRect(QRectF(c0, r0, c1 - c0, r1 - r0))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         # Two short lines fit narrow cells (a long one would widen its column past the panel).
-        title = f"{self.title}<br>{prefix}{range_text(m, bias, mb)}"
+        where = f" [{r0}–{r1 - 1}, {c0}–{c1 - 1}]" if (r0, r1, c0, c1) != (0, h, 0, w) else ""  # zoomed: which part
+        title = f"{self.title}{where}<br>{prefix}{range_text(m, bias, mb)}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size="8pt", color=self.fg.name())
