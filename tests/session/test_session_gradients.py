@@ -168,12 +168,18 @@ def background(monkeypatch):
     monkeypatch.setattr(module, "BACKGROUND_WEIGHTS", 0)
 
 
-def test_a_big_network_is_differentiated_in_the_background_then_shown(make_session, fakes, background):
+def watched(make_session, fakes):
+    """A session, its Gradients, the list ``ready`` appends to, and jobs held until released."""
     session = loaded(make_session)
     gradients = Gradients(session)
     ready = []
     gradients.ready.connect(lambda: ready.append(True))
     fakes[1].hold = True
+    return session, gradients, ready
+
+
+def test_a_big_network_is_differentiated_in_the_background_then_shown(make_session, fakes, background):
+    session, gradients, ready = watched(make_session, fakes)
     pending = gradients.moment()
     assert pending.pending and pending.gradient is None and "Computing" in pending.reason
     assert fakes[1].submitted[-1] == "moment_parts" and not ready
@@ -188,11 +194,7 @@ def test_a_big_network_is_differentiated_in_the_background_then_shown(make_sessi
 
 
 def test_a_result_for_an_input_no_longer_shown_is_dropped(make_session, fakes, background):
-    session = loaded(make_session)
-    gradients = Gradients(session)
-    ready = []
-    gradients.ready.connect(lambda: ready.append(True))
-    fakes[1].hold = True
+    session, gradients, ready = watched(make_session, fakes)
     gradients.moment()  # test digit 0: its job is held
     session.show_test_digit(1)
     waiting = gradients.moment()

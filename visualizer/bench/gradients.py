@@ -232,9 +232,10 @@ def run_wide_gradients_bench(x_test, y_test, *, hidden=WIDE_HIDDEN, updates: int
 
 
 def _run_until(app, done, timeout: float = 30.0) -> None:
-    t0 = time.perf_counter()
+    """Run the event loop until ``done()`` (bench/scale.py has the same wait; importing it pulls in the window bench)."""
+    deadline = time.perf_counter() + timeout
     while not done():
-        if time.perf_counter() - t0 > timeout:
+        if time.perf_counter() > deadline:
             raise TimeoutError("the background gradient did not arrive")
         app.processEvents()
         time.sleep(0.001)

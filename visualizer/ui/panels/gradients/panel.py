@@ -46,7 +46,7 @@ class RichLine(QWidget):
     def text(self) -> str:
         return self._text
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name, so it is a drop-in
+    def setText(self, text: str) -> None:  # QLabel's name, so it is a drop-in
         if text != self._text:
             self._text = text
             self._static.setText(text)
