@@ -166,7 +166,7 @@ def test_a_network_of_1024_wide_layers_draws_a_bounded_number_of_items(panel, ma
     d = panel.diagram
     assert 0 < d.edge_count() <= 4 * edges.WIDE_EDGES  # the network view's budget for each of the 4 pairs
     assert len(d._arrows.arrows()) <= 3 * 32 + 10  # each wide layer's strongest asks, every output's nudge
-    assert len(d._neurons.data) == 10  # the wide layers are one strip image each, not 3,072 items
+    assert len(d._neurons) == 10  # the wide layers are one strip image each, not 3,072 items
     assert [n for n, _s, _l in d.drawn_nudges()] == list(range(10))
     assert panel.tiles.drawn_tiles() == 64 and panel.tiles.tile_count() == 1024
     # Hover one neuron of a 1024-wide layer: its own index and numbers.

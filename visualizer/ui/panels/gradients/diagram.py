@@ -21,7 +21,7 @@ from visualizer.session.stepper import LayerMode, PairMode, reveal_modes
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.gradients import texts
 from visualizer.ui.common.drawing import neuron_at, still_view
-from visualizer.ui.panels.gradients.items import Arrows, GradientLines, bin_pens
+from visualizer.ui.panels.gradients.items import Arrows, Discs, GradientLines, bin_pens
 from visualizer.ui.panels.gradients.layout import (
     BOTTOM,
     GRID,
@@ -83,9 +83,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         # Antialiased: smoother, and with translucent pens Qt strokes it faster than aliased lines.
         self._lines = GradientLines()
         self._lines.setZValue(-10)
-        self._neurons = pg.ScatterPlotItem(pxMode=False)
+        self._neurons = Discs()
         self._neurons.setZValue(10)
-        self._rings = pg.ScatterPlotItem(pxMode=False, brush=None)
+        self._rings = Discs()
         self._rings.setZValue(11)
         self._arrows = Arrows()
         self._arrows.setZValue(12)
@@ -300,8 +300,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             brushes += [table[i] for i in lv]
             pos.append(self._pos[k])
             sizes.append(np.full(self._sizes[k], self._spot[k]))
-        self._neurons.setData(pos=np.concatenate(pos), size=np.concatenate(sizes), brush=brushes,
-                              pen=self._neuron_pen)
+        self._neurons.set_discs(np.concatenate(pos), np.concatenate(sizes), brushes, [self._neuron_pen] * len(brushes))
         self._arrows.set_arrows(arrows)
         self._target_ringed = layers[-1] is LayerMode.ERROR
         self._draw_rings()
@@ -318,10 +317,8 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             x, y = self._pos[key[1]][key[2]]
             size = 1.0 if key[1] in self._strips else self._spot[key[1]] * 1.3
             rings.append(dict(pos=(x, y), size=size, pen=pg.mkPen(self._fg, width=1.5)))
-        if rings:
-            self._rings.setData(rings, brush=None)
-        else:
-            self._rings.clear()
+        self._rings.set_discs(np.array([r["pos"] for r in rings]).reshape(-1, 2), [r["size"] for r in rings],
+                              [None] * len(rings), [r["pen"] for r in rings])
 
     def _layer_arrows(self, k: int, values: np.ndarray) -> list:
         """Arrows beside layer k's neurons for desired changes in [-1, 1] (outputs: the nudges)."""
