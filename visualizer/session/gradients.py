@@ -30,6 +30,7 @@ from visualizer.session.inputs import CurrentInput
 
 BINARY_NETWORK = "The gradient view explains 10-digit networks; this one has a single yes/no output."
 BACKGROUND_WEIGHTS = 250_000  # bigger networks are differentiated off the GUI thread (128,128: 118k, sync)
+BACKGROUND_KEPT = 2  # finished background moments kept (the one drawn and the one before)
 
 
 def chosen_config(session) -> TrainingConfig:
@@ -368,7 +369,7 @@ class Gradients:
                                 _preview=[preview] if preview is not None else [],
                                 _forward=[activations], _tile_scale=[scale])
         self._done[key] = moment
-        while len(self._done) > self.cache._size:
+        while len(self._done) > BACKGROUND_KEPT:  # each holds a big network and its step's: ~25 MB at 1024,1024,1024
             self._done.popitem(last=False)
         self._shown_last = moment
         return moment
