@@ -41,7 +41,7 @@ from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, S
 from visualizer.session.batches import TrainingBatches
 from visualizer.session.gradients import Gradients, chosen_config
 from visualizer.session.stepper import StepExplainer
-from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui import actions as menu, docks, drops, theme
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.gradients.explain import ExplainDialog
 from visualizer.ui.panels.gradients.panel import GradientsPanel
@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self._set_state_view(RunState.LOADING)
         self._render.timer.start()
+        self.setAcceptDrops(True)  # weights, runs, images and datasets dropped anywhere (ui/drops.py)
 
     # -- public API ---------------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -739,6 +740,16 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.save_settings()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event) -> None:
+        if drops.dropped_paths(event.mimeData()):
+            event.acceptProposedAction()  # any local file: one nnviz cannot use still gets a message
+
+    def dropEvent(self, event) -> None:
+        paths = drops.dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            drops.open_dropped(self, paths)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:
