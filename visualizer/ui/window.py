@@ -327,6 +327,7 @@ class MainWindow(QMainWindow):
         s.cursor_changed.connect(self._on_cursor_changed)
         s.timeline_changed.connect(lambda _t: self._update_timeline_bar(force=True))
         s.pace_changed.connect(self.controls.set_pace)
+        s.pace_changed.connect(self.progress.set_pace)  # a paced run shows its pace, not its compute rate
         s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
         # What the network has learned: analysis, selection, ideas and hints, all computed by the session.

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QToolButton,
     QGraphicsPathItem,
@@ -51,6 +52,7 @@ WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
     WeightView.TOTAL_CHANGE: ("Change since batch 0", "What training changed since the first recorded moment"),
 }
 
+READOUT_ROOM = 120  # pixels of hover readout beside the combos before the footer takes two rows
 # How each map's symmetric colour range follows the weights: (combo text, tooltip).
 RANGE_MODES = {
     RangeMode.GROW: ("Range: grows", "The colour range widens when the weights outgrow it and never narrows "
@@ -201,18 +203,20 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self.view_combo.setItemData(self.view_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
         self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
-        # A short footer: at 1024 px the dock is ~320 px wide, and its widest row is its minimum.
-        # Whole texts where there is room; shortened only in a ~320 px dock.
+        # The combos' texts stay whole: at 1024 px the dock is ~330 px wide, too narrow for the
+        # key, both combos and the readout in one row, so the footer then takes two (_fit_foot).
         for combo in (self.view_combo, self.range_combo):
-            combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance("Range: g") + 30)
-            combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        foot = QHBoxLayout()
+        keys, choices = QHBoxLayout(), QHBoxLayout()  # the colour key and readout; the combos and paging
+        foot = self._foot = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         foot.setContentsMargins(4, 0, 4, 0)
-        foot.setSpacing(6)
-        foot.addWidget(self._legend)
-        foot.addWidget(self.view_combo)
-        foot.addWidget(self.range_combo)
+        for row in (foot, keys, choices):
+            row.setSpacing(6)
+        keys.addWidget(self._legend)
+        keys.addWidget(self._readout, 1)
+        choices.addWidget(self.view_combo)
+        choices.addWidget(self.range_combo)
         # Wide first layers: one page of tiles at a time (1024 tiles would be specks).
         self.prev_page, self.next_page = QToolButton(), QToolButton()
         self.prev_page.setText("◀")
@@ -223,9 +227,11 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.next_page.clicked.connect(lambda: self.set_page(self._page + 1))
         self._page_label = QLabel()
         for w in (self.prev_page, self._page_label, self.next_page):
-            foot.addWidget(w)
+            choices.addWidget(w)
             w.hide()
-        foot.addWidget(self._readout, 1)
+        choices.addStretch(1)
+        foot.addLayout(keys, 1)
+        foot.addLayout(choices)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -418,6 +424,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             title = "Input → H1" if compact else f"Input → H1 ({sizes[1]} tiles, 28×28)"
         for w in (self.prev_page, self._page_label, self.next_page):
             w.setVisible(paged)
+        self._fit_foot()
         self._page_label.setText(f"page {self._page + 1} of {page_count(sizes[1])}")
         self.prev_page.setEnabled(self._page > 0)
         self.next_page.setEnabled(stop < sizes[1])
@@ -439,8 +446,16 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
 
+    def _fit_foot(self) -> None:
+        """One footer row when the key, the combos and some readout fit side by side, else two."""
+        parts = (self._legend, self.view_combo, self.range_combo, self.prev_page, self._page_label, self.next_page)
+        need = sum(w.sizeHint().width() + 6 for w in parts if not w.isHidden()) + READOUT_ROOM + 8
+        wide = self.width() >= need
+        self._foot.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._fit_foot()
         compact = self._canvas.width() < COMPACT_CANVAS
         if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact):
             ranges = self._ranges
