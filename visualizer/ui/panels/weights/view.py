@@ -44,6 +44,7 @@ from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
+STACKED_CANVAS = 400  # px: narrower canvases stack each title's weight and bias ranges (three lines)
 COMPACT_CANVAS = 560  # px: narrower canvases get short map titles
 
 WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
@@ -114,7 +115,8 @@ class _Block:
         self.fg = None
         self._title_shown = None
 
-    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "") -> None:
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "",
+             stacked: bool = False) -> None:
         self.levels, self.bias_levels = (-m, m), (-mb, mb)
         self.image.setImage(image, autoLevels=False, levels=self.levels)
         self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
@@ -122,8 +124,10 @@ class _Block:
         h, w = self.shape
         self.image.setRect(QRectF(0, 0, w, h))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
-        # Two short lines fit narrow cells (a long one would widen its column past the panel).
-        title = f"{self.title}<br>{prefix}{range_text(m, bias, mb)}"
+        # Two short lines fit narrow cells (a long one would widen its column past the panel);
+        # three (weights and biases apart) in a canvas too narrow for two-line titles side by side.
+        ranges = f"{prefix}{range_text(m, bias, mb)}"
+        title = f"{self.title}<br>{ranges.replace(' · ', '<br>') if stacked else ranges}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size="8pt", color=self.fg.name())
@@ -181,6 +185,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
         self._compact = False  # short map titles (a narrow canvas)
+        self._stacked = False  # three-line titles (a very narrow canvas)
         self._highlight: tuple[int, int] | None = None
         self._page = 0  # which PAGE_TILES first-layer tiles the mosaic shows
         self._canvas = pg.GraphicsLayoutWidget()
@@ -271,11 +276,12 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             if change:
                 dw, db = shown - self._shown_part(i, reference.weights[i]), b - reference.biases[i]
                 m, mb = color_scale(dw), color_scale(db)
-                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
+                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ",
+                           stacked=self._stacked)
                 continue
             m, mb = self._range_for(i, color_scale(shown), color_scale(b))
             ranges.append((m, mb))
-            block.show(tile_mosaic(shown, cols=self._cols) if i == 0 else shown, b, m, mb)
+            block.show(tile_mosaic(shown, cols=self._cols) if i == 0 else shown, b, m, mb, stacked=self._stacked)
         if not change:  # a change view leaves the weights' own ranges as they were
             self._ranges = ranges
 
@@ -390,7 +396,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
     # ----------------------------------------------------------------- layout
     def _fit_shape(self, sizes: tuple[int, ...]) -> tuple[int, int]:
         """(mosaic columns, matrix rows) that use the canvas best at its current size."""
-        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - self._title_px(), 60)
         n_matrices = len(sizes) - 2
         matrix_rows = int(np.clip(round(height / 170), 1, min(max(n_matrices, 1), MAX_MATRIX_ROWS)))
         matrix_cols = math.ceil(n_matrices / matrix_rows)
@@ -405,6 +411,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self._page = 0
         self._sizes = sizes
         self._ranges = None
+        self._stacked = self._canvas.width() < STACKED_CANVAS and len(sizes) > 3  # before the shape: titles' height
         self._shape_key = self._fit_shape(sizes)
         self._cols, matrix_rows = self._shape_key
         names = layer_names(len(sizes))
@@ -439,12 +446,15 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
         self._draw_highlight()
         # Share the width in proportion to what each side needs at the chosen shape.
-        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - self._title_px(), 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
         mosaic_px = min(shape[1] * height / units_h, 0.8 * width)
         ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
         ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
+
+    def _title_px(self) -> int:
+        return TITLE_PX * 3 // 2 if self._stacked else TITLE_PX
 
     def _fit_foot(self) -> None:
         """One footer row when the key, the combos and some readout fit side by side, else two."""
@@ -457,7 +467,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         super().resizeEvent(event)
         self._fit_foot()
         compact = self._canvas.width() < COMPACT_CANVAS
-        if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact):
+        stacked = self._canvas.width() < STACKED_CANVAS and len(self._sizes or ()) > 3
+        if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact
+                            or stacked != self._stacked):
             ranges = self._ranges
             self._build(self._sizes)
             self._ranges = ranges  # a new mosaic shape, the same scale
