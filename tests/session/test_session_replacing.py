@@ -58,13 +58,18 @@ def test_the_activation_question_comes_first_then_the_replace_question(make_sess
     assert backend.weights_read[-1] == ("raw.weights.h5", "tanh")
 
 
-def test_opening_a_run_over_an_unsaved_trained_run_asks_and_cancel_keeps_it(make_session, fakes, tmp_path):
+def trained_and_saved(make_session, fakes, path, answers, answer):
+    """A session that trained 4 batches and saved them to ``path``."""
     runner, _, _ = fakes
-    answers = []
-    session = loaded(make_session, confirm=asking(answers, True))
+    session = loaded(make_session, confirm=asking(answers, answer))
     run_and_record(session, runner, [session.latest.network, *nets(4)])
-    path = tmp_path / "kept.nnviz-run"
     session.save_run(str(path))
+    return session, runner
+
+
+def test_opening_a_run_over_an_unsaved_trained_run_asks_and_cancel_keeps_it(make_session, fakes, tmp_path):
+    answers, path = [], tmp_path / "kept.nnviz-run"
+    session, runner = trained_and_saved(make_session, fakes, path, answers, True)
     run_and_record(session, runner, nets(3))  # more batches after the save: the recording is unsaved again
     current, timeline = session.latest, session.timeline
     session.confirm = asking(answers, False)
@@ -81,12 +86,8 @@ def test_opening_a_run_over_an_unsaved_trained_run_asks_and_cancel_keeps_it(make
 
 
 def test_a_saved_or_opened_run_is_replaced_without_asking(make_session, fakes, tmp_path):
-    runner, _, _ = fakes
-    answers = []
-    session = loaded(make_session, confirm=asking(answers, False))
-    run_and_record(session, runner, [session.latest.network, *nets(4)])
-    path = tmp_path / "run.nnviz-run"
-    session.save_run(str(path))
+    answers, path = [], tmp_path / "run.nnviz-run"
+    session, _ = trained_and_saved(make_session, fakes, path, answers, False)
     session.open_run(str(path))  # saved as it is: nothing to lose
     assert answers == [] and session.timeline.batch_count == 4
     opened = session.timeline

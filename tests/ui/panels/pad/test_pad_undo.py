@@ -6,7 +6,6 @@ import numpy as np
 from pad_strokes import ONE, SEVEN, draw
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from test_pad import panel  # noqa: F401  (the pad panel fixture)
 
 from visualizer.ui.panels.pad.drawing_pad import CLEARS_KEPT
 
