@@ -191,7 +191,7 @@ def _labels_apart(plot) -> bool:
     return major / (high - low) * plot.vb.width() >= widest + 6
 
 
-def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_history, qtbot, tmp_path):
+def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_history, make_snapshot, qtbot, tmp_path):
     window = make_window()
     window.resize(1024, 700)
     window.reset_layout()
@@ -218,6 +218,14 @@ def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_hi
             assert combo.width() >= combo.sizeHint().width(), f"{combo.currentText()!r} is clipped"
             assert _visible_in_dock(combo, window.docks["Weights"]), f"{combo.currentText()!r} is cut off"
     maps.view_combo.setCurrentIndex(0)
+    # A paged first layer and three matrices: the footer's paging and every map still fit.
+    window.session.on_snapshot(make_snapshot(hidden=(100, 30, 20), run_id=window.session.run_id + 1))
+    window.render(everything=True)
+    qtbot.wait(50)
+    assert maps.next_page.isVisible()
+    assert window.docks["Weights"].widget().horizontalScrollBar().maximum() == 0, "the weight maps scroll sideways"
+    for block in maps._blocks:
+        assert block.plot.sceneBoundingRect().right() <= maps._canvas.width() + 1, f"{block.title} is cut off"
 
     # Curves: epoch labels apart at every span, the axis titles inside the plots' canvas.
     window.docks["Curves"].raise_()

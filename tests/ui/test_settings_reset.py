@@ -26,7 +26,7 @@ def remember(**config):
 def test_what_counts_as_a_trap():
     assert trap_notes(TrainingConfig(), RangeMode.GROW) == []
     big, = trap_notes(TrainingConfig(hidden=(1024, 1024, 1024)), RangeMode.AUTO)
-    assert big == ("a large 784-1024-1024-1024-10 network (2,913,290 parameters: slow to train and to draw)")
+    assert big == "a large 784-1024-1024-1024-10 network (2,913,290 parameters: slow to train and draw)"
     assert trap_notes(TrainingConfig(hidden=(512,)), RangeMode.GROW), "one layer of 512 is already a grid"
     assert trap_notes(TrainingConfig(hidden=(511, 511)), RangeMode.GROW) == []
     locked, = trap_notes(TrainingConfig(), RangeMode.LOCK)
@@ -39,7 +39,7 @@ def test_a_large_remembered_network_is_noticed_and_reset_puts_every_default_back
     notice = window.settings_notice
     assert notice.isVisible()
     assert notice.text() == ("Settings from last time: a large 784-600-10 network (477,010 parameters: slow to train "
-                             "and to draw) and a locked weight colour range (the maps saturate as the weights grow).")
+                             "and draw) and a locked weight colour range (maps saturate as weights grow).")
     assert window.latest_snapshot().layer_sizes == (784, 600, 10)
     dialogs.answer = QMessageBox.StandardButton.Cancel
     notice.reset_button.click()

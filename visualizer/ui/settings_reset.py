@@ -8,7 +8,8 @@ network, pace, theme, redraw rate, colour range and panel layout (the folders la
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from visualizer.core.config import TrainingConfig
 from visualizer.session.architecture import trains_as
@@ -32,9 +33,9 @@ def trap_notes(config: TrainingConfig, range_mode: RangeMode) -> list[str]:
     widest = max(config.hidden, default=0)
     if params > LARGE_PARAMETERS or widest >= LARGE_LAYER:
         shape = "-".join(map(str, config.layer_sizes))
-        notes.append(f"a large {shape} network ({params:,} parameters: slow to train and to draw)")
+        notes.append(f"a large {shape} network ({params:,} parameters: slow to train and draw)")
     if RangeMode.parse(range_mode) is RangeMode.LOCK:
-        notes.append("a locked weight colour range (the maps saturate as the weights grow)")
+        notes.append("a locked weight colour range (maps saturate as weights grow)")
     return notes
 
 
@@ -43,14 +44,28 @@ def notice_text(notes: list[str]) -> str:
 
 
 class SettingsNotice(Banner):
-    """A dismissable line above the network view with a "Reset settings" button (``reset_button``)."""
+    """A dismissable message above the network view with a "Reset settings…" button (``reset_button``)
+    under its text, so a narrow window keeps the text wide."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("settings_notice")
-        self.reset_button = QPushButton("Reset settings…")
+        self.reset_button = QToolButton()
+        self.reset_button.setText("Reset settings…")
+        self.reset_button.setAutoRaise(True)  # white text on the banner's colour, like its ✕
+        font = self.reset_button.font()
+        font.setBold(True)
+        font.setUnderline(True)
+        self.reset_button.setFont(font)
         self.reset_button.setToolTip("View ▸ Reset settings: the default network, pace, theme, colour range and layout")
-        self.layout().insertWidget(1, self.reset_button)
+        row = self.layout()
+        row.removeWidget(self.label)
+        text = QVBoxLayout()
+        text.setContentsMargins(0, 0, 0, 0)
+        text.setSpacing(0)
+        text.addWidget(self.label)
+        text.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignLeft)
+        row.insertLayout(0, text, 1)
 
 
 def show_notice(window) -> list[str]:

@@ -213,13 +213,12 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         for combo in (self.view_combo, self.range_combo):
             combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        keys, choices = QHBoxLayout(), QHBoxLayout()  # the colour key and readout; the combos and paging
+        keys, choices = QHBoxLayout(), QHBoxLayout()  # the colour key, paging and readout; the combos
         foot = self._foot = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         foot.setContentsMargins(4, 0, 4, 0)
         for row in (foot, keys, choices):
             row.setSpacing(6)
         keys.addWidget(self._legend)
-        keys.addWidget(self._readout, 1)
         choices.addWidget(self.view_combo)
         choices.addWidget(self.range_combo)
         # Wide first layers: one page of tiles at a time (1024 tiles would be specks).
@@ -232,8 +231,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.next_page.clicked.connect(lambda: self.set_page(self._page + 1))
         self._page_label = QLabel()
         for w in (self.prev_page, self._page_label, self.next_page):
-            choices.addWidget(w)
+            keys.addWidget(w)
             w.hide()
+        keys.addWidget(self._readout, 1)
         choices.addStretch(1)
         foot.addLayout(keys, 1)
         foot.addLayout(choices)
