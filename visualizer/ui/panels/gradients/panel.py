@@ -58,6 +58,7 @@ class GradientsPanel(QWidget):
         self.target_label.setTextFormat(Qt.TextFormat.RichText)
         self.loss_label = QLabel()
         self.loss_label.setTextFormat(Qt.TextFormat.RichText)
+        self.loss_label.setWordWrap(True)  # on one line it is wider than a side dock at 1024 px
         self.loss_label.setToolTip("Cross-entropy: −log of the probability the network gives the right digit")
         self.digit_buttons = QButtonGroup(self)
         self.digit_buttons.setExclusive(True)
