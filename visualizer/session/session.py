@@ -35,6 +35,7 @@ from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis
 from visualizer.session.messages import describe_error, join_sentences
 from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
 from visualizer.session.neurons import NeuronsModel
+from visualizer.session.replacing import import_question, open_run_question, saved_mark
 from visualizer.session.selection import Selection
 from visualizer.session.state import RunState, can_move
 
@@ -134,6 +135,7 @@ class Session:
         self.replay = Replay(clock)
         self._after_stop: Callable[[], None] | None = None
         self._busy_from: RunState | None = None
+        self._saved_run: tuple[int, int] | None = None  # saved_mark of the recording last saved or opened
 
         self.state_changed = Event("state_changed")  # (RunState)
         self.dataset_changed = Event("dataset_changed")  # (dataset)
@@ -482,8 +484,13 @@ class Session:
         name = self.dataset.source if self.dataset is not None else ""
         description = self.dataset.describe() if self.dataset is not None else ""
         save = functools.partial(runfile.save_run, dataset_name=name, dataset_description=description)
-        self.jobs.submit(save, path, timeline, config,
-                         on_success=lambda written: self.status_message.emit(f"Run saved to {written}"),
+        mark = saved_mark(timeline)  # what is written: later batches make it unsaved again
+
+        def saved(written) -> None:
+            self._saved_run = mark
+            self.status_message.emit(f"Run saved to {written}")
+
+        self.jobs.submit(save, path, timeline, config, on_success=saved,
                          on_error=lambda exc: self.error_raised.emit("Could not save the run", describe_error(exc)))
 
     def export_metrics(self, path: str) -> None:
@@ -497,10 +504,24 @@ class Session:
                          on_error=lambda exc: self.error_raised.emit("Could not export the metrics", describe_error(exc)))
 
     def open_run(self, path: str) -> None:
-        """Open a run file: its recording replaces the current one (training can continue from it)."""
+        """Open a run file: its recording replaces the current one (training can continue from it).
+
+        Over a trained run not saved yet, the session asks first (``confirm``); Cancel changes nothing.
+        """
         if self.state is None or not self.state.can_open_dataset:
             return
-        self._run_job(runfile.load_run, (path,), lambda run: self._on_run_opened(run, path), "Could not open the run")
+        opened: list = []  # adopted once the job is over and the state is back, after asking
+        self._run_job(runfile.load_run, (path,), opened.append, "Could not open the run",
+                      on_finished=lambda _result: opened and self._open_run_if_agreed(opened[0], path))
+
+    def _open_run_if_agreed(self, run, path: str) -> None:
+        name = one_line(os.path.basename(str(path)))
+        question = open_run_question(self.latest, self.imported_from, self.timeline, self._saved_run,
+                                               name, run.timeline.batch_count)
+        if question is not None and not self.confirm("Open the run?", question):
+            self.status_message.emit(f"Opening {name} cancelled; the current run is unchanged")
+            return
+        self._on_run_opened(run, path)
 
     def _on_run_opened(self, run, path: str) -> None:
         self.run_id += 1
@@ -514,6 +535,7 @@ class Session:
         self._adopt(snap, run.config, f"Opened the run {os.path.basename(str(path))} ({run.dataset_name or 'unknown data'}, "
                                       f"{run.timeline.batch_count:,} batches)")
         self._set_timeline(run.timeline)
+        self._saved_run = saved_mark(run.timeline)  # it is on disk as it is
 
     def cancel_after_stop(self) -> None:
         """Forget what was to happen once the run ends (the window is closing)."""
@@ -567,11 +589,14 @@ class Session:
         """Replace the network by the weights in ``path``; a bad file changes nothing.
 
         A weights file that does not store its activations makes the session ask the user
-        (``choose``) which one its hidden layers use, then read it again with that answer.
+        (``choose``) which one its hidden layers use, then read it again with that answer. A
+        network of another architecture than a trained (or imported) one replaces it only when
+        the user agrees (``confirm``); Cancel changes nothing.
         """
         if self.state is not RunState.READY:
             return
         question: list[ActivationRequired] = []
+        imported: list[ImportedNetwork] = []  # adopted once the job is over, after asking
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ActivationRequired) and activation is None:
@@ -582,10 +607,19 @@ class Session:
         def finished(_result) -> None:
             if question:
                 self._ask_activation(path, question[0])
+            elif imported:
+                self._import_if_agreed(imported[0], path)
 
-        self._run_job(self.backend.read_weights, (path, activation),
-                      lambda imported: self._on_weights_imported(imported, path), "Could not import the weights",
+        self._run_job(self.backend.read_weights, (path, activation), imported.append, "Could not import the weights",
                       on_finished=finished, on_error=failed)
+
+    def _import_if_agreed(self, imported: ImportedNetwork, path: str) -> None:
+        name = one_line(os.path.basename(str(path)))
+        question = import_question(self.latest, self.imported_from, imported.network, name)
+        if question is not None and not self.confirm("Replace the network?", question):
+            self.status_message.emit(f"Import of {name} cancelled; the network is unchanged")
+            return
+        self._on_weights_imported(imported, path)
 
     def _ask_activation(self, path: str, exc: ActivationRequired) -> None:
         name = one_line(os.path.basename(str(path)))

@@ -41,7 +41,7 @@ from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, S
 from visualizer.session.batches import TrainingBatches
 from visualizer.session.gradients import Gradients, chosen_config
 from visualizer.session.stepper import StepExplainer
-from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui import actions as menu, docks, drops, settings_reset, theme
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.gradients.explain import ExplainDialog
 from visualizer.ui.panels.gradients.panel import GradientsPanel
@@ -137,12 +137,14 @@ class MainWindow(QMainWindow):
         self._gradients_stale = True  # needs drawing when the dock comes to the front
         self._explain: ExplainDialog | None = None  # made on first use
         self.banner = Banner()
+        self.settings_notice = settings_reset.SettingsNotice()  # restored settings that could trap a new session
         self.progress = ProgressPanel()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.settings_notice)
         layout.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
         # The timeline spans the whole window, above the status bar.
@@ -195,8 +197,10 @@ class MainWindow(QMainWindow):
             self.session.dataset = dataset  # given ready-made (tests, benchmarks): loading skips the data
             self.browser.set_dataset(dataset.x_test, dataset.y_test)
         self._restore_settings()
+        settings_reset.show_notice(self)
         self._set_state_view(RunState.LOADING)
         self._render.timer.start()
+        self.setAcceptDrops(True)  # weights, runs, images and datasets dropped anywhere (ui/drops.py)
 
     # -- public API ---------------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -323,6 +327,7 @@ class MainWindow(QMainWindow):
         s.cursor_changed.connect(self._on_cursor_changed)
         s.timeline_changed.connect(lambda _t: self._update_timeline_bar(force=True))
         s.pace_changed.connect(self.controls.set_pace)
+        s.pace_changed.connect(self.progress.set_pace)  # a paced run shows its pace, not its compute rate
         s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
         # What the network has learned: analysis, selection, ideas and hints, all computed by the session.
@@ -594,6 +599,8 @@ class MainWindow(QMainWindow):
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)
+        a.reset_settings.triggered.connect(lambda: settings_reset.reset_settings(self))
+        self.settings_notice.reset_button.clicked.connect(lambda: settings_reset.reset_settings(self))
         a.analyse_neurons.triggered.connect(lambda: self._ask(RESPONSES, s.neurons.analyse_now))
         a.feed_noise.triggered.connect(lambda: self._ask(IDEAS, s.ideas.feed_noise))
         a.fool_it.triggered.connect(lambda: self._ask(IDEAS, lambda: s.ideas.fool(self.neurons.fool_target())))
@@ -740,6 +747,16 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.save_settings()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event) -> None:
+        if drops.dropped_paths(event.mimeData()):
+            event.acceptProposedAction()  # any local file: one nnviz cannot use still gets a message
+
+    def dropEvent(self, event) -> None:
+        paths = drops.dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            drops.open_dropped(self, paths)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:

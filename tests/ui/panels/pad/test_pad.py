@@ -14,26 +14,10 @@ from PySide6.QtTest import QTest
 from pad_strokes import ONE, SEVEN, _pt, draw
 
 from visualizer.core.preprocess import preprocess
-from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.theme import make_palette
 
 SHOTS = Path(tempfile.gettempdir()) / "nnviz-shots"
 
-
-
-@pytest.fixture
-def panel(qtbot, make_snapshot):
-    from visualizer.data.images import load_image
-
-    p = PadPanel()
-    # What the window does (off the GUI thread there): read the file, hand the image back.
-    p.image_requested.connect(lambda path: p.show_image(load_image(path), Path(path).name))
-    qtbot.addWidget(p)
-    p.resize(900, 520)
-    p.show()
-    qtbot.waitExposed(p)
-    p.set_snapshot(make_snapshot(seed=3))
-    return p
 
 
 def test_empty_canvas_says_no_digit(panel):
@@ -288,6 +272,8 @@ def test_a_big_networks_saliency_comes_from_the_background_and_late_results_are_
     import visualizer.session.gradients as gradients
 
     monkeypatch.setattr(gradients, "BACKGROUND_WEIGHTS", 0)  # every network counts as big
+    from visualizer.ui.panels.pad.panel import PadPanel
+
     jobs = _HeldJobs()
     p = PadPanel(submit=jobs.submit)
     qtbot.addWidget(p)

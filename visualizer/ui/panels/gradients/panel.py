@@ -98,7 +98,7 @@ class GradientsPanel(QWidget):
         self.target_label = QLabel(NO_INPUT)
         self.target_label.setWordWrap(True)
         self.target_label.setTextFormat(Qt.TextFormat.RichText)
-        self.loss_label = RichLine()
+        self.loss_label = RichLine()  # wraps to two lines: on one it is wider than a side dock at 1024 px
         self.loss_label.setToolTip("Cross-entropy: −log of the probability the network gives the right digit")
         self.digit_buttons = QButtonGroup(self)
         self.digit_buttons.setExclusive(True)

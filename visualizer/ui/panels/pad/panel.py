@@ -106,9 +106,9 @@ class PadPanel(QWidget):
         self.compare_box.setToolTip("Also show what the network says when the whole canvas is simply squashed "
                                     "to 28\N{MULTIPLICATION SIGN}28, without cropping and centering.")
         self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Clear the canvas (Delete)")
+        self.clear_button.setToolTip("Clear the canvas (Delete or Backspace; Undo brings it back)")
         self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.undo_button.setToolTip("Remove the last stroke, or bring back a cleared drawing (Ctrl+Z)")
         self.open_button = QPushButton("Open image\N{HORIZONTAL ELLIPSIS}")
         self.open_button.setToolTip("Classify a photo or scan of a digit (you can also drop a file on the pad)")
         self._build_layout()
@@ -269,7 +269,7 @@ class PadPanel(QWidget):
 
     def _update_predictions(self) -> None:
         analysis, current = self._analysis, self._current
-        self.undo_button.setEnabled(not self.pad.is_empty())
+        self.undo_button.setEnabled(self.pad.can_undo())
         self.clear_button.setEnabled(not self.pad.is_empty())
         if current is None or analysis is None:
             empty = "no digit" if current is None else NO_NETWORK
