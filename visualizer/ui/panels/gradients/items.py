@@ -46,7 +46,24 @@ class GradientLines(BinnedLines):
                 painter.drawPath(self._paths[b])
 
 
-class Discs(pg.GraphicsObject):
+class _Shapes(pg.GraphicsObject):
+    """A graphics object whose bounds are set with its data (no per-frame bounds search)."""
+
+    def __init__(self):
+        super().__init__()
+        self._rect = QRectF()
+
+    def _set_rect(self, rect: QRectF) -> None:
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+
+class Discs(_Shapes):
     """Circles in view units, each with its brush and pen: the neurons of the narrow layers, the rings.
 
     A plain paint of a few dozen ellipses: pyqtgraph's ScatterPlotItem spent 2-3 ms a frame on
@@ -56,7 +73,6 @@ class Discs(pg.GraphicsObject):
     def __init__(self):
         super().__init__()
         self._discs: list[tuple[float, float, float, object, object]] = []
-        self._rect = QRectF()
 
     def set_discs(self, pos: np.ndarray, size, brushes, pens) -> None:
         """Centres ``pos`` (n, 2), diameters ``size`` (n,), one brush (None: hollow) and one pen each."""
@@ -69,19 +85,13 @@ class Discs(pg.GraphicsObject):
             rect = QRectF(pos[:, 0].min() - r, pos[:, 1].min() - r, np.ptp(pos[:, 0]) + 2 * r, np.ptp(pos[:, 1]) + 2 * r)
         else:
             rect = QRectF()
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = rect
-        self.update()
+        self._set_rect(rect)
 
     def clear(self) -> None:
         self.set_discs(np.empty((0, 2)), np.empty(0), [], [])
 
     def __len__(self) -> int:
         return len(self._discs)
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
 
     def paint(self, painter, *_) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -91,13 +101,12 @@ class Discs(pg.GraphicsObject):
             painter.drawEllipse(QPointF(x, y), d / 2, d / 2)
 
 
-class Arrows(pg.GraphicsObject):
+class Arrows(_Shapes):
     """Vertical arrows in view units (the view's y axis points down): what each neuron is asked to do."""
 
     def __init__(self):
         super().__init__()
         self._arrows: list[tuple[float, float, float, QColor, float]] = []
-        self._rect = QRectF()
 
     def set_arrows(self, arrows: list[tuple[float, float, float, QColor, float]]) -> None:
         """``(x, tail_y, tip_y, colour, pen width)`` each; a tip above the tail (smaller y) points up."""
@@ -107,16 +116,10 @@ class Arrows(pg.GraphicsObject):
             rect = QRectF(a[:, 0].min() - 1, a[:, 1:].min() - 1, np.ptp(a[:, 0]) + 2, np.ptp(a[:, 1:]) + 2)
         else:
             rect = QRectF()
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = rect
-        self.update()
+        self._set_rect(rect)
 
     def arrows(self) -> list[tuple[float, float, float, QColor, float]]:
         return list(self._arrows)
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
 
     def paint(self, painter, *_) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
