@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
         self.network_view = NetworkView()
         self.weight_maps = WeightMaps()
         self.curves = Curves()
-        self.pad = PadPanel(analyze=self.session.analyze)
+        self.pad = PadPanel(analyze=self.session.analyze, submit=self.session.jobs.submit)  # a big network's saliency off the GUI thread
         self.browser = TestSetPanel(analyze=self.session.analyze)
         self.neurons = NeuronsPanel()
         self.gradients = Gradients(self.session)  # the input's target and gradient, once per (network, input, target)
@@ -547,7 +547,7 @@ class MainWindow(QMainWindow):
 
     def explain_step(self) -> ExplainDialog | None:
         """Open "Explain one step" on the current input (None, with a status message, when it has no target)."""
-        moment = self.gradients.moment()
+        moment = self.gradients.moment(wait=True)  # one click: a big network's gradient is computed now
         if moment is None or moment.needs_target:
             self.show_gradients()
             self.statusBar().showMessage(moment.reason if moment is not None else
@@ -634,6 +634,7 @@ class MainWindow(QMainWindow):
         g.image_chosen.connect(self.batches.choose)
         g.tab_changed.connect(lambda _i: (self._mark_gradients(), self._on_gradients_shown(g.isVisible())))
         self.gradients.target_changed.connect(self._mark_gradients)
+        self.gradients.ready.connect(self._mark_gradients)  # a big network's gradient, computed in the background
         self.batches.changed.connect(self._mark_gradients)
         self.session.input_changed.connect(self._mark_gradients)
         self.docks["Gradients"].visibilityChanged.connect(self._on_gradients_shown)

@@ -40,6 +40,7 @@ from visualizer.core.mosaic import (
 )
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.options import RangeMode, WeightView
+from visualizer.ui.panels.weights import zoom
 from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
@@ -109,11 +110,18 @@ class _Block:
         self.plot.addItem(self.mark)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
+        self.zoomable = backing is None  # a deeper matrix: wheel zoom, drag pan, double-click resets
+        if self.zoomable:
+            zoom.enable(self.plot.vb, shape, self.bias_y + self.bias_height)
         self.shape = shape
         self.levels = (-1.0, 1.0)
         self.bias_levels = (-1.0, 1.0)
         self.fg = None
         self._title_shown = None
+
+    def window(self) -> tuple[int, int, int, int]:
+        """The rows and columns of the matrix in view: ``(r0, r1, c0, c1)``."""
+        return zoom.window(self.plot.vb, self.shape) if self.zoomable else (0, self.shape[0], 0, self.shape[1])
 
     def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "",
              stacked: bool = False) -> None:
@@ -122,12 +130,14 @@ class _Block:
         self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
         # setRect scales by the current image size, so it must follow setImage.
         h, w = self.shape
-        self.image.setRect(QRectF(0, 0, w, h))
+        r0, r1, c0, c1 = self.window()  # the image is the part of the matrix in view
+        self.image.setRect(QRectF(c0, r0, c1 - c0, r1 - r0))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
         # Two short lines fit narrow cells (a long one would widen its column past the panel);
         # three (weights and biases apart) in a canvas too narrow for two-line titles side by side.
         ranges = f"{prefix}{range_text(m, bias, mb)}"
-        title = f"{self.title}<br>{ranges.replace(' · ', '<br>') if stacked else ranges}"
+        where = f" [{r0}–{r1 - 1}, {c0}–{c1 - 1}]" if (r0, r1, c0, c1) != (0, h, 0, w) else ""  # zoomed: which part
+        title = f"{self.title}{where}<br>{ranges.replace(' · ', '<br>') if stacked else ranges}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size="8pt", color=self.fg.name())
@@ -243,6 +253,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         layout.addWidget(self._canvas, 1)
         layout.addLayout(foot)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._apply_palette()
 
     # ----------------------------------------------------------------- public API
@@ -290,8 +301,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         if i == 0:
             start, stop = page_range(w.shape[1], self._page)
             return w[:, start:stop]
-        sr, sc = matrix_strides(w.shape)
-        return w[::sr, ::sc]
+        r0, r1, c0, c1 = self._blocks[i].window()  # zoomed in: only the window, at full resolution when it fits
+        sr, sc = matrix_strides((r1 - r0, c1 - c0))
+        return w[r0:r1:sr, c0:c1:sc]
 
     def page(self) -> int:
         """The page of first-layer tiles shown (0 when they all fit on one)."""
@@ -442,7 +454,11 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else "Out"
             shape_text = "" if compact else f" ({sizes[i]}×{sizes[i + 1]})"
             title = f"{names[i]} → {dst}{shape_text}".replace("Hidden ", "H")
-            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
+            block = _Block(right, r, c, title, (sizes[i], sizes[i + 1]))
+            block.plot.setToolTip("Wheel: zoom in on the weights (every weight its own square when close); "
+                                  "drag: pan; double-click: the whole matrix")
+            block.plot.vb.sigRangeChangedManually.connect(self._on_zoomed)
+            self._blocks.append(block)
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
         self._draw_highlight()
         # Share the width in proportion to what each side needs at the chosen shape.
@@ -475,6 +491,30 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self._ranges = ranges  # a new mosaic shape, the same scale
             if self._snapshot is not None:
                 self.set_weights(self._snapshot)
+
+    # ----------------------------------------------------------------- zoom
+    def zoom_to(self, i: int, rows: tuple[int, int], cols: tuple[int, int]) -> None:
+        """Show rows ``rows`` and columns ``cols`` of deeper matrix ``i`` (1 = Hidden 1 -> 2), as the wheel does."""
+        self._blocks[i].plot.vb.setRange(xRange=cols, yRange=rows, padding=0)
+        self._on_zoomed()
+
+    def reset_zoom(self, i: int) -> None:
+        block = self._blocks[i]
+        zoom.reset(block.plot.vb, block.shape, block.bias_y + block.bias_height)
+        self._on_zoomed()
+
+    def _on_zoomed(self, *_args) -> None:
+        if self._snapshot is not None:  # draw the window now in view (bounded: at most 256 x 256 samples)
+            self.set_weights(self._snapshot, self._reference)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if not event.double():
+            return
+        for i, block in enumerate(self._blocks):
+            if block.zoomable and block.plot.vb.sceneBoundingRect().contains(event.scenePos()):
+                self.reset_zoom(i)
+                event.accept()
+                return
 
     # ----------------------------------------------------------------- hover
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
