@@ -6,6 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
 
 from visualizer.core.edges import symmetric_max  # noqa: F401  (re-exported for the views)
 
@@ -46,6 +47,23 @@ def diverging_colormap(palette: QPalette) -> pg.ColorMap:
     neg, pos = (_NEG_DARK, _POS_DARK) if is_dark(palette) else (_NEG_LIGHT, _POS_LIGHT)
     colors = [neg, mix(neg, center, 0.55), center, mix(pos, center, 0.55), pos]
     return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), colors)
+
+
+def activation_colormap(palette: QPalette, zero: float = 0.06) -> pg.ColorMap:
+    """Neuron shading over [0, 1] for activations in [-1, 1]: the negative colour (tanh) at 0, a
+    shade ``zero`` off the background at 0.5, the text colour at 1 (the most active neuron)."""
+    bg, fg = background_color(palette), foreground_color(palette)
+    neg = _NEG_DARK if is_dark(palette) else _NEG_LIGHT
+    quiet = mix(bg, fg, zero)
+    return pg.ColorMap([0.0, 0.5, 1.0], [neg, quiet, fg])
+
+
+def presentation_scale(widget) -> float:
+    """How much larger than the application's the widget's font is (presenter mode), at least 1:
+    views thicken their lines by it, so strokes grow with the text."""
+    base = QApplication.font().pointSizeF()
+    size = widget.font().pointSizeF()
+    return max(1.0, size / base) if base > 0 and size > 0 else 1.0
 
 
 def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
@@ -104,9 +122,10 @@ def release_menus(*plots) -> None:
 
 
 class FollowsPalette:
-    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette change."""
+    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette or font
+    change (legends are pictures drawn with the font; presenter mode scales it)."""
 
     def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._apply_palette()
         super().changeEvent(event)
