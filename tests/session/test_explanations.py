@@ -60,5 +60,5 @@ def test_a_right_answer_at_chance_confidence_is_a_guess():
 
 
 def test_the_shading_legend_names_negative_activations():
-    left, right, tip = shading_legend("tanh")
+    left, right, tip = shading_legend()
     assert "−" in left and "+" in right and "negative" in tip.lower()

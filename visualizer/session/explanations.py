@@ -142,21 +142,17 @@ def tour_steps(shown: Iterable[str]) -> list[Explanation]:
 
 # -- the neuron shading legend ------------------------------------------------------------------
 
-NEGATIVE_ACTIVATIONS = ("tanh",)  # hidden activations whose values can be below zero
-
-
-def shading_legend(activation: str | None = None) -> tuple[str, str, str]:
+def shading_legend() -> tuple[str, str, str]:
     """Words for the neuron-shading key: (left end, right end, tooltip).
 
     Hidden neurons are shaded by their activation divided by the largest magnitude in their layer;
-    outputs by their probability. Activations that can be negative (tanh) use the blue end.
+    outputs by their probability. Activations below zero (tanh) take the negative (blue) end.
     """
     tip = ("Neuron shading: how active each neuron is for the digit shown. Hidden layers: activation ÷ the "
-           "layer's largest |activation| (bright = the most active neuron of its layer); outputs: the "
-           "probability itself. Negative activations (tanh) are blue, zero is dark.")
-    if activation in NEGATIVE_ACTIVATIONS:
-        return "activation  −", "+", tip
-    return "activation  0", "max", tip
+           "layer's largest |activation| (the most active neuron of its layer is the darkest in a light "
+           "theme, the brightest in a dark one); outputs: the probability itself. Negative activations "
+           "(tanh) are blue; zero is the background's shade.")
+    return "activation  −", "+", tip
 
 
 # -- verdicts -----------------------------------------------------------------------------------

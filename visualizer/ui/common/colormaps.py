@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from visualizer.core.edges import symmetric_max  # noqa: F401  (re-exported for the views)
@@ -61,8 +61,12 @@ def activation_colormap(palette: QPalette, zero: float = 0.06) -> pg.ColorMap:
 def presentation_scale(widget) -> float:
     """How much larger than the application's the widget's font is (presenter mode), at least 1:
     views thicken their lines by it, so strokes grow with the text."""
-    base = QApplication.font().pointSizeF()
-    size = widget.font().pointSizeF()
+    return presentation_scale_of(widget.font())
+
+
+def presentation_scale_of(font: QFont) -> float:
+    """How much larger than the application's font ``font`` is, at least 1."""
+    base, size = QApplication.font().pointSizeF(), font.pointSizeF()
     return max(1.0, size / base) if base > 0 and size > 0 else 1.0
 
 
@@ -72,11 +76,15 @@ def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
 
 
 def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, ratio: float = 1.0,
-                  left: str = "weight  −", right: str = "+", bar_width: int = 64) -> QPixmap:
+                  left: str = "weight  −", right: str = "+", bar_width: int = 64, font: QFont | None = None) -> QPixmap:
     """A compact horizontal color key, e.g. 'weight − [blue..red] +', as a static picture.
 
-    Drawn once per palette: unlike a ColorBarItem it has no axis to repaint with every frame.
+    Drawn once per palette (and font): unlike a ColorBarItem it has no axis to repaint with every
+    frame. ``font`` is the widget's (``metrics`` must be its metrics); without it the text is drawn
+    in the application's font.
     """
+    if font is not None:
+        bar_width = round(bar_width * presentation_scale_of(font))
     pad = 4
     bar_h = max(6, metrics.height() // 2)
     left_w = metrics.horizontalAdvance(left)
@@ -86,6 +94,8 @@ def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, r
     pix.setDevicePixelRatio(ratio)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
+    if font is not None:
+        p.setFont(font)  # a painter on a pixmap starts with the application's font
     p.setPen(palette.color(QPalette.ColorRole.WindowText))
     p.drawText(0, metrics.ascent(), left)
     grad = QLinearGradient(left_w + pad, 0, left_w + pad + bar_width, 0)

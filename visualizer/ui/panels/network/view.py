@@ -126,16 +126,22 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._dead_label.setToolTip("Crossed-out neurons never fire on the test set: they pass nothing on and, "
                                     "with no gradient, no longer learn")
         self._dead_label.hide()
-        foot = QHBoxLayout()
-        foot.setContentsMargins(4, 0, 4, 0)
-        foot.setSpacing(8)
-        keys = QVBoxLayout()  # the two colour keys stacked: the caption beside them keeps its width
-        keys.setSpacing(0)
-        keys.addWidget(self._legend)
-        keys.addWidget(self._shading)
+        # The two colour keys stacked (side by side they would widen the view's minimum past a
+        # 1024 px window's centre), the caption under them at the view's full width (a narrow
+        # column beside the keys made it many lines tall, at the drawing's expense).
+        stacked = QVBoxLayout()
+        stacked.setSpacing(0)
+        stacked.addWidget(self._legend)
+        stacked.addWidget(self._shading)
+        keys = self._keys = QHBoxLayout()
+        keys.setContentsMargins(0, 0, 0, 0)
+        keys.addLayout(stacked)
         keys.addStretch(1)
+        foot = QVBoxLayout()
+        foot.setContentsMargins(4, 0, 4, 0)
+        foot.setSpacing(0)
         foot.addLayout(keys)
-        foot.addWidget(self._caption, 1)
+        foot.addWidget(self._caption)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -263,6 +269,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def input_rect(self) -> QRectF:
         """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
         return QRectF(0, self._grid_y, GRID, GRID)
+
+    def add_to_footer(self, widget: QWidget) -> None:
+        """Put ``widget`` (the window's "?") at the end of the colour keys' row under the drawing."""
+        self._keys.addWidget(widget)
 
     def fan_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """(input pixel, hidden-1 neuron) index pairs of the input fan currently drawn."""
@@ -721,9 +731,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._input_img.setLookupTable(cm.lookup_table(ink))
         self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35), width=stroke))
         metrics, ratio = self.fontMetrics(), self.devicePixelRatioF()
-        self._legend.setPixmap(cm.legend_pixmap(diverging, pal, metrics, ratio))
+        self._legend.setPixmap(cm.legend_pixmap(diverging, pal, metrics, ratio, font=self.font()))
         left, right, _tip = shading_legend()
-        self._shading.setPixmap(cm.legend_pixmap(self._shade_map, pal, metrics, ratio, left=left, right=right))
+        self._shading.setPixmap(cm.legend_pixmap(self._shade_map, pal, metrics, ratio, left=left, right=right,
+                                                 font=self.font()))
         self._inset_img.setLookupTable(cm.lookup_table(diverging))
         fill = QColor(bg)
         fill.setAlpha(235)

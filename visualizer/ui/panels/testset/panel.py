@@ -403,9 +403,10 @@ class TestSetPanel(QWidget):
         self.bars.set_probabilities(p, true_label=label)
         v = verdict(pred, label, float(p[pred]), len(p))
         colour = "#2e8b57" if v.right else "#d0453a"
-        guess = ", a guess" if v.guess else ""
+        # A guess drops the decimal to make room: the line must still fit a 1024x700 window's side dock.
+        sure = f"{100 * float(p[pred]):.0f}%, a guess" if v.guess else f"{100 * float(p[pred]):.1f}%"
         self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {v.mark}</b>"
-                             f" ({100 * float(p[pred]):.1f}%{guess})")
+                             f" ({sure})")
 
     def _refresh_matrix(self) -> None:
         if self._eval is None:
