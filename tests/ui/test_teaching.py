@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QKeySequence
@@ -14,6 +11,7 @@ from visualizer.session.explanations import NETWORK, TIMELINE, explanation
 from visualizer.ui import docks
 from visualizer.ui.help import HelpButton, title_bar
 from visualizer.ui.presenter import PANELS, font_scale
+from window_fixtures import save_screenshot as _save
 
 ESC = QKeySequence("Esc")
 
@@ -31,14 +29,6 @@ def _layout(window) -> dict:
 def _fonts(window) -> dict:
     return {"window": window.font().pointSizeF(), "network": window.network_view.font().pointSizeF(),
             **{t: docks.panel_of(d).font().pointSizeF() for t, d in window.docks.items()}}
-
-
-def _save(window, tmp_path, name: str) -> None:
-    path = tmp_path / name
-    assert window.grab().save(str(path), "PNG")
-    folder = os.environ.get("NNVIZ_SCREENSHOT_DIR")
-    if folder:
-        shutil.copy(path, os.path.join(folder, name))
 
 
 @pytest.fixture

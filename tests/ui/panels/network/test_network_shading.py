@@ -12,16 +12,6 @@ from visualizer.ui.panels.network.view import ZERO_SHADE, NetworkView
 from view_inputs import _ring_digit
 
 
-@pytest.fixture
-def network_view(qtbot):
-    view = NetworkView()
-    qtbot.addWidget(view)
-    view.resize(900, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
 def _brush_color(view: NetworkView, k: int) -> QColor:
     return QColor(view._neurons.data["brush"][k].color())
 

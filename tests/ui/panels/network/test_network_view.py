@@ -15,16 +15,6 @@ from visualizer.core.network import Network
 from view_inputs import CONFIGS, _ring_digit
 
 
-@pytest.fixture
-def network_view(qtbot):
-    view = NetworkView()
-    qtbot.addWidget(view)
-    view.resize(900, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
-
-
 def _drawn_edges(view: NetworkView) -> int:
     return int(view._edges.counts.sum())
 
