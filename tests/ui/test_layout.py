@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
@@ -12,6 +9,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 
 from visualizer.ui import docks
+from window_fixtures import save_screenshot
 
 SIZES = [(1024, 700), (1920, 1080)]
 
@@ -161,12 +159,7 @@ def _no_overlaps(panel, dock) -> None:
                                           f"overlaps {type(b).__name__} {b.text() if hasattr(b, 'text') else ''!r}"
 
 
-def _save(window, tmp_path, name: str) -> None:
-    path = tmp_path / name
-    assert window.grab().save(str(path), "PNG")
-    folder = os.environ.get("NNVIZ_SCREENSHOT_DIR")
-    if folder:
-        shutil.copy(path, os.path.join(folder, name))
+_save = save_screenshot
 
 
 def test_a_right_answer_at_chance_confidence_is_called_a_guess(make_window):

@@ -39,9 +39,12 @@ from visualizer.core.errors import ConfigError
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, Session
 from visualizer.session.batches import TrainingBatches
+from visualizer.session.explanations import NETWORK
 from visualizer.session.gradients import Gradients, chosen_config
 from visualizer.session.stepper import StepExplainer
 from visualizer.ui import actions as menu, docks, drops, settings_reset, theme
+from visualizer.ui.help import HelpButton
+from visualizer.ui.help_tour import HelpTour
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.gradients.explain import ExplainDialog
 from visualizer.ui.panels.gradients.panel import GradientsPanel
@@ -53,6 +56,7 @@ from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
 from visualizer.ui.panels.training.panel import ControlsPanel
 from visualizer.ui.common.options import RangeMode, Theme, WeightView
 from visualizer.ui.panels.weights.view import WeightMaps
+from visualizer.ui.presenter import PresenterMode
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
 from visualizer.ui.status import Banner, FrameCounter, ProgressPanel
@@ -170,6 +174,7 @@ class MainWindow(QMainWindow):
             self.menus["panels"].addAction(dock.toggleViewAction())
         self.menus["panels"].addAction(self.timeline_toolbar.toggleViewAction())
         docks.arrange(self, self.docks)
+        self._add_teaching()
 
         self.data_label = QLabel()
         self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
@@ -201,6 +206,12 @@ class MainWindow(QMainWindow):
         self._set_state_view(RunState.LOADING)
         self._render.timer.start()
         self.setAcceptDrops(True)  # weights, runs, images and datasets dropped anywhere (ui/drops.py)
+
+    def _add_teaching(self) -> None:
+        """The "?" of the network view, Help ▸ What am I looking at? and View ▸ Presenter mode."""
+        self.network_view.add_to_footer(HelpButton(NETWORK, self.network_view))
+        self.tour = HelpTour(self)
+        self.presenter = PresenterMode(self)
 
     # -- public API ---------------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,

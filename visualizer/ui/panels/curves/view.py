@@ -333,15 +333,16 @@ class Curves(cm.FollowsPalette, QWidget):
         bg, fg = cm.background_color(pal), cm.foreground_color(pal)
         self._fg = fg
         dark = cm.is_dark(pal)
+        stroke = cm.presentation_scale(self)  # thicker curves when the fonts are scaled up (presenter mode)
         self._canvas.setBackground(bg)
         train = QColor("#5aa9ff" if dark else "#1f5fbf")
         val = QColor("#ffa64d" if dark else "#d9640a")
         faint = QColor(train)
         faint.setAlphaF(0.3)
         for what in ("loss", "accuracy"):
-            self._lines[f"train_{what}_raw"].setPen(pg.mkPen(faint, width=1))
-            self._lines[f"train_{what}"].setPen(pg.mkPen(train, width=2))
-            self._lines[f"val_{what}"].setPen(pg.mkPen(val, width=2))
+            self._lines[f"train_{what}_raw"].setPen(pg.mkPen(faint, width=round(stroke)))
+            self._lines[f"train_{what}"].setPen(pg.mkPen(train, width=2 * stroke))
+            self._lines[f"val_{what}"].setPen(pg.mkPen(val, width=2 * stroke))
             self._lines[f"val_{what}"].setSymbolBrush(val)
             self._lines[f"val_{what}"].setSymbolPen(pg.mkPen(bg))
         for plot in (self.loss_plot, self.accuracy_plot):
@@ -350,10 +351,13 @@ class Curves(cm.FollowsPalette, QWidget):
                 axis = plot.getAxis(key)
                 axis.setPen(cm.mix(bg, fg, 0.6))
                 axis.setTextPen(fg)
+                # Ticks and axis titles in the panel's font, so they grow with it (presenter mode).
+                axis.setTickFont(self.font())
+                axis.label.setFont(self.font())
         for line in self._crosshair:
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
         for line in self._moment_lines:
-            line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2))
+            line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2 * stroke))
         # Each line sample stays with its word when the key wraps.
         key = (f"<span style='color:{train.name()}'>\u2501\u2501</span>&nbsp;train{{}}&nbsp;&nbsp; "
                f"<span style='color:{val.name()}'>\u2501\u25cf\u2501</span>&nbsp;validation")

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.confusion import EvalResult, indices_for_cell
 from visualizer.core.snapshot import SnapshotEvent
+from visualizer.session.explanations import verdict
 from visualizer.session.inputs import AnalysisCache
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
@@ -400,10 +401,12 @@ class TestSetPanel(QWidget):
         p = self._analyze(self._snapshot.network, self._x[i]).probabilities
         pred = int(np.argmax(p))
         self.bars.set_probabilities(p, true_label=label)
-        colour = "#2e8b57" if pred == label else "#d0453a"
-        mark = "\N{CHECK MARK}" if pred == label else "\N{BALLOT X}"
-        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {mark}</b>"
-                             f" ({100 * float(p[pred]):.1f}%)")
+        v = verdict(pred, label, float(p[pred]), len(p))
+        colour = "#2e8b57" if v.right else "#d0453a"
+        # A guess drops the decimal to make room: the line must still fit a 1024x700 window's side dock.
+        sure = f"{100 * float(p[pred]):.0f}%, a guess" if v.guess else f"{100 * float(p[pred]):.1f}%"
+        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {v.mark}</b>"
+                             f" ({sure})")
 
     def _refresh_matrix(self) -> None:
         if self._eval is None:

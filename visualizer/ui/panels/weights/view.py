@@ -46,6 +46,7 @@ from visualizer.core.network import layer_names
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
 STACKED_CANVAS = 400  # px: narrower canvases stack each title's weight and bias ranges (three lines)
+TITLE_PT = 8.0  # a map title's font size at the application's font
 COMPACT_CANVAS = 560  # px: narrower canvases get short map titles
 
 WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
@@ -117,6 +118,7 @@ class _Block:
         self.levels = (-1.0, 1.0)
         self.bias_levels = (-1.0, 1.0)
         self.fg = None
+        self.title_pt = TITLE_PT  # grows with the panel's font (presenter mode)
         self._title_shown = None
 
     def window(self) -> tuple[int, int, int, int]:
@@ -140,7 +142,7 @@ class _Block:
         title = f"{self.title}{where}<br>{ranges.replace(' · ', '<br>') if stacked else ranges}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
-            self.plot.setTitle(title, size="8pt", color=self.fg.name())
+            self.plot.setTitle(title, size=f"{self.title_pt:.3g}pt", color=self.fg.name())
 
     def clear(self) -> None:
         self.image.clear()
@@ -560,7 +562,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         pal = self.palette()
         self._canvas.setBackground(cm.background_color(pal))
         self._cmap = cm.diverging_colormap(pal)
-        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF(),
+                                                font=self.font()))
         self._legend.setAlignment(Qt.AlignmentFlag.AlignVCenter)
         self._apply_luts()
         if self._snapshot is not None:
@@ -570,4 +573,5 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         lut = cm.lookup_table(self._cmap)
         pal = self.palette()
         for block in self._blocks:
+            block.title_pt = TITLE_PT * cm.presentation_scale(self)
             block.set_lut(lut, cm.foreground_color(pal), cm.background_color(pal))
