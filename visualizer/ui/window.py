@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
                               visible=showing["Curves"])
         self._curves_history = None  # the history the curves show (set again only when it changes)
         self._curves_dirty = False  # the recording grew while the cursor shows the past
+        self._curves_sizes = None  # the gradient sizes the curves show
         self._render.add_view("pad", self.pad.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
                               visible=showing["Draw"])
         self._render.add_view("browser", self.browser.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
@@ -479,7 +480,10 @@ class MainWindow(QMainWindow):
         if history is not self._curves_history:  # a scrub changes the cursor line, not the curves
             self._curves_history = history
             self.curves.set_history(history)
-        self.curves.set_gradient_sizes(self.session.gradient_sizes.view())
+        sizes = self.session.gradient_sizes.view()  # the same object until a snapshot adds a point
+        if sizes is None or sizes is not self._curves_sizes:
+            self._curves_sizes = sizes
+            self.curves.set_gradient_sizes(sizes)
         self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
 
     def _update_timeline_bar(self, force: bool = False) -> None:
