@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from visualizer.session.moments import PACES, pace_text
@@ -101,15 +101,11 @@ class _Strip(QWidget):
                 # Percentiles, not extremes: one odd batch must not flatten the whole trace.
                 lo, hi = (float(v) for v in np.percentile(loss[finite], (2, 98)))
                 scale = (bottom - top) / (hi - lo) if hi > lo else 0.0
+                left, width = self._span()
+                xs = left + width * (steps[finite] - self.first) / max(self.last - self.first, 1)
+                ys = bottom - (np.clip(loss[finite], lo, hi) - lo) * scale
                 path = QPainterPath()
-                started = False
-                for s, v in zip(steps[finite], np.clip(loss[finite], lo, hi), strict=True):
-                    pt = QPointF(self.x_of(s), bottom - (v - lo) * scale)
-                    if started:
-                        path.lineTo(pt)
-                    else:
-                        path.moveTo(pt)
-                        started = True
+                path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]))
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(QPen(mix(base, accent, 0.65), 1.2))
                 p.drawPath(path)
