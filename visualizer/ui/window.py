@@ -198,8 +198,7 @@ class MainWindow(QMainWindow):
                               urgent=lambda: self._gradients_dirty, visible=showing["Gradients"])
         for title, view in (("Weights", "weights"), ("Curves", "curves"), ("Draw", "pad"),
                             ("Test set", "browser"), ("Gradients", "gradients")):
-            self.docks[title].visibilityChanged.connect(
-                lambda visible, v=view: visible and QTimer.singleShot(0, lambda: self._render.refresh(v)))
+            self.docks[title].visibilityChanged.connect(lambda visible, v=view: self._on_dock_shown(v, visible))
         self._render.before_frame = self._before_frame
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
@@ -545,6 +544,11 @@ class MainWindow(QMainWindow):
                             self.batches.describe())
         else:
             panel.set_moment(self.gradients.moment(snap))
+
+    def _on_dock_shown(self, view: str, visible: bool) -> None:
+        # A tab that comes to the front catches up with the moment shown, once its layout is done.
+        if visible:
+            QTimer.singleShot(0, lambda: self._render.refresh(view))
 
     def _mark_gradients(self, *_args) -> None:
         # Drawn on the next tick when in front; a hidden dock waits until it is shown.
