@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from visualizer.session.moments import PACES, pace_text
@@ -104,8 +105,7 @@ class _Strip(QWidget):
                 left, width = self._span()
                 xs = left + width * (steps[finite] - self.first) / max(self.last - self.first, 1)
                 ys = bottom - (np.clip(loss[finite], lo, hi) - lo) * scale
-                path = QPainterPath()
-                path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]))
+                path = pg.arrayToQPath(xs, ys)  # in bulk: it is redrawn as the recording grows
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(QPen(mix(base, accent, 0.65), 1.2))
                 p.drawPath(path)
