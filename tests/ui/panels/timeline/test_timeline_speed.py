@@ -3,37 +3,26 @@ final moment, a tab behind another is drawn when it comes to the front (issues 9
 
 from __future__ import annotations
 
-import numpy as np
-from test_main_window import set_epochs, wait_state
+from test_timeline_window import assert_views_show, trained
 
-from visualizer.session import RunState
 from visualizer.ui import docks
 
 
 def _trained(make_window, qtbot):
-    window = make_window()
-    window.session.set_pace(None)
-    set_epochs(window, 2)
-    window.show_test_digit(3)
-    window.actions.start.trigger()
-    wait_state(qtbot, window, RunState.READY)
+    window = trained(make_window, qtbot)
     window.render(everything=True)
     return window
 
 
 def test_after_a_burst_of_cursor_moves_every_view_shows_the_final_moment(make_window, qtbot):
     window = _trained(make_window, qtbot)
-    timeline, bar = window.session.timeline, window.timeline_bar
+    bar = window.timeline_bar
     started = window.session.neurons.analyses_started
     for step in (3, 30, 12, 25, 9):  # a drag: several moves before the next frame
         bar.cursor_requested.emit(step)
     assert window.session.neurons.analyses_started == started, "no analysis per move"
     window.render(everything=True)
-    moment = timeline.moment_at(9)
-    expected = moment.network.forward(window.session.input.vector)
-    np.testing.assert_allclose(window.network_view._acts[-1], expected[-1], rtol=1e-5)
-    np.testing.assert_allclose(window.pad.bars.probabilities(), expected[-1], rtol=1e-5)
-    np.testing.assert_array_equal(window.weight_maps._snapshot.weights[0], moment.network.weights[0])
+    assert_views_show(window, 9)
     assert window.curves._moment_lines[0].value() == window.session.shown.epoch_float
     assert "batch 9" in bar.status.text()
     # Once the cursor rests, the neuron analysis of that moment (and only it) runs.
