@@ -251,6 +251,8 @@ def _gui_lines(g: dict) -> list[str]:
         f"  window frames per second while training         {get('gui_frames_per_second'):.1f}",
         f"  timeline: cursor to a random moment, all views  {get('scrub_median_ms'):.1f} / "
         f"{get('scrub_p99_ms'):.1f} ms          median ≤ 16, p99 ≤ 33 ms",
+        f"  a tab behind another brought to the front       {get('tab_front_median_ms'):.1f} / "
+        f"{get('tab_front_max_ms'):.1f} ms median / max (drawn when shown, not per frame)",
         f"  replay at 100 batches/s: timer lateness p99/max {get('replay_lateness_p99_ms'):.1f} / "
         f"{get('replay_lateness_max_ms'):.1f} ms, {get('replay_frames_per_second'):.0f} fps   p99 ≤ 20 ms",
         f"  training with the window open                   {_fmt(get('gui_samples_per_second'))} samples/s",

@@ -33,7 +33,7 @@ from visualizer.session.hints import HintWatcher
 from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
 from visualizer.session.messages import describe_error, join_sentences
-from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
+from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, Rest, snapshot_of
 from visualizer.session.neurons import NeuronsModel
 from visualizer.session.replacing import import_question, open_run_question, saved_mark
 from visualizer.session.selection import Selection
@@ -133,6 +133,7 @@ class Session:
         self.timeline_budget = DEFAULT_BUDGET  # bytes of recorded weights per run
         self.cursor = Cursor()  # which recorded moment the views show (live by default)
         self.replay = Replay(clock)
+        self.cursor_rest = Rest(clock)  # when a moving cursor stops: costly analyses wait for it
         self._after_stop: Callable[[], None] | None = None
         self._busy_from: RunState | None = None
         self._saved_run: tuple[int, int] | None = None  # saved_mark of the recording last saved or opened
@@ -152,6 +153,9 @@ class Session:
         self.progress_text = Event("progress_text")  # (text): what loading is doing
         self.image_loaded = Event("image_loaded")  # (image, name): an image file to show on the pad
         self.cursor_changed = Event("cursor_changed")  # (step or None): the moment shown (None: live)
+        # (step or None): the cursor stopped moving (see settle_cursor): analyses of the moment shown start
+        self.cursor_rested = Event("cursor_rested")
+        self.cursor_changed.connect(lambda _step: self.cursor_rest.moved())
         self.timeline_changed = Event("timeline_changed")  # (Timeline or None): a new recording, opened or reset
         self.pace_changed = Event("pace_changed")  # (batches per second or None)
         # (snapshot): it names the training images of the batch a Step ran or training runs next.
@@ -406,6 +410,15 @@ class Session:
             return
         self.cursor.step = step
         self.cursor_changed.emit(step)
+
+    def settle_cursor(self) -> bool:
+        """Emit ``cursor_rested`` if the cursor has come to rest since it last moved (the window
+        calls this on every frame); True when it did. A drag or a replay thus starts one neuron
+        analysis per rest (or per second while it keeps moving), not one per move."""
+        if not self.cursor_rest.due():
+            return False
+        self.cursor_rested.emit(self.cursor.step)
+        return True
 
     def go_live(self) -> None:
         self.replay.stop()

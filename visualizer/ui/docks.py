@@ -135,6 +135,12 @@ def default_layout(compact: bool = False) -> dict[str, tuple]:
     return layout
 
 
+def showing(dock: QDockWidget) -> bool:
+    """True when ``dock`` is on screen: shown and not behind another tab (Qt keeps a tabbed dock
+    "visible" behind the one in front; only its visible region tells)."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+
 def arrange(window: QMainWindow, docks: dict[str, QDockWidget], *, compact: bool = False) -> None:
     """Put the known docks where :func:`default_layout` says (docks it does not know stay where they are)."""
     window.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolBu
 
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session.moments import pace_text
+from visualizer.ui.common.labels import hold_size
 
 PACE_WINDOW_S = 2.0  # seconds of snapshots the batch rate of a paced run is measured over
 KEEPING_UP = 0.9  # a paced run at this fraction of its pace or more is shown at its pace
@@ -72,11 +73,13 @@ class ProgressPanel(QWidget):
         layout.setSpacing(12)
         for w in (self.bar, self.eta, self.speed, self.fps):
             layout.addWidget(w)
-        for label, widest in ((self.eta, "88,888 img/s"), (self.speed, "100 of 1,000 batches/s"),
-                              (self.fps, "88,888 img/s")):
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest))
+        for label in (self.eta, self.speed, self.fps):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.clear()
+        # They change at 10-30 Hz: a fixed size means no relayout each time.
+        for label, widest in ((self.eta, "8,888,888 img/s"), (self.speed, "100 of 1,000 batches/s"),
+                              (self.fps, "8,888,888 img/s")):
+            hold_size(label, widest)
 
     def clear(self) -> None:
         self.bar.setValue(0)

@@ -137,8 +137,7 @@ class MainWindow(QMainWindow):
         self.gradients = Gradients(self.session)  # the input's target and gradient, once per (network, input, target)
         self.batches = TrainingBatches(self.session)
         self.gradients_panel = GradientsPanel(explain_action=a.explain_step)
-        self._gradients_dirty = False  # needs drawing on the next tick (new input, target or batch)
-        self._gradients_stale = True  # needs drawing when the dock comes to the front
+        self._gradients_dirty = False  # needs drawing (new input, target or batch): on the next tick it is in front
         self._explain: ExplainDialog | None = None  # made on first use
         self.banner = Banner()
         self.settings_notice = settings_reset.SettingsNotice()  # restored settings that could trap a new session
@@ -183,16 +182,30 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
+        # A replay redraws at display rate like a run: one costly view per tick then too.
         self._render = RenderScheduler(lambda: self.session.shown,
-                                       lambda: self.session.state.is_training, self)
+                                       lambda: self.session.state.is_training or self.session.replay.playing, self)
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
-        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty)
+        # A dock behind another tab (or closed) is drawn when it comes to the front, not per frame.
+        showing = {title: (lambda d=dock: docks.showing(d)) for title, dock in self.docks.items()}
+        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty,
+                              visible=showing["Weights"])
         self._weights_dirty = False  # the user chose another weight view: redraw now
-        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"])
-        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
+        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"], urgent=lambda: self._curves_dirty,
+                              visible=showing["Curves"])
+        self._curves_history = None  # the history the curves show (set again only when it changes)
+        self._curves_dirty = False  # the recording grew while the cursor shows the past
+        self._curves_sizes = None  # the gradient sizes the curves show
+        self._render.add_view("pad", self.pad.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
+                              visible=showing["Draw"])
+        self._render.add_view("browser", self.browser.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
+                              visible=showing["Test set"])
         self._render.add_view("gradients", self._draw_gradients, VIEW_PERIODS["gradients"],
-                              urgent=lambda: self._gradients_dirty)
+                              urgent=lambda: self._gradients_dirty, visible=showing["Gradients"])
+        for title, view in (("Weights", "weights"), ("Curves", "curves"), ("Draw", "pad"),
+                            ("Test set", "browser"), ("Gradients", "gradients")):
+            self.docks[title].visibilityChanged.connect(lambda visible, v=view: self._on_dock_shown(v, visible))
         self._render.before_frame = self._before_frame
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
@@ -426,6 +439,7 @@ class MainWindow(QMainWindow):
         # Cheap updates on every tick: the progress of the live run, the timeline bar (<= 4 Hz).
         self._update_progress(self.session.latest)
         self._update_timeline_bar()
+        self.session.settle_cursor()  # a cursor at rest: the neuron analysis of its moment starts
 
     def _update_progress(self, snap) -> None:
         if snap is None or snap.run_id != self.session.progress_run or snap is self._progress_shown:
@@ -470,13 +484,21 @@ class MainWindow(QMainWindow):
         view, timeline = self.weight_maps.view(), self.session.timeline
         if view is WeightView.WEIGHTS or timeline is None or not len(timeline):
             return None
+        first = timeline.bounds()[0]
         if view is WeightView.TOTAL_CHANGE:
-            return timeline.moment_at(int(timeline.steps()[0])).network
-        return timeline.moment_at(snap.step - 1).network if snap.step > int(timeline.steps()[0]) else None
+            return timeline.moment_at(first).network
+        return timeline.moment_at(snap.step - 1).network if snap.step > first else None
 
     def _draw_curves(self, snap) -> None:
-        self.curves.set_history(self.session.history())
-        self.curves.set_gradient_sizes(self.session.gradient_sizes.view())
+        self._curves_dirty = False
+        history = self.session.history()
+        if history is not self._curves_history:  # a scrub changes the cursor line, not the curves
+            self._curves_history = history
+            self.curves.set_history(history)
+        sizes = self.session.gradient_sizes.view()  # the same object until a snapshot adds a point
+        if sizes is None or sizes is not self._curves_sizes:
+            self._curves_sizes = sizes
+            self.curves.set_gradient_sizes(sizes)
         self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
 
     def _update_timeline_bar(self, force: bool = False) -> None:
@@ -489,11 +511,11 @@ class MainWindow(QMainWindow):
         if timeline is None or not len(timeline):
             self.timeline_bar.set_recording(0, 0, np.zeros(0), np.zeros(0), np.zeros(0))
         else:
-            steps, m = timeline.steps(), timeline.metrics()
-            self.timeline_bar.set_recording(int(steps[0]), int(steps[-1]), timeline.epoch_end_steps(), m.step, m.loss)
+            (first, last), m = timeline.bounds(), timeline.metrics()
+            self.timeline_bar.set_recording(first, last, timeline.epoch_end_steps(), m.step, m.loss)
         self._show_cursor()
         if not self.session.cursor.live and self.session.state.is_training:
-            self.curves.set_history(self.session.history())  # the past is shown, but the run goes on
+            self._curves_dirty = True  # the past is shown, but the run goes on: the curves grow
 
     def _show_cursor(self) -> None:
         s = self.session
@@ -529,32 +551,24 @@ class MainWindow(QMainWindow):
             path, self._open_run = self._open_run, None
             self.session.open_run(path)
 
-    def _draw_panels(self, snap) -> None:
-        self.pad.set_snapshot(snap)
-        self.browser.set_snapshot(snap)
-
     def _draw_gradients(self, snap) -> None:
-        """The Gradients dock, only when it is in front (numpy: ~0.1 ms of backward pass plus its paint)."""
+        """The Gradients dock (the scheduler calls this only when it is in front)."""
         self._gradients_dirty = False
         panel = self.gradients_panel
-        if snap is None or not panel.isVisible():
-            self._gradients_stale = snap is not None  # drawn when it comes to the front
-            return
-        self._gradients_stale = False
         if panel.showing_batch():
             panel.set_batch(self.batches.batch(snap), self.batches.chosen, self.batches.example_gradient(snap),
                             self.batches.describe())
         else:
             panel.set_moment(self.gradients.moment(snap))
 
-    def _mark_gradients(self, *_args) -> None:
-        # Urgent (drawn on the next tick) only when in front: a hidden dock must not take ticks.
-        self._gradients_dirty = self.gradients_panel.isVisible()
-        self._gradients_stale = True
+    def _on_dock_shown(self, view: str, visible: bool) -> None:
+        # A tab that comes to the front catches up with the moment shown, once its layout is done.
+        if visible:
+            QTimer.singleShot(0, lambda: self._render.refresh(view))
 
-    def _on_gradients_shown(self, visible: bool) -> None:
-        if visible and self._gradients_stale and self.session.shown is not None:
-            self._draw_gradients(self.session.shown)
+    def _mark_gradients(self, *_args) -> None:
+        # Drawn on the next tick when in front; a hidden dock waits until it is shown.
+        self._gradients_dirty = True
 
     def explain_step(self) -> ExplainDialog | None:
         """Open "Explain one step" on the current input (None, with a status message, when it has no target)."""
@@ -643,12 +657,11 @@ class MainWindow(QMainWindow):
         g.target_chosen.connect(self.gradients.choose_target)
         g.batch_step_requested.connect(self.batches.step)
         g.image_chosen.connect(self.batches.choose)
-        g.tab_changed.connect(lambda _i: (self._mark_gradients(), self._on_gradients_shown(g.isVisible())))
+        g.tab_changed.connect(lambda _i: (self._mark_gradients(), self._render.refresh("gradients")))
         self.gradients.target_changed.connect(self._mark_gradients)
         self.gradients.ready.connect(self._mark_gradients)  # a big network's gradient, computed in the background
         self.batches.changed.connect(self._mark_gradients)
         self.session.input_changed.connect(self._mark_gradients)
-        self.docks["Gradients"].visibilityChanged.connect(self._on_gradients_shown)
         s, n = self.session, self.neurons
         # A neuron pinned or hovered anywhere is the session's selection; the views follow it.
         self.network_view.neuron_pinned.connect(lambda info: s.selection.pin(_ref(info)))

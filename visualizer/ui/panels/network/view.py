@@ -233,7 +233,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
 
     def set_dead(self, dead: list[np.ndarray] | None) -> None:
         """Cross out the neurons that never fire: one bool mask per hidden layer (None: no marks)."""
-        self._dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
+        dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
+        if _same_masks(dead, self._dead):
+            return  # a scrub's analyses mostly find the same neurons dead: nothing to redraw
+        self._dead = dead
         self._draw_dead()
 
     def drawn_items(self) -> tuple[int, int]:
@@ -770,3 +773,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
             item.setFont(self._font)
         self._label_state = [("", -1)] * len(self._out_labels)  # recolor on the next draw
         self._ring_state = None
+
+
+def _same_masks(a: list[np.ndarray] | None, b: list[np.ndarray] | None) -> bool:
+    """True when two lists of dead-neuron masks (or None) are equal."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b, strict=True))

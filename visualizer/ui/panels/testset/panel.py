@@ -26,7 +26,7 @@ from visualizer.session.inputs import AnalysisCache
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
 from visualizer.ui.panels.testset.confusion_view import ConfusionView
-from visualizer.ui.panels.testset.evaluator import Evaluator
+from visualizer.ui.panels.testset.evaluator import REST, Evaluator
 from visualizer.core.config import INPUT_SIZE
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
@@ -198,7 +198,8 @@ class TestSetPanel(QWidget):
             return
         self._snapshot = snapshot
         if snapshot.settled and len(self._y):
-            self._request_evaluation(throttled=snapshot.event is SnapshotEvent.EPOCH_END)
+            self._request_evaluation(throttled=snapshot.event is SnapshotEvent.EPOCH_END,
+                                     rest=REST if snapshot.replayed else 0.0)
         self._refresh()
 
     def evaluate_now(self) -> None:
@@ -207,9 +208,9 @@ class TestSetPanel(QWidget):
         self._request_evaluation(throttled=False)
         self._refresh_matrix()  # "Evaluating the test set…" until the first result
 
-    def _request_evaluation(self, *, throttled: bool) -> None:
+    def _request_evaluation(self, *, throttled: bool, rest: float = 0.0) -> None:
         if self._snapshot is not None and len(self._y):
-            self._evaluator.request(self._snapshot, throttled=throttled)
+            self._evaluator.request(self._snapshot, throttled=throttled, rest=rest)
 
     def evaluation_pending(self) -> bool:
         """True while a requested evaluation has not been shown yet."""
@@ -293,6 +294,8 @@ class TestSetPanel(QWidget):
             self._top.setStretch(1, 1 if wide else 3)
 
     def _on_evaluated(self, snapshot, result: EvalResult) -> None:
+        if snapshot.replayed and snapshot is not self._snapshot:
+            return  # a moment the timeline's cursor has left: its matrix would be shown as the current one
         self._eval, self._eval_snapshot = result, snapshot
         self._rebuild_order()
         if self._cell is not None:
