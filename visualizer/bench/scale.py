@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from visualizer.bench.window import _fake_snapshots, _peak_rss_mb, _rss_mb, _stats
+from visualizer.bench.memory import peak_rss_mb, rss_mb
+from visualizer.bench.window import _fake_snapshots, _stats
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session import RunState
 
@@ -68,7 +69,7 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     sampler = QTimer()
-    sampler.timeout.connect(lambda: rss.append(_rss_mb()))
+    sampler.timeout.connect(lambda: rss.append(rss_mb()))
     drawn = window.weights_changed.connect(lambda _s: frames.__setitem__(0, frames[0] + 1))
     window.controls.set_config(config)
     window.session.set_pace(None)  # full speed: the figure to compare with the trainer alone and fit
@@ -102,8 +103,8 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
         "frames_per_second": frames[0] / elapsed,
         "snapshots_per_second": snapshots / elapsed,
         "stop_seconds": stop_seconds,
-        "rss_mb": float(np.mean(rss[-third:])) if rss else _rss_mb(),
-        "rss_peak_mb": _peak_rss_mb(),
+        "rss_mb": float(np.mean(rss[-third:])) if rss else rss_mb(),
+        "rss_peak_mb": peakrss_mb(),
     })
     return out
 

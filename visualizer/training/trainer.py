@@ -46,6 +46,7 @@ from visualizer.data.dataset import Dataset
 from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
 from visualizer.training.pace import Pacer
+from visualizer.training.pixels import as_pixels, pixel_tensor
 from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder
 from visualizer.training.update import fused_update
 from visualizer.training.tfenv import import_keras, import_tf
@@ -176,10 +177,10 @@ class Trainer:
         self.prepare_seconds: float | None = None
         self._released = False
 
-        self._x = tf.convert_to_tensor(np.asarray(dataset.x_train[:n], dtype=np.float32).reshape(n, -1))
+        self._x = pixel_tensor(tf, dataset.x_train[:n])
         self._y = tf.convert_to_tensor(self._task_labels(dataset.y_train[:n]))
         n_test = len(dataset.x_test)
-        self._x_test = tf.convert_to_tensor(np.asarray(dataset.x_test, dtype=np.float32).reshape(n_test, -1))
+        self._x_test = pixel_tensor(tf, np.asarray(dataset.x_test).reshape(n_test, -1))
         self._y_test = tf.convert_to_tensor(self._task_labels(dataset.y_test))
         self._order = tf.Variable(tf.zeros((self._batches_per_epoch, self._batch), tf.int32), trainable=False)
         self._counts = tf.Variable(tf.zeros((self._batches_per_epoch,), tf.int32), trainable=False)
@@ -246,7 +247,7 @@ class Trainer:
             return grad, tf.sqrt(moved / tf.maximum(size, 1e-30))
 
         def train_batch(x, y, idx, count, first):
-            xb, yb = tf.gather(x, idx), tf.gather(y, idx)
+            xb, yb = as_pixels(tf, tf.gather(x, idx)), tf.gather(y, idx)
             mask = tf.cast(tf.range(width) < count, tf.float32)  # the epoch's last batch is short
             nf = tf.cast(count, tf.float32)
             with tf.GradientTape() as tape:
@@ -265,7 +266,7 @@ class Trainer:
         scalar = tf.TensorSpec([], tf.int32)
         signature = [scalar, scalar, scalar, tf.TensorSpec([], tf.float64),
                      tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64),
-                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.int32)]
+                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32)]
 
         def flat_network():  # one (1, parameters) row
             return tf.concat([tf.reshape(v, [1, -1]) for v in variables], 1)
@@ -361,7 +362,7 @@ class Trainer:
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y):
-            p = model(x, training=False)
+            p = model(as_pixels(tf, x), training=False)
             losses, hits = loss_and_hits(y, p)
             return tf.reduce_mean(losses), tf.reduce_mean(hits)
 
