@@ -104,7 +104,7 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
         "snapshots_per_second": snapshots / elapsed,
         "stop_seconds": stop_seconds,
         "rss_mb": float(np.mean(rss[-third:])) if rss else rss_mb(),
-        "rss_peak_mb": peakrss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
     })
     return out
 
