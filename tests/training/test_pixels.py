@@ -54,3 +54,6 @@ def test_other_pixels_stay_float32_unchanged():
     tensor = pixel_tensor(tf, x)
     assert tensor.dtype == tf.float32
     assert np.array_equal(_in_graph(tf, tensor, np.arange(50)), x)
+    x[:] = 1.0
+    x[-1, 0] = np.nan  # a level everywhere but one pixel, which cannot be cast quietly
+    assert pixel_tensor(tf, x).dtype == tf.float32

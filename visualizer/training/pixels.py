@@ -27,7 +27,8 @@ def pixel_tensor(tf, images):
         part, out = x[start : start + _ROWS], levels[start : start + _ROWS]
         nearest = part * np.float32(255)
         nearest += np.float32(0.5)
-        np.copyto(out, nearest, casting="unsafe")  # values outside 0..255 (or NaN) fail the check below
+        with np.errstate(invalid="ignore"):  # values outside 0..255 (or NaN) fail the check below
+            np.copyto(out, nearest, casting="unsafe")
         if not np.array_equal(np.take(_LEVELS, out), part):
             return tf.convert_to_tensor(x)
     return tf.convert_to_tensor(levels)

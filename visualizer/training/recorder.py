@@ -25,7 +25,7 @@ import numpy as np
 
 from visualizer.core.timeline import Batches, Timeline
 
-__all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder"]
+__all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting"]
 
 CAPTURE_BYTES = 8 << 20  # each of the two capture buffers; bounds the batches per call for big networks
 BRANCHLESS_BYTES = 256 << 10  # networks up to this size are written every batch (no tf.cond): see Trainer
@@ -140,3 +140,33 @@ class Recorder:
         buffer, rows, metrics, block = job
         view = np.asarray(buffer)[:rows]  # no copy: the variable's memory
         self.timeline.append(block(view, np.asarray(metrics)))  # the one copy, into the slabs
+
+
+def _captured(step: int, batches: int, stride: int, keep_until: int) -> int:
+    """How many of the steps after ``step`` .. ``step + batches`` are captured (at most ``keep_until``, or on the stride)."""
+    end = step + batches
+    early = max(0, min(end, keep_until) - step)
+    late = max(0, end // stride - max(step, keep_until) // stride)
+    return early + late
+
+
+def _rows_needed(step: int, batches: int, stride: int, keep_until: int) -> int:
+    """Capture rows a call of ``batches`` batches after ``step`` writes: the kept ones, plus its last if not kept."""
+    end = step + batches
+    last_kept = batches == 0 or end <= keep_until or end % stride == 0
+    return _captured(step, batches, stride, keep_until) + (0 if last_kept else 1)
+
+
+def batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: int) -> int:
+    """The most batches (up to ``limit``, at least 1) whose captures fit in ``rows`` capture rows.
+
+    The rows needed never decrease with the batches (a kept batch replaces the extra last row),
+    so a bisection finds it; one batch always fits (its network is one row).
+    """
+    if _rows_needed(step, limit, stride, keep_until) <= rows:
+        return limit
+    lo, hi = min(1, limit), limit  # rows_needed(lo) fits, rows_needed(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _rows_needed(step, mid, stride, keep_until) <= rows else (lo, mid)
+    return lo

@@ -47,7 +47,7 @@ from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
 from visualizer.training.pace import Pacer
 from visualizer.training.pixels import as_pixels, pixel_tensor
-from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder
+from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder, batches_fitting
 from visualizer.training.update import fused_update
 from visualizer.training.tfenv import import_keras, import_tf
 
@@ -268,8 +268,18 @@ class Trainer:
                      tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64),
                      tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32)]
 
-        def flat_network():  # one (1, parameters) row
-            return tf.concat([tf.reshape(v, [1, -1]) for v in variables], 1)
+        sizes = [int(np.prod(v.shape)) for v in variables]
+        offsets = np.cumsum([0, *sizes]).tolist()
+
+        def write_row(capture, row):
+            """The network into row ``row`` of the capture buffer, kernels and biases flat and interleaved."""
+            if branchless:  # small: one scatter of the concatenation (fewer ops)
+                flat = tf.concat([tf.reshape(v, [1, -1]) for v in variables], 1)
+                tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(row, [1]), updates=flat)
+                return
+            for v, a, b in zip(variables, offsets[:-1], offsets[1:], strict=True):  # big: one copy each, no concat
+                tf.raw_ops.ResourceStridedSliceAssign(ref=capture, begin=tf.stack([row, a]), end=tf.stack([row + 1, b]),
+                                                      strides=tf.constant([1, 1]), value=tf.reshape(v, [1, -1]))
 
         # Small networks are written every batch (to a spare row when not due), big ones only when due.
         branchless = recording and self._recorder.spare
@@ -321,16 +331,13 @@ class Trainer:
                     tf.raw_ops.ResourceScatterUpdate(
                         resource=batch_metrics.handle, indices=tf.reshape(i, [1]), updates=tf.stack([[loss, h / nf]])
                     )
-                    # A one-row scatter: a sliced assign (capture[row].assign) is several times slower.
                     if branchless:
                         # Every network goes to the next free row, which is kept (the index moves on)
                         # only when due: a copy of a small network costs less than a tf.cond.
-                        tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(tf.minimum(row, spare), [1]),
-                                                         updates=flat_network())
+                        write_row(capture, tf.minimum(row, spare))
                         row += tf.cast(tf.logical_and(record, kept(first + tf.cast(i, tf.int64))), tf.int32)
                     elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
-                        tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(row, [1]),
-                                                         updates=flat_network())
+                        write_row(capture, row)
                         row += 1
                 i += 1
             if recording:
@@ -339,8 +346,7 @@ class Trainer:
                 if branchless:
                     row += tf.cast(missing, tf.int32)  # it is in the next free row already
                 elif missing:
-                    tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(row, [1]),
-                                                     updates=flat_network())
+                    write_row(capture, row)
                     row += 1
             # The scatter put the buffer in copy-on-read mode, where every read copies all of it;
             # with that off, the read below is the buffer itself (the caller copies the rows out,
@@ -374,7 +380,7 @@ class Trainer:
         index = None
         if record:
             index = self._recorder.next_buffer()  # waits until the copy of its previous call is done
-            max_batches = _batches_fitting(self._step, stride, keep_until, self._recorder.rows, max_batches)
+            max_batches = batches_fitting(self._step, stride, keep_until, self._recorder.rows, max_batches)
         out = self._chunks[index or 0](*self._graph_args(start, max_batches, threshold, deadline, stride, keep_until,
                                                          record))
         return out, (stride, keep_until), index
@@ -753,36 +759,6 @@ class Trainer:
             f"training diverged at epoch {epoch}, batch {bad_batch} (loss is {what}); "
             "the last good weights were kept — try a lower learning rate"
         )
-
-
-def _captured(step: int, batches: int, stride: int, keep_until: int) -> int:
-    """How many of the steps after ``step`` .. ``step + batches`` are captured (at most ``keep_until``, or on the stride)."""
-    end = step + batches
-    early = max(0, min(end, keep_until) - step)
-    late = max(0, end // stride - max(step, keep_until) // stride)
-    return early + late
-
-
-def _rows_needed(step: int, batches: int, stride: int, keep_until: int) -> int:
-    """Capture rows a call of ``batches`` batches after ``step`` writes: the kept ones, plus its last if not kept."""
-    end = step + batches
-    last_kept = batches == 0 or end <= keep_until or end % stride == 0
-    return _captured(step, batches, stride, keep_until) + (0 if last_kept else 1)
-
-
-def _batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: int) -> int:
-    """The most batches (up to ``limit``, at least 1) whose captures fit in ``rows`` capture rows.
-
-    The rows needed never decrease with the batches (a kept batch replaces the extra last row),
-    so a bisection finds it; one batch always fits (its network is one row).
-    """
-    if _rows_needed(step, limit, stride, keep_until) <= rows:
-        return limit
-    lo, hi = min(1, limit), limit  # rows_needed(lo) fits, rows_needed(hi) does not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _rows_needed(step, mid, stride, keep_until) <= rows else (lo, mid)
-    return lo
 
 
 def _interleave(weights, biases) -> list:
