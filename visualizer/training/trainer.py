@@ -291,11 +291,13 @@ class Trainer:
 
             With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
             network after each batch whose global step is at most ``keep_until`` or a multiple of
-            ``stride`` goes to the next row of the capture buffer (``capture_variable``), then the network after the last batch if it was not among them (the
-            caller bounds ``max_batches`` so the rows suffice). Returns the loss and hit sums, the
-            batches run, whether every loss was finite, each batch's (loss, accuracy), the capture
-            rows written, the capture buffer itself (not a copy) and, with gradient statistics, each layer's
-            ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
+            ``stride`` goes to the next row of the capture buffer (``capture_variable``), then the
+            network after the last batch if it was not among them (the caller bounds
+            ``max_batches`` so the rows suffice). ``x``, ``y``: the training set (arguments, not
+            captured, so a released Trainer's data goes at once). Returns the loss and hit sums,
+            the batches run, whether every loss was finite, each batch's (loss, accuracy), the
+            capture rows written, the capture buffer itself (not a copy) and, with gradient
+            statistics, each layer's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
             """
             capture = capture_variable.handle if recording else None
             for b, v in zip(backup, variables, strict=True):
