@@ -165,8 +165,10 @@ def startup_line(dataset: Dataset, config: TrainingConfig | None = None) -> dict
     """Start-up (building the Trainer, tracing), memory and one epoch's throughput on ``dataset``, recording on."""
     import time
 
+    from visualizer.training.tfenv import import_tf
     from visualizer.training.trainer import Trainer
 
+    import_tf()  # TensorFlow's own start-up (seconds) is not the Trainer's
     config = (config or TrainingConfig()).with_changes(epochs=1)
     before = rss_mb()
     t0 = time.perf_counter()
