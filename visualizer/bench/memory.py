@@ -24,6 +24,8 @@ from visualizer.core.network import Network
 from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline
 from visualizer.data.dataset import Dataset
 
+FLAT_MB = 10.0  # RSS growth after the timeline's budget filled that still counts as flat
+
 
 def rss_mb() -> float:
     """Resident memory of this process now (Linux /proc; 0 elsewhere)."""
@@ -193,12 +195,16 @@ def startup_line(dataset: Dataset, config: TrainingConfig | None = None) -> dict
     }
 
 
-def long_runs(dataset: Dataset, *, subset: int = 3_200, test_images: int = 2_000, log=print) -> dict:
+def long_runs(dataset: Dataset, *, subset: int = 3_200, test_images: int = 2_000, epochs: tuple[int, int] = (200, 50),
+              budgets: tuple[int, int] = (32 << 20, 64 << 20), full_size: tuple[int, int] = (60_000, 10_000),
+              log=print) -> dict:
     """Issue 14's long and large runs, shortened so they take minutes; each figure says what ran.
 
-    - ``long_default``: 200 epochs of the default network on the first ``subset`` training
-      images (100 batches an epoch), a 32 MB timeline (fills at batch ~650, then thins 5 times);
-    - ``long_512``: 50 epochs at 512,512 on the same subset, a 64 MB timeline (24 moments);
+    - ``long_default``: ``epochs[0]`` (200) epochs of the default network on the first ``subset``
+      training images (100 batches an epoch), a ``budgets[0]`` (32 MB) timeline (fills at batch
+      ~650, then thins 5 times);
+    - ``long_512``: ``epochs[1]`` (50) epochs at 512,512 on the same subset, a ``budgets[1]``
+      (64 MB) timeline (24 moments);
     - ``full_size``: MNIST's full 60,000 + 10,000 (the dataset's images repeated), one epoch.
 
     The long runs validate on the first ``test_images`` test images (a full test pass at every
@@ -207,27 +213,33 @@ def long_runs(dataset: Dataset, *, subset: int = 3_200, test_images: int = 2_000
     small = Dataset(dataset.x_train[:subset], dataset.y_train[:subset], dataset.x_test[:test_images],
                     dataset.y_test[:test_images], source=dataset.source, kind=dataset.kind)
     out: dict = {"subset": float(len(small.x_train)), "test_images": float(len(small.x_test))}
-    log(f"bench: 200 epochs of 16,16 on {len(small.x_train):,} images, 32 MB timeline…")
-    out["long_default"] = training_memory(small, TrainingConfig(epochs=200), budget=32 << 20)
-    log(f"bench: 50 epochs of 512,512 on {len(small.x_train):,} images, 64 MB timeline…")
-    out["long_512"] = training_memory(small, TrainingConfig(epochs=50, hidden=(512, 512)), budget=64 << 20)
-    log("bench: full-size MNIST (60,000 + 10,000 by repetition), one epoch…")
-    full = full_size_mnist(dataset)
-    out["full_size"] = startup_line(full)
+    runs = (("long_default", "16,16", TrainingConfig(epochs=epochs[0])),
+            ("long_512", "512,512", TrainingConfig(epochs=epochs[1], hidden=(512, 512))))
+    for (key, name, config), budget in zip(runs, budgets, strict=True):
+        log(f"bench: {config.epochs} epochs of {name} on {len(small.x_train):,} images, {budget / 2**20:g} MB timeline…")
+        out[key] = training_memory(small, config, budget=budget)
+    log(f"bench: full-size MNIST ({full_size[0]:,} + {full_size[1]:,} by repetition), one epoch…")
+    out["full_size"] = startup_line(full_size_mnist(dataset, *full_size))
     return out
 
 
-if __name__ == "__main__":
-    import argparse
-    import json
-    from pathlib import Path
-
-    from visualizer.data.sources import load_dataset
-
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
-    parser = argparse.ArgumentParser(description="long and large runs: memory flat once the timeline is full, "
-                                                 "full-size MNIST start-up (default data ../shared/data/mnist)")
-    parser.add_argument("data", nargs="?", type=Path, default=default)
-    parser.add_argument("--subset", type=int, default=3_200, help="training images of the long runs")
-    args = parser.parse_args()
-    print(json.dumps(long_runs(load_dataset(args.data), subset=args.subset), indent=2))
+def format_long(report: dict) -> str:
+    """``nnviz bench --long`` as text: what ran, the memory once the budget filled, the full-size start-up."""
+    lines = [f"long and large runs (training images {report['subset']:,.0f}, validation on {report['test_images']:,.0f})",
+             "  run                          moments kept  RSS when full  growth after  samples/s   target"]
+    for key, name in (("long_default", "16,16"), ("long_512", "512,512")):
+        r = report[key]
+        name = f"{r['epochs']:.0f} epochs of {name}"
+        flat = r["rss_growth_after_full_mb"] <= FLAT_MB
+        label = f"{name} ({r['budget_mb']:.0f} MB)"
+        lines.append(f"  {label:<28} {r['moments']:>12,.0f}  {r['rss_full_mb']:>10,.0f} MB"
+                     f"  {r['rss_growth_after_full_mb']:>+9.1f} MB  {r['samples_per_second']:>9,.0f}   flat "
+                     f"(≤ {FLAT_MB:g} MB) {'met' if flat else 'MISSED'}")
+    f = report["full_size"]
+    lines += ["  full-size MNIST by repetition "
+              f"({f['train_images']:,.0f} + {f['test_images']:,.0f}, one epoch, recording):",
+              f"    build {f['build_seconds']:.2f} s, tracing {f['prepare_seconds']:.2f} s; RSS {f['rss_before_mb']:,.0f}"
+              f" -> {f['rss_ready_mb']:,.0f} MB ready -> {f['rss_after_epoch_mb']:,.0f} MB after the epoch"
+              f" -> {f['rss_after_release_mb']:,.0f} MB released; {f['samples_per_second']:,.0f} samples/s,"
+              f" test accuracy {f['test_accuracy']:.4f}"]
+    return "\n".join(lines)
