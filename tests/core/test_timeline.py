@@ -233,3 +233,50 @@ def test_bounds_and_recorded_step_answer_like_the_steps_without_copying_them():
     assert tl.bounds() == (int(steps[0]), int(steps[-1]))
     for step in (-5, 0, 20, 21, 333, 999, 1003, 5000):
         assert tl.recorded_step(step) == tl.moment_at(step).step
+
+
+class _CountingLock:
+    """A lock that counts its acquisitions and says whether it is held (as threading.Lock does)."""
+
+    def __init__(self):
+        self._lock, self.acquired = threading.Lock(), 0
+
+    def __enter__(self):
+        self._lock.acquire()
+        self.acquired += 1
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+
+def test_reserving_memory_lets_readers_in_between_slabs():
+    timeline = Timeline(64 << 20)
+    lock = timeline._lock = _CountingLock()
+    timeline.reserve(1_000, 13_002)  # 52 MB: 26 slabs of 2 MB
+    assert timeline.reserved_nbytes >= 1_000 * 13_002 * 4
+    assert lock.acquired >= 26  # one slab per hold, not the whole reservation in one
+    assert not timeline.busy
+
+
+def test_busy_says_when_another_thread_holds_the_recording():
+    timeline = Timeline()
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with timeline._lock:
+            inside.set()
+            leave.wait(10)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    inside.wait(10)
+    try:
+        assert timeline.busy
+    finally:
+        leave.set()
+        worker.join(10)
+    assert not timeline.busy

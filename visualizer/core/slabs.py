@@ -36,6 +36,11 @@ class RowStore:
         self.used = 0
 
     @property
+    def slab_rows(self) -> int:
+        """Rows a full slab holds."""
+        return self._slab_rows
+
+    @property
     def capacity(self) -> int:
         """Rows the slabs allocated so far hold."""
         return sum(len(s) for s in self._slabs)

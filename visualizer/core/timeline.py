@@ -177,8 +177,14 @@ class Timeline:
                 return
             if self._store is None:
                 self._store = RowStore(int(parameters))
-            cap = max(self._budget // (4 * int(parameters)), 2)
-            self._store.reserve(min(int(moments), cap))
+            store, target = self._store, min(int(moments), max(self._budget // (4 * int(parameters)), 2))
+        # One slab (2 MB) at a time, the lock released between: touching a 256 MB budget's pages
+        # takes 0.1-0.4 s, which every reader (the window's timeline bar each frame) would wait out.
+        while True:
+            with self._lock:
+                if self._store is not store or store.capacity >= target:
+                    return
+                store.reserve(min(target, store.capacity + store.slab_rows))
 
     @property
     def capacity(self) -> int:
@@ -362,6 +368,14 @@ class Timeline:
                 return None
             parts = self._moment(len(self._steps) - 1)
         return self._build(parts)
+
+    @property
+    def busy(self) -> bool:
+        """True while another thread reads or writes the recording (a reader now would wait).
+
+        The window's once-a-frame readers skip a frame rather than wait for the recorder's copy.
+        """
+        return self._lock.locked()
 
     def bounds(self) -> tuple[int, int] | None:
         """(first, last) recorded step without copying the steps; None while empty."""

@@ -507,6 +507,8 @@ class MainWindow(QMainWindow):
         now = time.monotonic()
         if not force and (version == self._bar_version or now - self._bar_at < TIMELINE_PERIOD):
             return
+        if not force and timeline is not None and timeline.busy:
+            return  # the recorder is copying a call's batches in: next frame, rather than wait here
         self._bar_version, self._bar_at = version, now
         if timeline is None or not len(timeline):
             self.timeline_bar.set_recording(0, 0, np.zeros(0), np.zeros(0), np.zeros(0))
