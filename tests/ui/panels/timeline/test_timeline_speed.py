@@ -45,3 +45,32 @@ def test_a_tab_behind_another_is_not_drawn_until_it_comes_to_the_front(make_wind
     browser.raise_()
     qtbot.waitUntil(lambda: window._render.shown("browser") is shown, timeout=2000)
     assert window.browser._snapshot is shown, "the test set panel follows the moment shown once in front"
+
+
+def test_the_bar_waits_a_frame_while_the_recorder_holds_the_recording(make_window, qtbot):
+    import threading
+
+    window = _trained(make_window, qtbot)
+    strip = window.timeline_bar.strip
+    timeline = window.session.timeline
+    timeline.version += 1  # something new to show
+    drawn = strip.version
+    inside, leave = threading.Event(), threading.Event()
+
+    def hold():
+        with timeline._lock:
+            inside.set()
+            leave.wait(10)
+
+    worker = threading.Thread(target=hold)
+    worker.start()
+    inside.wait(10)
+    try:
+        window._bar_at = 0.0
+        window._update_timeline_bar()  # returns at once rather than wait for the lock
+        assert strip.version == drawn
+    finally:
+        leave.set()
+        worker.join(10)
+    window._update_timeline_bar()
+    assert strip.version == drawn + 1 and strip.last == timeline.last_step
