@@ -21,7 +21,8 @@ from visualizer.core.network import Network
 from visualizer.session.events import Event
 from visualizer.session.inputs import CurrentInput
 
-BINARY_NETWORK = "The gradient view explains 10-digit networks; this one has a single yes/no output."
+BINARY_NETWORK = ("This yes/no neuron's file does not say which digit it answers for, so no image has a target: "
+                  "the view shows the forward pass only.")
 
 
 def chosen_config(session) -> TrainingConfig:
@@ -82,6 +83,7 @@ class GradientMoment:
     learning_rate: float
     optimizer: str
     reason: str = ""
+    digit: int | None = None  # the digit the input is (its label or the user's choice); target is derived from it
     _preview: list = field(default_factory=list, repr=False)
 
     @property
@@ -234,9 +236,13 @@ class Gradients:
         net = snap.network
         config = chosen_config(self.session)
         target, reason = self.target(current), ""
-        if net.is_binary:
+        digit = target
+        if net.is_binary and net.digit is None:
             target, reason = None, BINARY_NETWORK
         elif target is None:
             reason = f"{current.name} needs a target: which digit should it be?"
+        elif net.is_binary:  # one neuron: the target is its answer, yes (1) for its digit, no (0) for any other
+            target = int(target == net.digit)
         gradient = None if target is None else self.cache.gradient(net, current.vector, target)
-        return GradientMoment(net, current, target, gradient, float(config.learning_rate), config.optimizer, reason)
+        return GradientMoment(net, current, target, gradient, float(config.learning_rate), config.optimizer, reason,
+                              digit)

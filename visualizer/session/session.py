@@ -709,4 +709,9 @@ def _test_text(result) -> str:
     """'test accuracy 93.1%, loss 0.241', or what stands in when Stop skipped a big network's test pass."""
     if np.isnan(result.test_accuracy):
         return "no test-set pass (Stop skips it for a network this big)"
+    balanced, snap = getattr(result, "test_balanced_accuracy", float("nan")), getattr(result, "snapshot", None)
+    if snap is not None and snap.network.is_binary and not np.isnan(balanced):
+        # "no" to every image scores 90% plain accuracy: the balanced figure is the one to read
+        return (f"test balanced accuracy {balanced:.1%} (plain {result.test_accuracy:.1%}), "
+                f"loss {result.test_loss:.3f}")
     return f"test accuracy {result.test_accuracy:.1%}, loss {result.test_loss:.3f}"
