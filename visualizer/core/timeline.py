@@ -210,6 +210,11 @@ class Timeline:
         return self._activations
 
     @property
+    def digit(self) -> int | None:
+        """The digit a recorded one-neuron network answers for (None: ten digits, or unknown)."""
+        return self._digit
+
+    @property
     def start_step(self) -> int:
         return self._log.start_step
 

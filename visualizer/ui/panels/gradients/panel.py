@@ -145,7 +145,10 @@ class GradientsPanel(QWidget):
                      else f"what you said {moment.current.name.lower()} should be")
             self._set_text(self.target_label, f"Target <b>{target_text(moment)}</b> ({whose})")
             self._set_text(self.loss_label, loss_text(moment))
-        self._check_digit(moment.digit if asks else None)
+        if asks:  # the digit the user chose (for one neuron the target is only yes or no)
+            self._check_digit(moment.digit if moment.digit is not None or moment.network.is_binary else moment.target)
+        else:
+            self._check_digit(None)
         self.diagram.set_moment(moment)
         if moment is None or moment.gradient is None:
             self.tiles.set_matrix(None)
