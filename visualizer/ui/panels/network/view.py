@@ -230,6 +230,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         image per wide layer; the connections, pinned ones included. Bounded whatever the width."""
         return len(self._neurons.data) + len(self._cells), int(self._edges.counts.sum() + self._pin_edges.counts.sum())
 
+    def output_texts(self) -> list[str]:
+        """The output labels as drawn ("3  0.91  ✓", or the one neuron's "is it a 6?" and its answer)."""
+        return [label.textItem.toPlainText() for label in self._out_labels]
+
     def dead_count(self) -> int:
         """Neurons crossed out now."""
         return len(self._dead_marks.data)
