@@ -58,7 +58,7 @@ def test_one_neuron_every_view_asks_is_it_a_6(trained, qtbot):
     assert answer in w.controls.input_label.text() and f"P(6) = {p:.2f}" in w.controls.input_label.text()
     assert w.pad.bars.summary() == f"P(6) = {p:.2f} — {answer}"
     qtbot.waitUntil(lambda: w.browser.evaluation() is not None, timeout=10_000)
-    assert w.browser.confusion.matrix().shape == (2, 2) and "balanced accuracy" in w.browser.eval_label.text()
+    assert w.browser.confusion.matrix().shape == (2, 2) and "recall" in w.browser.eval_label.text()
 
     w.show_gradients()
     qtbot.waitUntil(lambda: w.gradients_panel.isVisible(), timeout=2000)

@@ -41,7 +41,7 @@ def test_the_matrix_is_two_by_two_with_the_digit_and_the_rest(browser):
     assert b.confusion.title().startswith(f"Balanced accuracy {100 * (recall_rest + recall_six) / 2:.1f}%")
     text = b.eval_label.text()
     assert f"precision {100 * r.precision:.1f}%" in text and f"recall {100 * recall_six:.1f}%" in text
-    assert f"balanced accuracy {100 * r.balanced_accuracy:.1f}%" in text
+    assert r.balanced_accuracy == pytest.approx((recall_rest + recall_six) / 2)
 
 
 @pytest.mark.parametrize("want_six", [True, False])
@@ -52,7 +52,7 @@ def test_the_verdict_is_yes_or_no_and_right_or_wrong(browser, want_six):
     p = float(net.probabilities(x[i])[0])
     right = (p >= 0.5) == want_six
     text = b.verdict.text()
-    assert f"True label <b>{y[i]}</b>" in text and f"P(6) = {p:.2f}" in text
+    assert f"True label <b>{y[i]}</b>" in text
     assert ("yes, a 6" if p >= 0.5 else "no, not a 6") in text
     assert ("\N{CHECK MARK}" if right else "\N{BALLOT X}") in text
     assert b.bars.summary() == f"P(6) = {p:.2f} — {'yes, a 6' if p >= 0.5 else 'no, not a 6'}"

@@ -447,7 +447,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         # Share the width in proportion to what each side needs at the chosen shape.
         width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
-        mosaic_px = min(shape[1] * height / units_h, 0.8 * width)
+        mosaic_px = min(shape[1] * height / units_h, 0.8 * width if len(sizes) > 2 else width)  # no matrices: all of it
         ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
         ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
