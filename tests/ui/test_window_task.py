@@ -3,31 +3,19 @@ network answers (P(6), a 2x2 confusion, the template, yes/no targets), and expla
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from window_fixtures import tiny_dataset
 
-from visualizer.data.dataset import Dataset
 from visualizer.session import RunState
 from visualizer.session.stepper import Stage
 from visualizer.ui.window import MainWindow
 
 
-def blob_digits(n: int = 240, seed: int = 0) -> Dataset:
-    """A bright bar whose row gives the label, on faint noise: one neuron learns "is it a 6?" in an epoch."""
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 10, n + 100).astype(np.uint8)
-    x = rng.random((n + 100, 28, 28), dtype=np.float32) * 0.2
-    for i, label in enumerate(y):
-        x[i, 4 + 2 * int(label):6 + 2 * int(label), 6:22] = 1.0
-    x = x.reshape(-1, 784)
-    return Dataset(x[:n], y[:n], x[n:], y[n:], source="bar digits", kind="synthetic")
-
-
 @pytest.fixture
 def trained(qtbot):
     def train(preset: str):
-        w = MainWindow(dataset=blob_digits())
+        w = MainWindow(dataset=tiny_dataset(240))  # one neuron learns "is it a 6?" in an epoch
         qtbot.addWidget(w)
         w.show()
         w.resize(1280, 800)
