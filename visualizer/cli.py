@@ -136,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--gui", action="store_true", help="also measure the window (offscreen)")
     b.add_argument("--hidden", action="append", metavar="SIZES",
                    help="with --gui: only the scale table, one row per network (repeatable), e.g. 1024,1024,1024")
+    b.add_argument("--long", action="store_true", help="only the long and large runs: 200 epochs of 16,16 and 50 of "
+                   "512,512 with a full timeline (memory flat), full-size MNIST by repetition (several minutes)")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -415,6 +415,8 @@ def cmd_bench(args) -> int:
 
     if args.hidden:
         return _bench_scale(args)
+    if args.long:
+        return _bench_long(args)
     with handled(_leave_now):
         dataset = resolve_dataset(args.data)
         report = run_bench(dataset, epochs=args.epochs, gui=args.gui, log=_err)
@@ -439,6 +441,19 @@ def _bench_scale(args) -> int:
         dataset = resolve_dataset(args.data)
         rows = run_scale_bench(dataset, networks, log=_err)
     print(json.dumps({"scale": rows}) if args.json else format_scale(rows), flush=True)
+    return 0
+
+
+def _bench_long(args) -> int:
+    """``nnviz bench --long``: the long and large runs of visualizer/bench/memory.py."""
+    from visualizer.bench.memory import format_long, long_runs
+
+    if args.gui:
+        raise ConfigError("--long measures the trainer and its recording, not the window: drop --gui")
+    with handled(_leave_now):
+        dataset = resolve_dataset(args.data)
+        report = long_runs(dataset, log=_err)
+    print(json.dumps({"long": report}) if args.json else format_long(report), flush=True)
     return 0
 
 

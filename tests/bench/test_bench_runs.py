@@ -26,7 +26,7 @@ def test_the_window_bench_reports_its_figures(qapp, tiny, tmp_path, monkeypatch)
                         scrub_moments=10, replay_seconds=0.5)
     for key in ("startup_seconds", "update_median_ms", "lateness_p99_ms", "gui_frames_per_second",
                 "gui_samples_per_second", "browser_lateness_p99_ms", "rss_peak_mb", "scrub_median_ms",
-                "replay_lateness_p99_ms", "replay_frames_per_second"):
+                "replay_lateness_p99_ms", "replay_frames_per_second", "tab_front_median_ms"):
         assert key in out and math.isfinite(out[key]), key
     assert out["targets_met"] and "Training" in out["visible_panels"]
 
@@ -56,3 +56,15 @@ def test_the_gradient_statistics_bench_reports_their_cost(tiny):
                              "stage_transition_median_ms", "stage_transition_p95_ms",
                              "stage_transition_cpu_median_ms"), 1.0)
     assert "gradient size and update ratio in the graph" in "\n".join(_gradient_lines({**figures, **out}))
+
+
+def test_the_wide_gradients_bench_reports_bounded_items(qapp, tiny, monkeypatch):
+    import visualizer.session.gradients as gradients
+    from visualizer.bench.gradients import run_wide_gradients_bench
+    from visualizer.core import edges
+
+    monkeypatch.setattr(gradients, "BACKGROUND_WEIGHTS", 0)  # a small network, on the background path
+    out = run_wide_gradients_bench(tiny.x_test[:1], tiny.y_test[:1], hidden=(100, 40), updates=3)
+    for key in ("wide_gui_median_ms", "wide_gui_cpu_median_ms", "wide_redraw_median_ms", "wide_ready_median_ms"):
+        assert math.isfinite(out[key]), key
+    assert 0 < out["wide_edges"] <= 3 * edges.WIDE_EDGES and out["wide_tiles_drawn"] == 64 and out["wide_tiles"] == 100

@@ -70,3 +70,30 @@ def test_nnviz_bench_prints_every_timeline_figure_beside_its_target(tiny):
     assert f"{out['pace_200_ratio']:.2f}" in text and "±5%" in text
     assert f"save {out['runfile_save_seconds']:.2f} s" in text and "≤ 1 s each" in text
     assert "simulated" in text and "no training" in text
+
+
+def test_the_long_runs_report_memory_once_the_timeline_is_full(tiny):
+    from visualizer.bench.memory import format_long, long_runs
+
+    # Two-moment budgets fill at once; the "full-size" set is the tiny one repeated to 512 + 128.
+    small_budget = 4 * SMALL.parameter_count * 2
+    wide_budget = 4 * TrainingConfig(hidden=(512, 512)).parameter_count * 2
+    out = long_runs(tiny, subset=128, test_images=32, epochs=(6, 2), budgets=(small_budget, wide_budget),
+                    full_size=(512, 128), log=lambda text: None)
+    for key in ("long_default", "long_512"):
+        run = out[key]
+        assert run["moments"] <= 3 and run["batches"] == run["epochs"] * 4  # 128 images, batch 32
+        assert math.isfinite(run["rss_full_mb"]) and math.isfinite(run["rss_growth_after_full_mb"])
+    assert out["full_size"]["train_images"] == 512 and out["full_size"]["test_images"] == 128
+    text = format_long(out)
+    assert "6 epochs of 16,16" in text and "2 epochs of 512,512" in text and "512 + 128" in text
+    assert text.count("flat (≤ 10 MB)") == 2
+
+
+def test_bench_long_is_not_a_window_measurement():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "visualizer", "bench", "--long", "--gui"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--long" in proc.stderr, proc.stderr

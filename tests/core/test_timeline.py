@@ -223,3 +223,13 @@ def test_an_export_sees_its_rows_unchanged_while_recording_goes_on():
     assert header["layer_sizes"] == list(SIZES) and list(arrays["moment_steps"]) == list(range(10))
     feed(tl, 300, per_epoch=1000)
     assert tl.reserved_nbytes <= tl.budget + 2 * ROW_BYTES  # the held-back rows are reused after it
+
+
+def test_bounds_and_recorded_step_answer_like_the_steps_without_copying_them():
+    assert Timeline(10_000).bounds() is None
+    tl = started(100, keep_first=20)
+    feed(tl, 1003, per_epoch=50, every_row=False)
+    steps = tl.steps()
+    assert tl.bounds() == (int(steps[0]), int(steps[-1]))
+    for step in (-5, 0, 20, 21, 333, 999, 1003, 5000):
+        assert tl.recorded_step(step) == tl.moment_at(step).step

@@ -156,3 +156,66 @@ def test_batches_wait_for_the_shuffle_and_ignore_one_for_an_old_dataset(make_ses
     jobs.release()
     assert batches.ready and batches.count == 2
     assert np.all(batches.batch().images == 1)
+
+
+# -- big networks: the gradient in a background job, latest wins ------------------------------------
+
+@pytest.fixture
+def background(monkeypatch):
+    """Every network counts as big: its moments come from background jobs."""
+    import visualizer.session.gradients as module
+
+    monkeypatch.setattr(module, "BACKGROUND_WEIGHTS", 0)
+
+
+def watched(make_session, fakes):
+    """A session, its Gradients, the list ``ready`` appends to, and jobs held until released."""
+    session = loaded(make_session)
+    gradients = Gradients(session)
+    ready = []
+    gradients.ready.connect(lambda: ready.append(True))
+    fakes[1].hold = True
+    return session, gradients, ready
+
+
+def test_a_big_network_is_differentiated_in_the_background_then_shown(make_session, fakes, background):
+    session, gradients, ready = watched(make_session, fakes)
+    pending = gradients.moment()
+    assert pending.pending and pending.gradient is None and "Computing" in pending.reason
+    assert fakes[1].submitted[-1] == "moment_parts" and not ready
+    fakes[1].release()
+    assert ready == [True]
+    moment = gradients.moment()
+    assert not moment.pending and moment.network is session.shown.network
+    expected = example_gradient(session.shown.network, session.input.vector, session.input.label)
+    np.testing.assert_allclose(moment.gradient.deltas[0], expected.deltas[0], rtol=1e-6)
+    assert moment.preview is not None and moment.neuron(1, 0).activation_after == pytest.approx(
+        float(moment.preview.after.forward(session.input.vector)[1][0]), abs=1e-6)
+
+
+def test_a_result_for_an_input_no_longer_shown_is_dropped(make_session, fakes, background):
+    session, gradients, ready = watched(make_session, fakes)
+    gradients.moment()  # test digit 0: its job is held
+    session.show_test_digit(1)
+    waiting = gradients.moment()
+    assert waiting.pending and waiting.gradient is None  # never digit 0's gradient under digit 1's name
+    fakes[1].release()  # digit 0's result arrives late, then digit 1's job runs
+    assert gradients.dropped == 1 and ready == [True]
+    moment = gradients.moment()
+    assert moment.current is session.input and not moment.pending
+    expected = example_gradient(session.shown.network, session.input.vector, session.input.label)
+    assert moment.gradient.loss == pytest.approx(expected.loss, rel=1e-6)
+
+
+def test_a_new_network_shows_the_last_gradient_of_that_example_until_its_own_arrives(make_session, fakes, background):
+    session = loaded(make_session)
+    gradients = Gradients(session)
+    first = gradients.moment()
+    net = session.shown.network
+    newer = TrainingSnapshot.of_network(type(net).from_arrays([w * 1.5 for w in net.weights], net.biases,
+                                                              net.hidden_activations))
+    fakes[1].hold = True
+    waiting = gradients.moment(newer)
+    assert waiting.pending and waiting.network is first.network and waiting.gradient is first.gradient
+    fakes[1].release()
+    assert gradients.moment(newer).network is newer.network

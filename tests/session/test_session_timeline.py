@@ -219,3 +219,34 @@ def test_a_step_applied_by_hand_is_a_moment_on_the_timeline_and_undo_takes_it_of
     assert timeline.last_step == before.step and session.latest is before
     session.start()
     assert runner.requests[-1].timeline is timeline, "training goes on in the same recording"
+
+
+def test_a_burst_of_cursor_moves_starts_one_neuron_analysis_of_the_final_moment(session, fakes):
+    runner, _, _ = fakes
+    networks = [session.latest.network, *nets(8)]
+    run_and_record(session, runner, networks)
+    started, results = session.neurons.analyses_started, []
+    session.neurons.result_changed.connect(results.append)
+    s_clock[0] = 100.0
+    for step in (1, 2, 5, 6, 3):  # a drag: each move within a frame of the last
+        session.set_cursor(step)
+        s_clock[0] += 0.01
+        assert not session.settle_cursor(), "still moving: no analysis yet"
+    assert session.neurons.analyses_started == started
+    s_clock[0] += 0.5
+    assert session.settle_cursor() and not session.settle_cursor(), "one rest, one analysis"
+    assert session.neurons.analyses_started == started + 1
+    assert results[-1].snapshot.step == 3 and results[-1].snapshot is session.shown
+
+
+def test_a_cursor_that_keeps_moving_still_gets_an_analysis_a_second(session, fakes):
+    runner, _, _ = fakes
+    run_and_record(session, runner, [session.latest.network, *nets(8)])
+    s_clock[0] = 200.0
+    rested = []
+    session.cursor_rested.connect(rested.append)
+    for i in range(30):  # a replay: a new moment every 50 ms for 1.5 s
+        session.set_cursor(1 + i % 7)
+        s_clock[0] += 0.05
+        session.settle_cursor()
+    assert len(rested) == 1, "one analysis in 1.5 s of moving, not one per move"

@@ -158,3 +158,27 @@ def test_short_calls_past_the_budget_record_their_last_network(make_data):
     result = Trainer(config, data, timeline=timeline, snapshot_interval=0).run(lambda s: None)
     assert timeline.stride > 1 and timeline.batch_count == 30
     _assert_same(timeline.moment_at(int(timeline.steps()[-1])).network, result.snapshot.network)
+
+
+@pytest.mark.parametrize("every_batch", [True, False], ids=["small-network", "big-network"])
+def test_moments_stay_exact_when_many_calls_alternate_capture_buffers(make_data, run_in_thread, recorder, monkeypatch,
+                                                                      every_batch):
+    # Three rows per buffer: calls are cut short by the capture plan, the two buffers alternate
+    # and the recorder thread copies one while the next call writes the other. "big-network":
+    # the graph writes only the networks that are due (a tf.cond) instead of every batch's.
+    import visualizer.training.trainer as trainer_module
+
+    data = make_data(n_train=300)
+    config = TrainingConfig(batch_size=10, epochs=2)  # 60 batches
+    reference = _stepped_reference(config, data, 60, run_in_thread, recorder)
+    monkeypatch.setattr(trainer_module, "CAPTURE_BYTES", 3 * config.parameter_count * 4)
+    monkeypatch.setattr(trainer_module, "BRANCHLESS_BYTES", config.parameter_count * 4 if every_batch else 0)
+    for budget in (None, 12 * config.parameter_count * 4):  # every batch, then thinned
+        timeline = Timeline() if budget is None else Timeline(budget=budget, keep_first=3)
+        trainer = Trainer(config, data, timeline=timeline, snapshot_interval=3600)
+        assert trainer._recorder.rows == 3 and trainer._recorder.spare is every_batch
+        trainer.run(lambda s: None)
+        assert timeline.batch_count == 60
+        assert budget is not None or len(timeline) == 61
+        for step in timeline.steps():
+            _assert_same(timeline.moment_at(int(step)).network, reference[int(step)])

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
 
 from visualizer.ui import docks
+from window_fixtures import save_screenshot
 
 SIZES = [(1024, 700), (1920, 1080)]
 
@@ -160,12 +159,7 @@ def _no_overlaps(panel, dock) -> None:
                                           f"overlaps {type(b).__name__} {b.text() if hasattr(b, 'text') else ''!r}"
 
 
-def _save(window, tmp_path, name: str) -> None:
-    path = tmp_path / name
-    assert window.grab().save(str(path), "PNG")
-    folder = os.environ.get("NNVIZ_SCREENSHOT_DIR")
-    if folder:
-        shutil.copy(path, os.path.join(folder, name))
+_save = save_screenshot
 
 
 def test_a_right_answer_at_chance_confidence_is_called_a_guess(make_window):
@@ -177,3 +171,67 @@ def test_a_right_answer_at_chance_confidence_is_called_a_guess(make_window):
     assert "✓ right" in controls.input_label.text() and "guess" not in controls.input_label.text()
     controls.set_prediction("Test digit #1", 7, 3, 0.12)
     assert "✗ wrong" in controls.input_label.text() and "guess" not in controls.input_label.text()
+
+
+def _labels_apart(plot) -> bool:
+    """The epoch axis' major labels have room between them at the plot's width."""
+    axis, (low, high) = plot.getAxis("bottom"), plot.vb.viewRange()[0]
+    (major, _), *_ = axis.tickSpacing(low, high, plot.vb.width())
+    first = np.ceil(low / major) * major
+    labels = axis.tickStrings(list(np.arange(first, high + 1e-9, major)), 1.0, major)
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    widest = max(metrics.horizontalAdvance(t) for t in labels)
+    return major / (high - low) * plot.vb.width() >= widest + 6
+
+
+def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_history, make_snapshot, qtbot, tmp_path):
+    window = make_window()
+    window.resize(1024, 700)
+    window.reset_layout()
+    qtbot.wait(50)
+
+    # Gradients ▸ This batch: the grid and its header within the dock (no horizontal scrolling).
+    window.show_gradients(batch=True)  # the batch Step trains next
+    batch = window.gradients_panel.batch
+    qtbot.waitUntil(lambda: len(batch.grid.captions()) > 0, timeout=30_000)
+    qtbot.wait(50)
+    dock = window.docks["Gradients"]
+    assert dock.widget().horizontalScrollBar().maximum() == 0, "the Gradients panel is wider than its dock"
+    for widget in (batch.grid, batch.next_button, batch.average, batch.single):
+        assert _visible_in_dock(widget, dock), f"{type(widget).__name__} is cut off"
+    _save(window, tmp_path, "gradients_batch_1024x700.png")
+
+    # Weights: both combos show their whole text, whichever view is chosen.
+    window.docks["Weights"].raise_()
+    maps = window.weight_maps
+    for i in range(maps.view_combo.count()):
+        maps.view_combo.setCurrentIndex(i)
+        qtbot.wait(20)
+        for combo in (maps.view_combo, maps.range_combo):
+            assert combo.width() >= combo.sizeHint().width(), f"{combo.currentText()!r} is clipped"
+            assert _visible_in_dock(combo, window.docks["Weights"]), f"{combo.currentText()!r} is cut off"
+    maps.view_combo.setCurrentIndex(0)
+    # A paged first layer and three matrices: the footer's paging and every map still fit.
+    window.session.on_snapshot(make_snapshot(hidden=(100, 30, 20), run_id=window.session.run_id + 1))
+    window.render(everything=True)
+    qtbot.wait(50)
+    assert maps.next_page.isVisible()
+    assert window.docks["Weights"].widget().horizontalScrollBar().maximum() == 0, "the weight maps scroll sideways"
+    for block in maps._blocks:
+        assert block.plot.sceneBoundingRect().right() <= maps._canvas.width() + 1, f"{block.title} is cut off"
+
+    # Curves: epoch labels apart at every span, the axis titles inside the plots' canvas.
+    window.docks["Curves"].raise_()
+    curves = window.curves
+    curves.set_epochs(20)
+    curves.set_history(make_history(epochs=20, batches_per_epoch=20))
+    for span in range(curves.span.count()):
+        curves.set_cursor(7.3)
+        curves.span.setCurrentIndex(span)
+        qtbot.wait(50)
+        for plot in (curves.loss_plot, curves.accuracy_plot):
+            assert _labels_apart(plot), f"epoch labels touch ({curves.span.currentText()})"
+    canvas = curves._canvas
+    title = curves.accuracy_plot.getAxis("bottom").label.sceneBoundingRect()
+    assert title.bottom() <= canvas.height() + 1, "the epoch axis title is cut off"
+    _save(window, tmp_path, "curves_1024x700.png")

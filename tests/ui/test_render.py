@@ -53,3 +53,16 @@ def test_idle_draws_everything_at_once(qapp):
         sched.add_view(name, view(name), 10.0)
     sched.add_view("panels", view("panels"), 10.0, rides_along=True)
     assert sorted(tick()) == ["curves", "network", "panels", "weights"]
+
+
+def test_a_hidden_view_waits_and_is_drawn_with_the_newest_snapshot_when_shown(qapp):
+    sched, view, tick = _scheduler(qapp, busy=False)
+    shown = {"gradients": False}
+    sched.add_view("network", view("network"), 0.0)
+    sched.add_view("gradients", view("gradients"), 0.0, visible=lambda: shown["gradients"])
+    assert tick() == ["network"] and tick() == ["network"], "a tab behind another is not drawn"
+    assert sched.is_stale("gradients") and sched.shown("gradients") is None
+    shown["gradients"] = True
+    assert sched.refresh("gradients"), "it comes to the front: drawn at once"
+    assert sched.shown("gradients") is sched.shown("network"), "with the moment every other view shows"
+    assert not sched.refresh("gradients"), "up to date: nothing to draw again"

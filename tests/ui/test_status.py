@@ -17,3 +17,44 @@ def test_the_progress_bar_says_where_a_stopped_run_stopped(qtbot, make_snapshot)
     assert panel.bar.format() == "Stopped at epoch 3/5 · batch 40/100" and panel.bar.value() == 480
     panel.set_snapshot(make_snapshot(epochs=5, epoch=5, batch=0, batches_per_epoch=100, event=SnapshotEvent.TRAIN_END))
     assert panel.bar.format() == "Done: 5 epochs"
+
+
+def test_a_paced_run_shows_the_pace_it_follows_not_the_compute_rate(qtbot, make_snapshot):
+    now = [0.0]
+    panel = ProgressPanel(clock=lambda: now[0])
+    qtbot.addWidget(panel)
+
+    def run(batches_per_second: float, seconds: float = 3.0, start: int = 0) -> None:
+        for tick in range(int(seconds * 10) + 1):  # snapshots at 10 Hz, as the window shows them
+            now[0] += 0.1 if tick else 0.0
+            panel.set_snapshot(make_snapshot(step=start + int(tick * batches_per_second / 10), epochs=5, epoch=0,
+                                             batch=1, batches_per_epoch=1000, metrics={"samples_per_second": 4057.0}))
+
+    panel.set_pace(None)
+    run(300.0)
+    assert panel.speed.text() == "4,057 img/s"
+    panel.set_pace(100.0)
+    run(100.0, start=1000)
+    assert panel.speed.text() == "100 batches/s (paced)"
+    assert "it computes 4,057 img/s" in panel.speed.toolTip()
+    run(40.0, start=2000)  # a big network that cannot keep up with its pace
+    assert panel.speed.text() == "40 of 100 batches/s"
+    panel.set_pace(1.0)
+    assert panel.speed.text() == "1 batch/s (paced)", "a new pace shows at once"
+    run(1.0, start=3000)
+    assert panel.speed.text() == "1 batch/s (paced)"
+
+
+def test_the_window_shows_the_pace_a_run_follows(make_window, qtbot):
+    from test_main_window import wait_state
+
+    from visualizer.session import RunState
+
+    window = make_window()
+    window.session.set_pace(5.0)
+    window.start_training()
+    qtbot.waitUntil(lambda: window.progress.speed.text() == "5 batches/s (paced)", timeout=30_000)
+    window.session.set_pace(None)
+    assert window.progress.speed.text() == "– img/s", "full speed: the compute rate, once measured"
+    window.stop_training()
+    wait_state(window=window, qtbot=qtbot, state=RunState.READY)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import numpy as np
 import pytest
 from PySide6.QtWidgets import QMessageBox
@@ -65,3 +68,12 @@ def make_window(qtbot):
         return window
 
     return make
+
+
+def save_screenshot(window, tmp_path, name: str) -> None:
+    """Save the window as tmp_path/name, and a copy in $NNVIZ_SCREENSHOT_DIR when set (to look at)."""
+    path = tmp_path / name
+    assert window.grab().save(str(path), "PNG")
+    folder = os.environ.get("NNVIZ_SCREENSHOT_DIR")
+    if folder:
+        shutil.copy(path, os.path.join(folder, name))

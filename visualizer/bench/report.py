@@ -49,6 +49,10 @@ def run_bench(dataset, *, epochs: int = 5, gui: bool = False, log: Callable[[str
     from visualizer.bench.gradients import run_gradients_bench
 
     report["gradients"] = run_gradients_bench(snapshot, dataset.x_test[:1], dataset.y_test[:1])
+    log("bench: the Gradients panel at 1024,1024,1024…")
+    from visualizer.bench.gradients import run_wide_gradients_bench
+
+    report["gradients"].update(run_wide_gradients_bench(dataset.x_test[:1], dataset.y_test[:1]))
     log("bench: gradient statistics in the training graph, on and off…")
     from visualizer.bench.gradients import gradient_stats_cost
 
@@ -205,6 +209,19 @@ def _gradient_lines(g: dict) -> list[str]:
         f"{g['stage_transition_p95_ms']:.1f} ms   (target ≤ 16 ms median; CPU "
         f"{g['stage_transition_cpu_median_ms']:.1f} ms)",
         *_grad_stats_lines(g),
+        *_wide_gradient_lines(g),
+    ]
+
+
+def _wide_gradient_lines(g: dict) -> list[str]:
+    if "wide_gui_median_ms" not in g:
+        return []
+    return [
+        f"  at 1024,1024,1024, GUI thread per update        {g['wide_gui_median_ms']:.1f} / {g['wide_gui_p95_ms']:.1f} ms "
+        f"(CPU {g['wide_gui_cpu_median_ms']:.1f} ms; the gradient in the background: "
+        f"{g['wide_ready_median_ms']:.0f} ms to arrive, redraw CPU {g['wide_redraw_cpu_median_ms']:.1f} ms)",
+        f"    drawn: {g['wide_edges']:.0f} connections, {g['wide_arrows']:.0f} arrows, "
+        f"{g['wide_tiles_drawn']:.0f} of {g['wide_tiles']:.0f} tiles",
     ]
 
 
@@ -234,6 +251,8 @@ def _gui_lines(g: dict) -> list[str]:
         f"  window frames per second while training         {get('gui_frames_per_second'):.1f}",
         f"  timeline: cursor to a random moment, all views  {get('scrub_median_ms'):.1f} / "
         f"{get('scrub_p99_ms'):.1f} ms          median ≤ 16, p99 ≤ 33 ms",
+        f"  a tab behind another brought to the front       {get('tab_front_median_ms'):.1f} / "
+        f"{get('tab_front_max_ms'):.1f} ms median / max (drawn when shown, not per frame)",
         f"  replay at 100 batches/s: timer lateness p99/max {get('replay_lateness_p99_ms'):.1f} / "
         f"{get('replay_lateness_max_ms'):.1f} ms, {get('replay_frames_per_second'):.0f} fps   p99 ≤ 20 ms",
         f"  training with the window open                   {_fmt(get('gui_samples_per_second'))} samples/s",

@@ -16,7 +16,8 @@ import time
 
 import numpy as np
 
-from visualizer.bench.window import _fake_snapshots, _peak_rss_mb, _rss_mb, _stats
+from visualizer.bench.memory import peak_rss_mb, rss_mb
+from visualizer.bench.window import _fake_snapshots, _stats
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session import RunState
 
@@ -68,7 +69,7 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     sampler = QTimer()
-    sampler.timeout.connect(lambda: rss.append(_rss_mb()))
+    sampler.timeout.connect(lambda: rss.append(rss_mb()))
     drawn = window.weights_changed.connect(lambda _s: frames.__setitem__(0, frames[0] + 1))
     window.controls.set_config(config)
     window.session.set_pace(None)  # full speed: the figure to compare with the trainer alone and fit
@@ -102,8 +103,8 @@ def _train_for(window, app, config, seconds: float, *, tick_ms: int = 10) -> dic
         "frames_per_second": frames[0] / elapsed,
         "snapshots_per_second": snapshots / elapsed,
         "stop_seconds": stop_seconds,
-        "rss_mb": float(np.mean(rss[-third:])) if rss else _rss_mb(),
-        "rss_peak_mb": _peak_rss_mb(),
+        "rss_mb": float(np.mean(rss[-third:])) if rss else rss_mb(),
+        "rss_peak_mb": peak_rss_mb(),
     })
     return out
 
@@ -152,17 +153,24 @@ def snapshot_cost(config, dataset, copies: int = 20) -> dict:
         t0 = time.perf_counter()
         trainer.current_snapshot()
         times.append((time.perf_counter() - t0) * 1e3)
-    return {"snapshot_copy_ms": float(np.median(times)), "snapshot_interval_s": trainer.effective_interval()}
+    interval = trainer.effective_interval()
+    trainer.release()
+    return {"snapshot_copy_ms": float(np.median(times)), "snapshot_interval_s": interval}
 
 
-def _no_window(config, dataset, seconds: float) -> float:
-    """Samples per second of the same trainer without a window (snapshots at 30 Hz, kept latest only)."""
+def _no_window(config, dataset, seconds: float, *, record: bool = True) -> float:
+    """Samples per second of the same trainer without a window (snapshots at 30 Hz, kept latest only).
+
+    ``record``: into a timeline with the window's default budget, as the window's trainer does
+    (so the ratio is the window's cost alone); False for the trainer without a recording.
+    """
+    from visualizer.core.timeline import Timeline
     from visualizer.training.control import TrainingControl
     from visualizer.training.trainer import Trainer
 
     latest = [None]
     control = TrainingControl()
-    trainer = Trainer(config, dataset, snapshot_interval=1 / 30)
+    trainer = Trainer(config, dataset, snapshot_interval=1 / 30, timeline=Timeline() if record else None)
     marks: list = []
 
     def on_snapshot(snap):
@@ -174,6 +182,7 @@ def _no_window(config, dataset, seconds: float) -> float:
             marks.append((time.perf_counter(), snap.step))
 
     trainer.run(on_snapshot, control)
+    trainer.release()
     if len(marks) < 2:
         return float("nan")
     (t0, s0), (t1, s1) = marks[0], marks[-1]
@@ -223,7 +232,8 @@ def measure_scale(dataset, hidden: tuple[int, ...], *, seconds: float = 6.0, bat
             QCoreApplication.processEvents()
     out.update(snapshot_cost(config, dataset))
     if baseline:
-        out["no_window_samples_per_second"] = _no_window(config, dataset, seconds)
+        out["no_window_samples_per_second"] = _no_window(config, dataset, seconds)  # recording, like the window
+        out["no_window_plain_samples_per_second"] = _no_window(config, dataset, seconds, record=False)
         out["fit_samples_per_second"] = _fit(config, dataset, seconds)
         out["window_vs_no_window"] = out["window_samples_per_second"] / out["no_window_samples_per_second"]
         out["window_vs_fit"] = out["window_samples_per_second"] / out["fit_samples_per_second"]

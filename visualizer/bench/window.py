@@ -198,6 +198,36 @@ def measure_scrub(window, app, moments: int = 100, seed: int = 0) -> dict:
     return _stats(times[5:], "scrub")
 
 
+def measure_tabs(window, app, moments: int = 10, seed: int = 1) -> dict:
+    """Milliseconds from bringing a dock behind another tab to the front to it drawn and painted.
+
+    A tab behind another is not drawn per frame (nor per cursor move): it catches up with the
+    moment shown when it comes to the front. This is that catching up, after a cursor move, for
+    every tabbed dock in turn (then the Draw tab is in front again).
+    """
+    session = window.session
+    steps = session.timeline.steps() if session.timeline is not None else np.zeros(0, np.int64)
+    behind = [title for title in ("Test set", "Neurons", "Gradients") if title in window.docks]
+    if steps.size < 2 or not behind:
+        return {"tab_front_median_ms": float("nan"), "tab_front_max_ms": float("nan")}
+    rng = np.random.default_rng(seed)
+    times = []
+    for step in rng.choice(steps, size=moments):
+        session.set_cursor(int(step))
+        window.render(everything=True)
+        app.processEvents()
+        for title in behind:
+            t0 = time.perf_counter()
+            window.docks[title].raise_()
+            app.processEvents()  # the refresh is queued by the dock's visibilityChanged
+            app.processEvents()  # and its paint
+            times.append((time.perf_counter() - t0) * 1e3)
+        window.docks["Draw"].raise_()
+        app.processEvents()
+    session.go_live()
+    return {"tab_front_median_ms": float(np.median(times)), "tab_front_max_ms": float(np.max(times))}
+
+
 def measure_replay(window, app, seconds: float = 3.0, pace: float = 100.0, *, tick_ms: int = 10) -> dict:
     """A replay at ``pace`` recorded batches per second, redrawn at display rate, while a 10 ms timer
     measures how late the event loop runs (the same figure as while training)."""
@@ -301,6 +331,7 @@ def run_gui_bench(dataset, *, epochs: int = 5, batch_size: int = 32, redraw_hz: 
             out["visible_panels"] = _visible_panels(window)
             out.update(measure_training(window, app, config))
             out.update(measure_scrub(window, app, scrub_moments))  # the run just recorded
+            out.update(measure_tabs(window, app))
             out.update(measure_replay(window, app, replay_seconds))
             # The same run with the Test set tab in front (its matrix, digit and bars repainting)
             # instead of the Draw tab: both are part of the docked layout a user trains with.

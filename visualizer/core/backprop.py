@@ -15,11 +15,12 @@ For both, the output error ``dL/dz`` is simply ``probabilities - one-hot target`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from visualizer.core.config import INPUT_SIZE
+from visualizer.core.edges import EdgeSelection, candidates, edges_per_neuron
 from visualizer.core.network import Network, activation_derivative
 
 BATCH_CHUNK = 4096  # batch gradients run this many examples at a time (bounded memory)
@@ -104,10 +105,16 @@ def backpropagate(network: Network, activations: Sequence[np.ndarray], delta: np
     deltas = [np.asarray(delta, dtype=np.float64)]
     for i in range(layer - 1, 0, -1):
         # dJ/da_i = delta_{i+1} W_i^T, then through layer i's activation: delta_i = dJ/da_i * f'(a_i).
-        upstream = deltas[0] @ network.weights[i].T.astype(np.float64)
+        upstream = _times_transpose(deltas[0], network.weights[i])
         a = np.asarray(activations[i], dtype=np.float64)
         deltas.insert(0, upstream * activation_derivative(network.activations[i - 1], a))
-    return deltas, deltas[0] @ network.weights[0].T.astype(np.float64)
+    return deltas, _times_transpose(deltas[0], network.weights[0])
+
+
+def _times_transpose(delta: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``delta @ w.T`` as float64, multiplied in float32 like the forward pass (and TensorFlow):
+    a float64 product would first copy the whole matrix to float64, 10x slower at 1024x1024."""
+    return (delta.astype(np.float32) @ w.T).astype(np.float64)
 
 
 def input_tiles(matrix: np.ndarray) -> np.ndarray:
@@ -139,6 +146,9 @@ class ExampleGradient:
         ``dL/dz`` for layers 1..L (``deltas[-1]`` is ``output_error``).
     weight_gradients, bias_gradients : tuple of np.ndarray
         ``dL/dW`` (in, out) and ``dL/db`` (out,) for every layer, shaped like the weights.
+        ``dL/dW`` of layer i is the outer product ``activations[i] x deltas[i]``: it is built on
+        first use (as big as the weights: 25 MB at 1024,1024,1024), and views that need only a
+        few of its entries use :meth:`weight_gradient` or :func:`strongest_descent_edges` instead.
     input_gradient : np.ndarray
         ``dL/dx`` (784,): how each pixel would change the loss.
     """
@@ -150,9 +160,21 @@ class ExampleGradient:
     pre_activations: tuple[np.ndarray, ...]
     activations: tuple[np.ndarray, ...]
     deltas: tuple[np.ndarray, ...]
-    weight_gradients: tuple[np.ndarray, ...]
     bias_gradients: tuple[np.ndarray, ...]
     input_gradient: np.ndarray
+    _weight_gradients: list = field(default_factory=list, repr=False)
+
+    @property
+    def weight_gradients(self) -> tuple[np.ndarray, ...]:
+        if not self._weight_gradients:
+            self._weight_gradients.append(tuple(np.outer(a, d) for a, d in
+                                                zip(self.activations[:-1], self.deltas, strict=True)))
+        return self._weight_gradients[0]
+
+    def weight_gradient(self, layer: int, rows=slice(None), cols=slice(None)) -> np.ndarray:
+        """``dL/dW`` of ``weights[layer]`` at ``rows`` x ``cols`` only (indices or slices): the
+        block's cost, not the matrix's."""
+        return np.outer(self.activations[layer][rows], self.deltas[layer][cols])
 
     @property
     def nudges(self) -> np.ndarray:
@@ -167,6 +189,47 @@ class ExampleGradient:
     def first_layer_tiles(self) -> np.ndarray:
         """``dL/dW1`` as one 28x28 tile per first-layer neuron: what this example asks of each template."""
         return input_tiles(self.weight_gradients[0])
+
+
+def strongest_descent_edges(gradient: ExampleGradient, layer: int, limit: int, *,
+                            per_neuron: int | None = None) -> EdgeSelection:
+    """The edges of ``weights[layer]`` with the largest ``|dL/dw|``, valued ``-dL/dw``, the same
+    number into every target neuron: what ``core.edges.strongest_edges(-weight_gradients[layer],
+    limit, per_neuron=per_neuron)`` picks (up to ties), without building the matrix.
+
+    ``dL/dW = a x delta`` has rank one, so in every column the strongest rows are those of the
+    largest ``|a|``, and the largest entry is ``max|a| * max|delta|``: the cost is that of the
+    two vectors, whatever the size of the matrix.
+    """
+    a, d = gradient.activations[layer], gradient.deltas[layer]
+    k = edges_per_neuron(a.size, d.size, limit, per_neuron)
+    top = np.argpartition(-np.abs(a), k - 1)[:k] if k < a.size else np.arange(a.size)
+    rows = np.repeat(top[:, None], d.size, axis=1).ravel()
+    cols = np.tile(np.arange(d.size), k)
+    return _descent_selection(a, d, rows, cols, k, a.size * d.size)
+
+
+def strongest_descent_block(gradient: ExampleGradient, layer: int, limit: int) -> EdgeSelection:
+    """The ``limit`` edges of ``weights[layer]`` with the largest ``|dL/dw|`` among the sources of
+    largest ``|a|`` and the targets of largest ``|delta|`` (``core.edges.CANDIDATES`` each), valued
+    ``-dL/dw``: for layer pairs with a wide side, so the cost stays bounded at any width."""
+    a, d = gradient.activations[layer], gradient.deltas[layer]
+    src, dst = candidates(a.size, a), candidates(d.size, d)
+    strength = np.abs(np.outer(a[src], d[dst])).ravel()
+    k = min(int(limit), strength.size)
+    if k <= 0:
+        empty = np.empty(0, np.int64)
+        return EdgeSelection(empty, empty, np.empty(0), 1.0, 0, 0)
+    pick = np.argpartition(-strength, k - 1)[:k] if k < strength.size else np.arange(strength.size)
+    r, c = np.divmod(pick, dst.size)
+    return _descent_selection(a, d, src[r], dst[c], 0, a.size * d.size)
+
+
+def _descent_selection(a, d, rows, cols, per_neuron: int, offered: int) -> EdgeSelection:
+    top = float(np.max(np.abs(a), initial=0.0) * np.max(np.abs(d), initial=0.0))
+    scale = top if np.isfinite(top) and top > 0 else 1e-6
+    rows, cols = rows.astype(np.int64), cols.astype(np.int64)
+    return EdgeSelection(rows, cols, -a[rows] * d[cols], scale, per_neuron, offered)
 
 
 def example_gradient(network: Network, x: np.ndarray, target: int) -> ExampleGradient:
@@ -196,7 +259,6 @@ def example_gradient(network: Network, x: np.ndarray, target: int) -> ExampleGra
         pre_activations=tuple(np.asarray(z, dtype=np.float64) for z in zs),
         activations=tuple(a64),
         deltas=tuple(deltas),
-        weight_gradients=tuple(np.outer(a, d) for a, d in zip(a64[:-1], deltas, strict=True)),
         bias_gradients=tuple(deltas),
         input_gradient=dx,
     )
@@ -286,6 +348,7 @@ class StepPreview:
     loss_after: float
     probabilities_before: np.ndarray
     probabilities_after: np.ndarray
+    activations_after: tuple[np.ndarray, ...] = ()  # every layer for the example after the step
 
     @property
     def loss_change(self) -> float:
@@ -298,14 +361,16 @@ class StepPreview:
 
 
 def preview_step(network: Network, x: np.ndarray, target: int, learning_rate: float,
-                 gradient: ExampleGradient | BatchGradient | None = None) -> StepPreview:
+                 gradient: ExampleGradient | BatchGradient | None = None, *,
+                 example: ExampleGradient | None = None) -> StepPreview:
     """The network after one SGD step and the example's loss before and after.
 
     ``gradient`` is the step's direction: by default this example's own gradient; pass a
-    :class:`BatchGradient` to preview the batch's step on this one example.
+    :class:`BatchGradient` to preview the batch's step on this one example. ``example``: this
+    example's gradient under ``network`` when it is already known (it is not computed again).
     """
-    before = example_gradient(network, x, target)
+    before = example_gradient(network, x, target) if example is None else example
     after_net = sgd_step(network, before if gradient is None else gradient, learning_rate)
     after = example_gradient(after_net, x, target)
     return StepPreview(float(learning_rate), network, after_net, before.loss, after.loss,
-                       before.probabilities, after.probabilities)
+                       before.probabilities, after.probabilities, after.activations)

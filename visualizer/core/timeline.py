@@ -371,6 +371,18 @@ class Timeline:
             parts = self._moment(len(self._steps) - 1)
         return self._build(parts)
 
+    def bounds(self) -> tuple[int, int] | None:
+        """(first, last) recorded step without copying the steps; None while empty."""
+        with self._lock:
+            return (self._steps[0], self._steps[-1]) if self._steps else None
+
+    def recorded_step(self, step: int) -> int:
+        """The step of the moment :meth:`moment_at` returns for ``step`` (no copy of the steps)."""
+        with self._lock:
+            if not self._steps:
+                raise LookupError("nothing is recorded yet")
+            return self._steps[max(bisect.bisect_right(self._steps, int(step)) - 1, 0)]
+
     def steps(self) -> np.ndarray:
         """Steps of the recorded moments, ascending (a copy)."""
         with self._lock:

@@ -54,6 +54,7 @@ class Cursor:
     def __init__(self):
         self.timeline: Timeline | None = None
         self.step: int | None = None  # None: live
+        # ((moment key, (timeline, version, cursor, run) key), snapshot): the snapshot shown, built once per moment
         self._cache: tuple[tuple, TrainingSnapshot] | None = None
         self._history: tuple[tuple, HistoryView] | None = None
 
@@ -66,10 +67,7 @@ class Cursor:
 
     def bounds(self) -> tuple[int, int] | None:
         """(first, last) recorded step, None before anything is recorded."""
-        if self.timeline is None or not len(self.timeline):
-            return None
-        steps = self.timeline.steps()
-        return int(steps[0]), int(steps[-1])
+        return None if self.timeline is None else self.timeline.bounds()
 
     def clamp(self, step: int | None) -> int | None:
         """``step`` within the recording; None (live) for the newest step or past it."""
@@ -83,16 +81,21 @@ class Cursor:
         """The snapshot the cursor stands for (``latest`` when live)."""
         if self.live:
             return latest
-        moment_step = self._recorded_step(self.step)
-        key = (id(self.timeline), moment_step, run_id)
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, snapshot_of(self.timeline.moment_at(self.step), latest, run_id))
+        t = self.timeline
+        # Same cursor, same recording: the same snapshot, found without touching the timeline.
+        fast = (id(t), t.version, self.step, run_id)
+        if self._cache is not None and self._cache[0][1] == fast:
+            return self._cache[1]
+        key = (id(t), self._recorded_step(self.step), run_id)
+        if self._cache is None or self._cache[0][0] != key:
+            self._cache = ((key, fast), snapshot_of(t.moment_at(self.step), latest, run_id))
+        else:
+            self._cache = ((key, fast), self._cache[1])
         return self._cache[1]
 
     def _recorded_step(self, step: int) -> int:
-        steps = self.timeline.steps()
-        i = max(int(np.searchsorted(steps, step, side="right")) - 1, 0)
-        return int(steps[i])
+        # Every view asks for the moment shown several times a frame: no copy of the steps here.
+        return self.timeline.recorded_step(step)
 
     def history(self, fallback: HistoryView | None) -> HistoryView | None:
         """The whole recording's curves (every run that continued it), else ``fallback``."""
@@ -114,6 +117,43 @@ class Cursor:
         i = int(np.searchsorted(marks, step, side="right" if epochs > 0 else "left"))
         j = i + epochs - (1 if epochs > 0 else 0)
         return marks[min(max(j, 0), len(marks) - 1)]
+
+
+class Rest:
+    """Says when a moving cursor comes to rest, so costly analyses run once per rest, not per move.
+
+    The neuron analysis and the test-set evaluation of the moment shown take tens of milliseconds
+    on another core; started on every move of a drag or replay frame they competed with the
+    drawing for the CPU and their answers were stale on arrival. :meth:`due` is True once the cursor
+    has stood still for ``rest`` seconds, or has kept moving for ``max_wait`` (a replay still gets
+    an analysis a second, like a training run's epoch ends). Tested with a fake clock.
+    """
+
+    def __init__(self, clock: Callable[[], float], rest: float = 0.2, max_wait: float = 1.0):
+        self._clock = clock
+        self.rest, self.max_wait = rest, max_wait
+        self._first: float | None = None  # when the cursor first moved since the last rest
+        self._last = 0.0
+
+    @property
+    def moving(self) -> bool:
+        return self._first is not None
+
+    def moved(self) -> None:
+        now = self._clock()
+        if self._first is None:
+            self._first = now
+        self._last = now
+
+    def due(self) -> bool:
+        """True (once) when the cursor has rested, or moved for ``max_wait``, since it last moved."""
+        if self._first is None:
+            return False
+        now = self._clock()
+        if now - self._last >= self.rest or now - self._first >= self.max_wait:
+            self._first = None
+            return True
+        return False
 
 
 class Replay:

@@ -120,8 +120,9 @@ class NeuronsModel:
         session.network_adopted.connect(self._on_network_adopted)
         session.snapshot_settled.connect(self.request)
         session.dataset_changed.connect(self._on_dataset_changed)
-        # The timeline's cursor moved: the analysis follows the moment shown (latest wins).
-        session.cursor_changed.connect(lambda _step: self.request(self.session.shown))
+        # The timeline's cursor came to rest: the analysis follows the moment shown (latest wins);
+        # one per rest, not one per move of a drag, which would only compete with the drawing.
+        session.cursor_rested.connect(lambda _step: self.request(self.session.shown))
 
     @property
     def busy(self) -> bool:

@@ -33,8 +33,9 @@ from visualizer.session.hints import HintWatcher
 from visualizer.session.ideas import IdeasModel
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputAnalysis, InputSource
 from visualizer.session.messages import describe_error, join_sentences
-from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, snapshot_of
+from visualizer.session.moments import DEFAULT_PACE, Cursor, Replay, Rest, snapshot_of
 from visualizer.session.neurons import NeuronsModel
+from visualizer.session.replacing import import_question, open_run_question, saved_mark
 from visualizer.session.selection import Selection
 from visualizer.session.state import RunState, can_move
 
@@ -132,8 +133,10 @@ class Session:
         self.timeline_budget = DEFAULT_BUDGET  # bytes of recorded weights per run
         self.cursor = Cursor()  # which recorded moment the views show (live by default)
         self.replay = Replay(clock)
+        self.cursor_rest = Rest(clock)  # when a moving cursor stops: costly analyses wait for it
         self._after_stop: Callable[[], None] | None = None
         self._busy_from: RunState | None = None
+        self._saved_run: tuple[int, int] | None = None  # saved_mark of the recording last saved or opened
 
         self.state_changed = Event("state_changed")  # (RunState)
         self.dataset_changed = Event("dataset_changed")  # (dataset)
@@ -150,6 +153,9 @@ class Session:
         self.progress_text = Event("progress_text")  # (text): what loading is doing
         self.image_loaded = Event("image_loaded")  # (image, name): an image file to show on the pad
         self.cursor_changed = Event("cursor_changed")  # (step or None): the moment shown (None: live)
+        # (step or None): the cursor stopped moving (see settle_cursor): analyses of the moment shown start
+        self.cursor_rested = Event("cursor_rested")
+        self.cursor_changed.connect(lambda _step: self.cursor_rest.moved())
         self.timeline_changed = Event("timeline_changed")  # (Timeline or None): a new recording, opened or reset
         self.pace_changed = Event("pace_changed")  # (batches per second or None)
         # (snapshot): it names the training images of the batch a Step ran or training runs next.
@@ -405,6 +411,15 @@ class Session:
         self.cursor.step = step
         self.cursor_changed.emit(step)
 
+    def settle_cursor(self) -> bool:
+        """Emit ``cursor_rested`` if the cursor has come to rest since it last moved (the window
+        calls this on every frame); True when it did. A drag or a replay thus starts one neuron
+        analysis per rest (or per second while it keeps moving), not one per move."""
+        if not self.cursor_rest.due():
+            return False
+        self.cursor_rested.emit(self.cursor.step)
+        return True
+
     def go_live(self) -> None:
         self.replay.stop()
         self.set_cursor(None)
@@ -482,8 +497,13 @@ class Session:
         name = self.dataset.source if self.dataset is not None else ""
         description = self.dataset.describe() if self.dataset is not None else ""
         save = functools.partial(runfile.save_run, dataset_name=name, dataset_description=description)
-        self.jobs.submit(save, path, timeline, config,
-                         on_success=lambda written: self.status_message.emit(f"Run saved to {written}"),
+        mark = saved_mark(timeline)  # what is written: later batches make it unsaved again
+
+        def saved(written) -> None:
+            self._saved_run = mark
+            self.status_message.emit(f"Run saved to {written}")
+
+        self.jobs.submit(save, path, timeline, config, on_success=saved,
                          on_error=lambda exc: self.error_raised.emit("Could not save the run", describe_error(exc)))
 
     def export_metrics(self, path: str) -> None:
@@ -497,10 +517,24 @@ class Session:
                          on_error=lambda exc: self.error_raised.emit("Could not export the metrics", describe_error(exc)))
 
     def open_run(self, path: str) -> None:
-        """Open a run file: its recording replaces the current one (training can continue from it)."""
+        """Open a run file: its recording replaces the current one (training can continue from it).
+
+        Over a trained run not saved yet, the session asks first (``confirm``); Cancel changes nothing.
+        """
         if self.state is None or not self.state.can_open_dataset:
             return
-        self._run_job(runfile.load_run, (path,), lambda run: self._on_run_opened(run, path), "Could not open the run")
+        opened: list = []  # adopted once the job is over and the state is back, after asking
+        self._run_job(runfile.load_run, (path,), opened.append, "Could not open the run",
+                      on_finished=lambda _result: opened and self._open_run_if_agreed(opened[0], path))
+
+    def _open_run_if_agreed(self, run, path: str) -> None:
+        name = one_line(os.path.basename(str(path)))
+        question = open_run_question(self.latest, self.imported_from, self.timeline, self._saved_run,
+                                               name, run.timeline.batch_count)
+        if question is not None and not self.confirm("Open the run?", question):
+            self.status_message.emit(f"Opening {name} cancelled; the current run is unchanged")
+            return
+        self._on_run_opened(run, path)
 
     def _on_run_opened(self, run, path: str) -> None:
         self.run_id += 1
@@ -514,6 +548,7 @@ class Session:
         self._adopt(snap, run.config, f"Opened the run {os.path.basename(str(path))} ({run.dataset_name or 'unknown data'}, "
                                       f"{run.timeline.batch_count:,} batches)")
         self._set_timeline(run.timeline)
+        self._saved_run = saved_mark(run.timeline)  # it is on disk as it is
 
     def cancel_after_stop(self) -> None:
         """Forget what was to happen once the run ends (the window is closing)."""
@@ -567,11 +602,14 @@ class Session:
         """Replace the network by the weights in ``path``; a bad file changes nothing.
 
         A weights file that does not store its activations makes the session ask the user
-        (``choose``) which one its hidden layers use, then read it again with that answer.
+        (``choose``) which one its hidden layers use, then read it again with that answer. A
+        network of another architecture than a trained (or imported) one replaces it only when
+        the user agrees (``confirm``); Cancel changes nothing.
         """
         if self.state is not RunState.READY:
             return
         question: list[ActivationRequired] = []
+        imported: list[ImportedNetwork] = []  # adopted once the job is over, after asking
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ActivationRequired) and activation is None:
@@ -582,10 +620,19 @@ class Session:
         def finished(_result) -> None:
             if question:
                 self._ask_activation(path, question[0])
+            elif imported:
+                self._import_if_agreed(imported[0], path)
 
-        self._run_job(self.backend.read_weights, (path, activation),
-                      lambda imported: self._on_weights_imported(imported, path), "Could not import the weights",
+        self._run_job(self.backend.read_weights, (path, activation), imported.append, "Could not import the weights",
                       on_finished=finished, on_error=failed)
+
+    def _import_if_agreed(self, imported: ImportedNetwork, path: str) -> None:
+        name = one_line(os.path.basename(str(path)))
+        question = import_question(self.latest, self.imported_from, imported.network, name)
+        if question is not None and not self.confirm("Replace the network?", question):
+            self.status_message.emit(f"Import of {name} cancelled; the network is unchanged")
+            return
+        self._on_weights_imported(imported, path)
 
     def _ask_activation(self, path: str, exc: ActivationRequired) -> None:
         name = one_line(os.path.basename(str(path)))

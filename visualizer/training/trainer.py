@@ -10,8 +10,10 @@ step is never cut in half).
 
 Recording: with a :class:`~visualizer.core.timeline.Timeline`, the graph loop also writes every
 batch's loss and accuracy and, at the timeline's stride, the flattened network into a bounded
-buffer (at most 16 MB); after each call they are handed to the timeline, with the network after
-the call's last batch, so the latest moment and every epoch end are always recorded.
+capture buffer (8 MB), and after the loop the network after the call's last batch, so the latest
+moment and every epoch end are always recorded. The buffers alternate between calls and a
+:class:`~visualizer.training.recorder.Recorder` thread copies each call's rows into the timeline
+while the next call trains (the only copy of the recorded weights outside the graph).
 
 Pace: ``TrainingControl.set_pace`` runs fewer batches per call (one at up to 30 batches/s, each
 followed by a snapshot) and waits between calls on the control's wake event, so pause, stop, step
@@ -44,6 +46,8 @@ from visualizer.data.dataset import Dataset
 from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
 from visualizer.training.pace import Pacer
+from visualizer.training.pixels import as_pixels, pixel_tensor
+from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder, batches_fitting
 from visualizer.training.update import fused_update
 from visualizer.training.tfenv import import_keras, import_tf
 
@@ -53,7 +57,6 @@ _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is du
 STOP_TEST_SECONDS = 0.25  # Stop skips the final test pass when it would take longer than this (Stop stays prompt)
 _TEST_FLOPS = 1e11  # multiply-adds x 2 per second a test pass reaches here, until one was timed (2 cores: ~1e11)
 COPY_SHARE = 0.05  # snapshots may take at most this share of training time (their copy of every weight)
-_CAPTURE_BYTES = 16 << 20  # the in-graph buffer of recorded networks; bounds batches per call for big ones
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,12 @@ class Trainer:
         self._test_seconds: float | None = None  # what the last test-set pass took
         self._prepared = False
         self.prepare_seconds: float | None = None
+        self._released = False
 
-        self._x = tf.convert_to_tensor(np.asarray(dataset.x_train[:n], dtype=np.float32).reshape(n, -1))
+        self._x = pixel_tensor(tf, dataset.x_train[:n])
         self._y = tf.convert_to_tensor(self._task_labels(dataset.y_train[:n]))
         n_test = len(dataset.x_test)
-        self._x_test = tf.convert_to_tensor(np.asarray(dataset.x_test, dtype=np.float32).reshape(n_test, -1))
+        self._x_test = pixel_tensor(tf, np.asarray(dataset.x_test).reshape(n_test, -1))
         self._y_test = tf.convert_to_tensor(self._task_labels(dataset.y_test))
         self._order = tf.Variable(tf.zeros((self._batches_per_epoch, self._batch), tf.int32), trainable=False)
         self._counts = tf.Variable(tf.zeros((self._batches_per_epoch,), tf.int32), trainable=False)
@@ -186,12 +190,16 @@ class Trainer:
         self._backup = [tf.Variable(v, trainable=False) for v in self._vars]
         params = config.parameter_count
         # Room for the networks of one call; a call never spans epochs, so more rows are never needed.
-        rows = min(max(1, _CAPTURE_BYTES // (4 * params)), self._batches_per_epoch) if timeline is not None else 1
-        self._capture = tf.Variable(tf.zeros((rows, params), tf.float32), trainable=False)
+        rows = min(max(1, CAPTURE_BYTES // (4 * params)), self._batches_per_epoch + 1)
+        spare = 4 * params <= BRANCHLESS_BYTES
+        self._recorder = Recorder(tf, timeline, rows, params, spare=spare) if timeline is not None else None
         # Each batch's loss and accuracy (a call never spans epochs, so one row per batch of one).
         self._batch_metrics = tf.Variable(tf.zeros((self._batches_per_epoch if timeline is not None else 1, 2)),
                                           trainable=False)
-        self._chunk = self._make_chunk(tf, keras)
+        # One graph per capture buffer: a buffer passed in as an argument could be any variable, so
+        # TensorFlow would order its writes against every other variable's (~25% slower batches).
+        buffers = self._recorder.buffers if self._recorder is not None else [None]
+        self._chunks = [self._make_chunk(tf, keras, b) for b in buffers]
         self._eval = self._make_eval(tf, keras)
 
     # --- compiled pieces ------------------------------------------------------------------
@@ -222,10 +230,10 @@ class Trainer:
                 return loss, tf.cast(hits, tf.float32)
         return loss_and_hits
 
-    def _make_chunk(self, tf, keras):
+    def _make_chunk(self, tf, keras, capture_variable):
         model, apply, variables = self.model, self._apply, self._vars
-        x, y, order, counts, flag, backup = self._x, self._y, self._order, self._counts, self._flag, self._backup
-        capture, batch_metrics = self._capture, self._batch_metrics
+        order, counts, flag, backup = self._order, self._counts, self._flag, self._backup
+        batch_metrics = self._batch_metrics
         recording = self.timeline is not None  # decided when traced: no cost for a run not recorded
         stats = self.gradient_stats
         kernels = variables[0::2]
@@ -240,8 +248,8 @@ class Trainer:
             size = tf.stack([tf.nn.l2_loss(b) for b in before])
             return grad, tf.sqrt(moved / tf.maximum(size, 1e-30))
 
-        def train_batch(idx, count, first):
-            xb, yb = tf.gather(x, idx), tf.gather(y, idx)
+        def train_batch(x, y, idx, count, first):
+            xb, yb = as_pixels(tf, tf.gather(x, idx)), tf.gather(y, idx)
             mask = tf.cast(tf.range(width) < count, tf.float32)  # the epoch's last batch is short
             nf = tf.cast(count, tf.float32)
             with tf.GradientTape() as tape:
@@ -260,22 +268,46 @@ class Trainer:
         scalar = tf.TensorSpec([], tf.int32)
         signature = [scalar, scalar, scalar, tf.TensorSpec([], tf.float64),
                      tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64),
-                     tf.TensorSpec([], tf.bool)]
+                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32)]
+
+        sizes = [int(np.prod(v.shape)) for v in variables]
+        offsets = np.cumsum([0, *sizes]).tolist()
+
+        def write_row(capture, row):
+            """The network into row ``row`` of the capture buffer, kernels and biases flat and interleaved."""
+            if branchless:  # small: one scatter of the concatenation (fewer ops)
+                flat = tf.concat([tf.reshape(v, [1, -1]) for v in variables], 1)
+                tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(row, [1]), updates=flat)
+                return
+            for v, a, b in zip(variables, offsets[:-1], offsets[1:], strict=True):  # big: one copy each, no concat
+                tf.raw_ops.ResourceStridedSliceAssign(ref=capture, begin=tf.stack([row, a]), end=tf.stack([row + 1, b]),
+                                                      strides=tf.constant([1, 1]), value=tf.reshape(v, [1, -1]))
+
+        # Small networks are written every batch (to a spare row when not due), big ones only when due.
+        branchless = recording and self._recorder.spare
+        spare = self._recorder.rows if recording else 0
 
         @tf.function(input_signature=signature)
-        def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record):
+        def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record, x, y):
             """Train up to ``max_batches`` batches from position ``start``; ``step`` is the global step before.
 
             With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
             network after each batch whose global step is at most ``keep_until`` or a multiple of
-            ``stride`` goes to the next row of the capture buffer (the caller bounds
-            ``max_batches`` so the rows suffice). Returns the loss and hit sums, the batches run,
-            whether every loss was finite, each batch's (loss, accuracy), the capture rows written,
-            the capture buffer itself (not a copy) and, with gradient statistics, each layer's
-            ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
+            ``stride`` goes to the next row of the capture buffer (``capture_variable``), then the
+            network after the last batch if it was not among them (the caller bounds
+            ``max_batches`` so the rows suffice). ``x``, ``y``: the training set (arguments, not
+            captured, so a released Trainer's data goes at once). Returns the loss and hit sums,
+            the batches run, whether every loss was finite, each batch's (loss, accuracy), the
+            capture rows written, the capture buffer itself (not a copy) and, with gradient
+            statistics, each layer's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
             """
+            capture = capture_variable.handle if recording else None
             for b, v in zip(backup, variables, strict=True):
                 b.assign(v)
+
+            def kept(s):  # is the network after global step ``s`` recorded (see the capture plan)
+                return tf.logical_or(s <= keep_until, s % stride == 0)
+
             t0 = tf.timestamp()
             loss_sum = tf.constant(0.0, tf.float64)
             hits = tf.constant(0.0, tf.float64)
@@ -292,7 +324,7 @@ class Trainer:
                 tf.logical_and(i < max_batches, ok),
                 tf.logical_and(flag < threshold, tf.logical_or(i == 0, tf.timestamp() - t0 < deadline)),
             ):
-                loss, h, nf, g_norm, ratio = train_batch(order[start + i], counts[start + i], i == 0)
+                loss, h, nf, g_norm, ratio = train_batch(x, y, order[start + i], counts[start + i], i == 0)
                 grad_norms += g_norm
                 ratios += ratio
                 ok = tf.math.is_finite(loss)
@@ -303,22 +335,34 @@ class Trainer:
                     tf.raw_ops.ResourceScatterUpdate(
                         resource=batch_metrics.handle, indices=tf.reshape(i, [1]), updates=tf.stack([[loss, h / nf]])
                     )
-                    s = first + tf.cast(i, tf.int64)
-                    if tf.logical_and(record, tf.logical_or(s <= keep_until, s % stride == 0)):
-                        # A one-row scatter: a sliced assign (capture[row].assign) is several times slower.
-                        flat = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
-                        tf.raw_ops.ResourceScatterUpdate(
-                            resource=capture.handle, indices=tf.reshape(row, [1]), updates=tf.expand_dims(flat, 0)
-                        )
+                    if branchless:
+                        # Every network goes to the next free row, which is kept (the index moves on)
+                        # only when due: a copy of a small network costs less than a tf.cond.
+                        write_row(capture, tf.minimum(row, spare))
+                        row += tf.cast(tf.logical_and(record, kept(first + tf.cast(i, tf.int64))), tf.int32)
+                    elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
+                        write_row(capture, row)
                         row += 1
                 i += 1
+            if recording:
+                # The network after the last batch (the latest moment is always recorded), unless kept above.
+                missing = tf.logical_and(tf.logical_and(record, i > 0), tf.logical_not(kept(step + tf.cast(i, tf.int64))))
+                if branchless:
+                    row += tf.cast(missing, tf.int32)  # it is in the next free row already
+                elif missing:
+                    write_row(capture, row)
+                    row += 1
             # The scatter put the buffer in copy-on-read mode, where every read copies all of it;
             # with that off, the read below is the buffer itself (the caller copies the rows out,
             # and drops it before the next call, whose first write would otherwise copy it all).
-            tf.raw_ops.DisableCopyOnRead(resource=capture.handle)
-            kept = tf.range(i if recording else 0)
-            metrics = tf.raw_ops.ResourceGather(resource=batch_metrics.handle, indices=kept, dtype=tf.float32)
-            return loss_sum, hits, i, ok, metrics, row, capture.read_value(), grad_norms, ratios
+            if recording:
+                tf.raw_ops.DisableCopyOnRead(resource=capture)
+                captured = tf.raw_ops.ReadVariableOp(resource=capture, dtype=tf.float32)
+            else:
+                captured = tf.zeros([0, 0])
+            ran = tf.range(i if recording else 0)
+            metrics = tf.raw_ops.ResourceGather(resource=batch_metrics.handle, indices=ran, dtype=tf.float32)
+            return loss_sum, hits, i, ok, metrics, row, captured, grad_norms, ratios
 
         return chunk
 
@@ -328,23 +372,28 @@ class Trainer:
 
         @tf.function(reduce_retracing=True)
         def evaluate(x, y):
-            p = model(x, training=False)
+            p = model(as_pixels(tf, x), training=False)
             losses, hits = loss_and_hits(y, p)
             return tf.reduce_mean(losses), tf.reduce_mean(hits)
 
         return evaluate
 
     def _call_chunk(self, start: int, max_batches: int, threshold: int, deadline: float, record: bool):
-        tf = import_tf()
+        """One graph call; returns its outputs, the capture plan and the capture buffer's index (None: no recording)."""
         stride, keep_until = self.timeline.capture_plan() if record else (1, 0)
+        index = None
         if record:
-            max_batches = _batches_fitting(self._step, stride, keep_until, int(self._capture.shape[0]), max_batches)
-        out = self._chunk(
-            tf.constant(start, tf.int32), tf.constant(max_batches, tf.int32), tf.constant(threshold, tf.int32),
-            tf.constant(deadline, tf.float64), tf.constant(self._step, tf.int64), tf.constant(stride, tf.int64),
-            tf.constant(keep_until, tf.int64), tf.constant(record),
-        )
-        return out, (stride, keep_until)
+            index = self._recorder.next_buffer()  # waits until the copy of its previous call is done
+            max_batches = batches_fitting(self._step, stride, keep_until, self._recorder.rows, max_batches)
+        out = self._chunks[index or 0](*self._graph_args(start, max_batches, threshold, deadline, stride, keep_until,
+                                                         record))
+        return out, (stride, keep_until), index
+
+    def _graph_args(self, start, max_batches, threshold, deadline, stride, keep_until, record) -> tuple:
+        tf = import_tf()
+        return (tf.constant(start, tf.int32), tf.constant(max_batches, tf.int32), tf.constant(threshold, tf.int32),
+                tf.constant(deadline, tf.float64), tf.constant(self._step, tf.int64), tf.constant(stride, tf.int64),
+                tf.constant(keep_until, tf.int64), tf.constant(record), self._x, self._y)
 
     # --- public ---------------------------------------------------------------------------
     def prepare(self) -> float:
@@ -359,7 +408,8 @@ class Trainer:
         t0 = self._clock()
         if self.timeline is not None:  # touch the recording's memory now rather than batch by batch
             self.timeline.reserve(self.config.epochs * self._batches_per_epoch + 1, self.config.parameter_count)
-        self._call_chunk(0, 0, STOP, 0.0, False)  # zero batches: traced, optimized, no weight changes
+        for chunk in self._chunks:  # zero batches: traced, optimized, no weight changes
+            chunk(*self._graph_args(0, 0, STOP, 0.0, 1, 0, False))
         if len(self.dataset.x_test):
             self._eval.get_concrete_function(self._x_test, self._y_test)
         self._prepared = True
@@ -393,6 +443,32 @@ class Trainer:
         net = self.current_network()
         result = evaluate_set(net, np.asarray(self.dataset.x_test), self.dataset.y_test, digit=self.config.one_vs_rest)
         return result.balanced_accuracy
+
+    def release(self) -> None:
+        """Free what the Trainer holds now: its tensors of the data, the weights, the optimizer's and the recording's buffers.
+
+        Call it once the run is over (the window's worker does). TensorFlow's graphs and Keras'
+        layers refer to each other in cycles, so without this a finished Trainer's memory (the
+        training and test sets as float32 tensors, ~110 MB for 24k MNIST images; 4-6 copies of
+        every weight) waits for a full garbage collection. Afterwards the Trainer can neither
+        train nor report (its variables are emptied); snapshots and the TrainResult it gave
+        out are private copies and stay valid. Calling it again does nothing.
+        """
+        if self._released:
+            return
+        self._released = True
+        tf = import_tf()
+        variables = [v.value for v in self._vars] + [*self._backup, *getattr(self._apply, "slots", []), self._order,
+                                                      self._counts, self._batch_metrics]
+        if self._recorder is not None:
+            self._recorder.close()
+            variables += self._recorder.buffers
+        for v in variables:
+            # An eager variable's resource lives as long as any handle (graphs keep theirs): an
+            # empty value in its place frees the memory now (the raw op does not check shapes).
+            tf.raw_ops.AssignVariableOp(resource=v.handle, value=tf.zeros([0], v.dtype))
+        self._x = self._y = self._x_test = self._y_test = None
+        self._chunks, self._eval, self._apply = [], None, None
 
     def current_network(self) -> Network:
         """The current weights as a :class:`Network` (private copies)."""
@@ -480,6 +556,8 @@ class Trainer:
             return self._run(on_snapshot, control)
         finally:
             control._detach()
+            if self._recorder is not None:
+                self._recorder.close()
 
     # --- the loop -------------------------------------------------------------------------
     def _run(self, on_snapshot, control: TrainingControl) -> TrainResult:
@@ -489,9 +567,12 @@ class Trainer:
         last_emit = clock()
         last_step_emitted = -1
 
-        def emit(event: SnapshotEvent, batch=None, upcoming: bool = False) -> None:
+        def emit(event: SnapshotEvent, batch=None, upcoming: bool = False, settle: bool = True) -> None:
             # ``upcoming``: also say which batch runs next (start, pause, step: never at full speed).
+            # ``settle``: the timeline holds this moment before the snapshot goes (all but full speed).
             nonlocal last_emit, last_step_emitted
+            if settle and self._recorder is not None:
+                self._recorder.flush()
             following = self.batch_rows(self._pos) if upcoming else None
             on_snapshot(self.current_snapshot(event, batch_indices=batch, next_batch_indices=following))
             last_emit, last_step_emitted = clock(), self._step
@@ -551,15 +632,15 @@ class Trainer:
                     max_n, threshold, deadline = nb - self._pos, PAUSE, min(max(due, 0.0), _MAX_CALL_SECONDS)
                 before = (self._step, self._pos)
                 record = self.timeline is not None
-                (ls, hs, n_done, ok, metrics, rows, buffer, g_norms, ratios), plan = self._call_chunk(
+                (ls, hs, n_done, ok, metrics, rows, buffer, g_norms, ratios), plan, index = self._call_chunk(
                     self._pos, max_n, threshold, deadline, record
                 )
                 n_done = int(n_done)
                 if not bool(ok):
+                    del buffer
                     self._diverged(before, n_done, float(ls), on_snapshot)
                 if record and n_done:
-                    metrics = np.asarray(metrics)
-                    self._record(epoch, n_done, metrics[:, 0], metrics[:, 1], np.asarray(buffer)[: int(rows)], plan)
+                    self._record(epoch, n_done, metrics, index, buffer, int(rows), plan)
                 del buffer  # see chunk(): holding it would make the next call copy the whole buffer
                 if self.gradient_stats and n_done:
                     self._grad_stats = (tuple(np.asarray(g_norms, np.float64).tolist()),
@@ -593,13 +674,14 @@ class Trainer:
                         emit(SnapshotEvent.BATCH, stepped, upcoming=True)  # after every step() request
                         stepped = None
                 elif paced or clock() - last_emit >= self.effective_interval():
-                    emit(SnapshotEvent.BATCH)  # paced: every call, so every batch at up to 30 batches/s
+                    # paced: every call, so every batch at up to 30 batches/s
+                    emit(SnapshotEvent.BATCH, settle=paced)
             if self._pos < nb:  # stopped
                 break
             self._val = self.evaluate()
             self._history.add_validation(epoch + 1.0, *self._val)
-            if self.timeline is not None:
-                self.timeline.set_validation(self._step, *self._val)
+            if self._recorder is not None:
+                self._recorder.call(self.timeline.set_validation, self._step, *self._val)  # after the epoch's batches
             if epoch == cfg.epochs - 1:
                 self._epoch = cfg.epochs
                 self._pos = 0
@@ -631,27 +713,27 @@ class Trainer:
             stopped=stopped,
         )
 
-    def _record(self, epoch: int, n_done: int, losses, accuracies, rows: np.ndarray, plan: tuple[int, int]) -> None:
-        """Hand one call's batches to the timeline (before ``self._step``/``_pos`` move on).
+    def _record(self, epoch: int, n_done: int, metrics, index: int, buffer, rows: int, plan: tuple[int, int]) -> None:
+        """Hand one call's batches to the recorder (before ``self._step``/``_pos`` move on).
 
-        ``rows``: a view of the capture buffer's rows written by the call (the timeline copies them).
+        ``buffer``: the call's capture buffer (the variable's memory), whose first ``rows`` rows
+        are the networks captured in order; ``metrics``: each batch's (loss, accuracy).
         """
         stride, keep_until = plan
         steps = np.arange(self._step + 1, self._step + n_done + 1)
-        captured = steps[(steps <= keep_until) | (steps % stride == 0)]
-        if len(captured) != len(rows):
-            raise RuntimeError(f"the graph captured {len(rows)} networks where {len(captured)} were due")
-        weights = [rows] if len(rows) else []
-        weight_steps = captured.tolist()
-        if not weight_steps or weight_steps[-1] != steps[-1]:
-            # The network after the call's last batch: the latest moment is always recorded.
-            weights.append(np.concatenate([np.asarray(v.numpy()).reshape(-1) for v in self._vars]))
-            weight_steps.append(int(steps[-1]))
-        self.timeline.append(Batches(
-            first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,
-            batches_per_epoch=self._batches_per_epoch, loss=losses, accuracy=accuracies,
-            weight_steps=weight_steps, weights=weights, epoch_end=self._pos + n_done == self._batches_per_epoch,
-        ))
+        captured = steps[(steps <= keep_until) | (steps % stride == 0)].tolist()
+        if not captured or captured[-1] != steps[-1]:
+            captured.append(int(steps[-1]))  # the graph wrote the network after the call's last batch too
+        if len(captured) != rows:
+            raise RuntimeError(f"the graph captured {rows} networks where {len(captured)} were due")
+        fields = dict(first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,
+                      batches_per_epoch=self._batches_per_epoch, weight_steps=captured,
+                      epoch_end=self._pos + n_done == self._batches_per_epoch)
+
+        def block(view: np.ndarray, figures: np.ndarray) -> Batches:
+            return Batches(loss=figures[:, 0], accuracy=figures[:, 1], weights=[view], **fields)
+
+        self._recorder.hand_over(index, buffer, rows, metrics, block)
 
     def _load_epoch_order(self) -> None:
         """A fresh shuffle of the training set, cut into batches (the last one padded)."""
@@ -671,6 +753,8 @@ class Trainer:
         return full * self._batch + (last if end == self._batches_per_epoch and n_batches else 0)
 
     def _diverged(self, before: tuple[int, int], n_done: int, loss_sum: float, on_snapshot) -> None:
+        if self._recorder is not None:
+            self._recorder.flush()  # the timeline ends at the last good call
         for v, b in zip(self._vars, self._backup, strict=True):
             v.assign(b)
         bad_batch = before[1] + n_done  # 1-based index of the batch whose loss was not finite
@@ -682,25 +766,6 @@ class Trainer:
             f"training diverged at epoch {epoch}, batch {bad_batch} (loss is {what}); "
             "the last good weights were kept — try a lower learning rate"
         )
-
-
-def _captured(step: int, batches: int, stride: int, keep_until: int) -> int:
-    """How many of the steps after ``step`` .. ``step + batches`` are captured (at most ``keep_until``, or on the stride)."""
-    end = step + batches
-    early = max(0, min(end, keep_until) - step)
-    late = max(0, end // stride - max(step, keep_until) // stride)
-    return early + late
-
-
-def _batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: int) -> int:
-    """The most batches (up to ``limit``) whose captures fit in ``rows`` capture rows."""
-    if _captured(step, limit, stride, keep_until) <= rows:
-        return limit
-    lo, hi = 0, limit  # captured(lo) fits, captured(hi) does not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if _captured(step, mid, stride, keep_until) <= rows else (lo, mid)
-    return lo
 
 
 def _interleave(weights, biases) -> list:

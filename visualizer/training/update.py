@@ -13,6 +13,7 @@ def fused_update(tf, optimizer, variables):
     correction for each one); with a 13k-parameter network that dominates the time of a batch.
     TensorFlow's ResourceApplyAdam / ResourceApplyKerasMomentum kernels compute the same update
     (the same formulas as Keras, checked against it in the tests) in one op each.
+    ``update.slots`` lists the optimizer's own variables (so a finished run can free them).
     """
     slot = lambda v: tf.Variable(tf.zeros_like(v), trainable=False)  # noqa: E731
     lr = tf.constant(float(optimizer.learning_rate), tf.float32)
@@ -32,6 +33,7 @@ def fused_update(tf, optimizer, variables):
                     lr=lr, beta1=b1, beta2=b2, epsilon=eps, grad=g,
                 )
 
+        update.slots = [*m, *v, t]
         return update
     momentum = tf.constant(float(getattr(optimizer, "momentum", 0.0)), tf.float32)
     nesterov = bool(getattr(optimizer, "nesterov", False))
@@ -43,4 +45,5 @@ def fused_update(tf, optimizer, variables):
                 var=var.handle, accum=a.handle, lr=lr, grad=g, momentum=momentum, use_nesterov=nesterov
             )
 
+    update.slots = accum
     return update

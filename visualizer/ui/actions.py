@@ -39,6 +39,8 @@ _SPECS = {
     "show_batch": ("This &batch", "", "Show a batch of training images with each one's loss, and their average "
                    "gradient beside one image's own (Gradients panel)"),
     "reset_layout": ("Reset &layout", "", "Put every panel back where it starts (Draw and Test set on the right)"),
+    "reset_settings": ("Reset &settings…", "", "Put back the default network, pace, theme, redraw rate, weight "
+                       "colour range and panel layout (asks first)"),
     "lock_range": ("&Lock weight colour range", "L", "Keep the weight maps' colour scale where it is now, to compare "
                    "later weights with this moment (off: the scale grows with the weights, never narrowing)"),
     "about": ("&About nnviz", "", "Version and what this program shows"),
@@ -114,6 +116,7 @@ class Actions:
         for action in (self.open_dataset, self.open_dataset_folder):
             action.setEnabled(state.can_open_dataset)
         self.import_weights.setEnabled(state.can_import)
+        self.reset_settings.setEnabled(state.config_editable)  # the network settings are locked during a run
         for action in (self.next_input, self.previous_input, self.random_input, self.show_batch):
             action.setEnabled(has_data)
         self.explain_step.setEnabled(has_weights and state is not RunState.LOADING)
@@ -167,6 +170,7 @@ def build_menus(window: QMainWindow, a: Actions) -> dict[str, QMenu]:
     view.addSeparator()
     panels = view.addMenu("&Panels")
     view.addAction(a.reset_layout)
+    view.addAction(a.reset_settings)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(a.about)

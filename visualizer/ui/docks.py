@@ -22,6 +22,8 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
+from visualizer.ui.help import install_title_bar
+
 # Saved window states carry this number; a state saved by a version with other docks is ignored
 # (QMainWindow.restoreState fails on a different version) and the default layout is used.
 LAYOUT_VERSION = 4
@@ -100,7 +102,8 @@ def make_dock(window: QMainWindow, widget: QWidget, title: str) -> QDockWidget:
 
     The widget sits in a frameless scroll area that fills the dock: when the window is too small
     for every panel's minimum size (1024x700, a projector), a panel scrolls instead of being
-    squeezed until its parts overlap or are cut off. ``panel_of(dock)`` is the widget itself.
+    squeezed until its parts overlap or are cut off. ``panel_of(dock)`` is the widget itself. The
+    title bar has a "?" that explains the panel (``ui/help.py``).
     """
     dock = QDockWidget(title, window)
     dock.setObjectName(dock_name(title))
@@ -113,6 +116,7 @@ def make_dock(window: QMainWindow, widget: QWidget, title: str) -> QDockWidget:
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
     toggle = dock.toggleViewAction()
     toggle.setToolTip(f"Show or hide the {title} panel")
+    install_title_bar(dock)  # its "?" explains the panel
     return dock
 
 
@@ -129,6 +133,12 @@ def default_layout(compact: bool = False) -> dict[str, tuple]:
     layout = {t: v for t, v in DEFAULT_LAYOUT.items() if t != "Curves"}
     layout["Curves"] = (Area.BottomDockWidgetArea, "Weights")
     return layout
+
+
+def showing(dock: QDockWidget) -> bool:
+    """True when ``dock`` is on screen: shown and not behind another tab (Qt keeps a tabbed dock
+    "visible" behind the one in front; only its visible region tells)."""
+    return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
 
 def arrange(window: QMainWindow, docks: dict[str, QDockWidget], *, compact: bool = False) -> None:

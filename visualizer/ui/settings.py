@@ -12,6 +12,8 @@ from visualizer.ui.common.options import RangeMode, Theme
 ORG = "nnviz"
 APP = "nnviz"
 REDRAW_RATES = (10, 30, 60)
+DEFAULT_REDRAW_HZ = 30
+KEPT_ON_RESET = ("paths",)  # groups Reset settings leaves alone: the folders last used are no trap
 
 
 def open_settings() -> QSettings:
@@ -80,8 +82,8 @@ class Settings:
     # -- view options ---------------------------------------------------------------------
     @property
     def redraw_hz(self) -> int:
-        hz = _int(self._s, "view/redraw_hz", 30)
-        return hz if hz in REDRAW_RATES else 30
+        hz = _int(self._s, "view/redraw_hz", DEFAULT_REDRAW_HZ)
+        return hz if hz in REDRAW_RATES else DEFAULT_REDRAW_HZ
 
     @redraw_hz.setter
     def redraw_hz(self, hz: int) -> None:
@@ -139,6 +141,12 @@ class Settings:
     def set_layout(self, geometry: QByteArray, state: QByteArray) -> None:
         self._s.setValue("window/geometry", geometry)
         self._s.setValue("window/state", state)
+
+    def reset(self) -> None:
+        """Forget every remembered preference (config, view options, layout) except the folders last used."""
+        for key in self._s.childKeys() + self._s.childGroups():
+            if key not in KEPT_ON_RESET:
+                self._s.remove(key)
 
     def sync(self) -> None:
         self._s.sync()

@@ -10,6 +10,11 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from visualizer.core.snapshot import SnapshotEvent
+from visualizer.session.moments import pace_text
+from visualizer.ui.common.labels import hold_size
+
+PACE_WINDOW_S = 2.0  # seconds of snapshots the batch rate of a paced run is measured over
+KEEPING_UP = 0.9  # a paced run at this fraction of its pace or more is shown at its pace
 
 
 def format_duration(seconds: float | None) -> str:
@@ -40,10 +45,18 @@ class FrameCounter:
 
 
 class ProgressPanel(QWidget):
-    """Progress bar with epoch/batch text, ETA, training speed and the UI frame rate."""
+    """Progress bar with epoch/batch text, ETA, training speed and the UI frame rate.
 
-    def __init__(self, parent: QWidget | None = None):
+    The speed is the compute rate (images per second while computing) at full speed; a paced
+    run shows the pace it follows ("100 batches/s (paced)"), or the batch rate it reaches when
+    the network cannot keep up ("40 of 100 batches/s"). ``clock`` is for tests.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, clock=time.monotonic):
         super().__init__(parent)
+        self._clock = clock
+        self._pace: float | None = None
+        self._steps: deque[tuple[float, int]] = deque()  # (time, step) of recent snapshots of a paced run
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(True)
@@ -61,15 +74,28 @@ class ProgressPanel(QWidget):
         for w in (self.bar, self.eta, self.speed, self.fps):
             layout.addWidget(w)
         for label in (self.eta, self.speed, self.fps):
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("88,888 img/s"))
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.clear()
+        # They change at 10-30 Hz: a fixed size means no relayout each time.
+        for label, widest in ((self.eta, "8,888,888 img/s"), (self.speed, "100 of 1,000 batches/s"),
+                              (self.fps, "8,888,888 img/s")):
+            hold_size(label, widest)
 
     def clear(self) -> None:
         self.bar.setValue(0)
         self.bar.setFormat("Not training")
         self.eta.setText("ETA –")
         self.speed.setText("– img/s")
+        self._steps.clear()
+
+    def set_pace(self, pace: float | None) -> None:
+        """The pace training follows (batches per second; None: full speed)."""
+        if pace == self._pace:
+            return
+        self._pace = pace
+        if self._steps:  # a run is going: say the new pace at once, measure it from now
+            self.speed.setText("– img/s" if pace is None else f"{pace_text(pace)} (paced)")
+        self._steps.clear()
 
     def set_preparing(self) -> None:
         """A run was started and its first batch is still being prepared (model built, graph traced)."""
@@ -92,8 +118,30 @@ class ProgressPanel(QWidget):
         m = snap.metrics or {}
         eta = m.get("eta_seconds")
         self.eta.setText(f"ETA {format_duration(0 if ended else eta)}")
-        sps = m.get("samples_per_second")
-        self.speed.setText(f"{sps:,.0f} img/s" if sps else "– img/s")
+        self._show_speed(snap, m.get("samples_per_second"))
+
+    def _show_speed(self, snap, sps: float | None) -> None:
+        computes = f"{sps:,.0f} img/s" if sps else "– img/s"
+        if self._pace is None:
+            self.speed.setText(computes)
+            self.speed.setToolTip("Training speed, in images per second")
+            return
+        now = self._clock()
+        steps = self._steps
+        if steps and snap.step < steps[-1][1]:
+            steps.clear()  # a new run
+        steps.append((now, snap.step))
+        while len(steps) > 2 and now - steps[0][0] > PACE_WINDOW_S:
+            steps.popleft()
+        (t0, s0), (t1, s1) = steps[0], steps[-1]
+        reached = (s1 - s0) / (t1 - t0) if t1 - t0 >= PACE_WINDOW_S / 2 else None
+        pace = pace_text(self._pace)
+        if reached is None or reached >= KEEPING_UP * self._pace or snap.event is not SnapshotEvent.BATCH:
+            self.speed.setText(f"{pace} (paced)")
+        else:
+            self.speed.setText(f"{reached:,.0f} of {pace}")
+        self.speed.setToolTip(f"Training follows the pace chosen in the Training panel ({pace}); "
+                              f"it computes {computes} when it runs")
 
     def set_fps(self, fps: float) -> None:
         self.fps.setText(f"{fps:.0f} fps")

@@ -39,9 +39,12 @@ from visualizer.core.errors import ConfigError
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session import CurrentInput, InputSource, NeuronRef, RunState, Session
 from visualizer.session.batches import TrainingBatches
+from visualizer.session.explanations import NETWORK
 from visualizer.session.gradients import Gradients, chosen_config
 from visualizer.session.stepper import StepExplainer
-from visualizer.ui import actions as menu, docks, theme
+from visualizer.ui import actions as menu, docks, drops, settings_reset, theme
+from visualizer.ui.help import HelpButton
+from visualizer.ui.help_tour import HelpTour
 from visualizer.ui.panels.curves.view import Curves
 from visualizer.ui.panels.gradients.explain import ExplainDialog
 from visualizer.ui.panels.gradients.panel import GradientsPanel
@@ -53,6 +56,7 @@ from visualizer.ui.panels.timeline.bar import TimelineBar, moment_text
 from visualizer.ui.panels.training.panel import ControlsPanel
 from visualizer.ui.common.options import RangeMode, Theme, WeightView
 from visualizer.ui.panels.weights.view import WeightMaps
+from visualizer.ui.presenter import PresenterMode
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
 from visualizer.ui.status import Banner, FrameCounter, ProgressPanel
@@ -127,22 +131,23 @@ class MainWindow(QMainWindow):
         self.network_view = NetworkView()
         self.weight_maps = WeightMaps()
         self.curves = Curves()
-        self.pad = PadPanel(analyze=self.session.analyze)
+        self.pad = PadPanel(analyze=self.session.analyze, submit=self.session.jobs.submit)  # a big network's saliency off the GUI thread
         self.browser = TestSetPanel(analyze=self.session.analyze)
         self.neurons = NeuronsPanel()
         self.gradients = Gradients(self.session)  # the input's target and gradient, once per (network, input, target)
         self.batches = TrainingBatches(self.session)
         self.gradients_panel = GradientsPanel(explain_action=a.explain_step)
-        self._gradients_dirty = False  # needs drawing on the next tick (new input, target or batch)
-        self._gradients_stale = True  # needs drawing when the dock comes to the front
+        self._gradients_dirty = False  # needs drawing (new input, target or batch): on the next tick it is in front
         self._explain: ExplainDialog | None = None  # made on first use
         self.banner = Banner()
+        self.settings_notice = settings_reset.SettingsNotice()  # restored settings that could trap a new session
         self.progress = ProgressPanel()
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
+        layout.addWidget(self.settings_notice)
         layout.addWidget(self.network_view, 1)
         self.setCentralWidget(central)
         # The timeline spans the whole window, above the status bar.
@@ -168,6 +173,7 @@ class MainWindow(QMainWindow):
             self.menus["panels"].addAction(dock.toggleViewAction())
         self.menus["panels"].addAction(self.timeline_toolbar.toggleViewAction())
         docks.arrange(self, self.docks)
+        self._add_teaching()
 
         self.data_label = QLabel()
         self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
@@ -176,16 +182,30 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
 
+        # A replay redraws at display rate like a run: one costly view per tick then too.
         self._render = RenderScheduler(lambda: self.session.shown,
-                                       lambda: self.session.state.is_training, self)
+                                       lambda: self.session.state.is_training or self.session.replay.playing, self)
         self._render.add_view("network", self._draw_network, lambda: 1.0 / self.settings.redraw_hz,
                               urgent=lambda: self._input_dirty)
-        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty)
+        # A dock behind another tab (or closed) is drawn when it comes to the front, not per frame.
+        showing = {title: (lambda d=dock: docks.showing(d)) for title, dock in self.docks.items()}
+        self._render.add_view("weights", self._draw_weights, VIEW_PERIODS["weights"], urgent=lambda: self._weights_dirty,
+                              visible=showing["Weights"])
         self._weights_dirty = False  # the user chose another weight view: redraw now
-        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"])
-        self._render.add_view("panels", self._draw_panels, VIEW_PERIODS["panels"], rides_along=True)
+        self._render.add_view("curves", self._draw_curves, VIEW_PERIODS["curves"], urgent=lambda: self._curves_dirty,
+                              visible=showing["Curves"])
+        self._curves_history = None  # the history the curves show (set again only when it changes)
+        self._curves_dirty = False  # the recording grew while the cursor shows the past
+        self._curves_sizes = None  # the gradient sizes the curves show
+        self._render.add_view("pad", self.pad.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
+                              visible=showing["Draw"])
+        self._render.add_view("browser", self.browser.set_snapshot, VIEW_PERIODS["panels"], rides_along=True,
+                              visible=showing["Test set"])
         self._render.add_view("gradients", self._draw_gradients, VIEW_PERIODS["gradients"],
-                              urgent=lambda: self._gradients_dirty)
+                              urgent=lambda: self._gradients_dirty, visible=showing["Gradients"])
+        for title, view in (("Weights", "weights"), ("Curves", "curves"), ("Draw", "pad"),
+                            ("Test set", "browser"), ("Gradients", "gradients")):
+            self.docks[title].visibilityChanged.connect(lambda visible, v=view: self._on_dock_shown(v, visible))
         self._render.before_frame = self._before_frame
         self._render.after_frame = lambda: self.progress.set_fps(self._frames.fps())
         self._connect_actions()
@@ -195,8 +215,16 @@ class MainWindow(QMainWindow):
             self.session.dataset = dataset  # given ready-made (tests, benchmarks): loading skips the data
             self.browser.set_dataset(dataset.x_test, dataset.y_test)
         self._restore_settings()
+        settings_reset.show_notice(self)
         self._set_state_view(RunState.LOADING)
         self._render.timer.start()
+        self.setAcceptDrops(True)  # weights, runs, images and datasets dropped anywhere (ui/drops.py)
+
+    def _add_teaching(self) -> None:
+        """The "?" of the network view, Help ▸ What am I looking at? and View ▸ Presenter mode."""
+        self.network_view.add_to_footer(HelpButton(NETWORK, self.network_view))
+        self.tour = HelpTour(self)
+        self.presenter = PresenterMode(self)
 
     # -- public API ---------------------------------------------------------------------------
     def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
@@ -323,6 +351,7 @@ class MainWindow(QMainWindow):
         s.cursor_changed.connect(self._on_cursor_changed)
         s.timeline_changed.connect(lambda _t: self._update_timeline_bar(force=True))
         s.pace_changed.connect(self.controls.set_pace)
+        s.pace_changed.connect(self.progress.set_pace)  # a paced run shows its pace, not its compute rate
         s.state_changed.connect(self._open_run_when_ready)
         self.banner.dismissed.connect(self.session.dismiss_banner)
         # What the network has learned: analysis, selection, ideas and hints, all computed by the session.
@@ -410,6 +439,7 @@ class MainWindow(QMainWindow):
         # Cheap updates on every tick: the progress of the live run, the timeline bar (<= 4 Hz).
         self._update_progress(self.session.latest)
         self._update_timeline_bar()
+        self.session.settle_cursor()  # a cursor at rest: the neuron analysis of its moment starts
 
     def _update_progress(self, snap) -> None:
         if snap is None or snap.run_id != self.session.progress_run or snap is self._progress_shown:
@@ -455,13 +485,21 @@ class MainWindow(QMainWindow):
         view, timeline = self.weight_maps.view(), self.session.timeline
         if view is WeightView.WEIGHTS or timeline is None or not len(timeline):
             return None
+        first = timeline.bounds()[0]
         if view is WeightView.TOTAL_CHANGE:
-            return timeline.moment_at(int(timeline.steps()[0])).network
-        return timeline.moment_at(snap.step - 1).network if snap.step > int(timeline.steps()[0]) else None
+            return timeline.moment_at(first).network
+        return timeline.moment_at(snap.step - 1).network if snap.step > first else None
 
     def _draw_curves(self, snap) -> None:
-        self.curves.set_history(self.session.history())
-        self.curves.set_gradient_sizes(self.session.gradient_sizes.view())
+        self._curves_dirty = False
+        history = self.session.history()
+        if history is not self._curves_history:  # a scrub changes the cursor line, not the curves
+            self._curves_history = history
+            self.curves.set_history(history)
+        sizes = self.session.gradient_sizes.view()  # the same object until a snapshot adds a point
+        if sizes is None or sizes is not self._curves_sizes:
+            self._curves_sizes = sizes
+            self.curves.set_gradient_sizes(sizes)
         self.curves.set_cursor(None if self.session.cursor.live else snap.epoch_float)
 
     def _update_timeline_bar(self, force: bool = False) -> None:
@@ -474,11 +512,11 @@ class MainWindow(QMainWindow):
         if timeline is None or not len(timeline):
             self.timeline_bar.set_recording(0, 0, np.zeros(0), np.zeros(0), np.zeros(0))
         else:
-            steps, m = timeline.steps(), timeline.metrics()
-            self.timeline_bar.set_recording(int(steps[0]), int(steps[-1]), timeline.epoch_end_steps(), m.step, m.loss)
+            (first, last), m = timeline.bounds(), timeline.metrics()
+            self.timeline_bar.set_recording(first, last, timeline.epoch_end_steps(), m.step, m.loss)
         self._show_cursor()
         if not self.session.cursor.live and self.session.state.is_training:
-            self.curves.set_history(self.session.history())  # the past is shown, but the run goes on
+            self._curves_dirty = True  # the past is shown, but the run goes on: the curves grow
 
     def _show_cursor(self) -> None:
         s = self.session
@@ -514,36 +552,28 @@ class MainWindow(QMainWindow):
             path, self._open_run = self._open_run, None
             self.session.open_run(path)
 
-    def _draw_panels(self, snap) -> None:
-        self.pad.set_snapshot(snap)
-        self.browser.set_snapshot(snap)
-
     def _draw_gradients(self, snap) -> None:
-        """The Gradients dock, only when it is in front (numpy: ~0.1 ms of backward pass plus its paint)."""
+        """The Gradients dock (the scheduler calls this only when it is in front)."""
         self._gradients_dirty = False
         panel = self.gradients_panel
-        if snap is None or not panel.isVisible():
-            self._gradients_stale = snap is not None  # drawn when it comes to the front
-            return
-        self._gradients_stale = False
         if panel.showing_batch():
             panel.set_batch(self.batches.batch(snap), self.batches.chosen, self.batches.example_gradient(snap),
                             self.batches.describe())
         else:
             panel.set_moment(self.gradients.moment(snap))
 
-    def _mark_gradients(self, *_args) -> None:
-        # Urgent (drawn on the next tick) only when in front: a hidden dock must not take ticks.
-        self._gradients_dirty = self.gradients_panel.isVisible()
-        self._gradients_stale = True
+    def _on_dock_shown(self, view: str, visible: bool) -> None:
+        # A tab that comes to the front catches up with the moment shown, once its layout is done.
+        if visible:
+            QTimer.singleShot(0, lambda: self._render.refresh(view))
 
-    def _on_gradients_shown(self, visible: bool) -> None:
-        if visible and self._gradients_stale and self.session.shown is not None:
-            self._draw_gradients(self.session.shown)
+    def _mark_gradients(self, *_args) -> None:
+        # Drawn on the next tick when in front; a hidden dock waits until it is shown.
+        self._gradients_dirty = True
 
     def explain_step(self) -> ExplainDialog | None:
         """Open "Explain one step" on the current input (None, with a status message, when it has no target)."""
-        moment = self.gradients.moment()
+        moment = self.gradients.moment(wait=True)  # one click: a big network's gradient is computed now
         if moment is None or moment.needs_target:
             self.show_gradients()
             self.statusBar().showMessage(moment.reason if moment is not None else
@@ -595,6 +625,8 @@ class MainWindow(QMainWindow):
         a.theme_group.triggered.connect(lambda act: self.set_theme(act.data()))
         a.rate_group.triggered.connect(lambda act: self.set_redraw_rate(act.data()))
         a.reset_layout.triggered.connect(self.reset_layout)
+        a.reset_settings.triggered.connect(lambda: settings_reset.reset_settings(self))
+        self.settings_notice.reset_button.clicked.connect(lambda: settings_reset.reset_settings(self))
         a.analyse_neurons.triggered.connect(lambda: self._ask(RESPONSES, s.neurons.analyse_now))
         a.feed_noise.triggered.connect(lambda: self._ask(IDEAS, s.ideas.feed_noise))
         a.fool_it.triggered.connect(lambda: self._ask(IDEAS, lambda: s.ideas.fool(self.neurons.fool_target())))
@@ -626,11 +658,11 @@ class MainWindow(QMainWindow):
         g.target_chosen.connect(self.gradients.choose_target)
         g.batch_step_requested.connect(self.batches.step)
         g.image_chosen.connect(self.batches.choose)
-        g.tab_changed.connect(lambda _i: (self._mark_gradients(), self._on_gradients_shown(g.isVisible())))
+        g.tab_changed.connect(lambda _i: (self._mark_gradients(), self._render.refresh("gradients")))
         self.gradients.target_changed.connect(self._mark_gradients)
+        self.gradients.ready.connect(self._mark_gradients)  # a big network's gradient, computed in the background
         self.batches.changed.connect(self._mark_gradients)
         self.session.input_changed.connect(self._mark_gradients)
-        self.docks["Gradients"].visibilityChanged.connect(self._on_gradients_shown)
         s, n = self.session, self.neurons
         # A neuron pinned or hovered anywhere is the session's selection; the views follow it.
         self.network_view.neuron_pinned.connect(lambda info: s.selection.pin(_ref(info)))
@@ -740,6 +772,16 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.save_settings()
         super().closeEvent(event)
+
+    def dragEnterEvent(self, event) -> None:
+        if drops.dropped_paths(event.mimeData()):
+            event.acceptProposedAction()  # any local file: one nnviz cannot use still gets a message
+
+    def dropEvent(self, event) -> None:
+        paths = drops.dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            drops.open_dropped(self, paths)
 
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:

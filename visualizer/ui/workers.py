@@ -76,6 +76,10 @@ class TrainingWorker(QObject):
             _return_to_gui_thread(self)
             self.errored.emit(exc)
         finally:
+            if trainer is not None:
+                # A finished run's memory (data tensors, weights, buffers) goes now, not at the next
+                # full garbage collection (TensorFlow's and Keras' cycles keep it until then).
+                trainer.release()
             _return_to_gui_thread(self)
             self.finished.emit(result)
 
@@ -248,7 +252,11 @@ class Backend:
         """Freshly initialised weights for ``config`` (TensorFlow work: call in a worker thread)."""
         from visualizer.training.trainer import Trainer
 
-        return Trainer(config, dataset, run_id=run_id).current_snapshot()
+        trainer = Trainer(config, dataset, run_id=run_id)
+        try:
+            return trainer.current_snapshot()
+        finally:
+            trainer.release()  # its tensors of the whole dataset are not needed
 
     @staticmethod
     def startup(data, dataset, config: TrainingConfig, run_id: int, report):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QLinearGradient, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
 
 from visualizer.core.edges import symmetric_max  # noqa: F401  (re-exported for the views)
 
@@ -48,17 +49,42 @@ def diverging_colormap(palette: QPalette) -> pg.ColorMap:
     return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), colors)
 
 
+def activation_colormap(palette: QPalette, zero: float = 0.06) -> pg.ColorMap:
+    """Neuron shading over [0, 1] for activations in [-1, 1]: the negative colour (tanh) at 0, a
+    shade ``zero`` off the background at 0.5, the text colour at 1 (the most active neuron)."""
+    bg, fg = background_color(palette), foreground_color(palette)
+    neg = _NEG_DARK if is_dark(palette) else _NEG_LIGHT
+    quiet = mix(bg, fg, zero)
+    return pg.ColorMap([0.0, 0.5, 1.0], [neg, quiet, fg])
+
+
+def presentation_scale(widget) -> float:
+    """How much larger than the application's the widget's font is (presenter mode), at least 1:
+    views thicken their lines by it, so strokes grow with the text."""
+    return presentation_scale_of(widget.font())
+
+
+def presentation_scale_of(font: QFont) -> float:
+    """How much larger than the application's font ``font`` is, at least 1."""
+    base, size = QApplication.font().pointSizeF(), font.pointSizeF()
+    return max(1.0, size / base) if base > 0 and size > 0 else 1.0
+
+
 def lookup_table(cmap: pg.ColorMap, n: int = 256) -> np.ndarray:
     """(n, 4) uint8 RGBA table for ImageItem.setLookupTable."""
     return cmap.getLookupTable(0.0, 1.0, n, alpha=True)
 
 
 def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, ratio: float = 1.0,
-                  left: str = "weight  −", right: str = "+", bar_width: int = 64) -> QPixmap:
+                  left: str = "weight  −", right: str = "+", bar_width: int = 64, font: QFont | None = None) -> QPixmap:
     """A compact horizontal color key, e.g. 'weight − [blue..red] +', as a static picture.
 
-    Drawn once per palette: unlike a ColorBarItem it has no axis to repaint with every frame.
+    Drawn once per palette (and font): unlike a ColorBarItem it has no axis to repaint with every
+    frame. ``font`` is the widget's (``metrics`` must be its metrics); without it the text is drawn
+    in the application's font.
     """
+    if font is not None:
+        bar_width = round(bar_width * presentation_scale_of(font))
     pad = 4
     bar_h = max(6, metrics.height() // 2)
     left_w = metrics.horizontalAdvance(left)
@@ -68,6 +94,8 @@ def legend_pixmap(cmap: pg.ColorMap, palette: QPalette, metrics: QFontMetrics, r
     pix.setDevicePixelRatio(ratio)
     pix.fill(Qt.GlobalColor.transparent)
     p = QPainter(pix)
+    if font is not None:
+        p.setFont(font)  # a painter on a pixmap starts with the application's font
     p.setPen(palette.color(QPalette.ColorRole.WindowText))
     p.drawText(0, metrics.ascent(), left)
     grad = QLinearGradient(left_w + pad, 0, left_w + pad + bar_width, 0)
@@ -104,9 +132,10 @@ def release_menus(*plots) -> None:
 
 
 class FollowsPalette:
-    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette change."""
+    """Mixin for a QWidget (listed before it): calls ``self._apply_palette()`` on every palette or font
+    change (legends are pictures drawn with the font; presenter mode scales it)."""
 
     def changeEvent(self, event) -> None:
-        if event.type() == QEvent.Type.PaletteChange:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
             self._apply_palette()
         super().changeEvent(event)

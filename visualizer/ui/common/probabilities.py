@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from visualizer.core.config import answer_text, class_name
-from visualizer.ui.common.colormaps import mix
+from visualizer.ui.common.colormaps import mix, presentation_scale
 
 NO_DIGIT = "no digit"
 
@@ -33,6 +33,15 @@ class ProbabilityBars(QWidget):
         self._digit: int | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(180, 110)
+        self._least_height: int | None = None  # the minimum height at the application's font
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            # The header and digit rows grow with the font (presenter mode): so does the minimum.
+            if self._least_height is None:
+                self._least_height = self.minimumHeight()
+            self.setMinimumHeight(round(self._least_height * presentation_scale(self)))
+        super().changeEvent(event)
 
     # ---- API ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from visualizer.core import edges
@@ -157,3 +157,35 @@ def test_nothing_to_show_without_an_input(panel):
     panel.set_moment(None)
     assert "Draw a digit" in panel.target_text() and panel.diagram.edge_count() == 0
     QTest.mouseMove(panel.diagram, QPoint(10, 10))
+
+
+def test_a_network_of_1024_wide_layers_draws_a_bounded_number_of_items(panel, make_snapshot):
+    snap = make_snapshot(hidden=(1024, 1024, 1024), seed=4)
+    m = moment_for(snap, digit(4), label=4)
+    panel.set_moment(m)
+    d = panel.diagram
+    assert 0 < d.edge_count() <= 4 * edges.WIDE_EDGES  # the network view's budget for each of the 4 pairs
+    assert len(d._arrows.arrows()) <= 3 * 32 + 10  # each wide layer's strongest asks, every output's nudge
+    assert len(d._neurons) == 10  # the wide layers are one strip image each, not 3,072 items
+    assert [n for n, _s, _l in d.drawn_nudges()] == list(range(10))
+    assert panel.tiles.drawn_tiles() == 64 and panel.tiles.tile_count() == 1024
+    # Hover one neuron of a 1024-wide layer: its own index and numbers.
+    text = d.hover_at(d.neuron_center(2, 700))
+    assert text.startswith("Hidden 2 #700") and f"{m.gradient.deltas[1][700]:+.3g}"[:4] in text.replace("−", "-")
+
+
+def test_wide_first_layer_tiles_page_through_every_neuron(panel, make_snapshot):
+    snap = make_snapshot(hidden=(200,), seed=5)
+    m = moment_for(snap, digit(5), label=5)
+    panel.set_moment(m)
+    tiles = panel.tiles
+    assert tiles.drawn_tiles() == 64 and tiles.next_page.isEnabled() and not tiles.prev_page.isEnabled()
+    tiles.next_page.click()
+    assert tiles.page() == 1 and "64–127 of 200" in tiles._page_label.text()
+    tiles.set_page(3)
+    assert tiles.drawn_tiles() == 200 - 3 * 64 and not tiles.next_page.isEnabled()
+    # The page's tile k is neuron 192 + k: the hover names it and shows its -dL/dW value.
+    text = tiles.value_at(QPointF(0.5, 14.5))
+    assert text.startswith("neuron 192, pixel (14, 0)")
+    panel.set_moment(moment_for(snap, digit(6), label=6))  # a new example keeps the page
+    assert tiles.page() == 3

@@ -9,20 +9,10 @@ from PySide6.QtTest import QTest
 
 from visualizer.ui.panels.network.view import NetworkView, NeuronInfo
 from visualizer.core.edges import CONTEXT, FAN_PER_NEURON, LIT, WEIGHTS_PER_NEURON, WIDE, WIDE_EDGES
-from visualizer.ui.panels.network.view import GRID
+from visualizer.ui.panels.network.view import GRID, ZERO_SHADE
 from visualizer.core.network import Network
 
 from view_inputs import CONFIGS, _ring_digit
-
-
-@pytest.fixture
-def network_view(qtbot):
-    view = NetworkView()
-    qtbot.addWidget(view)
-    view.resize(900, 450)
-    view.show()
-    qtbot.waitExposed(view)
-    return view
 
 
 def _drawn_edges(view: NetworkView) -> int:
@@ -142,7 +132,7 @@ def test_none_clears_network_view(network_view, make_snapshot):
     assert [t.toPlainText() for t in network_view._out_labels] == [str(d) for d in range(10)]
     assert not network_view._input_img.image.any()
     brushes = {id(b) for b in network_view._neurons.data["brush"]}
-    assert brushes == {id(network_view._brushes[0])}  # every neuron dark
+    assert brushes == {id(network_view._brushes[ZERO_SHADE])}  # every neuron dark
     network_view.set_weights(None)
     assert _drawn_edges(network_view) == 0
 

@@ -14,26 +14,10 @@ from PySide6.QtTest import QTest
 from pad_strokes import ONE, SEVEN, _pt, draw
 
 from visualizer.core.preprocess import preprocess
-from visualizer.ui.panels.pad.panel import PadPanel
 from visualizer.ui.theme import make_palette
 
 SHOTS = Path(tempfile.gettempdir()) / "nnviz-shots"
 
-
-
-@pytest.fixture
-def panel(qtbot, make_snapshot):
-    from visualizer.data.images import load_image
-
-    p = PadPanel()
-    # What the window does (off the GUI thread there): read the file, hand the image back.
-    p.image_requested.connect(lambda path: p.show_image(load_image(path), Path(path).name))
-    qtbot.addWidget(p)
-    p.resize(900, 520)
-    p.show()
-    qtbot.waitExposed(p)
-    p.set_snapshot(make_snapshot(seed=3))
-    return p
 
 
 def test_empty_canvas_says_no_digit(panel):
@@ -266,3 +250,40 @@ def test_screenshot_pad_panel(panel, qtbot, tmp_path, scheme, request):
     qtbot.wait(20)
     path = _save(panel, f"pad_panel_{scheme}.png", tmp_path)
     assert path.stat().st_size > 5000
+
+
+class _HeldJobs:
+    """The session's jobs, held until released (as a slow background thread would be)."""
+
+    def __init__(self):
+        self.held = []
+
+    def submit(self, fn, *args, on_success, on_error):
+        self.held.append((fn, args, on_success))
+
+    def release(self):
+        while self.held:
+            fn, args, on_success = self.held.pop(0)
+            on_success(fn(*args))
+
+
+def test_a_big_networks_saliency_comes_from_the_background_and_late_results_are_dropped(qtbot, make_snapshot,
+                                                                                       monkeypatch):
+    import visualizer.session.gradients as gradients
+
+    monkeypatch.setattr(gradients, "BACKGROUND_WEIGHTS", 0)  # every network counts as big
+    from visualizer.ui.panels.pad.panel import PadPanel
+
+    jobs = _HeldJobs()
+    p = PadPanel(submit=jobs.submit)
+    qtbot.addWidget(p)
+    p.show()
+    p.set_snapshot(make_snapshot(seed=3))
+    draw(p.pad, SEVEN)
+    assert jobs.held and p.saliency_shown_for() is None  # nothing computed on the GUI thread
+    first = p._analysis
+    p.set_snapshot(make_snapshot(seed=4))  # new weights while the job runs: one job at a time
+    assert len(jobs.held) == 1
+    jobs.release()  # the first result is late: the newest analysis is computed and shown instead
+    assert p.saliency_shown_for() is p._analysis is not first
+    assert p.saliency_tile.has_image() and "Why" in p.saliency_legend.text()

@@ -321,3 +321,54 @@ def test_screenshot_browser(browser, qtbot, tmp_path, scheme, request, make_snap
         assert image.save(str(folder / f"test_browser_{scheme}.png"))
 
 
+
+
+def test_a_moment_the_cursor_has_left_is_not_shown_and_a_scrub_waits_for_the_cursor_to_rest(
+        make_snapshot, qtbot, monkeypatch):
+    """Timeline scrubbing: the matrix of a moment looked at again is dropped once a newer moment
+    waits, and a burst of moves evaluates only where the cursor stops."""
+    import threading
+
+    from visualizer.ui.panels.testset import evaluator
+
+    x, y = _digits(100)
+    release, calls = threading.Event(), []
+    real = evaluator.evaluate
+
+    def held_evaluate(network, *args, **kwargs):
+        calls.append(network)
+        release.wait(5)
+        return real(network, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "evaluate", held_evaluate)
+    ev = evaluator.Evaluator(min_interval=0.0)
+    ev.set_data(x, y)
+    shown = []
+    ev.evaluated.connect(lambda snap, _r: shown.append(snap))
+    moments = [make_snapshot(seed=s, run_id=1, replayed=True) for s in range(5)]
+    ev.request(moments[0])  # starts at once (no rest asked)
+    for snap in moments[1:]:
+        ev.request(snap, rest=0.05)  # the drag goes on while moments[0] computes
+    release.set()
+    qtbot.waitUntil(lambda: not ev.busy(), timeout=5000)
+    assert shown == [moments[-1]], "moments[0] was left before its answer came; 1-3 were never computed"
+    assert [id(n) for n in calls] == [id(moments[0].network), id(moments[-1].network)]
+
+
+def test_the_panel_drops_a_result_for_a_moment_it_no_longer_shows(make_snapshot, qtbot):
+    browser = TestSetPanel()
+    qtbot.addWidget(browser)
+    x, y = _digits(100)
+    browser.set_dataset(x, y)
+    left, now = make_snapshot(seed=1, replayed=True), make_snapshot(seed=2, replayed=True)
+    browser.set_snapshot(now)
+    browser._on_evaluated(left, evaluator_result(left, x, y))
+    assert browser.evaluation() is None, "the matrix of a moment the cursor left is not shown"
+    browser._on_evaluated(now, evaluator_result(now, x, y))
+    assert browser.evaluation() is not None
+
+
+def evaluator_result(snap, x, y):
+    from visualizer.core.confusion import evaluate
+
+    return evaluate(snap.network, x, y)

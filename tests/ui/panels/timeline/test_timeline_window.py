@@ -47,22 +47,33 @@ def test_an_empty_recording_disables_the_controls(bar):
     assert not bar.play_button.isEnabled() and not bar.live_button.isEnabled()
 
 
-def test_every_view_shows_the_moment_under_the_cursor_while_training_goes_on(make_window, qtbot):
+def trained(make_window, qtbot):
+    """A window that trained 2 epochs at full speed with test digit 3 as the input."""
     window = make_window()
     window.session.set_pace(None)
     set_epochs(window, 2)
     window.show_test_digit(3)
     window.actions.start.trigger()
     wait_state(qtbot, window, RunState.READY)
-    timeline = window.session.timeline
-    assert timeline is not None and timeline.batch_count == 40, "every batch of the run is recorded"
-    window.timeline_bar.cursor_requested.emit(7)
-    window.render(everything=True)
-    moment = timeline.moment_at(7)
+    return window
+
+
+def assert_views_show(window, step):
+    """The network view, the pad and the weight maps show the recorded moment at ``step``."""
+    moment = window.session.timeline.moment_at(step)
     expected = moment.network.forward(window.session.input.vector)
     np.testing.assert_allclose(window.network_view._acts[-1], expected[-1], rtol=1e-5)
     np.testing.assert_allclose(window.pad.bars.probabilities(), expected[-1], rtol=1e-5)
     np.testing.assert_array_equal(window.weight_maps._snapshot.weights[0], moment.network.weights[0])
+
+
+def test_every_view_shows_the_moment_under_the_cursor_while_training_goes_on(make_window, qtbot):
+    window = trained(make_window, qtbot)
+    timeline = window.session.timeline
+    assert timeline is not None and timeline.batch_count == 40, "every batch of the run is recorded"
+    window.timeline_bar.cursor_requested.emit(7)
+    window.render(everything=True)
+    assert_views_show(window, 7)
     assert "batch 7" in window.timeline_bar.status.text() and not window.timeline_bar.live_button.isChecked()
     assert window.actions.continue_here.isEnabled()
     window.timeline_bar.live_requested.emit()

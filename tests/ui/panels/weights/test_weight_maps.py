@@ -213,3 +213,25 @@ def test_1024_tiles_build_one_page_at_a_time(weight_maps, make_snapshot, qtbot):
 def test_small_first_layer_has_no_pages(weight_maps, make_snapshot):
     weight_maps.set_weights(make_snapshot(hidden=(16, 16)))
     assert weight_maps.page_count() == 1 and not weight_maps.next_page.isVisible()
+
+
+def test_a_deep_matrix_zooms_to_its_exact_weights_and_resets(weight_maps, make_snapshot, qtbot):
+    snap = make_snapshot(hidden=(64, 1024, 1024), seed=6)
+    weight_maps.set_weights(snap)
+    block = weight_maps._blocks[2]  # Hidden 2 -> Hidden 3, 1024 x 1024: sampled to fit
+    image = weight_maps.images()[2]
+    assert image.image.shape == (MATRIX_PIXELS, MATRIX_PIXELS)
+    weight_maps.zoom_to(2, (100, 164), (500, 580))  # a 64 x 80 window: every weight its own pixel
+    r0, r1, c0, c1 = block.window()
+    np.testing.assert_array_equal(image.image, snap.weights[2][r0:r1, c0:c1])
+    assert 100 <= r0 + 1 and r1 <= 165 and 500 <= c0 + 1 and c1 <= 581
+    rect = image.mapRectToParent(image.boundingRect())
+    assert (round(rect.left()), round(rect.top()), round(rect.width()), round(rect.height())) == (c0, r0, c1 - c0, r1 - r0)
+    # Hover still reads the weight under the mouse from the full matrix.
+    assert weight_maps.describe(2, QPointF(c0 + 3.5, r0 + 2.5)).endswith(f"w = {snap.weights[2][r0 + 2, c0 + 3]:+.5f}")
+    # New weights while zoomed: the same window, the new weights.
+    newer = make_snapshot(hidden=(64, 1024, 1024), seed=7)
+    weight_maps.set_weights(newer)
+    np.testing.assert_array_equal(image.image, newer.weights[2][r0:r1, c0:c1])
+    weight_maps.reset_zoom(2)
+    assert block.window() == (0, 1024, 0, 1024) and image.image.shape == (MATRIX_PIXELS, MATRIX_PIXELS)

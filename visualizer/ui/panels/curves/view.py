@@ -8,11 +8,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from visualizer.core.history import MetricHistory, finite_max, moving_average, nice_ceiling, smoothing_window
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.curves.gradient_plot import GradientSizePlot
+from visualizer.ui.panels.curves.ticks import epoch_spacing
 
 SPANS = {
     "all": ("Whole run", "The epoch axis spans the whole run"),
@@ -29,7 +30,6 @@ AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
 
 MIN_PLOT_HEIGHT = 110  # px: below this a plot's axis ticks and labels run into each other
-MIN_PLOT_WIDTH = 220  # px: below this the epoch ticks run into each other
 
 class Curves(cm.FollowsPalette, QWidget):
     """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % or each layer's gradient size (bottom).
@@ -44,6 +44,8 @@ class Curves(cm.FollowsPalette, QWidget):
         self._history = None
         self._epochs = 0
         self._x_top = self._loss_top = None
+        self._tick_spacing: tuple[float, float] | None = None  # (major, minor) epochs between ticks
+        self._side_by_side = False
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.ci.setSpacing(2)
         # A plain label outside the canvas: a long readout wraps instead of re-laying out the plots.
@@ -51,8 +53,10 @@ class Curves(cm.FollowsPalette, QWidget):
         self._readout.setWordWrap(True)
         self._readout.setTextFormat(Qt.TextFormat.PlainText)
         self._readout.setIndent(4)
-        self._readout.setMinimumHeight(2 * self._readout.fontMetrics().lineSpacing() + 4)
         self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._readout_full = ""  # the readout's whole text (a short panel shows it on one line, elided)
+        self._compact: bool | None = None  # a short panel: one-line readout, a shorter key (_set_compact)
         # One line of key above both plots: a legend box inside a narrow plot covers the curves.
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -77,6 +81,7 @@ class Curves(cm.FollowsPalette, QWidget):
             for key in ("left", "bottom"):
                 plot.getAxis(key).enableAutoSIPrefix(False)  # no "epoch (x0.001)"
             plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.getAxis("bottom").setStyle(maxTextLevel=0)  # labels on the major ticks only (_thin_ticks)
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)  # no pan/zoom accidents; the view follows the data
             plot.hideButtons()
@@ -115,7 +120,6 @@ class Curves(cm.FollowsPalette, QWidget):
         # Two stacked plots need ~120 px each before their axis labels collide; a wide, short
         # dock (the bottom of a small window) puts them side by side instead.
         self._canvas.setMinimumHeight(MIN_PLOT_HEIGHT)
-        self._side_by_side = False
         self._apply_palette()
 
     def side_by_side(self) -> bool:
@@ -131,16 +135,49 @@ class Curves(cm.FollowsPalette, QWidget):
         # (the x axes are linked).
         wanted = w > 1.6 * h
         self.loss_plot.showAxis("bottom", wanted or h >= 2 * MIN_PLOT_HEIGHT)
-        sparse = (w / 2 if wanted else w) < MIN_PLOT_WIDTH
-        for plot in (self.loss_plot, self.accuracy_plot):
-            axis = plot.getAxis("bottom")
-            axis.setStyle(maxTickLevel=0 if sparse else 1)
-            axis.setTickDensity(0.4 if sparse else 1.0)  # fewer, wider-apart epoch labels
         if wanted != self._side_by_side:
             self._side_by_side = wanted
             ci = self._canvas.ci
             ci.removeItem(self.accuracy_plot)
             ci.addItem(self.accuracy_plot, row=0 if wanted else 1, col=1 if wanted else 0)
+        self._set_compact(wanted)
+        self._thin_ticks()
+
+    def _set_compact(self, compact: bool) -> None:
+        """A short panel (plots side by side) keeps its height for the plots: a one-line readout,
+        elided (the whole text in its tooltip), and "(smoothed)" only in the key's tooltip."""
+        if compact == self._compact:
+            return
+        self._compact = compact
+        line = self._readout.fontMetrics().lineSpacing()
+        self._readout.setWordWrap(not compact)
+        if compact:
+            self._readout.setFixedHeight(line + 4)
+        else:  # two lines reserved: a readout that wraps never moves the plots
+            self._readout.setMinimumHeight(2 * line + 4)
+            self._readout.setMaximumHeight(16777215)
+        self._update_legend()
+        self._set_readout(self._readout_full)
+
+    def _set_readout(self, text: str) -> None:
+        self._readout_full = text
+        if self._compact:
+            text = self._readout.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                                          max(0, self._readout.width() - 8))
+        self._readout.setText(text)
+        self._readout.setToolTip(self._readout_full)
+
+    def _thin_ticks(self) -> None:
+        """Epoch ticks as far apart as their labels need in plots this wide (ticks.epoch_spacing)."""
+        if self._x_top is None:
+            return
+        low, high = self._x_top
+        plot_px = (self.width() / 2 if self._side_by_side else self.width()) - AXIS_WIDTH - 12
+        spacing = epoch_spacing(low, high, plot_px, self.fontMetrics().horizontalAdvance)
+        if spacing != self._tick_spacing:
+            self._tick_spacing = spacing
+            for plot in (self.loss_plot, self.accuracy_plot):
+                plot.getAxis("bottom").setTickSpacing(*spacing)
 
     # ----------------------------------------------------------------- public API
     def set_epochs(self, epochs: int) -> None:
@@ -166,7 +203,7 @@ class Curves(cm.FollowsPalette, QWidget):
         if history is None:
             for item in self._lines.values():
                 item.setData([], [])
-            self._readout.setText("")
+            self._set_readout("")
             for line in self._crosshair:
                 line.setVisible(False)
             self._fit_ranges()
@@ -207,11 +244,11 @@ class Curves(cm.FollowsPalette, QWidget):
         if self.showing_gradients():
             self.legend.setText(self.gradients.legend_html())
         else:
-            self.legend.setText(self._legend_html)
+            self.legend.setText(self._legend_html[bool(self._compact)])
 
     def readout_text(self) -> str:
         """The hover readout currently shown (empty when the mouse is outside the plots)."""
-        return self._readout.text()
+        return self._readout_full
 
     def x_range(self) -> tuple[float, float]:
         """The epoch axis' visible range."""
@@ -250,6 +287,7 @@ class Curves(cm.FollowsPalette, QWidget):
         if (x_low, x_top) != self._x_top:
             self._x_top = (x_low, x_top)
             self.loss_plot.setXRange(x_low, x_top, padding=0.02)
+            self._thin_ticks()
         if loss_top != self._loss_top:
             self._loss_top = loss_top
             self.loss_plot.setYRange(0, loss_top, padding=0.02)
@@ -269,8 +307,8 @@ class Curves(cm.FollowsPalette, QWidget):
         if h is None and sizes:
             h = MetricHistory().view()  # gradient sizes without loss figures (none recorded yet)
         if epoch is None or h is None or (len(h.train_x) == 0 and len(h.val_x) == 0 and not sizes):
-            if self._readout.text():
-                self._readout.setText("")
+            if self._readout_full:
+                self._set_readout("")
             for line in self._crosshair:
                 line.setVisible(False)
             return
@@ -284,7 +322,7 @@ class Curves(cm.FollowsPalette, QWidget):
             parts.append(f"{name} @ {xs[i]:.2f}: loss {loss[i]:.4f}, acc {acc[i]:.2f}%")
         if sizes:
             parts.append(sizes)
-        self._readout.setText("   ".join(parts))
+        self._set_readout("   ".join(parts))
         for line in self._crosshair:
             line.setPos(epoch)
             line.setVisible(True)
@@ -295,15 +333,16 @@ class Curves(cm.FollowsPalette, QWidget):
         bg, fg = cm.background_color(pal), cm.foreground_color(pal)
         self._fg = fg
         dark = cm.is_dark(pal)
+        stroke = cm.presentation_scale(self)  # thicker curves when the fonts are scaled up (presenter mode)
         self._canvas.setBackground(bg)
         train = QColor("#5aa9ff" if dark else "#1f5fbf")
         val = QColor("#ffa64d" if dark else "#d9640a")
         faint = QColor(train)
         faint.setAlphaF(0.3)
         for what in ("loss", "accuracy"):
-            self._lines[f"train_{what}_raw"].setPen(pg.mkPen(faint, width=1))
-            self._lines[f"train_{what}"].setPen(pg.mkPen(train, width=2))
-            self._lines[f"val_{what}"].setPen(pg.mkPen(val, width=2))
+            self._lines[f"train_{what}_raw"].setPen(pg.mkPen(faint, width=round(stroke)))
+            self._lines[f"train_{what}"].setPen(pg.mkPen(train, width=2 * stroke))
+            self._lines[f"val_{what}"].setPen(pg.mkPen(val, width=2 * stroke))
             self._lines[f"val_{what}"].setSymbolBrush(val)
             self._lines[f"val_{what}"].setSymbolPen(pg.mkPen(bg))
         for plot in (self.loss_plot, self.accuracy_plot):
@@ -312,13 +351,17 @@ class Curves(cm.FollowsPalette, QWidget):
                 axis = plot.getAxis(key)
                 axis.setPen(cm.mix(bg, fg, 0.6))
                 axis.setTextPen(fg)
+                # Ticks and axis titles in the panel's font, so they grow with it (presenter mode).
+                axis.setTickFont(self.font())
+                axis.label.setFont(self.font())
         for line in self._crosshair:
             line.setPen(pg.mkPen(cm.mix(bg, fg, 0.5), style=Qt.PenStyle.DashLine))
         for line in self._moment_lines:
-            line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2))
-        self._legend_html = (
-            f"<span style='color:{train.name()}'>\u2501\u2501</span> train (smoothed)"
-            f"&nbsp;&nbsp; <span style='color:{val.name()}'>\u2501\u25cf\u2501</span> validation")
+            line.setPen(pg.mkPen(pal.color(pal.ColorRole.Highlight), width=2 * stroke))
+        # Each line sample stays with its word when the key wraps.
+        key = (f"<span style='color:{train.name()}'>\u2501\u2501</span>&nbsp;train{{}}&nbsp;&nbsp; "
+               f"<span style='color:{val.name()}'>\u2501\u25cf\u2501</span>&nbsp;validation")
+        self._legend_html = (key.format(" (smoothed)"), key.format(""))  # full, and for a short panel
         self.gradients.apply_palette(pal)
         self._update_legend()
         if self._history is not None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from visualizer.core.mosaic import color_scale
 from visualizer.ui.common import colormaps as cm
@@ -77,14 +77,32 @@ class BatchGrid(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(400, self.height_for(400))
 
-    def mousePressEvent(self, event) -> None:
+    def index_at(self, x: float, y: float) -> int | None:
+        """The image under widget position (x, y), or None."""
         w, h = self._cell()
-        c, r = int(event.position().x() // w), int(event.position().y() // h)
+        c, r = int(x // w), int(y // h)
         i = r * COLUMNS + c
-        if 0 <= c < COLUMNS and 0 <= i < len(self._images):
+        return i if 0 <= c < COLUMNS and 0 <= i < len(self._images) else None
+
+    def mousePressEvent(self, event) -> None:
+        i = self.index_at(event.position().x(), event.position().y())
+        if i is not None:
             self._chosen = i
             self.update()
             self.image_clicked.emit(i)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # the whole caption, however narrow the cell
+            i = self.index_at(event.pos().x(), event.pos().y())
+            if i is None:
+                QToolTip.hideText()
+            else:
+                truth, rest = self._captions[i].split("→", 1)
+                predicted, loss = rest.split(" ", 1)
+                QToolTip.showText(event.globalPos(), f"Image {i + 1}: a {truth}, predicted {predicted}, loss {loss}",
+                                  self)
+            return True
+        return super().event(event)
 
     def paintEvent(self, event) -> None:
         pal = self.palette()
@@ -107,10 +125,20 @@ class BatchGrid(QWidget):
                 painter.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 3))
                 painter.drawRect(box.adjusted(-1, -1, 0, 0))
             painter.setPen(text if ok else QColor(BAD))
-            caption = fm.elidedText(self._captions[i], Qt.TextElideMode.ElideRight, int(cell.width()))
+            caption = _fitting(self._captions[i], fm, int(cell.width()))
             painter.drawText(QRectF(cell.x(), box.bottom() + 1, cell.width(), fm.height()),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, caption)
         painter.end()
+
+
+def _fitting(caption: str, fm, width: int) -> str:
+    """'7→7 0.40' when it fits the cell, else '7→7 .40', else '7→7' (a narrow dock: the loss
+    is in the cell's tooltip)."""
+    short = caption.replace(" 0.", " .")
+    for text in (caption, short, caption.split(" ")[0]):
+        if fm.horizontalAdvance(text) <= width:
+            return text
+    return fm.elidedText(caption, Qt.TextElideMode.ElideRight, width)
 
 
 class BatchView(QWidget):
@@ -131,6 +159,7 @@ class BatchView(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)  # at its full length the title alone is wider than a side dock
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.previous_button = QPushButton("◀ Previous")

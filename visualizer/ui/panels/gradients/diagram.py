@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout, QWidget
 
@@ -20,14 +20,15 @@ from visualizer.session.gradients import GradientMoment
 from visualizer.session.stepper import LayerMode, PairMode, reveal_modes
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.panels.gradients import texts
-from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
-from visualizer.ui.panels.gradients.items import Arrows, bin_pens
+from visualizer.ui.common.drawing import neuron_at, still_view
+from visualizer.ui.panels.gradients.items import Arrows, Discs, GradientLines, bin_pens
 from visualizer.ui.panels.gradients.layout import (
     BOTTOM,
     GRID,
     LABEL,
     TOP,
     diagram_geometry,
+    is_wide,
     nearest_segment,
     pair_edges,
 )
@@ -35,6 +36,12 @@ from visualizer.ui.panels.gradients.layout import (
 MIN_ARROW = 0.7  # view units: the shortest arrow drawn for a non-zero ask, so every direction reads
 LEVELS = 65  # brush levels for signed and unsigned fills
 EDGE_PICK = 0.45  # view units: how near the mouse must be to a connection to hover it
+WIDE_ARROWS = 32  # a wide layer's arrows: its strongest asks (every neuron's is its cell's colour)
+STRIP = 1.6  # view units: the width of a wide layer's strip of cells
+CAPTION_FORWARD_ONLY = "The forward pass only: give the input a target to see what it asks of each weight."
+CAPTION_GRADIENT = ("Arrows: what this example asks of each neuron (−δ). Lines: −∂L/∂w, red: the weight should "
+                    "grow, blue: shrink. Hover for numbers.")
+CAPTION_FLOW = "The signal going forward: the connections carry weight × activation, brighter where more flows."
 
 
 class GradientDiagram(cm.FollowsPalette, QWidget):
@@ -74,11 +81,11 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._grid_frame = QGraphicsRectItem(0, TOP, GRID, GRID)
         self._grid_frame.setZValue(-29)
         # Antialiased: smoother, and with translucent pens Qt strokes it faster than aliased lines.
-        self._lines = BinnedLines(antialias=True)
+        self._lines = GradientLines()
         self._lines.setZValue(-10)
-        self._neurons = pg.ScatterPlotItem(pxMode=False)
+        self._neurons = Discs()
         self._neurons.setZValue(10)
-        self._rings = pg.ScatterPlotItem(pxMode=False, brush=None)
+        self._rings = Discs()
         self._rings.setZValue(11)
         self._arrows = Arrows()
         self._arrows.setZValue(12)
@@ -90,6 +97,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             self._vb.addItem(item)
         self._titles: list[pg.TextItem] = []
         self._labels: list[pg.TextItem] = []
+        self._strips: dict[int, pg.ImageItem] = {}  # wide layers: one image of cells each, not n items
 
         self._caption = QLabel()
         self._caption.setWordWrap(True)
@@ -160,9 +168,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
     def _build(self, sizes: tuple[int, ...]) -> None:
         self._sizes = sizes
         self._hover_key = None
-        for item in self._titles + self._labels:
+        for item in self._titles + self._labels + list(self._strips.values()):
             self._vb.removeItem(item)
-        self._titles, self._labels = [], []
+        self._titles, self._labels, self._strips = [], [], {}
         if not sizes:
             self._pos = []
             return
@@ -173,6 +181,12 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._titles = [self._text(t, (0.5, 1.0)) for t in titles]
         self._labels = [self._text("", (0.0, 0.5)) for _ in range(sizes[-1])]
         self._label_state = [("", 0)] * sizes[-1]
+        for k in range(1, n):
+            if is_wide(sizes[k]):
+                strip = pg.ImageItem(axisOrder="row-major")
+                strip.setZValue(9)
+                self._vb.addItem(strip)
+                self._strips[k] = strip
         self._place()
 
     def _text(self, text: str, anchor) -> pg.TextItem:
@@ -196,7 +210,10 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             y = middle + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
             self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
             self._spacing.append(spacing)
-            self._spot.append(float(np.clip(spacing * 0.62, 0.25, 2.4)))
+            self._spot.append(float(np.clip(spacing * 0.62, 0.25, 2.4)) if i not in self._strips else STRIP)
+            if i in self._strips:
+                self._strips[i].setRect(QRectF(self._layer_x[i] - STRIP / 2, y[0] - spacing / 2, STRIP,
+                                               spacing * sizes[i]))
         self._grid_frame.setRect(QRectF(0, self._grid_y, GRID, GRID))
         self._titles[0].setPos(GRID / 2, self._grid_y - 0.3)
         for i in range(1, n):
@@ -224,15 +241,18 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     def _redraw(self) -> None:
         m = self._moment
-        if m is None or not self._sizes:
+        acts = None if m is None or not self._sizes else m.activations  # None: a big network's is on its way
+        if acts is None:
             self._input_img.clear()
             self._neurons.clear()
             self._rings.clear()
+            for strip in self._strips.values():
+                strip.clear()
             self._arrows.set_arrows([])
             self._lines.clear()
             self._segments, self._segment_keys = np.empty((0, 4)), np.empty((0, 3), np.int64)
             self._nudges = []
-            self._caption.setText("")
+            self._caption.setText("" if m is None else m.reason)
             self._show_inset(None, "")
             return
         layers, pairs = self._modes()
@@ -241,7 +261,6 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
             layers = [LayerMode.ACTIVATION] * len(layers)
             pairs = [PairMode.FLOW] * len(pairs)
         self._layers_now = layers
-        acts = g.activations if g is not None else m.network.forward(m.current.vector)
         self._input_img.setImage(np.asarray(acts[0], np.float32).reshape(GRID, GRID), autoLevels=False, levels=(0, 1))
         self._input_img.setRect(QRectF(0, self._grid_y, GRID, GRID))
         self._draw_neurons(layers, acts)
@@ -251,7 +270,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     def _draw_neurons(self, layers, acts) -> None:
         g = self._moment.gradient
-        brushes, arrows, n = [], [], len(self._sizes)
+        levels, ramps, arrows, n = [], [], [], len(self._sizes)
         self._nudges = []
         for k in range(1, n):
             mode = layers[k]
@@ -260,19 +279,28 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
                 # Output nudges are already in [-1, 1] (one-hot minus probabilities): drawn to scale,
                 # so a confident right answer asks almost nothing. Hidden layers: to their largest.
                 scale = 1.0 if k == n - 1 else cm.symmetric_max(want)
-                levels = np.rint((want / scale + 1) / 2 * (LEVELS - 1)).astype(np.int64)
-                brushes += [self._signed[i] for i in levels]
+                levels.append(np.rint((want / scale + 1) / 2 * (LEVELS - 1)).astype(np.int64))
+                ramps.append(False)
                 arrows += self._layer_arrows(k, want / scale)
             elif mode is LayerMode.ACTIVATION:
                 a = np.abs(acts[k])
                 scale = 1.0 if k == n - 1 else max(float(a.max(initial=0.0)), 1e-6)
-                brushes += [self._ramp[i] for i in np.clip(np.rint(a / scale * (LEVELS - 1)).astype(np.int64),
-                                                           0, LEVELS - 1)]
+                levels.append(np.clip(np.rint(a / scale * (LEVELS - 1)).astype(np.int64), 0, LEVELS - 1))
+                ramps.append(True)
             else:
-                brushes += [self._ramp[0]] * self._sizes[k]
-        pos = np.concatenate(self._pos[1:])
-        sizes = np.concatenate([np.full(self._sizes[k], self._spot[k]) for k in range(1, n)])
-        self._neurons.setData(pos=pos, size=sizes, brush=brushes, pen=self._neuron_pen)
+                levels.append(np.zeros(self._sizes[k], np.int64))
+                ramps.append(True)
+        brushes, pos, sizes = [], [], []
+        for k, (lv, ramp) in enumerate(zip(levels, ramps, strict=True), start=1):
+            if k in self._strips:  # one image: the cost of a colour per cell, not of an item per neuron
+                rgba = (self._ramp_rgba if ramp else self._signed_rgba)[lv]
+                self._strips[k].setImage(rgba.reshape(-1, 1, 4), autoLevels=False)
+                continue
+            table = self._ramp if ramp else self._signed
+            brushes += [table[i] for i in lv]
+            pos.append(self._pos[k])
+            sizes.append(np.full(self._sizes[k], self._spot[k]))
+        self._neurons.set_discs(np.concatenate(pos), np.concatenate(sizes), brushes, [self._neuron_pen] * len(brushes))
         self._arrows.set_arrows(arrows)
         self._target_ringed = layers[-1] is LayerMode.ERROR
         self._draw_rings()
@@ -289,11 +317,10 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         key = self._hover_key
         if key is not None and key[0] == "neuron":
             x, y = self._pos[key[1]][key[2]]
-            rings.append(dict(pos=(x, y), size=self._spot[key[1]] * 1.3, pen=pg.mkPen(self._fg, width=1.5)))
-        if rings:
-            self._rings.setData(rings, brush=None)
-        else:
-            self._rings.clear()
+            size = 1.0 if key[1] in self._strips else self._spot[key[1]] * 1.3
+            rings.append(dict(pos=(x, y), size=size, pen=pg.mkPen(self._fg, width=1.5)))
+        self._rings.set_discs(np.array([r["pos"] for r in rings]).reshape(-1, 2), [r["size"] for r in rings],
+                              [None] * len(rings), [r["pen"] for r in rings])
 
     def _layer_arrows(self, k: int, values: np.ndarray) -> list:
         """Arrows beside layer k's neurons for desired changes in [-1, 1] (outputs: the nudges)."""
@@ -301,7 +328,12 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         last = k == len(self._sizes) - 1
         longest = self._spacing[k] * (0.9 if last else 0.75)
         x = self._arrow_x(k)
-        for i, v in enumerate(values):
+        which = np.arange(values.size)
+        if k in self._strips:  # the strongest asks, as long as a narrow layer's: n arrows would be a smear
+            which = np.sort(np.argpartition(-np.abs(values), WIDE_ARROWS - 1)[:WIDE_ARROWS])
+            longest = 0.75 * 3.6
+        for i in which:
+            v = values[i]
             y = self._pos[k][i][1]
             if abs(float(v)) < 1e-3:  # nothing asked (a neuron ReLU switched off, or a certain output)
                 if last:
@@ -340,19 +372,35 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     def _set_caption(self, pairs) -> None:
         if self._moment.gradient is None:
-            text = "The forward pass only: give the input a target to see what it asks of each weight."
+            text = CAPTION_FORWARD_ONLY
         elif PairMode.GRADIENT in pairs:
-            k = edges.fan_per_neuron(self._sizes[1], True) if len(self._sizes) > 1 else 0
-            text = ("Arrows: what this example asks of each neuron (−δ). Lines: −∂L/∂w, red: the weight should "
-                    "grow, blue: shrink. Hover for numbers.")
-            self._caption.setToolTip(
-                f"Each layer is scaled to its own largest value. Into {self._moment.network.layer_names[1]}: the {k} "
-                "strongest −∂L/∂w per neuron (a black pixel or a neuron without error asks nothing); all deeper "
-                "connections. Arrows are at least a short stub, so every direction reads.")
+            sizes, names = self._sizes, self._moment.network.layer_names
+            if is_wide(sizes[1]) or any(is_wide(n) for n in sizes[1:-1]):
+                into = (f"the {edges.WIDE_EDGES} strongest −∂L/∂w of each pair with a layer wider than {edges.WIDE} "
+                        f"(among its {edges.CANDIDATES} neurons asked most); a wide layer's arrows are its "
+                        f"{WIDE_ARROWS} strongest asks, every neuron's ask is its cell's colour")
+            else:
+                k = edges.fan_per_neuron(sizes[1], True)
+                into = (f"into {names[1]}: the {k} strongest −∂L/∂w per neuron (a black pixel or a neuron without "
+                        "error asks nothing); all deeper connections")
+            text = CAPTION_GRADIENT
+            self._caption.setToolTip(f"Each layer is scaled to its own largest value. Drawn: {into}. Arrows are at "
+                                     "least a short stub, so every direction reads.")
         else:
-            text = "The signal going forward: the connections carry weight × activation, brighter where more flows."
+            text = CAPTION_FLOW
         if text != self._caption.text():
             self._caption.setText(text)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # As tall as the longest caption needs at this width: a caption of another length must
+        # not re-lay out (and redraw) the diagram on every stage of Explain one step.
+        width = max(self._caption.width(), 40)
+        fm = self._caption.fontMetrics()
+        height = max(fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, t).height()
+                     for t in (CAPTION_FORWARD_ONLY, CAPTION_GRADIENT, CAPTION_FLOW))
+        if height != self._caption.height():
+            self._caption.setFixedHeight(height)
 
     def _draw_labels(self, layers, acts) -> None:
         m = self._moment
@@ -374,7 +422,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
 
     # -- hover ----------------------------------------------------------------------------------
     def _key_at(self, pos: QPointF) -> tuple | None:
-        if not self._sizes or self._moment is None:
+        if not self._sizes or self._moment is None or self._moment.activations is None:
             return None
         x, y = pos.x(), pos.y()
         hit = neuron_at(x, y, self._grid_y, self._layer_x, self._spot, self._pos)
@@ -402,8 +450,7 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         if mode is LayerMode.DARK:
             return f"{name}\nnot reached yet"
         if mode is LayerMode.ACTIVATION or m.gradient is None:
-            acts = m.gradient.activations if m.gradient is not None else m.network.forward(m.current.vector)
-            return f"{name}\nactivation {acts[key[1]][key[2]]:.4f}"
+            return f"{name}\nactivation {m.activations[key[1]][key[2]]:.4f}"
         d = m.neuron(key[1], key[2])
         return texts.neuron_summary(m, d) if short else texts.neuron_text(m, d)
 
@@ -456,6 +503,8 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._neg_color = diverging.map(0.0, mode="qcolor")
         self._signed = [pg.mkBrush(diverging.map(t, mode="qcolor")) for t in np.linspace(0, 1, LEVELS)]
         self._ramp = [pg.mkBrush(cm.mix(bg, self._fg, 0.06 + 0.94 * t)) for t in np.linspace(0, 1, LEVELS)]
+        self._signed_rgba, self._ramp_rgba = (np.array([b.color().getRgb() for b in table], np.uint8)
+                                              for table in (self._signed, self._ramp))
         self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.0)
         ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])
         self._input_img.setLookupTable(cm.lookup_table(ink))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from visualizer.core import edges
+from visualizer.core.backprop import strongest_descent_block, strongest_descent_edges
 from visualizer.session.gradients import GradientMoment
 from visualizer.session.stepper import PairMode
 
@@ -38,19 +39,29 @@ def diagram_geometry(n_layers: int, width_px: float, height_px: float, titles_px
     return gap, max(GRID + top + BOTTOM, height), top
 
 
+def is_wide(n: int) -> bool:
+    """A layer drawn as a strip of cells, with a bounded pick of connections (as the network view)."""
+    return n > edges.WIDE
+
+
 def pair_edges(moment: GradientMoment, i: int, mode: PairMode, acts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, cols, values in [-1, 1]) of the connections ``weights[i]`` drawn in ``mode``.
 
-    GRADIENT: -dL/dW with the activation view's budgets (core/edges); FLOW: what the activation
-    view draws for this input (pixel x weight into the first layer, the active path deeper).
+    GRADIENT: -dL/dW with the activation view's budgets (core/edges), picked from the gradient's
+    two vectors (never the matrix); FLOW: what the activation view draws for this input (pixel x
+    weight into the first layer, the active path deeper). A pair with a wide side gets the
+    network view's bounded pick: the strongest WIDE_EDGES among its CANDIDATES neurons each side.
     """
     w = moment.network.weights[i]
+    wide = is_wide(w.shape[1]) or (i > 0 and is_wide(w.shape[0]))
     if mode is PairMode.GRADIENT:
-        values = -moment.gradient.weight_gradients[i]
-        if i == 0:
-            sel = edges.strongest_edges(values, edges.FAN_BUDGET, per_neuron=edges.FAN_PER_NEURON)
+        g = moment.gradient
+        if wide:
+            sel = strongest_descent_block(g, i, edges.WIDE_EDGES)
+        elif i == 0:
+            sel = strongest_descent_edges(g, 0, edges.FAN_BUDGET, per_neuron=edges.FAN_PER_NEURON)
         else:
-            sel = edges.strongest_edges(values, edges.PAIR_CAP)
+            sel = strongest_descent_edges(g, i, edges.PAIR_CAP)
         # A black pixel or a neuron without error (ReLU off) asks nothing of its weights, and
         # under 1/16 of the layer's largest is noise: drawing it costs as much as a strong one.
         keep = np.abs(sel.strengths) >= WEAKEST
@@ -60,8 +71,13 @@ def pair_edges(moment: GradientMoment, i: int, mode: PairMode, acts) -> tuple[np
         lit = edges.lit_pixels(a, w.shape[0])
         if not lit.size:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        if wide:
+            return edges.wide_pair_edges(w, lit, edges.candidates(w.shape[1], acts[1]), a)
         rows, cols, vals, _k = edges.digit_fan(w, a, lit)
         return rows, cols, vals
+    if wide:
+        rows, cols = edges.candidates(w.shape[0], a), edges.candidates(w.shape[1], acts[i + 1])
+        return edges.wide_pair_edges(w, rows, cols, a)
     rows, cols = edges.strongest_per_column(w, edges.deep_per_neuron(*w.shape))
     return rows, cols, edges.deep_values(w, rows, cols, a)
 

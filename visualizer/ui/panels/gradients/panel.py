@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QStaticText
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -24,6 +25,47 @@ from visualizer.ui.panels.gradients.texts import loss_text, target_text
 
 NO_INPUT = "Draw a digit or pick a test digit to see what it asks of the network."
 TILES_TITLE = "−∂L/∂W₁: what this example asks of each first-layer neuron's 28×28 template (red: grow)"
+
+
+class RichLine(QWidget):
+    """Up to two lines of rich text that change every frame without re-laying out the panel.
+
+    A QLabel's setText asks its parents for a new layout each time (the whole dock is then laid
+    out and repainted: ~3 ms a frame for the loss line, bench view_update); this widget has a
+    fixed height and only repaints itself.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._text = ""
+        self._static = QStaticText()
+        self._static.setTextFormat(Qt.TextFormat.RichText)
+        self.setFixedHeight(2 * self.fontMetrics().height() + 2)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self._text
+
+    def setText(self, text: str) -> None:  # QLabel's name, so it is a drop-in
+        if text != self._text:
+            self._text = text
+            self._static.setText(text)
+            self.update()
+
+    def clear(self) -> None:
+        self.setText("")
+
+    def sizeHint(self) -> QSize:
+        return QSize(200, self.height())
+
+    def paintEvent(self, event) -> None:
+        if not self._text:
+            return
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        self._static.setTextWidth(self.width())
+        painter.drawStaticText(QPointF(0, 1), self._static)
+        painter.end()
 
 
 class GradientsPanel(QWidget):
@@ -56,8 +98,7 @@ class GradientsPanel(QWidget):
         self.target_label = QLabel(NO_INPUT)
         self.target_label.setWordWrap(True)
         self.target_label.setTextFormat(Qt.TextFormat.RichText)
-        self.loss_label = QLabel()
-        self.loss_label.setTextFormat(Qt.TextFormat.RichText)
+        self.loss_label = RichLine()  # wraps to two lines: on one it is wider than a side dock at 1024 px
         self.loss_label.setToolTip("Cross-entropy: −log of the probability the network gives the right digit")
         self.digit_buttons = QButtonGroup(self)
         self.digit_buttons.setExclusive(True)
@@ -136,6 +177,9 @@ class GradientsPanel(QWidget):
         if moment is None:
             self._set_text(self.target_label, NO_INPUT)
             self.loss_label.clear()
+        elif moment.pending and moment.gradient is None:  # a big network's first answer is on its way
+            self._set_text(self.target_label, moment.reason)
+            self.loss_label.clear()
         elif moment.needs_target:
             self._set_text(self.target_label, f"<b>{moment.reason}</b>" + (
                 " Click the digit it should be: the view then shows what it asks of every weight." if asks else ""))
@@ -150,10 +194,11 @@ class GradientsPanel(QWidget):
         else:
             self._check_digit(None)
         self.diagram.set_moment(moment)
-        if moment is None or moment.gradient is None:
+        g = None if moment is None else moment.gradient
+        if g is None:
             self.tiles.set_matrix(None)
-        else:
-            self.tiles.set_matrix(-moment.gradient.weight_gradients[0])
+        else:  # only the page of tiles shown is built, from the gradient's two vectors
+            self.tiles.set_columns(lambda cols: -g.weight_gradient(0, cols=cols), g.deltas[0].size, moment.tile_scale())
 
     def set_batch(self, batch, chosen: int, example, note: str) -> None:
         """Fill the "This batch" tab (see :meth:`BatchView.set_batch`)."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayou
 from visualizer.core import edges
 from visualizer.core.edges import N_BINS
 from visualizer.core.network import Network, layer_names
+from visualizer.session.explanations import shading_legend, verdict
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
 from visualizer.ui.panels.network import layout as geometry, marks
@@ -20,11 +21,12 @@ from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 
 CELL_PIXELS = 5  # a wide layer's cell is drawn as 4x4 image pixels and a transparent 1-pixel seam
 CELL_FLOOR = 1 / 255  # cell values start here: lookup entry 0 is the background, for the seams
-WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs
+WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs (wider than "✓ guess")
 WIDEST_ANSWER = "0.93 yes  ✗ (not an 8)"  # the same for one neuron's answer (its question is above it)
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
-BRIGHTNESS_LEVELS = 64
+BRIGHTNESS_LEVELS = 64  # shades of a positive activation (as many again for negative ones, tanh)
+ZERO_SHADE = BRIGHTNESS_LEVELS - 1  # the brush of a zero activation: the middle of the signed ramp
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
         # A compact color key (a static pixmap, redrawn only with the palette) beside the caption.
         self._legend = QLabel()
         self._legend.setToolTip("Connection color: blue = negative, red = positive; stronger = more opaque")
+        self._shading = QLabel()  # what a neuron's shade means, negative activations included
+        self._shading.setToolTip(shading_legend()[2])
         self._caption = QLabel()
         self._caption.setWordWrap(True)
         self._dead_plain = ""
@@ -124,11 +128,22 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._dead_label.setToolTip("Crossed-out neurons never fire on the test set: they pass nothing on and, "
                                     "with no gradient, no longer learn")
         self._dead_label.hide()
-        foot = QHBoxLayout()
+        # The two colour keys stacked (side by side they would widen the view's minimum past a
+        # 1024 px window's centre), the caption under them at the view's full width (a narrow
+        # column beside the keys made it many lines tall, at the drawing's expense).
+        stacked = QVBoxLayout()
+        stacked.setSpacing(0)
+        stacked.addWidget(self._legend)
+        stacked.addWidget(self._shading)
+        keys = self._keys = QHBoxLayout()
+        keys.setContentsMargins(0, 0, 0, 0)
+        keys.addLayout(stacked)
+        keys.addStretch(1)
+        foot = QVBoxLayout()
         foot.setContentsMargins(4, 0, 4, 0)
-        foot.setSpacing(8)
-        foot.addWidget(self._legend, 0, Qt.AlignmentFlag.AlignTop)
-        foot.addWidget(self._caption, 1)
+        foot.setSpacing(0)
+        foot.addLayout(keys)
+        foot.addWidget(self._caption)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -222,7 +237,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
 
     def set_dead(self, dead: list[np.ndarray] | None) -> None:
         """Cross out the neurons that never fire: one bool mask per hidden layer (None: no marks)."""
-        self._dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
+        dead = None if dead is None else [np.asarray(m, dtype=bool).copy() for m in dead]
+        if _same_masks(dead, self._dead):
+            return  # a scrub's analyses mostly find the same neurons dead: nothing to redraw
+        self._dead = dead
         self._draw_dead()
 
     def drawn_items(self) -> tuple[int, int]:
@@ -262,6 +280,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def input_rect(self) -> QRectF:
         """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
         return QRectF(0, self._grid_y, GRID, GRID)
+
+    def add_to_footer(self, widget: QWidget) -> None:
+        """Put ``widget`` (the window's "?") at the end of the colour keys' row under the drawing."""
+        self._keys.addWidget(widget)
 
     def fan_edges(self) -> tuple[np.ndarray, np.ndarray]:
         """(input pixel, hidden-1 neuron) index pairs of the input fan currently drawn."""
@@ -528,20 +550,22 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._input_img.setRect(self.input_rect())
         discs = self._discs()
         if acts is None:
-            idx = np.zeros(sum(self._sizes[i] for i in discs), dtype=np.int64)
+            idx = np.zeros(sum(self._sizes[i] for i in discs), dtype=np.int64)  # every neuron at zero
             for item, grid in zip(self._cells, self._grids.values(), strict=True):
                 self._show_cells(item, grid, np.zeros(grid.n, np.float32))
         else:
+            # Signed, in [-1, 1]: a hidden layer by its largest magnitude, the outputs as they are
+            # (probabilities). A negative activation (tanh) gets the negative shades, not a positive one's.
             parts = []
             for i in range(1, n_layers):
-                a = np.abs(acts[i])
-                scale = 1.0 if i == n_layers - 1 else max(float(a.max(initial=0.0)), 1e-6)
-                parts.append(a / scale)
+                a = acts[i]
+                scale = 1.0 if i == n_layers - 1 else max(float(np.abs(a).max(initial=0.0)), 1e-6)
+                parts.append(np.clip(a / scale, -1.0, 1.0))
             for item, (i, grid) in zip(self._cells, self._grids.items(), strict=True):
                 self._show_cells(item, grid, parts[i - 1])
-            top = BRIGHTNESS_LEVELS - 1
             lit = [parts[i - 1] for i in discs]
-            idx = np.clip(np.rint(np.concatenate(lit) * top).astype(np.int64), 0, top) if lit else np.empty(0, np.int64)
+            idx = np.rint(np.concatenate(lit) * ZERO_SHADE).astype(np.int64) if lit else np.empty(0, np.int64)
+        idx = np.clip(idx + ZERO_SHADE, 0, 2 * ZERO_SHADE)
         self._neurons.setBrush([self._brushes[i] for i in idx])
         probs = None if acts is None else acts[-1]
         for d, label in enumerate(self._out_labels):
@@ -552,7 +576,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
             elif d == self._predicted:
                 color = self._pred_color()
                 if self._true is not None:
-                    text += "  ✓" if self._predicted == self._true else f"  ✗ (is {self._true})"
+                    v = verdict(self._predicted, self._true, float(probs[d]), len(probs))
+                    text += f"  {v.mark}" + (" guess" if v.guess else "" if v.right else f" (is {self._true})")
             state = (text, color.rgba())
             if state != self._label_state[d]:  # re-laying out a text item costs more than comparing
                 self._label_state[d] = state
@@ -561,9 +586,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._draw_rings()
 
     def _show_cells(self, item: pg.ImageItem, grid: geometry.CellGrid, values: np.ndarray) -> None:
-        """A wide layer's cells, lit like the discs, on an opaque grid: lines of background colour
-        between cells keep them apart, and connections end at the grid's edge instead of crossing it."""
-        lit = CELL_FLOOR + (1.0 - CELL_FLOOR) * np.clip(values, 0.0, 1.0)
+        """A wide layer's cells (``values`` in [-1, 1]), lit like the discs, on an opaque grid: lines of
+        background colour between cells keep them apart, and connections end at the grid's edge
+        instead of crossing it."""
+        lit = CELL_FLOOR + (1.0 - CELL_FLOOR) * (np.clip(values, -1.0, 1.0) + 1.0) / 2
         item.setImage(grid.image(lit, CELL_PIXELS, seam=0.0), autoLevels=False, levels=(0, 1))
         x, y, w, h = grid.rect
         item.setRect(QRectF(x, y, w, h))
@@ -601,11 +627,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
         rings = []  # (x, y, size in pixels, color, pen width)
         if self._ringed_output() is not None:
             x, y = self._pos[-1][self._ringed_output()]
-            rings.append((x, y, self._to_pixels(self._spot[-1] * 1.45), self._pred_color().rgba(), 2.0))
+            rings.append((x, y, self._to_pixels(self._spot[-1] * 1.45), self._pred_color().rgba(), 2.0 * self._ring_width))
         for key, color in ((self._pinned, self._accent), (self._hovered, self._fg)):
             if key is not None and key[0] > 0:
                 x, y = self._pos[key[0]][key[1]]
-                rings.append((x, y, self._to_pixels(max(self._spot[key[0]] * 1.25, 0.9)), color.rgba(), 1.5))
+                rings.append((x, y, self._to_pixels(max(self._spot[key[0]] * 1.25, 0.9)), color.rgba(), 1.5 * self._ring_width))
         if rings == self._ring_state:  # most frames: same prediction, nothing hovered
             return
         self._ring_state = rings
@@ -721,23 +747,32 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._bad = QColor("#ff5c5c" if dark else "#c62828")
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(self.font().pointSizeF(), 8.0))
+        stroke = cm.presentation_scale(self)  # thicker lines when the fonts are scaled up (presenter mode)
         self._canvas.setBackground(bg)
+        diverging = cm.diverging_colormap(pal)
         # Built once per palette: reusing brush objects keeps ScatterPlotItem.setBrush fast.
-        # A dark neuron is a shade off the background, so its disc reads even when unlit.
-        # 64 levels: each (brush, size) pair is a pixmap in pyqtgraph's atlas, so fewer levels stay cached.
-        self._brushes = [pg.mkBrush(cm.mix(bg, self._fg, 0.06 + 0.94 * t)) for t in np.linspace(0.0, 1.0, BRIGHTNESS_LEVELS)]
-        # Wide layers' cells: the same ramp as the discs, starting a shade further off the background.
-        self._cell_lut = cm.lookup_table(pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.14), self._fg]))
+        # A dark neuron is a shade off the background, so its disc reads even when unlit; negative
+        # activations (tanh) take the diverging map's negative colour, so they never look positive.
+        # 64 levels a side: each (brush, size) pair is a pixmap in pyqtgraph's atlas, so fewer levels stay cached.
+        self._shade_map = cm.activation_colormap(pal)
+        self._brushes = [pg.mkBrush(self._shade_map.map(float(t), mode="qcolor"))
+                         for t in np.linspace(0.0, 1.0, 2 * BRIGHTNESS_LEVELS - 1)]
+        # Wide layers' cells: the same ramp as the discs, its middle a shade further off the background.
+        self._cell_lut = cm.lookup_table(cm.activation_colormap(pal, zero=0.14))
         self._cell_lut[0] = np.asarray(bg.getRgb()[: self._cell_lut.shape[1]], dtype=self._cell_lut.dtype)
         for item in self._cells:
             item.setLookupTable(self._cell_lut)
-        self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.2)
-        # Blank pixels a shade off the background, so the empty grid still reads as a panel.
-        ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])
+        self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.2 * stroke)
+        # White ink on black, as on the Draw pad (and in MNIST), whatever the theme; blank pixels
+        # a shade off black, so the empty grid still reads as a panel on a dark background.
+        ink = pg.ColorMap([0.0, 1.0], [QColor(18, 18, 18), QColor(255, 255, 255)])
         self._input_img.setLookupTable(cm.lookup_table(ink))
-        self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35)))
-        diverging = cm.diverging_colormap(pal)
-        self._legend.setPixmap(cm.legend_pixmap(diverging, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35), width=stroke))
+        metrics, ratio = self.fontMetrics(), self.devicePixelRatioF()
+        self._legend.setPixmap(cm.legend_pixmap(diverging, pal, metrics, ratio, font=self.font()))
+        left, right, _tip = shading_legend()
+        self._shading.setPixmap(cm.legend_pixmap(self._shade_map, pal, metrics, ratio, left=left, right=right,
+                                                 font=self.font()))
         self._inset_img.setLookupTable(cm.lookup_table(diverging))
         fill = QColor(bg)
         fill.setAlpha(235)
@@ -749,20 +784,23 @@ class NetworkView(cm.FollowsPalette, QWidget):
             strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / (N_BINS // 2)  # 1/8 (weak) .. 1 (strong)
             color = diverging.map(1.0 if b >= N_BINS // 2 else 0.0, mode="qcolor")
             color.setAlphaF(float(0.03 + 0.97 * strength**1.6))
-            pens.append(pg.mkPen(color, width=1))
+            pens.append(pg.mkPen(color, width=round(stroke)))  # width 1 (2 in presenter mode): no antialiasing either way
         self._edges.set_pens(pens)
         pin_pens = []
         for b, pen in enumerate(pens):
             color = QColor(pen.color())
             strength = (abs(b - (N_BINS - 1) / 2) + 0.5) / (N_BINS // 2)
             color.setAlphaF(float(0.35 + 0.65 * strength))
-            pin_pens.append(pg.mkPen(color, width=2))
+            pin_pens.append(pg.mkPen(color, width=2 * stroke))
         self._pin_edges.set_pens(pin_pens)
-        self._dead_pen = pg.mkPen(self._bad, width=2)
+        self._dead_pen = pg.mkPen(self._bad, width=2 * stroke)
+        self._ring_width = stroke
         if self._sizes:
             self._neurons.setPen(self._neuron_pen)
             self._apply_text_colors()
             self._draw_activations()
+            self._on_resized()  # a new font (presenter mode) needs another label width
+            self._fit_titles()
 
     def _apply_text_colors(self) -> None:
         for item in self._titles + self._out_labels + [self._inset_text]:
@@ -770,3 +808,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
             item.setFont(self._font)
         self._label_state = [("", -1)] * len(self._out_labels)  # recolor on the next draw
         self._ring_state = None
+
+
+def _same_masks(a: list[np.ndarray] | None, b: list[np.ndarray] | None) -> bool:
+    """True when two lists of dead-neuron masks (or None) are equal."""
+    if a is None or b is None:
+        return a is b
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b, strict=True))

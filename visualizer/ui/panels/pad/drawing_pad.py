@@ -15,6 +15,7 @@ CANVAS_SIZE = 280  # logical pixels of the backing store (10x MNIST's 28)
 BRUSH_WIDTH = 24.0
 EMIT_INTERVAL_MS = 16  # at most ~60 canvas_changed per second while a stroke is being drawn
 _BLANK_SHEET = object()  # source tag of the sheet a stroke starts on over a reference image
+CLEARS_KEPT = 20  # cleared canvases Undo can bring back (each a short list of strokes)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
@@ -60,6 +61,7 @@ class DrawingPad(QWidget):
         self._image = QImage(size, size, QImage.Format.Format_RGB32)
         self._image.fill(Qt.GlobalColor.black)
         self._items: list[Stroke | ImageLayer] = []  # undo history, oldest first
+        self._cleared: list[list[Stroke | ImageLayer]] = []  # histories Clear put away, newest last
         self._current: Stroke | None = None
         self._emit_timer = QTimer(self, singleShot=True, interval=EMIT_INTERVAL_MS)
         self._emit_timer.timeout.connect(self.canvas_changed.emit)
@@ -70,7 +72,7 @@ class DrawingPad(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(140, 140)
-        self.setToolTip("Draw a digit (0-9). Ctrl+Z undoes the last stroke, Delete clears.\n"
+        self.setToolTip("Draw a digit (0-9). Ctrl+Z undoes the last stroke, Delete clears (Ctrl+Z brings it back).\n"
                         "You can also drop an image file here.")
 
     # ---- public API ---------------------------------------------------------------------------
@@ -101,18 +103,30 @@ class DrawingPad(QWidget):
         return None
 
     def clear(self) -> None:
-        """Remove everything (not undoable, like a new sheet of paper)."""
+        """Remove everything, undoably: once the strokes drawn since are undone, Undo brings the
+        cleared drawing back (the last ``CLEARS_KEPT`` clears)."""
         if self.is_empty():
             return
         self._finish_stroke(emit=False)
-        self._items.clear()
+        self._cleared = [*self._cleared[-(CLEARS_KEPT - 1):], self._items]
+        self._items = []
         self._redraw()
         self.canvas_changed.emit()
 
+    def can_undo(self) -> bool:
+        """True when Undo would change the canvas (a stroke, an image, or a cleared drawing)."""
+        return bool(self._items or self._cleared or self._current is not None)
+
     def undo(self) -> None:
-        """Remove the last stroke (or loaded image) and restore the canvas as it was before it."""
+        """Remove the last stroke (or loaded image) and restore the canvas as it was before it;
+        on an empty canvas, bring back what Clear removed."""
         self._finish_stroke(emit=False)
         if not self._items:
+            if not self._cleared:
+                return
+            self._items = self._cleared.pop()
+            self._redraw()
+            self.canvas_changed.emit()
             return
         self._items.pop()
         if self._items and isinstance(self._items[-1], ImageLayer) and self._items[-1].source is _BLANK_SHEET:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.core.config import INPUT_SIZE, yes_no_text
 from visualizer.core.preprocess import as_network_input, is_mnist_format, naive_downscale, preprocess
+from visualizer.session.gradients import big_network
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputSource
 from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
@@ -54,7 +55,10 @@ class PadPanel(QWidget):
 
     ``analyze(network, vector) -> InputAnalysis`` is the session's shared analysis (the network
     view and test set show the same input without computing it again); the pad computes only what
-    is its own: the preprocessing, and the squashed-canvas comparison.
+    is its own: the preprocessing, and the squashed-canvas comparison. ``submit(fn, *args,
+    on_success=, on_error=)`` (the session's jobs) runs a big network's saliency backward pass
+    off the GUI thread (latest wins: a result for an input or network no longer shown is dropped);
+    without it the saliency is computed in place.
 
     The layout follows the panel's shape: pad beside the results when wide, above them when tall
     (a dock at the side of the window).
@@ -63,9 +67,12 @@ class PadPanel(QWidget):
     input_changed = Signal(object)
     image_requested = Signal(str)  # a file dropped or chosen: the window loads it in the background
 
-    def __init__(self, parent: QWidget | None = None, *, analyze=None):
+    def __init__(self, parent: QWidget | None = None, *, analyze=None, submit=None):
         super().__init__(parent)
         self._analyze = analyze or AnalysisCache().analyze
+        self._submit = submit
+        self._saliency_job = None  # the analysis whose saliency a background job computes
+        self._saliency_drawn = None  # the analysis whose saliency the tile shows
         self._snapshot = None
         self._analysis = None  # InputAnalysis of the input shown, under the newest weights
         self._current: CurrentInput | None = None  # the network input this pad shows
@@ -99,9 +106,9 @@ class PadPanel(QWidget):
         self.compare_box.setToolTip("Also show what the network says when the whole canvas is simply squashed "
                                     "to 28\N{MULTIPLICATION SIGN}28, without cropping and centering.")
         self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Clear the canvas (Delete)")
+        self.clear_button.setToolTip("Clear the canvas (Delete or Backspace; Undo brings it back)")
         self.undo_button = QPushButton("Undo")
-        self.undo_button.setToolTip("Remove the last stroke (Ctrl+Z)")
+        self.undo_button.setToolTip("Remove the last stroke, or bring back a cleared drawing (Ctrl+Z)")
         self.open_button = QPushButton("Open image\N{HORIZONTAL ELLIPSIS}")
         self.open_button.setToolTip("Classify a photo or scan of a digit (you can also drop a file on the pad)")
         self._build_layout()
@@ -262,7 +269,7 @@ class PadPanel(QWidget):
 
     def _update_predictions(self) -> None:
         analysis, current = self._analysis, self._current
-        self.undo_button.setEnabled(not self.pad.is_empty())
+        self.undo_button.setEnabled(self.pad.can_undo())
         self.clear_button.setEnabled(not self.pad.is_empty())
         if current is None or analysis is None:
             empty = "no digit" if current is None else NO_NETWORK
@@ -270,13 +277,13 @@ class PadPanel(QWidget):
                 bars.set_empty_text(empty)
                 bars.set_probabilities(None)
             self.saliency_tile.set_image(None)
+            self._saliency_drawn = None
             self.naive_tile.set_image(None)
             self.saliency_legend.setText(_legend(None, self.palette()))
             return
-        x, winner, net = current.vector, analysis.predicted, analysis.network
+        net = analysis.network
         self.bars.set_probabilities(analysis.probabilities, digit=net.digit)
-        self.saliency_tile.set_image(rgba_to_qimage(saliency_rgba(x, analysis.saliency, self.palette())))
-        self.saliency_legend.setText(_legend(winner, self.palette(), net.digit if net.is_binary else False))
+        self._update_saliency(analysis)
         if self._canvas is not None and self.compare_box.isChecked():
             if self._naive is None:
                 self._naive = naive_downscale(self._canvas)
@@ -285,6 +292,32 @@ class PadPanel(QWidget):
         else:
             self.naive_bars.set_probabilities(None)
             self.naive_tile.set_image(None)
+
+    def _update_saliency(self, analysis) -> None:
+        """The saliency tile of ``analysis``: at once for a small network, from a background job for a big one."""
+        if self._submit is None or not big_network(analysis.network):
+            self._draw_saliency(analysis, analysis.saliency)
+        elif self._saliency_job is None:  # one job at a time; the newest analysis is asked for when it ends
+            self._saliency_job = analysis
+            self._submit(_saliency_of, analysis, on_success=lambda s, a=analysis: self._on_saliency(a, s),
+                         on_error=lambda _exc, a=analysis: self._on_saliency(a, None))
+
+    def _on_saliency(self, analysis, saliency) -> None:
+        self._saliency_job = None
+        if self._analysis is analysis and saliency is not None:
+            self._draw_saliency(analysis, saliency)
+        elif self._analysis is not None and self._analysis is not self._saliency_drawn:
+            self._update_saliency(self._analysis)  # late: the input or the network changed meanwhile
+
+    def _draw_saliency(self, analysis, saliency) -> None:
+        self._saliency_drawn = analysis
+        self.saliency_tile.set_image(rgba_to_qimage(saliency_rgba(analysis.vector, saliency, self.palette())))
+        net = analysis.network
+        self.saliency_legend.setText(_legend(analysis.predicted, self.palette(), net.digit if net.is_binary else False))
+
+    def saliency_shown_for(self):
+        """The InputAnalysis whose saliency the tile shows (None: none yet)."""
+        return self._saliency_drawn
 
     def _on_compare_toggled(self, on: bool) -> None:
         self.naive_bars.setVisible(on)
@@ -320,6 +353,11 @@ class PadPanel(QWidget):
         super().changeEvent(event)
         if event.type() == event.Type.PaletteChange:
             self._update_predictions()  # the saliency colors come from the palette
+
+
+def _saliency_of(analysis):
+    """A background job: the analysis's saliency (its backward pass, cached in the analysis)."""
+    return analysis.saliency
 
 
 def _same_input(a: CurrentInput | None, b: CurrentInput | None) -> bool:

@@ -23,6 +23,12 @@ from visualizer.core.config import INPUT_SIZE
 # ends several epochs a second, and each pass also wakes numpy's BLAS threads, which then spin and
 # take CPU from training and the GUI). The last request is always evaluated, just later.
 MIN_INTERVAL = 1.0
+# Seconds a request of a moment looked at again (the timeline's cursor) waits for a newer one: a
+# drag or a replay moves the cursor every frame, and an evaluation per move only competed with the
+# drawing for the CPU to produce matrices already stale. A cursor that keeps moving still gets one
+# evaluation each MAX_REST_WAIT seconds.
+REST = 0.2
+MAX_REST_WAIT = 1.0
 
 
 def _evaluate(snapshot, x: np.ndarray, y: np.ndarray):
@@ -49,6 +55,8 @@ class Evaluator(QObject):
         self.min_interval = min_interval
         self._started_at = -1e9  # time.monotonic() when the last evaluation started
         self._throttled = False  # the pending request may wait for min_interval
+        self._rest = 0.0  # the pending request waits until no newer one came for this long
+        self._requested_at = self._waiting_since = 0.0  # time.monotonic() of the newest request, of the oldest waiting one
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.timeout.connect(self._start_next)
@@ -66,14 +74,20 @@ class Evaluator(QObject):
         self._generation += 1
         self._pending = None
 
-    def request(self, snapshot, *, throttled: bool = False) -> None:
+    def request(self, snapshot, *, throttled: bool = False, rest: float = 0.0) -> None:
         """Evaluate ``snapshot`` as soon as the thread is free (replacing any request still waiting).
 
         ``throttled``: also wait until ``min_interval`` seconds have passed since the last
         evaluation started (epoch ends during a run); an unthrottled request cancels that wait.
+        ``rest``: also wait until no newer request came for ``rest`` seconds (at most
+        MAX_REST_WAIT seconds after the first request still waiting): the timeline's cursor.
         """
+        now = time.monotonic()
+        if self._pending is None:
+            self._waiting_since = now
         self._pending = snapshot
         self._throttled = throttled
+        self._rest, self._requested_at = rest, now
         if self._running is None:
             self._start_next()
 
@@ -99,7 +113,10 @@ class Evaluator(QObject):
     def _start_next(self) -> None:
         if self._running is not None or self._pending is None or self._closed:
             return
-        wait = self._started_at + self.min_interval - time.monotonic() if self._throttled else 0.0
+        now = time.monotonic()
+        wait = self._started_at + self.min_interval - now if self._throttled else 0.0
+        if self._rest > 0:
+            wait = max(wait, min(self._requested_at + self._rest, self._waiting_since + MAX_REST_WAIT) - now)
         if wait > 0:
             self._delay.start(max(1, int(wait * 1000)))
             return
@@ -118,8 +135,10 @@ class Evaluator(QObject):
         self._running = None
         # A request from a newer run (Reset, Import) makes this result wrong, not just old: drop
         # it rather than show the previous network's matrix until the new one is computed.
+        # So does any newer request after a moment looked at again: the cursor has moved on.
         newer = self._pending
-        superseded = newer is not None and getattr(newer, "run_id", None) != getattr(snapshot, "run_id", None)
+        superseded = newer is not None and (getattr(newer, "run_id", None) != getattr(snapshot, "run_id", None)
+                                            or getattr(snapshot, "replayed", False))
         self._start_next()  # the next one computes while this result is being shown
         if generation != self._generation or superseded:
             return

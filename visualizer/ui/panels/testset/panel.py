@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
 from visualizer.core.config import answer_text, class_name, yes_no_text
 from visualizer.core.confusion import EvalResult, binary_labels, indices_for_cell
 from visualizer.core.snapshot import SnapshotEvent
+from visualizer.session.explanations import verdict
 from visualizer.session.inputs import AnalysisCache
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 from visualizer.ui.common.probabilities import ProbabilityBars
 from visualizer.ui.panels.testset.confusion_view import ConfusionView
-from visualizer.ui.panels.testset.evaluator import Evaluator
+from visualizer.ui.panels.testset.evaluator import REST, Evaluator
 from visualizer.core.config import INPUT_SIZE
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
@@ -198,7 +199,8 @@ class TestSetPanel(QWidget):
             return
         self._snapshot = snapshot
         if snapshot.settled and len(self._y):
-            self._request_evaluation(throttled=snapshot.event is SnapshotEvent.EPOCH_END)
+            self._request_evaluation(throttled=snapshot.event is SnapshotEvent.EPOCH_END,
+                                     rest=REST if snapshot.replayed else 0.0)
         self._refresh()
 
     def evaluate_now(self) -> None:
@@ -207,9 +209,9 @@ class TestSetPanel(QWidget):
         self._request_evaluation(throttled=False)
         self._refresh_matrix()  # "Evaluating the test set…" until the first result
 
-    def _request_evaluation(self, *, throttled: bool) -> None:
+    def _request_evaluation(self, *, throttled: bool, rest: float = 0.0) -> None:
         if self._snapshot is not None and len(self._y):
-            self._evaluator.request(self._snapshot, throttled=throttled)
+            self._evaluator.request(self._snapshot, throttled=throttled, rest=rest)
 
     def evaluation_pending(self) -> bool:
         """True while a requested evaluation has not been shown yet."""
@@ -293,6 +295,8 @@ class TestSetPanel(QWidget):
             self._top.setStretch(1, 1 if wide else 3)
 
     def _on_evaluated(self, snapshot, result: EvalResult) -> None:
+        if snapshot.replayed and snapshot is not self._snapshot:
+            return  # a moment the timeline's cursor has left: its matrix would be shown as the current one
         self._eval, self._eval_snapshot = result, snapshot
         self._rebuild_order()
         if self._cell is not None:
@@ -419,10 +423,12 @@ class TestSetPanel(QWidget):
             return
         pred = int(np.argmax(p))
         self.bars.set_probabilities(p, true_label=label)
-        colour = "#2e8b57" if pred == label else "#d0453a"
-        mark = "\N{CHECK MARK}" if pred == label else "\N{BALLOT X}"
-        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {mark}</b>"
-                             f" ({100 * float(p[pred]):.1f}%)")
+        v = verdict(pred, label, float(p[pred]), len(p))
+        colour = "#2e8b57" if v.right else "#d0453a"
+        # A guess drops the decimal to make room: the line must still fit a 1024x700 window's side dock.
+        sure = f"{100 * float(p[pred]):.0f}%, a guess" if v.guess else f"{100 * float(p[pred]):.1f}%"
+        self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {v.mark}</b>"
+                             f" ({sure})")
 
     def _show_answer(self, p: np.ndarray, label: int, digit: int | None) -> None:
         """A one-neuron network's verdict on the test digit: P(6), yes or no, right or wrong."""

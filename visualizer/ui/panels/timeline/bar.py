@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from visualizer.session.moments import PACES, pace_text
 from visualizer.ui.common.colormaps import mix
+from visualizer.ui.common.labels import hold_size
 
 TRACE_POINTS = 600  # the loss trace is drawn with at most this many points, whatever the run's length
 REPLAY_PACES = tuple(p for p in PACES if p is not None)
@@ -25,6 +27,9 @@ class _Strip(QWidget):
         self.epoch_ends = np.zeros(0, np.int64)
         self.trace = (np.zeros(0), np.zeros(0))  # (steps, loss)
         self.cursor: int | None = None  # None: live (the newest moment)
+        self.version = 0  # bumped by every new recording range, ticks or trace
+        # (key, picture) of everything but the cursor: a drag or a replay repaints only the cursor line
+        self._background: tuple[tuple, QPixmap] | None = None
         self.setMinimumSize(160, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(False)
@@ -56,9 +61,30 @@ class _Strip(QWidget):
 
     def paintEvent(self, event) -> None:
         pal = self.palette()
+        key = (self.version, self.size().toTuple(),
+               self.devicePixelRatioF(), pal.cacheKey())
+        if self._background is None or self._background[0] != key:
+            ratio = self.devicePixelRatioF()
+            picture = QPixmap(self.size() * ratio)
+            picture.setDevicePixelRatio(ratio)
+            picture.fill(pal.color(QPalette.ColorRole.Base))
+            self._paint_background(picture, pal)
+            self._background = (key, picture)
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._background[1])
+        if self.last > self.first:
+            at = self.last if self.cursor is None else self.cursor
+            x = self.x_of(at)
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 2.5 if self.cursor is not None else 1.5))
+            p.drawLine(QPointF(x, 1.0), QPointF(x, self.height() - 1.0))
+        p.end()
+
+    def _paint_background(self, device: QPixmap, pal: QPalette) -> None:
+        """The recorded range, loss trace and epoch ticks (everything but the cursor) into ``device``."""
         base, text = pal.color(QPalette.ColorRole.Base), pal.color(QPalette.ColorRole.Text)
         accent = pal.color(QPalette.ColorRole.Highlight)
-        p = QPainter(self)
+        p = QPainter(device)
+        p.setFont(self.font())
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         p.fillRect(r, base)
         p.setPen(QPen(mix(base, text, 0.35), 1))
@@ -76,15 +102,10 @@ class _Strip(QWidget):
                 # Percentiles, not extremes: one odd batch must not flatten the whole trace.
                 lo, hi = (float(v) for v in np.percentile(loss[finite], (2, 98)))
                 scale = (bottom - top) / (hi - lo) if hi > lo else 0.0
-                path = QPainterPath()
-                started = False
-                for s, v in zip(steps[finite], np.clip(loss[finite], lo, hi), strict=True):
-                    pt = QPointF(self.x_of(s), bottom - (v - lo) * scale)
-                    if started:
-                        path.lineTo(pt)
-                    else:
-                        path.moveTo(pt)
-                        started = True
+                left, width = self._span()
+                xs = left + width * (steps[finite] - self.first) / max(self.last - self.first, 1)
+                ys = bottom - (np.clip(loss[finite], lo, hi) - lo) * scale
+                path = pg.arrayToQPath(xs, ys)  # in bulk: it is redrawn as the recording grows
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
                 p.setPen(QPen(mix(base, accent, 0.65), 1.2))
                 p.drawPath(path)
@@ -103,10 +124,6 @@ class _Strip(QWidget):
             if x - w - 2 > labelled_right:  # skip labels that would overlap (long runs)
                 p.drawText(QPointF(x - w - 2, self.height() - 3.0), label)
                 labelled_right = x
-        at = self.last if self.cursor is None else self.cursor
-        x = self.x_of(at)
-        p.setPen(QPen(accent, 2.5 if self.cursor is not None else 1.5))
-        p.drawLine(QPointF(x, 1.0), QPointF(x, self.height() - 1.0))
         p.end()
 
 
@@ -159,7 +176,9 @@ class TimelineBar(QWidget):
         self.loop_box.setToolTip("Start the replay again from the first moment when it reaches the end")
         self.status = QLabel()
         self.status.setToolTip("The moment every view shows")
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("batch 88,888 · epoch 88.8 · earlier"))
+        self.status.setText("batch 0")  # one line's height
+        hold_size(self.status, "batch 888,888 · epoch 888.8 · earlier")  # it changes with every move
+        self.status.setText("")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(6)
@@ -192,6 +211,7 @@ class TimelineBar(QWidget):
             with np.errstate(all="ignore"):
                 loss = np.nanmean(loss[:n].reshape(-1, per), axis=1)
         s.trace = (steps, loss)
+        s.version += 1
         enabled = s.last > s.first
         for w in (self.home_button, self.play_button, self.live_button, self.speed):
             w.setEnabled(enabled)
@@ -199,6 +219,8 @@ class TimelineBar(QWidget):
 
     def set_cursor(self, step: int | None, text: str) -> None:
         """Where the cursor is (None: live) and the status text ("batch 1,204 · epoch 2.6 · replay")."""
+        if step == self.strip.cursor and text == self.status.text():
+            return
         self.strip.cursor = step
         self.live_button.blockSignals(True)
         self.live_button.setChecked(step is None)
@@ -208,6 +230,9 @@ class TimelineBar(QWidget):
         self.strip.update()
 
     def set_playing(self, playing: bool) -> None:
+        if playing == getattr(self, "_playing", None):
+            return  # a new icon or tooltip re-lays out the toolbar: only when it changes
+        self._playing = playing
         self.play_button.blockSignals(True)
         self.play_button.setChecked(playing)
         self.play_button.setIcon(self._pause_icon if playing else self._play_icon)

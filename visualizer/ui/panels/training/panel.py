@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 from visualizer.core.config import (ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden, task_question,
                                     yes_no_text)
 from visualizer.core.errors import ConfigError
+from visualizer.session.explanations import verdict
 from visualizer.session.moments import PACES, pace_text
 from visualizer.session.presets import PRESETS, matching_preset, preset, preset_name
 
 NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
-GUESS_BELOW = 0.2  # a "right" answer held with less confidence than this is called a guess (chance: 0.1)
 # Sizes such as 16,16, or nothing / "none" for no hidden layer (softmax regression).
 HIDDEN_PATTERN = r"(?i)^\s*(none|\d{1,4}(\s*[, ]\s*\d{1,4}){0,5}\s*,?)?\s*$"
 CUSTOM = "Custom"
@@ -254,11 +254,10 @@ class ControlsPanel(QWidget):
             return
         text = f"{source}: predicted <b>{predicted}</b> ({confidence:.0%})"
         if true_label is not None:
-            ok = predicted == true_label
-            mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
-            if ok and confidence < GUESS_BELOW:
-                # An untrained network is right one time in ten by chance, at ~12%: say so.
-                mark += f" — but only a guess: {confidence:.0%} is close to the 10% of picking at random"
+            v = verdict(predicted, true_label, confidence)
+            mark = "<span style='color:#2e9e44'>✓ right</span>" if v.right else "<span style='color:#d9534f'>✗ wrong</span>"
+            if v.guess:  # an untrained network is right one time in ten by chance, at ~12%: say so
+                mark += f" — but {v.note}"
             text = f"{source}: true <b>{true_label}</b>, predicted <b>{predicted}</b> ({confidence:.0%}) {mark}"
         self.input_label.setText(text)
 

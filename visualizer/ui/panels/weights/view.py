@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QToolButton,
     QGraphicsPathItem,
@@ -39,10 +40,13 @@ from visualizer.core.mosaic import (
 )
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.options import RangeMode, WeightView
+from visualizer.ui.panels.weights import zoom
 from visualizer.core.network import layer_names
 
 MAX_MATRIX_ROWS = 3  # deeper matrices stack at most this many high, then add columns
 TITLE_PX = 34  # a plot title's height (two lines)
+STACKED_CANVAS = 400  # px: narrower canvases stack each title's weight and bias ranges (three lines)
+TITLE_PT = 8.0  # a map title's font size at the application's font
 COMPACT_CANVAS = 560  # px: narrower canvases get short map titles
 
 WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
@@ -51,6 +55,7 @@ WEIGHT_VIEWS = {  # what the maps draw: (combo text, tooltip)
     WeightView.TOTAL_CHANGE: ("Change since batch 0", "What training changed since the first recorded moment"),
 }
 
+READOUT_ROOM = 120  # pixels of hover readout beside the combos before the footer takes two rows
 # How each map's symmetric colour range follows the weights: (combo text, tooltip).
 RANGE_MODES = {
     RangeMode.GROW: ("Range: grows", "The colour range widens when the weights outgrow it and never narrows "
@@ -113,25 +118,38 @@ class _Block:
         self.plot.addItem(self.mark)
         self.plot.vb.setRange(xRange=(0, w), yRange=(0, self.bias_y + self.bias_height), padding=0.02)
         self.plot.vb.disableAutoRange()
+        self.zoomable = backing is None  # a deeper matrix: wheel zoom, drag pan, double-click resets
+        if self.zoomable:
+            zoom.enable(self.plot.vb, shape, self.bias_y + self.bias_height)
         self.shape = shape
         self.levels = (-1.0, 1.0)
         self.bias_levels = (-1.0, 1.0)
         self.fg = None
+        self.title_pt = TITLE_PT  # grows with the panel's font (presenter mode)
         self._title_shown = None
 
-    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "") -> None:
+    def window(self) -> tuple[int, int, int, int]:
+        """The rows and columns of the matrix in view: ``(r0, r1, c0, c1)``."""
+        return zoom.window(self.plot.vb, self.shape) if self.zoomable else (0, self.shape[0], 0, self.shape[1])
+
+    def show(self, image: np.ndarray, bias: np.ndarray, m: float, mb: float, prefix: str = "",
+             stacked: bool = False) -> None:
         self.levels, self.bias_levels = (-m, m), (-mb, mb)
         self.image.setImage(image, autoLevels=False, levels=self.levels)
         self.bias.setImage(bias.reshape(1, -1), autoLevels=False, levels=self.bias_levels)
         # setRect scales by the current image size, so it must follow setImage.
         h, w = self.shape
-        self.image.setRect(QRectF(0, 0, w, h))
+        r0, r1, c0, c1 = self.window()  # the image is the part of the matrix in view
+        self.image.setRect(QRectF(c0, r0, c1 - c0, r1 - r0))
         self.bias.setRect(QRectF(0, self.bias_y, w, self.bias_height))
-        # Two short lines fit narrow cells (a long one would widen its column past the panel).
-        title = f"{self.title}<br>{prefix}{range_text(m, bias, mb)}"
+        # Two short lines fit narrow cells (a long one would widen its column past the panel);
+        # three (weights and biases apart) in a canvas too narrow for two-line titles side by side.
+        ranges = f"{prefix}{range_text(m, bias, mb)}"
+        where = f" [{r0}–{r1 - 1}, {c0}–{c1 - 1}]" if (r0, r1, c0, c1) != (0, h, 0, w) else ""  # zoomed: which part
+        title = f"{self.title}{where}<br>{ranges.replace(' · ', '<br>') if stacked else ranges}"
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
-            self.plot.setTitle(title, size="8pt", color=self.fg.name())
+            self.plot.setTitle(title, size=f"{self.title_pt:.3g}pt", color=self.fg.name())
 
     def clear(self) -> None:
         self.image.clear()
@@ -187,6 +205,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self._shape_key: tuple[int, int] | None = None  # (mosaic columns, matrix rows)
         self._cols = 1
         self._compact = False  # short map titles (a narrow canvas)
+        self._stacked = False  # three-line titles (a very narrow canvas)
         self._highlight: tuple[int, int] | None = None
         self._page = 0  # which PAGE_TILES first-layer tiles the mosaic shows
         self._canvas = pg.GraphicsLayoutWidget()
@@ -209,18 +228,19 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self.view_combo.setItemData(self.view_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.view_combo.setToolTip("Draw the weights, or what training changed (blue: went down, red: went up)")
         self.view_combo.currentIndexChanged.connect(lambda i: self.view_changed.emit(self.view_combo.itemData(i)))
-        # A short footer: at 1024 px the dock is ~320 px wide, and its widest row is its minimum.
-        # Whole texts where there is room; shortened only in a ~320 px dock.
+        # The combos' texts stay whole: at 1024 px the dock is ~330 px wide, too narrow for the
+        # key, both combos and the readout in one row, so the footer then takes two (_fit_foot).
         for combo in (self.view_combo, self.range_combo):
-            combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance("Range: g") + 30)
-            combo.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self._readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        foot = QHBoxLayout()
+        keys, choices = QHBoxLayout(), QHBoxLayout()  # the colour key, paging and readout; the combos
+        foot = self._foot = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         foot.setContentsMargins(4, 0, 4, 0)
-        foot.setSpacing(6)
-        foot.addWidget(self._legend)
-        foot.addWidget(self.view_combo)
-        foot.addWidget(self.range_combo)
+        for row in (foot, keys, choices):
+            row.setSpacing(6)
+        keys.addWidget(self._legend)
+        choices.addWidget(self.view_combo)
+        choices.addWidget(self.range_combo)
         # Wide first layers: one page of tiles at a time (1024 tiles would be specks).
         self.prev_page, self.next_page = QToolButton(), QToolButton()
         self.prev_page.setText("◀")
@@ -231,15 +251,19 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         self.next_page.clicked.connect(lambda: self.set_page(self._page + 1))
         self._page_label = QLabel()
         for w in (self.prev_page, self._page_label, self.next_page):
-            foot.addWidget(w)
+            keys.addWidget(w)
             w.hide()
-        foot.addWidget(self._readout, 1)
+        keys.addWidget(self._readout, 1)
+        choices.addStretch(1)
+        foot.addLayout(keys, 1)
+        foot.addLayout(choices)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self._canvas, 1)
         layout.addLayout(foot)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._apply_palette()
 
     # ----------------------------------------------------------------- public API
@@ -276,11 +300,12 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             if change:
                 dw, db = shown - self._shown_part(i, reference.weights[i]), b - reference.biases[i]
                 m, mb = color_scale(dw), color_scale(db)
-                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ")
+                block.show(tile_mosaic(dw, cols=self._cols) if i == 0 else dw, db, m, mb, prefix="change ",
+                           stacked=self._stacked)
                 continue
             m, mb = self._range_for(i, color_scale(shown), color_scale(b))
             ranges.append((m, mb))
-            block.show(tile_mosaic(shown, cols=self._cols) if i == 0 else shown, b, m, mb)
+            block.show(tile_mosaic(shown, cols=self._cols) if i == 0 else shown, b, m, mb, stacked=self._stacked)
         if not change:  # a change view leaves the weights' own ranges as they were
             self._ranges = ranges
 
@@ -289,8 +314,9 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         if i == 0:
             start, stop = page_range(w.shape[1], self._page)
             return w[:, start:stop]
-        sr, sc = matrix_strides(w.shape)
-        return w[::sr, ::sc]
+        r0, r1, c0, c1 = self._blocks[i].window()  # zoomed in: only the window, at full resolution when it fits
+        sr, sc = matrix_strides((r1 - r0, c1 - c0))
+        return w[r0:r1:sr, c0:c1:sc]
 
     def page(self) -> int:
         """The page of first-layer tiles shown (0 when they all fit on one)."""
@@ -395,7 +421,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
     # ----------------------------------------------------------------- layout
     def _fit_shape(self, sizes: tuple[int, ...]) -> tuple[int, int]:
         """(mosaic columns, matrix rows) that use the canvas best at its current size."""
-        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - self._title_px(), 60)
         n_matrices = len(sizes) - 2
         matrix_rows = int(np.clip(round(height / 170), 1, min(max(n_matrices, 1), MAX_MATRIX_ROWS)))
         matrix_cols = math.ceil(n_matrices / matrix_rows)
@@ -410,6 +436,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             self._page = 0
         self._sizes = sizes
         self._ranges = None
+        self._stacked = self._canvas.width() < STACKED_CANVAS and len(sizes) > 3  # before the shape: titles' height
         self._shape_key = self._fit_shape(sizes)
         self._cols, matrix_rows = self._shape_key
         names = layer_names(len(sizes))
@@ -431,6 +458,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             title = _template_title(sizes[1], self._question, compact)
         for w in (self.prev_page, self._page_label, self.next_page):
             w.setVisible(paged)
+        self._fit_foot()
         self._page_label.setText(f"page {self._page + 1} of {page_count(sizes[1])}")
         self.prev_page.setEnabled(self._page > 0)
         self.next_page.setEnabled(stop < sizes[1])
@@ -441,26 +469,67 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             dst = names[i + 1].replace("Hidden ", "") if i < len(sizes) - 2 else "Out"
             shape_text = "" if compact else f" ({sizes[i]}×{sizes[i + 1]})"
             title = f"{names[i]} → {dst}{shape_text}".replace("Hidden ", "H")
-            self._blocks.append(_Block(right, r, c, title, (sizes[i], sizes[i + 1])))
+            block = _Block(right, r, c, title, (sizes[i], sizes[i + 1]))
+            block.plot.setToolTip("Wheel: zoom in on the weights (every weight its own square when close); "
+                                  "drag: pan; double-click: the whole matrix")
+            block.plot.vb.sigRangeChangedManually.connect(self._on_zoomed)
+            self._blocks.append(block)
         cm.adopt_menus(self, *(b.plot for b in self._blocks))
         self._draw_highlight()
         # Share the width in proportion to what each side needs at the chosen shape.
-        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - TITLE_PX, 60)
+        width, height = max(self._canvas.width(), 200), max(self._canvas.height() - self._title_px(), 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
         mosaic_px = min(shape[1] * height / units_h, 0.8 * width if len(sizes) > 2 else width)  # no matrices: all of it
         ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
         ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
 
+    def _title_px(self) -> int:
+        return TITLE_PX * 3 // 2 if self._stacked else TITLE_PX
+
+    def _fit_foot(self) -> None:
+        """One footer row when the key, the combos and some readout fit side by side, else two."""
+        parts = (self._legend, self.view_combo, self.range_combo, self.prev_page, self._page_label, self.next_page)
+        need = sum(w.sizeHint().width() + 6 for w in parts if not w.isHidden()) + READOUT_ROOM + 8
+        wide = self.width() >= need
+        self._foot.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._fit_foot()
         compact = self._canvas.width() < COMPACT_CANVAS
-        if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact):
+        stacked = self._canvas.width() < STACKED_CANVAS and len(self._sizes or ()) > 3
+        if self._sizes and (self._fit_shape(self._sizes) != self._shape_key or compact != self._compact
+                            or stacked != self._stacked):
             ranges = self._ranges
             self._build(self._sizes)
             self._ranges = ranges  # a new mosaic shape, the same scale
             if self._snapshot is not None:
                 self.set_weights(self._snapshot)
+
+    # ----------------------------------------------------------------- zoom
+    def zoom_to(self, i: int, rows: tuple[int, int], cols: tuple[int, int]) -> None:
+        """Show rows ``rows`` and columns ``cols`` of deeper matrix ``i`` (1 = Hidden 1 -> 2), as the wheel does."""
+        self._blocks[i].plot.vb.setRange(xRange=cols, yRange=rows, padding=0)
+        self._on_zoomed()
+
+    def reset_zoom(self, i: int) -> None:
+        block = self._blocks[i]
+        zoom.reset(block.plot.vb, block.shape, block.bias_y + block.bias_height)
+        self._on_zoomed()
+
+    def _on_zoomed(self, *_args) -> None:
+        if self._snapshot is not None:  # draw the window now in view (bounded: at most 256 x 256 samples)
+            self.set_weights(self._snapshot, self._reference)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if not event.double():
+            return
+        for i, block in enumerate(self._blocks):
+            if block.zoomable and block.plot.vb.sceneBoundingRect().contains(event.scenePos()):
+                self.reset_zoom(i)
+                event.accept()
+                return
 
     # ----------------------------------------------------------------- hover
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -506,7 +575,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         pal = self.palette()
         self._canvas.setBackground(cm.background_color(pal))
         self._cmap = cm.diverging_colormap(pal)
-        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF()))
+        self._legend.setPixmap(cm.legend_pixmap(self._cmap, pal, self.fontMetrics(), self.devicePixelRatioF(),
+                                                font=self.font()))
         self._legend.setAlignment(Qt.AlignmentFlag.AlignVCenter)
         self._apply_luts()
         if self._snapshot is not None:
@@ -516,4 +586,5 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         lut = cm.lookup_table(self._cmap)
         pal = self.palette()
         for block in self._blocks:
+            block.title_pt = TITLE_PT * cm.presentation_scale(self)
             block.set_lut(lut, cm.foreground_color(pal), cm.background_color(pal))

@@ -1,0 +1,47 @@
+"""What the window's speed-ups must not change: after a burst of cursor moves every view shows the
+final moment, a tab behind another is drawn when it comes to the front (issues 9 and 14)."""
+
+from __future__ import annotations
+
+from test_timeline_window import assert_views_show, trained
+
+from visualizer.ui import docks
+
+
+def _trained(make_window, qtbot):
+    window = trained(make_window, qtbot)
+    window.render(everything=True)
+    return window
+
+
+def test_after_a_burst_of_cursor_moves_every_view_shows_the_final_moment(make_window, qtbot):
+    window = _trained(make_window, qtbot)
+    bar = window.timeline_bar
+    started = window.session.neurons.analyses_started
+    for step in (3, 30, 12, 25, 9):  # a drag: several moves before the next frame
+        bar.cursor_requested.emit(step)
+    assert window.session.neurons.analyses_started == started, "no analysis per move"
+    window.render(everything=True)
+    assert_views_show(window, 9)
+    assert window.curves._moment_lines[0].value() == window.session.shown.epoch_float
+    assert "batch 9" in bar.status.text()
+    # Once the cursor rests, the neuron analysis of that moment (and only it) runs.
+    qtbot.waitUntil(lambda: window.session.neurons.analyses_started > started, timeout=5000)
+    qtbot.waitUntil(lambda: not window.session.neurons.busy, timeout=10_000)
+    assert window.session.neurons.result.snapshot.step == 9
+
+
+def test_a_tab_behind_another_is_not_drawn_until_it_comes_to_the_front(make_window, qtbot):
+    window = _trained(make_window, qtbot)
+    gradients, browser = window.docks["Gradients"], window.docks["Test set"]
+    assert not docks.showing(gradients) and not docks.showing(browser), "behind the Draw tab by default"
+    window.timeline_bar.cursor_requested.emit(17)
+    window.render(everything=True)
+    shown = window.session.shown
+    assert window._render.shown("gradients") is not shown and window._render.shown("browser") is not shown
+    assert window._render.shown("pad") is shown
+    gradients.raise_()
+    qtbot.waitUntil(lambda: window._render.shown("gradients") is shown, timeout=2000)
+    browser.raise_()
+    qtbot.waitUntil(lambda: window._render.shown("browser") is shown, timeout=2000)
+    assert window.browser._snapshot is shown, "the test set panel follows the moment shown once in front"

@@ -1,0 +1,172 @@
+"""Recorder: the trainer's two capture buffers and the thread that copies each graph call's batches into the timeline.
+
+Why two buffers and a thread: recording every batch means copying every batch's network (52 KB
+for 784-16-16-10, ~3,000 batches a second at full speed). The graph writes each call's networks
+into one buffer (a tf.Variable); the rows are read from it without a copy (a NumPy view of the
+variable's memory) and copied once, into the timeline's slabs. That copy -- cold memory to cold
+memory, tens of megabytes a second -- ran on the training thread between graph calls and cost
+as much as the in-graph capture itself; here it runs on the recorder's thread while the next
+call trains into the other buffer (NumPy releases the GIL while it copies).
+
+A buffer is written again only after its copy is done and every reference to its memory is gone
+(TensorFlow would otherwise copy the whole buffer before the first write, so it would still be
+correct, only slow). Timeline writes keep their order: everything goes through one queue, and
+:meth:`Recorder.flush` waits until it is empty (the trainer flushes before every snapshot but
+those of a full-speed run, so a paused or stepped run's timeline always holds its snapshot).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from visualizer.core.timeline import Batches, Timeline
+
+__all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting"]
+
+CAPTURE_BYTES = 8 << 20  # each of the two capture buffers; bounds the batches per call for big networks
+BRANCHLESS_BYTES = 256 << 10  # networks up to this size are written every batch (no tf.cond): see Trainer
+
+
+class Recorder:
+    """Two ``(rows, parameters)`` float32 capture variables and a copying thread for ``timeline``.
+
+    Parameters
+    ----------
+    tf
+        The TensorFlow module (the recorder is built in the training thread).
+    timeline
+        Where the batches go.
+    rows, parameters
+        Networks each buffer holds (at least 1) and values per network.
+    spare
+        Give each buffer one more row, where the graph writes networks that are not recorded.
+    """
+
+    def __init__(self, tf, timeline: Timeline, rows: int, parameters: int, *, spare: bool = False):
+        self.timeline = timeline
+        self.rows = max(1, int(rows))
+        self.spare = bool(spare)
+        self._buffers = [tf.Variable(tf.zeros((self.rows + self.spare, int(parameters)), tf.float32), trainable=False)
+                         for _ in range(2)]
+        self._idle = [threading.Event(), threading.Event()]
+        for event in self._idle:
+            event.set()
+        self._next = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def buffers(self) -> list:
+        """The two capture variables (the trainer traces one graph for each)."""
+        return list(self._buffers)
+
+    def next_buffer(self) -> int:
+        """The buffer the next recording call writes into, once its previous copy is done."""
+        index = self._next
+        self._idle[index].wait()
+        self._raise_error()
+        return index
+
+    def hand_over(self, index: int, buffer, rows: int, metrics, block: Callable[[np.ndarray, np.ndarray], Batches]
+                  ) -> None:
+        """Append ``block(rows_view, metrics)`` to the timeline on the recorder's thread.
+
+        ``buffer`` is the call's read of buffer ``index`` (the variable's own memory) and ``rows``
+        the rows it wrote; ``metrics`` the call's (batches, 2) losses and accuracies. The caller
+        must drop its own references to ``buffer``; the recorder drops its own once copied.
+        """
+        self._idle[index].clear()
+        self._next = 1 - index
+        self._start()
+        self._queue.put((index, (buffer, int(rows), metrics, block)))
+
+    def call(self, fn: Callable, *args) -> None:
+        """Run ``fn(*args)`` on the recorder's thread after everything handed over before."""
+        self._start()
+        self._queue.put((None, (fn, args)))
+
+    def flush(self) -> None:
+        """Wait until everything handed over is in the timeline; re-raise a failure of the copy."""
+        if self._thread is not None:
+            done = threading.Event()
+            self._queue.put((None, (done.set, ())))
+            done.wait()
+        self._raise_error()
+
+    def close(self) -> None:
+        """Finish the queue and end the thread (the recorder can start again later)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise_error()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="nnviz-recorder", daemon=True)
+            self._thread.start()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            index, job = item
+            del item
+            try:
+                self._do(index, job)
+            except BaseException as exc:  # handed to the training thread at its next wait
+                self._error = exc
+            finally:
+                del job  # no reference to the buffer's memory outlives its copy
+                if index is not None:
+                    self._idle[index].set()
+
+    def _do(self, index: int | None, job: tuple) -> None:
+        if index is None:
+            fn, args = job
+            fn(*args)
+            return
+        buffer, rows, metrics, block = job
+        view = np.asarray(buffer)[:rows]  # no copy: the variable's memory
+        self.timeline.append(block(view, np.asarray(metrics)))  # the one copy, into the slabs
+
+
+def _captured(step: int, batches: int, stride: int, keep_until: int) -> int:
+    """How many of the steps after ``step`` .. ``step + batches`` are captured (at most ``keep_until``, or on the stride)."""
+    end = step + batches
+    early = max(0, min(end, keep_until) - step)
+    late = max(0, end // stride - max(step, keep_until) // stride)
+    return early + late
+
+
+def _rows_needed(step: int, batches: int, stride: int, keep_until: int) -> int:
+    """Capture rows a call of ``batches`` batches after ``step`` writes: the kept ones, plus its last if not kept."""
+    end = step + batches
+    last_kept = batches == 0 or end <= keep_until or end % stride == 0
+    return _captured(step, batches, stride, keep_until) + (0 if last_kept else 1)
+
+
+def batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: int) -> int:
+    """The most batches (up to ``limit``, at least 1) whose captures fit in ``rows`` capture rows.
+
+    The rows needed never decrease with the batches (a kept batch replaces the extra last row),
+    so a bisection finds it; one batch always fits (its network is one row).
+    """
+    if _rows_needed(step, limit, stride, keep_until) <= rows:
+        return limit
+    lo, hi = min(1, limit), limit  # rows_needed(lo) fits, rows_needed(hi) does not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if _rows_needed(step, mid, stride, keep_until) <= rows else (lo, mid)
+    return lo
