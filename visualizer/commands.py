@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from visualizer.core.config import answer_text
 from visualizer.core.errors import ConfigError, NnvizError, TrainingDiverged, WeightsError
 from visualizer.core.interrupts import deferred, exit_code, handled, interrupted_text, signal_name
 from visualizer.core.safeio import one_line
@@ -353,16 +354,20 @@ def cmd_predict(args) -> int:
             failed += 1
             continue
         if args.json:
-            print(json.dumps({
+            record = {
                 "path": str(path),
                 "digit": digit,
                 "probabilities": None if probs is None else [round(float(p), 6) for p in probs],
                 "preprocessed": preprocessed,
-            }), flush=True)
+            }
+            if network.is_binary:  # "digit" is then the answer, 1 (yes) or 0 (no); these say to what
+                record.update(question=network.question, answer=None if digit is None else ("yes" if digit else "no"),
+                              task_digit=network.digit)
+            print(json.dumps(record), flush=True)
         elif digit is None:
             print(f"{path}: no digit (the image is empty)")
         elif network.is_binary:
-            print(f"{path}: {'yes' if digit else 'no'} ({probs[0]:.1%} yes)")
+            print(f"{path}: {answer_text(float(probs[0]), network.digit)}")
         else:
             runner = sorted(range(10), key=lambda k: -probs[k])[1]
             print(f"{path}: {digit} ({probs[digit]:.1%}; next {runner} {probs[runner]:.1%})")

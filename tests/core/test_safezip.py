@@ -67,7 +67,7 @@ def test_a_flood_of_members_is_refused_from_the_end_record(tmp_path, monkeypatch
             z.writestr(f"m{i}.npy", b"")
     built = []
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: built.append(a) or pytest.fail("parsed"))
-    _refused(path, "lists 500 members; a weights file has at most 17")
+    _refused(path, "lists 500 members; a weights file has at most 18")
     assert built == []
 
 

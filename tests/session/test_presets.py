@@ -16,7 +16,7 @@ EXPECTED = {
     "one_hidden": ((784, 32, 10), "relu", "adam", 1e-3, 32, 5, None, None),
     "3b1b": ((784, 16, 16, 10), "sigmoid", "adam", 3e-3, 32, 5, None, None),
     "no_hidden": ((784, 10), "relu", "adam", 1e-3, 32, 5, None, None),
-    "one_neuron": ((784, 1), "relu", "adam", 1e-3, 32, 5, 6, None),
+    "one_neuron": ((784, 1), "relu", "adam", 1e-3, 32, 10, 6, None),
     "lr_too_high": ((784, 16, 16, 10), "relu", "sgd", 3.0, 32, 3, None, None),
     "too_narrow": ((784, 16, 2, 10), "relu", "adam", 1e-3, 32, 5, None, None),
     "overfitting": ((784, 64, 64, 10), "relu", "adam", 1e-3, 32, 100, None, 500),

@@ -11,7 +11,7 @@ CASES = [
     ((16,), "relu", 10), ((16, 16), "relu", 10), ((12, 10, 8), "relu", 10),
     ((16,), "sigmoid", 10), ((16, 16), "sigmoid", 10), ((12, 10, 8), "sigmoid", 10),
     ((16,), "tanh", 10), ((16, 16), "tanh", 10), ((12, 10, 8), "tanh", 10),
-    ((), "relu", 10), ((16, 16), "relu", 1), ((8,), "tanh", 1),
+    ((), "relu", 10), ((16, 16), "relu", 1), ((8,), "tanh", 1), ((), "relu", 1),  # 784-1: the lone neuron
 ]
 
 
@@ -61,7 +61,7 @@ def test_one_examples_gradient_equals_gradient_tape(hidden, activation, outputs)
     assert np.abs(g.weight_gradients[0]).max() > 1e-3
 
 
-@pytest.mark.parametrize(("hidden", "activation", "outputs"), [((16, 16), "relu", 10), ((16,), "sigmoid", 1)])
+@pytest.mark.parametrize(("hidden", "activation", "outputs"), [((16, 16), "relu", 10), ((16,), "sigmoid", 1), ((), "relu", 1)])
 def test_batch_average_equals_gradient_tape_on_the_mean_loss(hidden, activation, outputs):
     network, model = keras_twin(hidden, activation, outputs, seed=3)
     rng = np.random.default_rng(2)

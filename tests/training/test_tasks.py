@@ -6,6 +6,7 @@ import pytest
 from visualizer.core.config import TrainingConfig
 from visualizer.core.confusion import evaluate
 from visualizer.data.sources import load_path
+from visualizer.session.presets import preset
 from visualizer.training.trainer import Trainer
 
 
@@ -56,10 +57,17 @@ def test_is_it_a_6_reaches_97_percent_balanced_accuracy(mnist):
 
 @pytest.mark.mnist
 @pytest.mark.slow
-def test_a_single_neuron_learns_is_it_a_6(mnist):
-    # One neuron is a linear classifier: about 96.7% balanced accuracy after 5 epochs here;
-    # always answering "no" would score 90% accuracy but only 50% balanced accuracy.
-    config = TrainingConfig(hidden=(), one_vs_rest=6, epochs=5)
+def test_the_one_neuron_preset_reaches_97_percent_balanced_accuracy_for_a_6(mnist):
+    # One sigmoid neuron is a linear classifier: on the shared data the preset (Adam lr 0.001,
+    # batch 32, 10 epochs, class-balanced binary cross-entropy) measured 97.15% balanced accuracy
+    # (5 epochs: 96.7%; 15-20 epochs level off at ~97.2%). Always answering "no" would score
+    # 90% accuracy but only 50% balanced accuracy.
+    config = preset("one_neuron").config()
+    assert config.hidden == () and config.one_vs_rest == 6
     result, _ = _train(config, mnist)
-    assert result.snapshot.network.layer_sizes == (784, 1)
-    assert result.test_balanced_accuracy >= 0.95, result.test_balanced_accuracy
+    net = result.snapshot.network
+    assert net.layer_sizes == (784, 1) and net.digit == 6
+    assert result.test_balanced_accuracy >= 0.97, result.test_balanced_accuracy
+    check = evaluate(net, mnist.x_test, mnist.y_test)  # the numpy network agrees, knowing its own digit
+    assert check.balanced_accuracy == pytest.approx(result.test_balanced_accuracy, abs=1e-9)
+    assert check.recall >= 0.95 and check.precision > 0.6, (check.recall, check.precision)

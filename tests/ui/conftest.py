@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 from window_fixtures import dialogs, make_window  # noqa: F401  (fixtures for every window test)
 
 from visualizer.core.history import MetricHistory
-from visualizer.core.snapshot import snapshot_from_arrays
+from visualizer.core.network import Network
+from visualizer.core.snapshot import TrainingSnapshot, snapshot_from_arrays
 
 TEST_ORG = "nnviz-tests"
 TEST_APP = "nnviz-tests"
@@ -88,6 +89,25 @@ def random_snapshot(hidden=(16, 16), activation: str = "relu", seed: int = 0, **
 def make_snapshot():
     """Factory: ``make_snapshot(hidden=(16, 16), activation="relu", seed=0, **snapshot_fields)``."""
     return random_snapshot
+
+
+def one_neuron_snapshot(digit: int | None = 6, hidden=(), seed: int = 0, **kwargs):
+    """A snapshot of a one-neuron "is it a <digit>?" network whose weights favour ink in the lower half."""
+    rng = np.random.default_rng(seed)
+    sizes = (784, *hidden, 1)
+    weights = [rng.normal(0.0, 0.05, (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    if not hidden:
+        weights[0][392:, 0] += 0.05  # ink low in the image says yes, ink high says no
+        weights[0][:392, 0] -= 0.05
+    biases = [np.zeros(b, np.float32) for b in sizes[1:]]
+    net = Network.from_arrays(weights, biases, "relu", digit=digit)
+    return TrainingSnapshot.of_network(net, **kwargs)
+
+
+@pytest.fixture
+def make_one_neuron():
+    """Factory: ``make_one_neuron(digit=6, hidden=(), seed=0, **snapshot_fields)`` -> a 784-1 snapshot."""
+    return one_neuron_snapshot
 
 
 @pytest.fixture

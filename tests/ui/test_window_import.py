@@ -54,9 +54,8 @@ def test_a_keras_weights_file_asks_which_activation_naming_the_file(window, qtbo
     np.testing.assert_allclose(window.latest_snapshot().network.probabilities(x), net.probabilities(x), atol=1e-6)
 
 
-@pytest.mark.parametrize("net", [network((16, 8), ("relu", "tanh")), network((), ()), network((6,), "linear"),
-                                 network((6,), "relu", output="sigmoid")],
-                         ids=["relu-then-tanh", "no-hidden-layer", "linear-hidden", "yes-no-neuron"])
+@pytest.mark.parametrize("net", [network((16, 8), ("relu", "tanh")), network((6,), "linear")],
+                         ids=["relu-then-tanh", "linear-hidden"])
 def test_networks_training_cannot_continue_are_viewed_and_start_asks_first(window, qtbot, monkeypatch, dialogs,
                                                                            tmp_path, net):
     path = export_weights(net, tmp_path / "model.keras")
@@ -71,3 +70,26 @@ def test_networks_training_cannot_continue_are_viewed_and_start_asks_first(windo
     assert title == "Change the network?" and "(imported from model.keras)" in text
     assert "cannot train this one further" in text
     assert window.latest_snapshot().network.activations == net.activations, "Cancel keeps the imported network"
+
+
+@pytest.mark.parametrize("net, digit", [(network((), ()), None), (network((6,), "relu", output="sigmoid"), "4")],
+                         ids=["no-hidden-layer", "yes-no-neuron-of-unknown-digit"])
+def test_no_hidden_layer_and_a_yes_no_neuron_train_on_after_import(window, qtbot, monkeypatch, dialogs, tmp_path,
+                                                                  net, digit):
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem",
+                        staticmethod(lambda parent, title, text, items, *a, **k: (asked.append((title, items)) or digit,
+                                                                                  True)))
+    import_file(window, qtbot, monkeypatch, export_weights(net, tmp_path / "model.keras"))
+    qtbot.waitUntil(lambda: window.latest_snapshot().layer_sizes == net.layer_sizes, timeout=30_000)
+    if digit is None:
+        assert asked == []
+    else:  # the file does not say which digit it answers for: the window asks
+        (title, items), = asked
+        assert title == "Which digit does model.keras answer for?" and list(items) == [str(d) for d in range(10)]
+        assert window.latest_snapshot().network.question == "is it a 4?" and window.controls.config().one_vs_rest == 4
+    window.render()
+    window.actions.start.trigger()
+    assert dialogs.kinds() == [], "the same network trains on without a question"
+    qtbot.waitUntil(lambda: window.state == RunState.READY and window.last_result is not None, timeout=120_000)
+    assert window.latest_snapshot().layer_sizes == net.layer_sizes and window.latest_snapshot().step > 0

@@ -329,7 +329,7 @@ def sgd_step(network: Network, gradient: ExampleGradient | BatchGradient, learni
         raise ValueError(f"the learning rate must be a finite number >= 0, got {learning_rate!r}")
     weights = [w - lr * g for w, g in zip(network.weights, gradient.weight_gradients, strict=True)]
     biases = [b - lr * g for b, g in zip(network.biases, gradient.bias_gradients, strict=True)]
-    return Network.from_arrays(weights, biases, network.hidden_activations, output=network.output)
+    return network.with_arrays(weights, biases)
 
 
 @dataclass(frozen=True, eq=False)

@@ -112,7 +112,31 @@ class TrainingConfig:
 
 def task_question(digit: int) -> str:
     """The one-neuron network's question, e.g. "is it a 6?" (an 8: "is it an 8?")."""
-    return f"is it {'an' if int(digit) == 8 else 'a'} {int(digit)}?"
+    return f"is it {_article(digit)} {int(digit)}?"
+
+
+def _article(digit: int) -> str:
+    return "an" if int(digit) == 8 else "a"
+
+
+def yes_no_text(yes: bool, digit: int | None) -> str:
+    """A one-neuron network's answer in words: "yes, a 6" / "no, not a 6" ("yes" / "no" for an unknown digit)."""
+    if digit is None:
+        return "yes" if yes else "no"
+    return f"yes, {_article(digit)} {int(digit)}" if yes else f"no, not {_article(digit)} {int(digit)}"
+
+
+def class_name(index: int, digit: int | None) -> str:
+    """The name of class ``index`` of a one-neuron network: 1 is "6" (or "yes"), 0 is "not 6" (or "no")."""
+    if digit is None:
+        return "yes" if index else "no"
+    return str(int(digit)) if index else f"not {int(digit)}"
+
+
+def answer_text(p_yes: float, digit: int | None) -> str:
+    """"P(6) = 0.93 — yes, a 6": a one-neuron network's output and what it means (0.5 is the threshold)."""
+    name = "yes" if digit is None else str(int(digit))
+    return f"P({name}) = {float(p_yes):.2f} \N{EM DASH} {yes_no_text(float(p_yes) >= 0.5, digit)}"
 
 
 NO_HIDDEN_WORDS = ("", "none")  # what the controls and the CLI accept for "no hidden layer"

@@ -135,7 +135,8 @@ def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096, *, digit: in
     batch
         Samples per forward call; bounds the temporary memory.
     digit
-        For a one-neuron (sigmoid) network: the digit it answers "is it a ...?" for. ``y`` holds
+        For a one-neuron (sigmoid) network: the digit it answers "is it a ...?" for (default: the
+        network's own ``digit``). ``y`` holds
         digits 0-9 and becomes 1 for ``digit``, 0 for the rest; a prediction is "yes" when the
         neuron's output is above 0.5. The confusion is then 2×2 (index 1 = the digit).
 
@@ -149,6 +150,7 @@ def evaluate(network: Network, x: np.ndarray, y, batch: int = 4096, *, digit: in
     x = x.reshape(n_samples, int(np.prod(x.shape[1:], dtype=np.int64)))
     binary = network.is_binary
     if binary:
+        digit = network.digit if digit is None else digit
         if digit is None:
             raise ValueError("a one-neuron network is evaluated for a digit: pass digit=")
         y = binary_labels(_labels(y, 10, "y"), digit)

@@ -62,6 +62,7 @@ class ModelPlan:
 
     steps: tuple[Step, ...]
     input_shape: tuple[int, ...] | None
+    digit: int | None = None  # the one-neuron network's digit, from nnviz's model name (see model_name)
 
     @property
     def dense(self) -> tuple[Step, ...]:
@@ -121,9 +122,24 @@ def plan_model(config) -> ModelPlan:
         steps.append(_step(str(cls), cfg, name, group))
     if functional:
         _check_output(config["config"], previous)
-    plan = ModelPlan(tuple(steps), shape)
+    plan = ModelPlan(tuple(steps), shape, digit_of_model_name(config["config"].get("name")))
     _Folder(plan, None).run()
     return plan
+
+
+_DIGIT_NAME = re.compile(r"nnviz_is_it_([0-9])")
+
+
+def model_name(digit: int | None) -> str:
+    """The Keras model name nnviz writes: "nnviz_mlp", or "nnviz_is_it_6" for a one-neuron network,
+    so a .keras or .h5 model's config says which digit it answers for (Keras keeps the name)."""
+    return "nnviz_mlp" if digit is None else f"nnviz_is_it_{int(digit)}"
+
+
+def digit_of_model_name(name) -> int | None:
+    """The digit in a model name written by :func:`model_name`, else None."""
+    match = _DIGIT_NAME.fullmatch(name) if isinstance(name, str) else None
+    return int(match.group(1)) if match else None
 
 
 def _layer_list(config) -> tuple[list, bool]:
@@ -272,7 +288,7 @@ def fold_network(plan: ModelPlan, arrays: Callable[[Step], tuple[np.ndarray, ...
     if plan.dense and plan.dense[-1].activation == "auto":
         acts[-1] = "sigmoid" if folder.kernels[-1].shape[1] == 1 else "softmax"
     net = stored_network([k.astype(np.float32) for k in folder.kernels], [b.astype(np.float32) for b in folder.biases],
-                   tuple(acts))
+                   tuple(acts), plan.digit if acts[-1] == "sigmoid" else None)
     return ImportedNetwork(net, tuple(folder.notes))
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from visualizer.core.config import INPUT_SIZE, NUM_CLASSES
+from visualizer.core.config import INPUT_SIZE, NUM_CLASSES, task_question
 from visualizer.core.errors import WeightsError
 
 HIDDEN_ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
@@ -86,6 +86,8 @@ class Network:
     hidden one (relu, sigmoid, tanh, linear) for every layer but the last, and ``"softmax"`` (10
     digits) or ``"sigmoid"`` (one neuron: "is it this digit?") for the output. Arrays are
     read-only float32; construction validates, so an existing object is always usable.
+    ``digit`` is the digit a one-neuron network answers "is it a ...?" for (None: not known, or
+    a ten-digit network); it travels with the weights so every view and file knows the question.
 
     Build one with :meth:`from_arrays`.
     """
@@ -93,6 +95,7 @@ class Network:
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray, ...]
     activations: tuple[str, ...]
+    digit: int | None = None
 
     def __post_init__(self):
         try:
@@ -104,11 +107,12 @@ class Network:
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "biases", b)
         object.__setattr__(self, "activations", acts)
+        object.__setattr__(self, "digit", task_digit(self.digit, acts[-1] if acts else ""))
         self.validate()
 
     @classmethod
     def from_arrays(cls, weights: Sequence, biases: Sequence, activation: str | Sequence[str] = "relu",
-                    *, output: str | None = None, copy: bool = True) -> Network:
+                    *, output: str | None = None, digit: int | None = None, copy: bool = True) -> Network:
         """Build a network from kernels and biases.
 
         Parameters
@@ -120,6 +124,8 @@ class Network:
             per hidden layer.
         output
             The output activation; default softmax, or sigmoid when the last layer has one unit.
+        digit
+            For a sigmoid output: the digit it answers "is it a ...?" for (None: unknown).
         copy
             False to take ownership of float32 arrays without copying (they are made read-only).
         """
@@ -137,7 +143,7 @@ class Network:
             output = "sigmoid" if np.shape(weights[-1])[-1:] == (1,) else "softmax"
         w = tuple(_frozen_float32(a, f"weight matrix {i + 1}", copy) for i, a in enumerate(weights))
         b = tuple(_frozen_float32(a, f"bias vector {i + 1}", copy) for i, a in enumerate(biases))
-        return cls(w, b, (*hidden, output))
+        return cls(w, b, (*hidden, output), digit)
 
     # -- shape ------------------------------------------------------------------------------
     @property
@@ -173,6 +179,23 @@ class Network:
         return self.output == "sigmoid"
 
     @property
+    def question(self) -> str:
+        """What the output answers: "which digit?", "is it a 6?", or "yes or no?" for a one-neuron
+        network whose digit is not known."""
+        if not self.is_binary:
+            return "which digit?"
+        return "yes or no?" if self.digit is None else task_question(self.digit)
+
+    def positive_name(self) -> str:
+        """The "yes" class in words: "6" (or "yes" when the digit is not known)."""
+        return "yes" if self.digit is None else str(self.digit)
+
+    def with_arrays(self, weights: Sequence, biases: Sequence, *, copy: bool = True) -> Network:
+        """A network of the same kind (activations, digit) with other weights and biases."""
+        return Network.from_arrays(weights, biases, self.hidden_activations, output=self.output,
+                                   digit=self.digit, copy=copy)
+
+    @property
     def layer_names(self) -> tuple[str, ...]:
         return layer_names(len(self.weights) + 1)
 
@@ -189,10 +212,13 @@ class Network:
         shape = "-".join(map(str, self.layer_sizes))
         act = self.activation if self.activation != "mixed" else "/".join(self.hidden_activations)
         text = f"{shape} {act}" if self.hidden else shape
-        return text if self.output == "softmax" else f"{text}, {self.output} output"
+        if self.output == "softmax":
+            return text
+        return f"{text}, {self.output} output" + (f" ({self.question})" if self.digit is not None else "")
 
     def same_architecture(self, other: Network) -> bool:
-        return self.layer_sizes == other.layer_sizes and self.activations == other.activations
+        return (self.layer_sizes == other.layer_sizes and self.activations == other.activations
+                and self.digit == other.digit)
 
     # -- computation -------------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> list[np.ndarray]:
@@ -264,6 +290,17 @@ class Network:
                 raise WeightsError(f"bias vector {n} has shape {bi.shape}, expected {(wi.shape[1],)}")
             if not (np.isfinite(wi).all() and np.isfinite(bi).all()):
                 raise WeightsError(f"layer {n} contains NaN or infinite values")
+
+
+def task_digit(digit, output: str) -> int | None:
+    """``digit`` checked as the digit of a one-neuron (sigmoid) network: None or an int 0-9."""
+    if digit is None:
+        return None
+    if isinstance(digit, bool) or not isinstance(digit, (int, np.integer)) or not 0 <= int(digit) <= 9:
+        raise WeightsError(f"the digit a one-neuron network answers for must be 0-9, not {digit!r}")
+    if output != "sigmoid":
+        raise WeightsError("only a one-neuron (sigmoid) network answers for one digit")
+    return int(digit)
 
 
 def validate_architecture(layer_sizes: Sequence[int], activations: str | Sequence[str]) -> None:

@@ -150,7 +150,7 @@ def _read(zf: zipfile.ZipFile, name: str, size: int) -> Run:
     config = TrainingConfig(**header["config"])
     dataset = header["dataset"]
     timeline = Timeline.from_state(header["timeline"], arrays, _rows(zf, name, k, params))
-    if timeline.layer_sizes != tuple(config.layer_sizes):
+    if timeline.layer_sizes != tuple(config.layer_sizes) or timeline.digit != config.one_vs_rest:
         raise RunFileError(f"run file {name} is damaged: its settings and its weights describe different networks")
     return Run(config, str(dataset["name"]), str(dataset["description"]), timeline, str(header.get("written_by", "")))
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from visualizer.core.batchlog import BatchLog, Metrics
 from visualizer.core.errors import ConfigError
-from visualizer.core.network import Network, validate_architecture
+from visualizer.core.network import Network, task_digit, validate_architecture
 from visualizer.core.slabs import RowStore
 
 __all__ = ["DEFAULT_BUDGET", "KEEP_FIRST", "Batches", "Metrics", "Moment", "Timeline", "flatten_network"]
@@ -124,6 +124,7 @@ class Timeline:
         self._keep_first = max(0, int(keep_first))
         self._sizes: tuple[int, ...] | None = None
         self._activations: tuple[str, ...] = ()
+        self._digit: int | None = None  # the question of a one-neuron network ("is it a 6?")
         self._row_size = 0
         self._log = BatchLog()  # every batch's position and figures
         self._steps: list[int] = []  # recorded moments, ascending
@@ -215,6 +216,11 @@ class Timeline:
         return self._activations
 
     @property
+    def digit(self) -> int | None:
+        """The digit a recorded one-neuron network answers for (None: ten digits, or unknown)."""
+        return self._digit
+
+    @property
     def start_step(self) -> int:
         return self._log.start_step
 
@@ -248,6 +254,7 @@ class Timeline:
             if not self._steps:
                 self._sizes = tuple(network.layer_sizes)
                 self._activations = tuple(network.activations)
+                self._digit = network.digit
                 self._row_size = network.parameter_count
                 self._log = BatchLog(int(step))
                 if self._store is None or self._store.row_size != self._row_size or self._store.used:
@@ -256,7 +263,8 @@ class Timeline:
                 self._slots = [self._store.put(flatten_network(network), max(self.capacity, 2))]
                 self._epoch_offset, self._x_offset = 0, 0.0
             else:
-                if tuple(network.layer_sizes) != self._sizes or tuple(network.activations) != self._activations:
+                if (tuple(network.layer_sizes) != self._sizes or tuple(network.activations) != self._activations
+                        or network.digit != self._digit):
                     raise ConfigError(
                         f"this recording holds a {'-'.join(map(str, self._sizes))} network; "
                         f"a {network.describe()} network starts a new one"
@@ -431,6 +439,7 @@ class Timeline:
         header = {
             "layer_sizes": list(self._sizes),
             "activations": list(self._activations),
+            "digit": self._digit,
             "start_step": self._log.start_step,
             "start_epoch_float": self._log.start_x,
             "budget": self._budget,
@@ -456,6 +465,7 @@ class Timeline:
         tl = cls(int(header["budget"]), keep_first=int(header["keep_first"]))
         tl._sizes = tuple(int(s) for s in header["layer_sizes"])
         tl._activations = tuple(str(a) for a in header["activations"])
+        tl._digit = task_digit(header.get("digit"), tl._activations[-1])  # recordings before tasks: none
         tl._row_size = sum(a * b + b for a, b in zip(tl._sizes[:-1], tl._sizes[1:], strict=True))
         tl._stride, tl._epoch_stride = int(header["stride"]), int(header["epoch_stride"])
         tl._epoch_offset, tl._x_offset = int(header["epoch_offset"]), float(header["epoch_float_offset"])
@@ -544,7 +554,7 @@ class Timeline:
             biases.append(row[at + a * b : at + a * b + b])
             at += a * b + b
         hidden, output = self._activations[:-1], self._activations[-1]
-        network = Network.from_arrays(weights, biases, hidden, output=output, copy=False)
+        network = Network.from_arrays(weights, biases, hidden, output=output, digit=self._digit, copy=False)
         return Moment(*parts.fields, network)
 
 

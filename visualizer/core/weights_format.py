@@ -2,7 +2,9 @@
 
 Both files carry one activation per layer (``activations``, the output's last) and, when every
 hidden layer shares one of relu, sigmoid or tanh with a softmax output, the older single
-``activation`` field too, so readers written for the first version still find it. The JSON
+``activation`` field too, so readers written for the first version still find it. A one-neuron
+network trained on one digit vs the rest also stores that ``digit`` (what it answers "is it a ...?"
+for); files without it read as a yes/no neuron of unknown digit. The JSON
 document also states the input convention and what the output means (see the README's schema).
 """
 
@@ -47,7 +49,7 @@ MAX_JSON_VALUES = MAX_PARAMETERS + 2 * MAX_HIDDEN_LAYERS + 2 + 8 * _JSON_EXTRA_L
 MAX_JSON_LISTS = 2 + 2 * (MAX_HIDDEN_LAYERS + 1) + INPUT_SIZE + MAX_HIDDEN_LAYERS * MAX_HIDDEN_SIZE + _JSON_EXTRA_LISTS
 MAX_JSON_OBJECTS = 1 + (MAX_HIDDEN_LAYERS + 1) + 2 + _JSON_EXTRA_OBJECTS
 _JSON_BYTES_PER_VALUE = 40  # a float object and its list slot, with room for the parser
-MAX_NPZ_MEMBERS = 2 * (MAX_HIDDEN_LAYERS + 1) + 3
+MAX_NPZ_MEMBERS = 2 * (MAX_HIDDEN_LAYERS + 1) + 4
 # The input every nnviz network expects, stated in each .json file (the README's schema).
 INPUT_CONVENTION = {
     "shape": [28, 28],
@@ -62,6 +64,7 @@ OUTPUT_MEANING = {
     "softmax": "10 probabilities, one per digit 0-9: the softmax of the last layer (it is applied by the network)",
     "sigmoid": "one probability that the image is the chosen digit: the sigmoid of the last layer",
 }
+DIGIT_ABOUT = "the digit the one sigmoid output answers 'is it this digit?' for (one digit vs the rest)"
 
 # File kinds by extension, checked case-insensitively, longest first.
 FORMATS = {
@@ -173,8 +176,9 @@ def open_weights_file(path: Path, limit: int) -> BinaryIO:
 
 
 def save_npz(net: Network, path: str | os.PathLike) -> Path:
-    """Write ``W1, b1, W2, b2, ...``, ``activations`` (one per layer), ``format_version`` and, when
-    :func:`legacy_activation` has one, the single ``activation`` to ``path``.
+    """Write ``W1, b1, W2, b2, ...``, ``activations`` (one per layer), ``format_version``, when
+    :func:`legacy_activation` has one the single ``activation``, and a one-neuron network's
+    ``digit`` to ``path``.
 
     Uncompressed float32 arrays and strings, no pickles; built in memory, then written atomically.
     """
@@ -185,6 +189,8 @@ def save_npz(net: Network, path: str | os.PathLike) -> Path:
     single = legacy_activation(net)
     if single is not None:
         arrays["activation"] = np.array(single, dtype=np.str_)
+    if net.digit is not None:
+        arrays["digit"] = np.array(net.digit, dtype=np.int64)
     arrays["format_version"] = np.array(FORMAT_VERSION, dtype=np.int64)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # a file object, so numpy adds no ".npz" of its own
@@ -246,7 +252,7 @@ def _network_from_npz(f) -> Network:
         arrays = {f"{p}{i}" for p in "Wb" for i in range(1, n + 1)}
         # Files of the first version hold only "activation"; newer ones "activations" too.
         names = keys & {"activation", "activations"} or {"activation"}
-        expected = {"format_version"} | names | arrays
+        expected = {"format_version"} | names | arrays | (keys & {"digit"})
         if keys != expected:
             missing, extra = sorted(expected - keys), sorted(keys - expected)
             detail = "; ".join(
@@ -271,16 +277,18 @@ def _network_from_npz(f) -> Network:
                 raise WeightsError("'activations' must be a list of names, one per layer")
             per_layer = _npz_texts(stored, "activations")
         activations = activations_from_fields(per_layer, single, n)
+        digit = _npz_scalar(npz["digit"], "digit", "iu") if "digit" in keys else None
         weights = [npz[f"W{i}"] for i in range(1, n + 1)]
         biases = [npz[f"b{i}"] for i in range(1, n + 1)]
-    return stored_network(weights, biases, activations)
+    return stored_network(weights, biases, activations, digit)
 
 
-def stored_network(weights, biases, activations: tuple[str, ...]) -> Network:
-    """A Network from stored arrays: their float32 copies, one activation per layer."""
+def stored_network(weights, biases, activations: tuple[str, ...], digit=None) -> Network:
+    """A Network from stored arrays: their float32 copies, one activation per layer, and the digit
+    a one-neuron network answers for (None: not stored)."""
     if len(activations) != len(weights):
         raise WeightsError(f"{len(activations)} activations for {len(weights)} layers")
-    return Network.from_arrays(weights, biases, activations[:-1], output=activations[-1])
+    return Network.from_arrays(weights, biases, activations[:-1], output=activations[-1], digit=digit)
 
 
 # --------------------------------------------------------------------------------------- .json
@@ -299,6 +307,10 @@ def to_json_dict(net: Network) -> dict:
         doc["activation"] = single
     doc["input"] = dict(INPUT_CONVENTION)
     doc["output"] = {"activation": net.output, "about": OUTPUT_MEANING[net.output]}
+    if net.digit is not None:
+        doc["digit"] = net.digit
+        doc["output"]["question"] = net.question
+        doc["output"]["digit"] = DIGIT_ABOUT
     # float64 of a float32 is exact and json writes float64 by shortest round-trip repr,
     # so reading back and casting to float32 restores every bit.
     doc["layers"] = [
@@ -352,7 +364,10 @@ def from_json_dict(doc) -> Network:
             raise WeightsError(f'layer {n} must be an object with exactly "W" and "b"')
         weights.append(_number_matrix(layer["W"], sizes[i], sizes[i + 1], f"W of layer {n}"))
         biases.append(_number_matrix([layer["b"]], 1, sizes[i + 1], f"b of layer {n}")[0])
-    return stored_network(weights, biases, activations)
+    digit = doc.get("digit")
+    if digit is not None and type(digit) is not int:
+        raise WeightsError(f"'digit' must be a whole number 0-9, not {digit!r}")
+    return stored_network(weights, biases, activations, digit)
 
 
 def _check_json_counts(raw: bytes) -> None:

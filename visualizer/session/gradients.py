@@ -28,7 +28,8 @@ from visualizer.core.network import Network
 from visualizer.session.events import Event
 from visualizer.session.inputs import CurrentInput
 
-BINARY_NETWORK = "The gradient view explains 10-digit networks; this one has a single yes/no output."
+BINARY_NETWORK = ("This yes/no neuron's file does not say which digit it answers for, so no image has a target: "
+                  "the view shows the forward pass only.")
 BACKGROUND_WEIGHTS = 250_000  # bigger networks are differentiated off the GUI thread (128,128: 118k, sync)
 BACKGROUND_KEPT = 2  # finished background moments kept (the one drawn and the one before)
 
@@ -94,6 +95,7 @@ class GradientMoment:
     optimizer: str
     reason: str = ""
     pending: bool = False
+    digit: int | None = None  # the digit the input is (its label or the user's choice); target is derived from it
     _preview: list = field(default_factory=list, repr=False)
     _forward: list = field(default_factory=list, repr=False)
     _tile_scale: list = field(default_factory=list, repr=False)
@@ -297,14 +299,17 @@ class Gradients:
         net = snap.network
         config = chosen_config(self.session)
         target, reason = self.target(current), ""
-        if net.is_binary:
+        digit = target
+        if net.is_binary and net.digit is None:
             target, reason = None, BINARY_NETWORK
         elif target is None:
             reason = f"{current.name} needs a target: which digit should it be?"
+        elif net.is_binary:  # one neuron: the target is its answer, yes (1) for its digit, no (0) for any other
+            target = int(target == net.digit)
         lr, optimizer = float(config.learning_rate), config.optimizer
         if not big_network(net):
             gradient = None if target is None else self.cache.gradient(net, current.vector, target)
-            return GradientMoment(net, current, target, gradient, lr, optimizer, reason)
+            return GradientMoment(net, current, target, gradient, lr, optimizer, reason, digit=digit)
         key = (id(net), id(current), target, lr)  # the objects are held with the key: ids stay unique
         if wait and self._computed(key, net, current) is None:
             self._finished(key, net, current, target, lr, optimizer, reason, moment_parts(net, current.vector, target, lr))

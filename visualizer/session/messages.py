@@ -43,5 +43,6 @@ def offline_message(reason: str) -> str:
 
 
 def shape_text(config) -> str:
-    """'784-16-16-10 relu' for a TrainingConfig."""
-    return "-".join(map(str, config.layer_sizes)) + f" {config.activation}"
+    """'784-16-16-10 relu' for a TrainingConfig ('784-10', '784-1 (is it a 6?)' without hidden layers)."""
+    text = "-".join(map(str, config.layer_sizes)) + (f" {config.activation}" if config.hidden else "")
+    return text if config.one_vs_rest is None else f"{text} ({config.task})"

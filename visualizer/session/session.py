@@ -647,6 +647,10 @@ class Session:
 
     def _on_weights_imported(self, imported: ImportedNetwork, path: str) -> None:
         net = imported.network
+        if net.is_binary and net.digit is None:
+            net = self._ask_digit(net, path)
+            if net is None:
+                return
         self.run_id += 1
         config = config_for(net, self._entered_config())
         # The controls show the architecture (the nearest one training offers, when it has none).
@@ -655,6 +659,18 @@ class Session:
         notes = "".join(f"; {note}" for note in imported.notes)
         name = one_line(os.path.basename(str(path)))
         self._adopt(snap, config, f"Imported weights from {path}: {net.describe()}{notes}", imported_from=name)
+
+    def _ask_digit(self, net: Network, path: str) -> Network | None:
+        """A yes/no neuron from a file that does not say its digit: the user says which one (None: cancelled)."""
+        name = one_line(os.path.basename(str(path)))
+        choice = self.choose(f"Which digit does {name} answer for?",
+                             f"{name} holds one yes/no neuron ({net.describe()}) but does not say which digit it "
+                             "recognises. Which digit does it answer \"is it a ...?\" for? (The views, the test set "
+                             "and training use it.)", [str(d) for d in range(10)])
+        if choice is None:
+            self.status_message.emit(f"Import of {name} cancelled")
+            return None
+        return Network(net.weights, net.biases, net.activations, int(choice))
 
     def _entered_config(self) -> TrainingConfig:
         try:
@@ -756,4 +772,9 @@ def _test_text(result) -> str:
     """'test accuracy 93.1%, loss 0.241', or what stands in when Stop skipped a big network's test pass."""
     if np.isnan(result.test_accuracy):
         return "no test-set pass (Stop skips it for a network this big)"
+    balanced, snap = getattr(result, "test_balanced_accuracy", float("nan")), getattr(result, "snapshot", None)
+    if snap is not None and snap.network.is_binary and not np.isnan(balanced):
+        # "no" to every image scores 90% plain accuracy: the balanced figure is the one to read
+        return (f"test balanced accuracy {balanced:.1%} (plain {result.test_accuracy:.1%}), "
+                f"loss {result.test_loss:.3f}")
     return f"test accuracy {result.test_accuracy:.1%}, loss {result.test_loss:.3f}"

@@ -17,7 +17,7 @@ from enum import Enum
 import numpy as np
 
 from visualizer.core.backprop import ExampleGradient, StepPreview, preview_step
-from visualizer.core.config import TrainingConfig
+from visualizer.core.config import TrainingConfig, yes_no_text
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
 from visualizer.session.events import Event
 from visualizer.session.gradients import GradientMoment
@@ -300,7 +300,8 @@ class StepExplainer:
         names, sizes, n = net.layer_names, net.layer_sizes, len(net.layer_sizes)
         last = n - 1
         t = m.target
-        pred = int(np.argmax(g.probabilities))
+        pred = int(g.probabilities[0] >= 0.5) if net.is_binary else int(np.argmax(g.probabilities))
+        words = _BinaryWords(net, g, p, t) if net.is_binary else None
         frames: list[Frame] = []
 
         def add(stage, lit, error_from, title, caption, parts):
@@ -318,17 +319,24 @@ class StepExplainer:
                 caption = (f"Each of the {sizes[k]} neurons of {names[k]} adds up its inputs, each times its weight, "
                            f"plus its bias (z = w·a + b), then applies {act}: a = {act}(z). {on} of {sizes[k]} "
                            f"{which} for this digit.")
+            elif words is not None:
+                caption = words.output(pred)
             else:
                 caption = (f"The {sizes[k]} outputs do the same, then softmax turns them into probabilities that add up "
                            f"to 1. The network says {pred}, with probability {a[pred]:.3f}.")
             add(Stage.FORWARD, k, None, names[k], caption, n)
         verdict = "right" if pred == t else f"wrong: it should be {t}"
-        add(Stage.LOSS, last, None, f"How wrong: −log p({t})",
-            f"The target is {t}. The loss is −log of the probability given to the right digit: "
-            f"−log {g.probabilities[t]:.4f} = {g.loss:.4f}. It is 0 only for a network certain of {t}; "
-            f"spreading its bets evenly (p = 0.1) gives {RANDOM_GUESS_LOSS:.3f}. The guess {pred} is {verdict}.", 1)
+        if words is not None:
+            add(Stage.LOSS, last, None, words.loss_title(), words.loss(pred), 1)
+        else:
+            add(Stage.LOSS, last, None, f"How wrong: −log p({t})",
+                f"The target is {t}. The loss is −log of the probability given to the right digit: "
+                f"−log {g.probabilities[t]:.4f} = {g.loss:.4f}. It is 0 only for a network certain of {t}; "
+                f"spreading its bets evenly (p = 0.1) gives {RANDOM_GUESS_LOSS:.3f}. The guess {pred} is {verdict}.", 1)
         for k in range(last, 0, -1):
-            if k == last:
+            if k == last and words is not None:
+                caption = words.output_error()
+            elif k == last:
                 up = -g.output_error[t]
                 caption = (f"Start at the outputs. Each output's error is its probability minus what it should be "
                            f"(1 for {t}, 0 for the others). The arrows are the nudges this example asks for: "
@@ -349,9 +357,47 @@ class StepExplainer:
             f"bias moves by −{_fmt_lr(self.learning_rate)} × its gradient; the largest change is {biggest:.2g}. "
             + optimizer_note(self.config), 1)
         change = p.loss_after - p.loss_before
+        before, after, what = ((p.probabilities_before[0], p.probabilities_after[0], words.p) if words is not None
+                               else (p.probabilities_before[t], p.probabilities_after[t], f"p({t})"))
         add(Stage.AFTER, last, 1, "this digit before and after",
-            f"After the step, p({t}) goes from {p.probabilities_before[t]:.4f} to {p.probabilities_after[t]:.4f} "
+            f"After the step, {what} goes from {before:.4f} to {after:.4f} "
             f"and the loss from {p.loss_before:.4f} to {p.loss_after:.4f} ({change:+.4f}). A training step averages "
             "this over a batch of digits, so each one moves the weights only a little. Apply this step to make "
             "these the network's weights (training can continue from them); Undo puts the old ones back.", 1)
         return frames
+
+
+class _BinaryWords:
+    """The explanation's captions for one sigmoid neuron ("is it a 6?") trained with binary cross-entropy."""
+
+    def __init__(self, net, gradient, preview, target: int):
+        self.net, self.g, self.target = net, gradient, int(target)
+        self.p = f"P({'yes' if net.digit is None else net.digit})"
+        self.answer = yes_no_text(bool(target), net.digit)
+
+    def output(self, pred: int) -> str:
+        p_yes = float(self.g.probabilities[0])
+        return (f"The output neuron does the same, then the sigmoid squeezes z into a probability between 0 and 1: "
+                f"{self.p} = {p_yes:.3f}. Above 0.5 means yes, so the network says "
+                f"{yes_no_text(bool(pred), self.net.digit)}.")
+
+    def loss_title(self) -> str:
+        return f"How wrong: −log {self.p if self.target else '(1 − ' + self.p + ')'}"
+
+    def loss(self, pred: int) -> str:
+        p_yes = float(self.g.probabilities[0])
+        chance = p_yes if self.target else 1.0 - p_yes
+        verdict = "right" if pred == self.target else "wrong"
+        return (f"The target is {self.answer}. Binary cross-entropy is −log of the probability given to the right "
+                f"answer: −log {chance:.4f} = {self.g.loss:.4f}. It is 0 only for a neuron certain of the right answer; "
+                f"a neuron that always says 0.5 scores {np.log(2):.3f}. The answer is {verdict}.")
+
+    def output_error(self) -> str:
+        error = float(self.g.output_error[0])
+        return (f"Start at the output. Its error is its probability minus what it should be "
+                f"({self.target} for {self.answer}): {num_text(error)}. The arrow is the nudge this example asks for: "
+                f"{self.p} {'up' if self.target else 'down'} by {abs(error):.3f}.")
+
+
+def num_text(value: float) -> str:
+    return f"{value:+.3f}".replace("-", "\N{MINUS SIGN}")

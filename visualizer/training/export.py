@@ -36,7 +36,7 @@ from pathlib import Path
 
 from visualizer.core.atomic import atomic_write_bytes, private_tempdir
 from visualizer.core.errors import ActivationRequired, WeightsError
-from visualizer.core.keras_config import ModelPlan, Step, fold_network, plan_model
+from visualizer.core.keras_config import ModelPlan, Step, fold_network, model_name, plan_model
 from visualizer.core.network import HIDDEN_ACTIVATIONS, MAX_HIDDEN_LAYERS, Network
 from visualizer.core.safeio import one_line
 from visualizer.core.safezip import open_zip
@@ -55,7 +55,7 @@ from visualizer.core.weights_format import (
     stored_network,
 )
 from visualizer.core.interrupts import deferred
-from visualizer.training.h5child import ACTIVATIONS_ATTR, StoredWeights, read_dense_layers
+from visualizer.training.h5child import ACTIVATIONS_ATTR, DIGIT_ATTR, StoredWeights, read_dense_layers
 from visualizer.training.model import build_model_for
 
 MAX_CONFIG_BYTES = 4 << 20  # config.json of a Dense stack is a few kB
@@ -76,7 +76,7 @@ def _as_network(source) -> Network:
 
 def keras_model_from(net: Network):
     """A new, uncompiled Keras model built in code with ``net``'s layers, activations and weights."""
-    model = build_model_for(net.layer_sizes, net.activations)
+    model = build_model_for(net.layer_sizes, net.activations, name=model_name(net.digit))
     model.set_weights([a for pair in zip(net.weights, net.biases, strict=True) for a in pair])
     return model
 
@@ -149,6 +149,8 @@ def _weights_h5_bytes(model, net: Network) -> bytes:
     # Keras reads only the groups of its layers; the activations ride along in a root attribute.
     with h5py.File(buffer, "r+") as f:
         f.attrs[ACTIVATIONS_ATTR] = json.dumps(list(net.activations))
+        if net.digit is not None:
+            f.attrs[DIGIT_ATTR] = net.digit
     return buffer.getvalue()
 
 
@@ -342,7 +344,7 @@ def _weights_only(stored: StoredWeights, path: Path, given: Activation) -> Impor
                                "import the .keras file the model was saved as")
     kernels, biases = [k for _, k, _ in stored], [b for _, _, b in stored]
     if stored.activations is not None:
-        net = stored_network(kernels, biases, stored.activations)
+        net = stored_network(kernels, biases, stored.activations, stored.digit)
         _check_given(net, given)
         return ImportedNetwork(net)
     if given is None:

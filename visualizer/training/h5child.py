@@ -67,6 +67,7 @@ _NORM = "batch_normalization"
 _MAX_GROUPS = 64  # layers of any kind; a dense network of 7 Dense layers has a few dozen at most
 _MAX_TEXT = 512 << 10  # the legacy model config; a dense stack's is a few kB
 ACTIVATIONS_ATTR = "nnviz_activations"  # nnviz's own attribute: one activation per layer, as JSON
+DIGIT_ATTR = "nnviz_digit"  # nnviz's own attribute: the digit a one-neuron network answers for
 
 Layer = tuple[str | None, np.ndarray, np.ndarray]
 
@@ -86,15 +87,19 @@ class StoredWeights(list):
         A legacy file's model config (JSON text), or None.
     legacy
         True for the legacy (Keras 2 style) layout.
+    digit
+        The digit nnviz stored for a one-neuron network ("is it a 6?"), or None.
     """
 
-    def __init__(self, layers=(), groups=(), others=None, activations=None, model_config=None, legacy=False):
+    def __init__(self, layers=(), groups=(), others=None, activations=None, model_config=None, legacy=False,
+                 digit=None):
         super().__init__(layers)
         self.groups = list(groups) or [None] * len(self)
         self.others: dict[str, tuple[np.ndarray, ...]] = dict(others or {})
         self.activations: tuple[str, ...] | None = activations
         self.model_config: str | None = model_config
         self.legacy = legacy
+        self.digit: int | None = digit
 
 
 # --------------------------------------------------------------------------------- the parent
@@ -282,8 +287,11 @@ def _decode(reply: bytes, max_values: int, max_layers: int) -> StoredWeights:
 
     layers = [(name, take(kernel), take(bias)) for name, kernel, bias in shapes]
     rest = {group: tuple(take(v) for v in found) for group, found in vectors}
+    digit = header.get("digit")
+    if digit is not None and (type(digit) is not int or not 0 <= digit <= 9):
+        raise malformed
     return StoredWeights(layers, groups, rest, None if activations is None else tuple(activations), config,
-                         header.get("legacy") is True)
+                         header.get("legacy") is True, digit)
 
 
 # ---------------------------------------------------------------------------------- the child
@@ -304,6 +312,7 @@ def child_main(argv: list[str]) -> int:
             "activations": stored.activations,
             "config": stored.model_config,
             "legacy": stored.legacy,
+            "digit": stored.digit,
         }
         arrays = [a for _, k, b in stored for a in (k, b)] + [v for vs in stored.others.values() for v in vs]
         reply = _encode(header, arrays)
@@ -414,6 +423,11 @@ def _layers(source, max_values: int, max_layers: int) -> StoredWeights:
             if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
                 raise WeightsError(f"its '{ACTIVATIONS_ATTR}' attribute is not a list of activation names")
             stored.activations = tuple(names)
+        digit = f.attrs.get(DIGIT_ATTR)
+        if digit is not None:
+            if np.ndim(digit) != 0 or np.asarray(digit).dtype.kind not in "iu" or not 0 <= int(digit) <= 9:
+                raise WeightsError(f"its '{DIGIT_ATTR}' attribute is not a digit 0-9")
+            stored.digit = int(digit)
         return stored
 
 

@@ -140,7 +140,9 @@ class Trainer:
         if config.train_subset is not None:
             n = min(n, config.train_subset)
         if initial is not None and (
-            tuple(initial.layer_sizes) != tuple(config.layer_sizes) or initial.network.activation != config.activation
+            tuple(initial.layer_sizes) != tuple(config.layer_sizes)
+            or initial.network.hidden_activations != (config.activation,) * len(config.hidden)
+            or initial.network.digit != config.one_vs_rest
         ):
             raise ConfigError(
                 f"cannot continue from a {initial.network.describe()} network "
@@ -471,7 +473,8 @@ class Trainer:
     def current_network(self) -> Network:
         """The current weights as a :class:`Network` (private copies)."""
         arrays = [np.array(v.numpy(), dtype=np.float32, copy=True) for v in self._vars]
-        return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False)
+        return Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, digit=self.config.one_vs_rest,
+                                   copy=False)
 
     def effective_interval(self) -> float:
         """Seconds between batch snapshots: ``snapshot_interval``, or longer when copying the
@@ -497,7 +500,8 @@ class Trainer:
             epochs=self.config.epochs,
             batch=self._pos,
             batches_per_epoch=self._batches_per_epoch,
-            network=Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, copy=False),
+            network=Network.from_arrays(arrays[0::2], arrays[1::2], self.config.activation, digit=self.config.one_vs_rest,
+                                   copy=False),
             metrics={
                 "loss": loss,
                 "accuracy": acc,
@@ -689,7 +693,8 @@ class Trainer:
         # 3M-parameter network takes longer than the rest of the stop.
         # A big network's test pass (0.6 s at 2.9M parameters) would hold Stop up: it keeps the last
         # validation instead (NaN before the first epoch end), like an abandoned run.
-        if control.abandoned or (stopped and self.test_pass_seconds() > STOP_TEST_SECONDS):
+        skip_test = control.abandoned or (stopped and self.test_pass_seconds() > STOP_TEST_SECONDS)
+        if skip_test:
             test_loss, test_acc = (float("nan") if v is None else v for v in self._val)
         else:
             test_loss, test_acc = self.evaluate()
@@ -701,7 +706,7 @@ class Trainer:
             snapshot=final,
             test_loss=test_loss,
             test_accuracy=test_acc,
-            test_balanced_accuracy=self.balanced_accuracy(),
+            test_balanced_accuracy=float("nan") if skip_test else self.balanced_accuracy(),
             samples_per_second=samples / seconds if seconds > 0 else 0.0,
             seconds=seconds,
             batches=done_batches,

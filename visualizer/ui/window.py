@@ -462,7 +462,8 @@ class MainWindow(QMainWindow):
                 self.network_view.set_frame(snap, acts, predicted, current.label)
             else:
                 self.network_view.set_activations(acts, predicted, current.label)
-            self.controls.set_prediction(current.name, current.label, predicted, analysis.confidence)
+            self.controls.set_prediction(current.name, current.label, predicted, analysis.confidence,
+                                         network=analysis.network)
         else:
             if new_weights:
                 self.network_view.set_weights(snap)

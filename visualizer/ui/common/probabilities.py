@@ -1,4 +1,5 @@
-"""ProbabilityBars: the ten class probabilities as a bar chart, the winner highlighted with its percentage."""
+"""ProbabilityBars: the ten class probabilities as a bar chart, the winner highlighted with its percentage
+(or, for a one-neuron network, P(digit) as one bar against the 0.5 threshold)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from visualizer.core.config import answer_text, class_name
 from visualizer.ui.common.colormaps import mix, presentation_scale
 
 NO_DIGIT = "no digit"
@@ -14,6 +16,9 @@ NO_DIGIT = "no digit"
 
 class ProbabilityBars(QWidget):
     """Draws what it is given: ``set_probabilities(p)`` with 10 values, or None for "no digit".
+
+    One value is a one-neuron network's P(digit): one bar from "not 6" to "6" with the 0.5
+    threshold marked, and the verdict "P(6) = 0.93 — yes, a 6".
 
     A custom paint (not a plot) because it is ten rectangles redrawn up to 60 times a second
     while the user draws, and it must follow the palette in light and dark themes.
@@ -25,6 +30,7 @@ class ProbabilityBars(QWidget):
         self._p: np.ndarray | None = None
         self._empty_text = NO_DIGIT
         self._true_label: int | None = None
+        self._digit: int | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(180, 110)
         self._least_height: int | None = None  # the minimum height at the application's font
@@ -39,11 +45,21 @@ class ProbabilityBars(QWidget):
 
     # ---- API ----------------------------------------------------------------------------------
 
-    def set_probabilities(self, p: np.ndarray | None, *, true_label: int | None = None) -> None:
-        """Show ``p`` (10 probabilities) or, with None, no bars and the "no digit" message."""
+    def set_probabilities(self, p: np.ndarray | None, *, true_label: int | None = None,
+                          digit: int | None = None) -> None:
+        """Show ``p`` (10 probabilities, or one P(``digit``)) or, with None, no bars and the "no digit" message.
+
+        ``true_label`` is the true class (for one P: 1 when the image is the digit, 0 when not).
+        """
         self._p = None if p is None else np.asarray(p, dtype=np.float32).reshape(-1).copy()
         self._true_label = true_label
+        self._digit = digit
         self.update()
+
+    @property
+    def is_binary(self) -> bool:
+        """True when it shows one neuron's P(digit)."""
+        return self._p is not None and self._p.size == 1
 
     def set_empty_text(self, text: str) -> None:
         """Message shown instead of bars (default "no digit"; e.g. "no network yet")."""
@@ -58,12 +74,17 @@ class ProbabilityBars(QWidget):
         return None if self._p is None else self._p.copy()
 
     def winner(self) -> int | None:
-        return None if self._p is None else int(np.argmax(self._p))
+        """The winning class: a digit, or for one neuron 1 (yes) / 0 (no)."""
+        if self._p is None:
+            return None
+        return int(self._p[0] >= 0.5) if self.is_binary else int(np.argmax(self._p))
 
     def summary(self) -> str:
-        """What the widget says in words: "7 — 93.2%" or the empty message."""
+        """What the widget says in words: "7 — 93.2%", "P(6) = 0.93 — yes, a 6" or the empty message."""
         if self._p is None:
             return self._empty_text
+        if self.is_binary:
+            return answer_text(self._p[0], self._digit)
         w = self.winner()
         return f"{w} \N{EM DASH} {100 * float(self._p[w]):.1f}%"
 
@@ -71,6 +92,8 @@ class ProbabilityBars(QWidget):
         """The header's right side: "7  93.2%" (empty without probabilities)."""
         if self._p is None:
             return ""
+        if self.is_binary:
+            return answer_text(self._p[0], self._digit)
         w = self.winner()
         return f"{w}  {100 * float(self._p[w]):.1f}%"
 
@@ -129,6 +152,10 @@ class ProbabilityBars(QWidget):
         painter.setFont(bold)
         painter.setPen(accent if self.isEnabled() else text)
         painter.drawText(verdict_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, verdict)
+        if self.is_binary:
+            self._paint_one(painter, chart, label_h, (text, accent, bar, track), bold)
+            painter.end()
+            return
 
         n = len(self._p)
         slot = chart.width() / n
@@ -150,3 +177,29 @@ class ProbabilityBars(QWidget):
             painter.drawText(QRectF(x - gap / 2, chart.bottom() + 2, slot, label_h - 2),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(i))
         painter.end()
+
+    def _paint_one(self, painter: QPainter, chart: QRectF, label_h: float, colours, bold: QFont) -> None:
+        """One neuron's P(digit): a horizontal bar from 0 ("not 6") to 1 ("6"), the 0.5 threshold marked."""
+        text, accent, bar, track = colours
+        p = float(np.clip(self._p[0], 0.0, 1.0))
+        height = min(chart.height(), max(14.0, chart.height() * 0.45))
+        row = QRectF(chart.left(), chart.center().y() - height / 2, chart.width(), height)
+        painter.fillRect(row, track)
+        painter.fillRect(QRectF(row.left(), row.top(), max(p * row.width(), 1.0 if p > 0 else 0.0), row.height()),
+                         accent if p >= 0.5 else bar)
+        if self._true_label is not None:  # the true answer of a test digit: its end outlined
+            painter.setPen(QColor(text))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            half = QRectF(row.left(), row.top(), row.width() / 2, row.height())
+            painter.drawRect((half.translated(row.width() / 2, 0) if self._true_label else half).adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.setPen(QColor(text))
+        mid = row.center().x()
+        painter.drawLine(int(mid), int(row.top() - 3), int(mid), int(row.bottom() + 3))
+        labels = QRectF(row.left(), row.bottom() + 2, row.width(), label_h)
+        for index, align in ((0, Qt.AlignmentFlag.AlignLeft), (1, Qt.AlignmentFlag.AlignRight)):
+            painter.setFont(bold if index == self.winner() else self.font())
+            painter.setPen(accent if index == self.winner() else text)
+            painter.drawText(labels, align | Qt.AlignmentFlag.AlignTop, class_name(index, self._digit))
+        painter.setFont(self.font())
+        painter.setPen(QColor(text))
+        painter.drawText(labels, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "0.5")

@@ -309,6 +309,8 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         """The target output's ring (once its error shows) and the hovered neuron's."""
         rings = []
         t = self._moment.target if self._moment is not None else None
+        if t is not None and self._moment.network.is_binary:
+            t = 0  # one neuron: its ring (and arrow) says which way the answer should go
         if t is not None and self._target_ringed:
             x, y = self._pos[-1][t]
             rings.append(dict(pos=(x, y), size=self._spot[-1] * 1.5, pen=pg.mkPen(self._pos_color, width=2.5)))
@@ -404,11 +406,13 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         m = self._moment
         p = acts[-1]
         for d, label in enumerate(self._labels):
+            binary = m is not None and m.network.is_binary
+            name = f"P({'yes' if m.network.digit is None else m.network.digit})" if binary else f"{d}"
             if layers[-1] is LayerMode.DARK:
-                text, color = f"{d}", self._fg
+                text, color = name, self._fg
             else:
-                text, color = f"{d}  {p[d]:.2f}", self._fg
-                if layers[-1] is LayerMode.ERROR and m.target == d:
+                text, color = f"{name}  {p[d]:.2f}", self._fg
+                if layers[-1] is LayerMode.ERROR and (m.target == d or m.network.is_binary):
                     color = self._pos_color  # with its ring and the up arrow: the target
             state = (text, color.rgba())
             if state != self._label_state[d]:  # re-laying out a text item costs more than comparing

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from visualizer.session.stepper import TEMPOS, Stage, StepExplainer
 from visualizer.ui.common.probabilities import ProbabilityBars
 from visualizer.ui.panels.gradients.diagram import GradientDiagram
-from visualizer.ui.panels.gradients.texts import num
+from visualizer.ui.panels.gradients.texts import num, target_text
 from visualizer.ui.panels.gradients.tiles import GradientTiles
 
 SIDE_WIDTH = 300
@@ -78,6 +78,9 @@ class _Side(QStackedWidget):
     def fill(self, step: StepExplainer) -> None:
         """Everything that does not change from frame to frame, drawn once per explanation."""
         g, p, t = step.gradient, step.preview, step.moment.target
+        if step.moment.network.is_binary:
+            self._fill_binary(step)
+            return
         self.loss_bars.set_probabilities(g.probabilities, true_label=t)
         self.loss_text.setText(f"<p style='font-size:large'>−log p({t}) = −log {g.probabilities[t]:.4f} = "
                                f"<b>{g.loss:.4f}</b></p>")
@@ -87,18 +90,41 @@ class _Side(QStackedWidget):
             f"<td>&nbsp;{'▲ up' if d == t else '▼ down'}</td></tr>" for d in range(g.probabilities.size))
         self.errors.setText("<b>Output errors</b> p − y, and the<br>nudges (−error) they ask for:"
                             f"<table cellspacing=3>{rows}</table>")
+        self._fill_changes(step)
+        self.before_bars.set_probabilities(p.probabilities_before, true_label=t)
+        self.after_bars.set_probabilities(p.probabilities_after, true_label=t)
+        self.after_text.setText(
+            f"p({t}): {p.probabilities_before[t]:.4f} → <b>{p.probabilities_after[t]:.4f}</b><br>"
+            f"loss: {p.loss_before:.4f} → <b>{p.loss_after:.4f}</b> ({p.loss_change:+.4f})")
+
+    def _fill_binary(self, step: StepExplainer) -> None:
+        """:meth:`fill` for one sigmoid neuron: binary cross-entropy, one output error, P(digit) before and after."""
+        g, p, t, net = step.gradient, step.preview, step.moment.target, step.moment.network
+        name = "yes" if net.digit is None else str(net.digit)
+        self.loss_bars.set_probabilities(g.probabilities, true_label=t, digit=net.digit)
+        term = f"P({name})" if t else f"(1 − P({name}))"
+        chance = float(g.probabilities[0]) if t else 1.0 - float(g.probabilities[0])
+        self.loss_text.setText(f"<p style='font-size:large'>−log {term} = −log {chance:.4f} = <b>{g.loss:.4f}</b></p>")
+        self.errors.setText(f"<b>Output error</b> p − y, and the<br>nudge (−error) it asks for:<table cellspacing=3>"
+                            f"<tr><td><b>P({name})</b></td><td align=right>{g.probabilities[0]:.3f}</td><td>−</td>"
+                            f"<td>{t}</td><td>=</td><td align=right>{num(g.output_error[0])}</td>"
+                            f"<td>&nbsp;{'▲ up' if t else '▼ down'}</td></tr></table>")
+        self._fill_changes(step)
+        self.before_bars.set_probabilities(p.probabilities_before, true_label=t, digit=net.digit)
+        self.after_bars.set_probabilities(p.probabilities_after, true_label=t, digit=net.digit)
+        self.after_text.setText(
+            f"P({name}): {p.probabilities_before[0]:.4f} → <b>{p.probabilities_after[0]:.4f}</b><br>"
+            f"loss: {p.loss_before:.4f} → <b>{p.loss_after:.4f}</b> ({p.loss_change:+.4f})")
+
+    def _fill_changes(self, step: StepExplainer) -> None:
+        p = step.preview
         self.change_tiles.set_matrix(step.weight_changes[0])
         names = step.moment.network.layer_names
         lines = [f"{names[i]} → {names[i + 1]}: largest |Δw| {float(np.max(np.abs(dw))):.2g}"
                  for i, dw in enumerate(step.weight_changes)]
         self.change_text.setText("<br>".join(lines) + "<br>Red: the weight grows, blue: it shrinks.")
-        self.before_bars.set_probabilities(p.probabilities_before, true_label=t)
-        self.after_bars.set_probabilities(p.probabilities_after, true_label=t)
         self.before_bars.set_title(f"Before: loss {p.loss_before:.4f}")
         self.after_bars.set_title(f"After one step: loss {p.loss_after:.4f}")
-        self.after_text.setText(
-            f"p({t}): {p.probabilities_before[t]:.4f} → <b>{p.probabilities_after[t]:.4f}</b><br>"
-            f"loss: {p.loss_before:.4f} → <b>{p.loss_after:.4f}</b> ({p.loss_change:+.4f})")
 
     def show_frame(self, step: StepExplainer) -> None:
         f = step.frame
@@ -200,7 +226,7 @@ class ExplainDialog(QDialog):
             self.step.close()
         self.step = step
         step.changed.connect(self._refresh)
-        self.setWindowTitle(f"Explain one step — {step.moment.current.name}, target {step.moment.target}")
+        self.setWindowTitle(f"Explain one step — {step.moment.current.name}, target {target_text(step.moment)}")
         self.diagram.set_moment(step.moment)
         self.side.fill(step)
         self.tempo.blockSignals(True)

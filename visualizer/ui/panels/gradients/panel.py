@@ -21,7 +21,7 @@ from visualizer.session.gradients import GradientMoment
 from visualizer.ui.panels.gradients.batch import BatchView
 from visualizer.ui.panels.gradients.diagram import GradientDiagram
 from visualizer.ui.panels.gradients.tiles import GradientTiles
-from visualizer.ui.panels.gradients.texts import loss_text
+from visualizer.ui.panels.gradients.texts import loss_text, target_text
 
 NO_INPUT = "Draw a digit or pick a test digit to see what it asks of the network."
 TILES_TITLE = "−∂L/∂W₁: what this example asks of each first-layer neuron's 28×28 template (red: grow)"
@@ -171,7 +171,8 @@ class GradientsPanel(QWidget):
     def set_moment(self, moment: GradientMoment | None) -> None:
         """Show what ``moment``'s example asks (None: no input)."""
         self._moment = moment
-        asks = moment is not None and moment.current.label is None and not moment.network.is_binary
+        asks = moment is not None and moment.current.label is None and not (
+            moment.network.is_binary and moment.network.digit is None)
         self._digits_box.setVisible(asks)
         if moment is None:
             self._set_text(self.target_label, NO_INPUT)
@@ -186,9 +187,12 @@ class GradientsPanel(QWidget):
         else:
             whose = (f"the true label of {moment.current.name}" if moment.current.label is not None
                      else f"what you said {moment.current.name.lower()} should be")
-            self._set_text(self.target_label, f"Target <b>{moment.target}</b> ({whose})")
+            self._set_text(self.target_label, f"Target <b>{target_text(moment)}</b> ({whose})")
             self._set_text(self.loss_label, loss_text(moment))
-        self._check_digit(moment.target if asks else None)
+        if asks:  # the digit the user chose (for one neuron the target is only yes or no)
+            self._check_digit(moment.digit if moment.digit is not None or moment.network.is_binary else moment.target)
+        else:
+            self._check_digit(None)
         self.diagram.set_moment(moment)
         g = None if moment is None else moment.gradient
         if g is None:

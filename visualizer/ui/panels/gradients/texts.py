@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualizer.core.config import yes_no_text
 from visualizer.session.gradients import EdgeDetails, GradientMoment, NeuronDetails
 
 MINUS = "\N{MINUS SIGN}"
@@ -19,7 +20,7 @@ def num(value: float, digits: int = 3) -> str:
 def _neuron_name(moment: GradientMoment, layer: int, index: int) -> str:
     names = moment.network.layer_names
     if layer == len(names) - 1:
-        return f"Output {index}"
+        return f"Output ({moment.network.question})" if moment.network.is_binary else f"Output {index}"
     return f"{names[layer]} #{index}"
 
 
@@ -43,7 +44,9 @@ def neuron_text(moment: GradientMoment, d: NeuronDetails) -> str:
              f"∂L/∂b = δ = {num(d.delta)}",
              f"one SGD step (lr {lr}): bias {num(d.bias_change, 3)}; {word} for this input "
              f"{d.activation:.4f} → {d.activation_after:.4f}"]
-    if output:
+    if output and moment.network.is_binary:  # one neuron: the target is its answer, yes (1) or no (0)
+        lines.insert(2, f"nudge {num(-d.delta)} ({'the answer should be yes: up' if moment.target else 'the answer should be no: down'})")
+    elif output:
         target = moment.target == d.index
         lines.insert(2, f"nudge {num(-d.delta)} ({'the target: up' if target else 'not the target: down'})")
     return "\n".join(lines)
@@ -98,7 +101,28 @@ def loss_text(moment: GradientMoment) -> str:
     """'Loss −log p(3) = −log 0.1240 = 2.0875 (guess 5, wrong)' in rich text."""
     g = moment.gradient
     t = moment.target
+    if moment.network.is_binary:
+        return binary_loss_text(moment)
     p = float(g.probabilities[t])
     guess = int(np.argmax(g.probabilities))
     verdict = "right" if guess == t else "wrong"
     return (f"Loss = −log p({t}) = −log {p:.4f} = <b>{g.loss:.4f}</b> &nbsp; (it says {guess}: {verdict})")
+
+
+def target_text(moment: GradientMoment) -> str:
+    """The target in words: "3", or for one neuron "yes, a 6" / "no, not a 6"."""
+    if moment.network.is_binary:
+        return yes_no_text(bool(moment.target), moment.network.digit)
+    return str(moment.target)
+
+
+def binary_loss_text(moment: GradientMoment) -> str:
+    """'Loss = −log(1 − P(6)) = −log 0.9100 = 0.0943 (it says no: right)': binary cross-entropy of one neuron."""
+    g, net = moment.gradient, moment.network
+    p_yes = float(g.probabilities[0])
+    name = "yes" if net.digit is None else str(net.digit)
+    p, term = (p_yes, f"P({name})") if moment.target else (1.0 - p_yes, f"(1 − P({name}))")
+    said = p_yes >= 0.5
+    verdict = "right" if said == bool(moment.target) else "wrong"
+    return (f"Loss = −log {term} = −log {p:.4f} = <b>{g.loss:.4f}</b> &nbsp; "
+            f"(it says {'yes' if said else 'no'}: {verdict})")

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayou
 
 from visualizer.core import edges
 from visualizer.core.edges import N_BINS
-from visualizer.core.network import layer_names
+from visualizer.core.network import Network, layer_names
 from visualizer.session.explanations import shading_legend, verdict
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
@@ -22,6 +22,7 @@ from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 CELL_PIXELS = 5  # a wide layer's cell is drawn as 4x4 image pixels and a transparent 1-pixel seam
 CELL_FLOOR = 1 / 255  # cell values start here: lookup entry 0 is the background, for the seams
 WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs (wider than "✓ guess")
+WIDEST_ANSWER = "0.93 yes  ✗ (not an 8)"  # the same for one neuron's answer (its question is above it)
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
 BRIGHTNESS_LEVELS = 64  # shades of a positive activation (as many again for negative ones, tanh)
@@ -61,6 +62,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._biases: tuple[np.ndarray, ...] = ()
         self._acts: list[np.ndarray] | None = None
         self._predicted: int | None = None
+        self._task: Network | None = None  # a one-neuron network (its question labels the output), else None
         self._true: int | None = None
         self._hovered: tuple[int, int] | None = None
         self._pinned: tuple[int, int] | None = None
@@ -169,6 +171,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
             return
         sizes = tuple(snapshot.layer_sizes)
         self._weights, self._biases = tuple(snapshot.weights), tuple(snapshot.biases)
+        network = getattr(snapshot, "network", None)
+        self._task = network if network is not None and network.is_binary else None
         self._weight_updates += 1
         if sizes != self._sizes:
             self._build_layout(sizes)
@@ -244,6 +248,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
         image per wide layer; the connections, pinned ones included. Bounded whatever the width."""
         return len(self._neurons.data) + len(self._cells), int(self._edges.counts.sum() + self._pin_edges.counts.sum())
 
+    def output_texts(self) -> list[str]:
+        """The output labels as drawn ("3  0.91  ✓", or the one neuron's "is it a 6?" and its answer)."""
+        return [label.textItem.toPlainText() for label in self._out_labels]
+
     def dead_count(self) -> int:
         """Neurons crossed out now."""
         return len(self._dead_marks.data)
@@ -313,7 +321,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._place()
 
     def _geometry(self, sizes: tuple[int, ...]) -> tuple[float, float, float]:
-        label_px = QFontMetricsF(self._font).horizontalAdvance(WIDEST_LABEL) + 12  # + the text item's margins
+        widest = WIDEST_ANSWER if self._task is not None else WIDEST_LABEL
+        label_px = QFontMetricsF(self._font).horizontalAdvance(widest) + 12  # + the text item's margins
         return geometry.network_geometry(len(sizes), self._vb.width(), self._vb.height(), label_px)
 
     @staticmethod
@@ -562,7 +571,9 @@ class NetworkView(cm.FollowsPalette, QWidget):
         for d, label in enumerate(self._out_labels):
             text = f"{d}" if probs is None else f"{d}  {probs[d]:.2f}"
             color = self._fg
-            if d == self._predicted:
+            if self._task is not None and len(self._out_labels) == 1:
+                text, color = self._answer_label(probs)
+            elif d == self._predicted:
                 color = self._pred_color()
                 if self._true is not None:
                     v = verdict(self._predicted, self._true, float(probs[d]), len(probs))
@@ -583,15 +594,39 @@ class NetworkView(cm.FollowsPalette, QWidget):
         x, y, w, h = grid.rect
         item.setRect(QRectF(x, y, w, h))
 
+    def _answer_label(self, probs) -> tuple[str, QColor]:
+        """The one output neuron's label: its question, and with an input its P, answer and whether it is right."""
+        net = self._task
+        if probs is None or self._predicted is None:
+            return net.question, self._fg
+        text = f"{net.question}\n{float(probs[0]):.2f} {'yes' if self._predicted else 'no'}"
+        if self._true is not None and net.digit is not None:
+            article = "an" if net.digit == 8 else "a"
+            text += "  ✓" if self._is_right() else f"  ✗ ({'is' if self._true == net.digit else 'not'} {article} {net.digit})"
+        return text, self._pred_color()
+
+    def _is_right(self) -> bool:
+        """The prediction matches the true label (for one neuron: yes exactly when the label is its digit)."""
+        if self._task is not None:
+            return bool(self._predicted) == (self._true == self._task.digit)
+        return self._predicted == self._true
+
     def _pred_color(self) -> QColor:
-        if self._true is None:
+        if self._true is None or (self._task is not None and self._task.digit is None):
             return self._accent
-        return self._good if self._predicted == self._true else self._bad
+        return self._good if self._is_right() else self._bad
+
+    def _ringed_output(self) -> int | None:
+        """The output neuron ringed as the prediction (one neuron: always it, its colour says yes or no)."""
+        if self._predicted is None or not self._sizes:
+            return None
+        index = 0 if self._task is not None else self._predicted
+        return index if 0 <= index < self._sizes[-1] else None
 
     def _draw_rings(self) -> None:
         rings = []  # (x, y, size in pixels, color, pen width)
-        if self._predicted is not None and self._sizes and 0 <= self._predicted < self._sizes[-1]:
-            x, y = self._pos[-1][self._predicted]
+        if self._ringed_output() is not None:
+            x, y = self._pos[-1][self._ringed_output()]
             rings.append((x, y, self._to_pixels(self._spot[-1] * 1.45), self._pred_color().rgba(), 2.0 * self._ring_width))
         for key, color in ((self._pinned, self._accent), (self._hovered, self._fg)):
             if key is not None and key[0] > 0:

@@ -35,6 +35,10 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
+NO_HIDDEN = ("<b>No hidden layer</b>: the pixels go straight to the output, so there are no hidden neurons to "
+             "analyse. Each output neuron's 784 weights are a 28×28 template: see the Weights panel, "
+             "and \u201cIts idea of a digit\u201d for what excites it most.")
+
 class NeuronsPanel(QWidget):
     """Per hidden layer, the mean activation of each neuron for each digit; the neuron in focus up close;
     the network's idea of a digit; and the teaching hints that apply to the run.
@@ -140,6 +144,11 @@ class NeuronsPanel(QWidget):
         for k, (title, matrix) in enumerate(zip(self.layer_titles, self.matrices, strict=True)):
             responses = layers[k] if k < len(layers) else None
             matrix.set_responses(responses)
+            if responses is None and result is not None and not layers:
+                title.setWordWrap(True)
+                title.setText(NO_HIDDEN)
+                matrix.set_empty_text("no hidden neurons")
+                continue
             if responses is None:
                 title.setText("<b>Hidden layers</b>")
                 matrix.set_empty_text("analysing\N{HORIZONTAL ELLIPSIS}" if self._busy else "not analysed yet")
@@ -245,6 +254,9 @@ class NeuronsPanel(QWidget):
         else:
             dead = r.analysis.dead_count
             units = sum(layer.units for layer in r.layers)
+            if not units:
+                self.status.setText(f"{r.caption()}: no hidden layer, so no hidden neurons to analyse.")
+                return
             alive = f"{dead} of {units} hidden neurons never fire" if dead else "every hidden neuron fires on some digits"
             text = f"{r.caption()}: {alive}." + ("  Updating\N{HORIZONTAL ELLIPSIS}" if self._busy else "")
         self.status.setText(text)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.config import INPUT_SIZE
+from visualizer.core.config import INPUT_SIZE, yes_no_text
 from visualizer.core.preprocess import as_network_input, is_mnist_format, naive_downscale, preprocess
 from visualizer.session.gradients import big_network
 from visualizer.session.inputs import AnalysisCache, CurrentInput, InputSource
@@ -281,12 +281,13 @@ class PadPanel(QWidget):
             self.naive_tile.set_image(None)
             self.saliency_legend.setText(_legend(None, self.palette()))
             return
-        self.bars.set_probabilities(analysis.probabilities)
+        net = analysis.network
+        self.bars.set_probabilities(analysis.probabilities, digit=net.digit)
         self._update_saliency(analysis)
         if self._canvas is not None and self.compare_box.isChecked():
             if self._naive is None:
                 self._naive = naive_downscale(self._canvas)
-            self.naive_bars.set_probabilities(analysis.network.forward(self._naive)[-1])
+            self.naive_bars.set_probabilities(analysis.network.forward(self._naive)[-1], digit=net.digit)
             self.naive_tile.set_image(gray_to_qimage(self._naive.reshape(28, 28)))
         else:
             self.naive_bars.set_probabilities(None)
@@ -311,7 +312,8 @@ class PadPanel(QWidget):
     def _draw_saliency(self, analysis, saliency) -> None:
         self._saliency_drawn = analysis
         self.saliency_tile.set_image(rgba_to_qimage(saliency_rgba(analysis.vector, saliency, self.palette())))
-        self.saliency_legend.setText(_legend(analysis.predicted, self.palette()))
+        net = analysis.network
+        self.saliency_legend.setText(_legend(analysis.predicted, self.palette(), net.digit if net.is_binary else False))
 
     def saliency_shown_for(self):
         """The InputAnalysis whose saliency the tile shows (None: none yet)."""
@@ -373,11 +375,17 @@ def _heading(text: str) -> QLabel:
     return label
 
 
-def _legend(winner: int | None, palette) -> str:
+def _legend(winner: int | None, palette, digit: int | None | bool = False) -> str:
+    """The saliency tile's caption; ``digit`` is a one-neuron network's digit (None: unknown; False: ten digits)."""
     if winner is None:
         return ("<b>Why?</b> Once there is a digit and a network, the tile shows which pixels "
                 "pushed the winning class up or down.")
     neg, pos = (c.name() for c in saliency_colors(palette))
+    if digit is not False:  # one neuron: the pixels push its one output, P(digit), up or down
+        p = "P(yes)" if digit is None else f"P({digit})"
+        return (f"<b>Why {yes_no_text(bool(winner), digit)}?</b> <span style='color:{pos}'>&#9632;</span> red "
+                f"pixels pushed {p} up, <span style='color:{neg}'>&#9632;</span> blue pixels pushed it down "
+                "(gradient \u00d7 input; grey ink barely mattered).")
     return (f"<b>Why {winner}?</b> <span style='color:{pos}'>&#9632;</span> red pixels pushed "
             f"\u201c{winner}\u201d up, <span style='color:{neg}'>&#9632;</span> blue pixels pushed it down "
             "(gradient \u00d7 input; grey ink barely mattered).")

@@ -1,4 +1,5 @@
-"""ConfusionView: a clickable 10x10 confusion-matrix heatmap with counts (rows true, columns predicted)."""
+"""ConfusionView: a clickable 10x10 (or, for one digit vs the rest, 2x2) confusion-matrix heatmap with counts
+(rows true, columns predicted)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
+from visualizer.core.confusion import balanced_accuracy
+from visualizer.core.config import class_name
 from visualizer.ui.common.colormaps import is_dark, mix
 
 _CORRECT = {False: QColor("#2e8b57"), True: QColor("#4cc38a")}  # green on light / dark
@@ -39,6 +42,7 @@ class ConfusionView(QWidget):
         self._m: np.ndarray | None = None
         self._accuracy: float | None = None
         self._selected: tuple[int, int] | None = None
+        self._digit: int | None = None  # a 2x2 matrix: the digit of "is it a 6?" (rows "not 6", "6")
         self._empty_text = "not evaluated yet"
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -54,10 +58,21 @@ class ConfusionView(QWidget):
 
     # ---- API ----------------------------------------------------------------------------------
 
-    def set_confusion(self, matrix: np.ndarray | None, accuracy: float | None = None) -> None:
+    def set_confusion(self, matrix: np.ndarray | None, accuracy: float | None = None, *,
+                      digit: int | None = None) -> None:
+        """Show ``matrix`` (10x10 digits, or 2x2 "not ``digit``" / "``digit``" for one neuron)."""
         self._m = None if matrix is None else np.asarray(matrix, dtype=np.int64).copy()
         self._accuracy = accuracy
+        self._digit = digit
         self.update()
+
+    @property
+    def is_binary(self) -> bool:
+        return self._m is not None and self._m.shape == (2, 2)
+
+    def label(self, index: int) -> str:
+        """A row's or column's name: the digit, or for a 2x2 matrix "not 6" / "6"."""
+        return class_name(index, self._digit) if self.is_binary else str(index)
 
     def set_empty_text(self, text: str) -> None:
         self._empty_text = text
@@ -74,6 +89,8 @@ class ConfusionView(QWidget):
         if self._m is None:
             return "Confusion matrix"
         total = int(self._m.sum())
+        if self.is_binary:  # "no" for every image scores 90%: the balanced figure is the honest one
+            return f"Balanced accuracy {100 * balanced_accuracy(self._m):.1f}%  ({total:,} digits)"
         acc = self._accuracy if self._accuracy is not None else (np.trace(self._m) / total if total else 0.0)
         return f"Test accuracy {100 * acc:.1f}%  ({total:,} digits)"
 
@@ -93,6 +110,8 @@ class ConfusionView(QWidget):
     def _grid(self) -> tuple[QRectF, float]:
         line = self.fontMetrics().height()
         left, top = line * 2.6, line * 3.4  # room for the axis titles and digit labels
+        if self.is_binary:  # "not 6" is wider than a digit
+            left = line * 1.6 + self.fontMetrics().horizontalAdvance(self.label(0)) + 6
         side = max(10.0, min(self.width() - left - 6, self.height() - top - 6))
         cell = side / self._n()
         return QRectF(left, top, cell * self._n(), cell * self._n()), cell
@@ -131,9 +150,13 @@ class ConfusionView(QWidget):
         painter.restore()
         for i in range(n):
             painter.drawText(QRectF(grid.x() + i * cell, grid.y() - line - 2, cell, line),
-                             Qt.AlignmentFlag.AlignCenter, str(i))
-            painter.drawText(QRectF(grid.x() - line * 1.1, grid.y() + i * cell, line, cell),
-                             Qt.AlignmentFlag.AlignCenter, str(i))
+                             Qt.AlignmentFlag.AlignCenter, self.label(i))
+            if self.is_binary:
+                painter.drawText(QRectF(line * 1.4, grid.y() + i * cell, grid.x() - line * 1.4 - 4, cell),
+                                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.label(i))
+            else:
+                painter.drawText(QRectF(grid.x() - line * 1.1, grid.y() + i * cell, line, cell),
+                                 Qt.AlignmentFlag.AlignCenter, str(i))
 
         painter.fillRect(grid, base)
         if self._m is None:
@@ -201,7 +224,7 @@ class ConfusionView(QWidget):
         if hit is not None:
             t, p = hit
             count = int(self._m[t, p])
-            what = "correctly classified" if t == p else f"predicted as {p}"
+            what = "correctly classified" if t == p else f"predicted as {self.label(p)}"
             QToolTip.showText(event.globalPosition().toPoint(),
-                              f"{count:,} test digit{'s' if count != 1 else ''} of {t} {what}", self)
+                              f"{count:,} test digit{'s' if count != 1 else ''} of {self.label(t)} {what}", self)
         super().mouseMoveEvent(event)

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.confusion import EvalResult, indices_for_cell
+from visualizer.core.config import answer_text, class_name, yes_no_text
+from visualizer.core.confusion import EvalResult, binary_labels, indices_for_cell
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session.explanations import verdict
 from visualizer.session.inputs import AnalysisCache
@@ -329,8 +330,18 @@ class TestSetPanel(QWidget):
             self.close_cell()  # a second click closes it: Next walks the whole test set again
             return
         self._cell = (true_label, pred_label)
-        self._cell_indices = indices_for_cell(self._y, self._eval.predictions, true_label, pred_label)
+        self._cell_indices = indices_for_cell(self._truth(), self._eval.predictions, true_label, pred_label)
         self._fill_cell_list()
+
+    def _eval_digit(self) -> int | None:
+        """The digit of the evaluated one-neuron network ("is it a 6?"), or None."""
+        return None if self._eval_snapshot is None else self._eval_snapshot.network.digit
+
+    def _truth(self) -> np.ndarray:
+        """The true classes the evaluation's matrix counts: the digits, or 1/0 for "is it the digit?"."""
+        if self._eval is not None and self._eval.is_binary:
+            return binary_labels(self._y, self._eval_digit())
+        return self._y
 
     def open_cell(self) -> tuple[int, int] | None:
         """The confusion cell whose digits are listed (and stepped through), or None."""
@@ -349,7 +360,11 @@ class TestSetPanel(QWidget):
     def _fill_cell_list(self) -> None:
         t, p = self._cell
         idx = self._cell_indices
-        what = f"{t}s classified correctly" if t == p else f"true {t}, predicted {p}"
+        if self._eval is not None and self._eval.is_binary:
+            name = lambda k: class_name(k, self._eval_digit())  # noqa: E731
+            what = f"{name(t)}, answered correctly" if t == p else f"{name(t)}, answered {yes_no_text(bool(p), None)}"
+        else:
+            what = f"{t}s classified correctly" if t == p else f"true {t}, predicted {p}"
         more = f" (first {MAX_THUMBNAILS:,})" if idx.size > MAX_THUMBNAILS else ""
         # Two short lines, not wrapped: a wrapped label's height would squeeze the matrix below.
         self.cell_label.setText(f"<b>{idx.size:,} digit{'s' if idx.size != 1 else ''}: {what}</b>{more}"
@@ -401,7 +416,11 @@ class TestSetPanel(QWidget):
             self.bars.set_probabilities(None)
             self.verdict.setText(f"True label <b>{label}</b>")
             return
-        p = self._analyze(self._snapshot.network, self._x[i]).probabilities
+        net = self._snapshot.network
+        p = self._analyze(net, self._x[i]).probabilities
+        if net.is_binary:
+            self._show_answer(p, label, net.digit)
+            return
         pred = int(np.argmax(p))
         self.bars.set_probabilities(p, true_label=label)
         v = verdict(pred, label, float(p[pred]), len(p))
@@ -411,6 +430,21 @@ class TestSetPanel(QWidget):
         self.verdict.setText(f"True label <b>{label}</b> &nbsp; predicted <b style='color:{colour}'>{pred} {v.mark}</b>"
                              f" ({sure})")
 
+    def _show_answer(self, p: np.ndarray, label: int, digit: int | None) -> None:
+        """A one-neuron network's verdict on the test digit: P(6), yes or no, right or wrong."""
+        truth = None if digit is None else int(label == digit)
+        self.bars.set_probabilities(p, true_label=truth, digit=digit)
+        said = bool(p[0] >= 0.5)
+        if truth is None:
+            self.verdict.setText(f"True label <b>{label}</b> &nbsp; {answer_text(p[0], digit)}")
+            return
+        right = said == bool(truth)
+        colour = "#2e8b57" if right else "#d0453a"
+        mark = "\N{CHECK MARK}" if right else "\N{BALLOT X}"
+        # P(digit) itself heads the bar below: the verdict stays as short as "predicted 7 ✓ (98.3%)".
+        self.verdict.setText(f"True label <b>{label}</b> &nbsp; answered <b style='color:{colour}'>"
+                             f"{yes_no_text(said, digit)} {mark}</b>")
+
     def _refresh_matrix(self) -> None:
         if self._eval is None:
             self.confusion.set_confusion(None)
@@ -419,7 +453,7 @@ class TestSetPanel(QWidget):
             self.eval_label.setText("Evaluating the test set\N{HORIZONTAL ELLIPSIS}" if self._evaluator.busy()
                                     else "The matrix updates at the end of every epoch.")
             return
-        self.confusion.set_confusion(self._eval.confusion, self._eval.accuracy)
+        self.confusion.set_confusion(self._eval.confusion, self._eval.accuracy, digit=self._eval_digit())
         snap = self._eval_snapshot
         stale = snap is not self._snapshot
         if not snap.epochs:
@@ -428,5 +462,20 @@ class TestSetPanel(QWidget):
             when = f"after epoch {round(snap.epoch_float)} of {snap.epochs}"
         else:
             when = f"at epoch {snap.epoch_float:.1f}"
+        scores = ""
+        if self._eval.is_binary:
+            r = self._eval
+            # The balanced accuracy heads the matrix; two short figures keep this to one more line.
+            scores = f"<br>precision {_percent(r.precision)} \N{MIDDLE DOT} recall {_percent(r.recall)}"
+        self.eval_label.setToolTip(BINARY_SCORES if self._eval.is_binary else "")
         self.eval_label.setText(f"{len(self._eval.misclassified):,} mistakes, evaluated {when}"
-                                + (" (weights changed since)" if stale else ""))
+                                + (" (weights changed since)" if stale else "") + scores)
+
+
+BINARY_SCORES = ("Precision: of the digits it said yes to, the share that really are the digit. "
+                 "Recall: of the digits that are it, the share it said yes to. Balanced accuracy: the mean of "
+                 "the recall on the digit and on the rest (answering no to everything scores 50%, not 90%).")
+
+
+def _percent(value: float) -> str:
+    return "—" if np.isnan(value) else f"{100 * value:.1f}%"

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from visualizer.core.config import ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden, task_question
+from visualizer.core.config import (ACTIVATIONS, DEFAULT_LR, OPTIMIZERS, TrainingConfig, parse_hidden, task_question,
+                                    yes_no_text)
 from visualizer.core.errors import ConfigError
 from visualizer.session.explanations import verdict
 from visualizer.session.moments import PACES, pace_text
@@ -241,8 +242,16 @@ class ControlsPanel(QWidget):
     def set_input_text(self, html: str) -> None:
         self.input_label.setText(html or NO_INPUT)
 
-    def set_prediction(self, source: str, true_label: int | None, predicted: int, confidence: float) -> None:
-        """Say what the network makes of the input shown (and whether that is right, if known)."""
+    def set_prediction(self, source: str, true_label: int | None, predicted: int, confidence: float,
+                       *, network=None) -> None:
+        """Say what the network makes of the input shown (and whether that is right, if known).
+
+        For a one-neuron ``network`` ``predicted`` is 1 (yes) or 0 (no) and ``confidence`` that
+        answer's probability.
+        """
+        if network is not None and network.is_binary:
+            self.input_label.setText(_answer_html(source, true_label, bool(predicted), confidence, network.digit))
+            return
         text = f"{source}: predicted <b>{predicted}</b> ({confidence:.0%})"
         if true_label is not None:
             v = verdict(predicted, true_label, confidence)
@@ -288,3 +297,14 @@ class ControlsPanel(QWidget):
         else:
             self.show_error("")
             self._show_matching_preset(config)
+
+
+def _answer_html(source: str, true_label: int | None, yes: bool, confidence: float, digit: int | None) -> str:
+    """"Test digit #3: true 7, no, not a 6 (98%) ✓ right" for a one-neuron network."""
+    p_yes = confidence if yes else 1.0 - confidence
+    answer = f"<b>{yes_no_text(yes, digit)}</b> (P({'yes' if digit is None else digit}) = {p_yes:.2f})"
+    if true_label is None or digit is None:
+        return f"{source}: {answer}"
+    ok = yes == (int(true_label) == digit)
+    mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
+    return f"{source}: true <b>{true_label}</b>, {answer} {mark}"

@@ -66,6 +66,13 @@ RANGE_MODES = {
     RangeMode.AUTO: ("Range: fits each", "Every update is scaled to its own largest weight "
              "(the most contrast, but a growing weight looks the same as a small one)"),
 }
+def _template_title(outputs: int, question: str | None, compact: bool) -> str:
+    """The title of a network without hidden layers: the output neurons' 28×28 templates."""
+    if question is not None:  # one neuron: its 784 weights are the template it matches the image against
+        return f"Output: {question}" if compact else f"Output neuron: {question} (its 784 weights as one 28×28 template)"
+    return "Input → Output" if compact else f"Input → Output ({outputs} templates, 28×28: one per digit)"
+
+
 def _tile_backing(n: int, cols: int) -> QPainterPath:
     """The area covered by n tiles and the gaps between them (not the empty slots of the last row)."""
     step = TILE + 1
@@ -188,6 +195,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._sizes: tuple[int, ...] = ()
+        self._question: str | None = None  # a one-neuron network's question, for its template's title
         self._blocks: list[_Block] = []
         self._snapshot = None
         self._reference = None
@@ -275,7 +283,10 @@ class WeightMaps(cm.FollowsPalette, QWidget):
                 block.clear()
             return
         sizes = tuple(snapshot.layer_sizes)
-        if sizes != self._sizes:
+        network = getattr(snapshot, "network", None)
+        question = network.question if network is not None and network.is_binary else None
+        if sizes != self._sizes or question != self._question:
+            self._question = question
             self._build(sizes)
         if snapshot.run_id != self._run_id and self._mode is RangeMode.GROW:
             self._ranges = None  # a new network (reset, import, new run): its own scale
@@ -443,6 +454,8 @@ class WeightMaps(cm.FollowsPalette, QWidget):
                      else f"Input → H1: neurons {start}–{stop - 1} of {sizes[1]}")
         else:
             title = "Input → H1" if compact else f"Input → H1 ({sizes[1]} tiles, 28×28)"
+        if len(sizes) == 2:  # no hidden layer: each output's weights are a 28×28 template
+            title = _template_title(sizes[1], self._question, compact)
         for w in (self.prev_page, self._page_label, self.next_page):
             w.setVisible(paged)
         self._fit_foot()
@@ -466,7 +479,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
         # Share the width in proportion to what each side needs at the chosen shape.
         width, height = max(self._canvas.width(), 200), max(self._canvas.height() - self._title_px(), 60)
         units_h = shape[0] + MOSAIC_BIAS_GAP + MOSAIC_BIAS_HEIGHT
-        mosaic_px = min(shape[1] * height / units_h, 0.8 * width)
+        mosaic_px = min(shape[1] * height / units_h, 0.8 * width if len(sizes) > 2 else width)  # no matrices: all of it
         ci.layout.setColumnStretchFactor(0, max(1, int(mosaic_px)))
         ci.layout.setColumnStretchFactor(1, max(1, int(width - mosaic_px)))
         self._apply_luts()
@@ -553,7 +566,7 @@ class WeightMaps(cm.FollowsPalette, QWidget):
             if pr >= TILE or pc >= TILE or k >= stop:
                 return ""
             v = snap.weights[0][pr * TILE + pc, k]
-            return f"pixel ({pr}, {pc}) → Hidden 1 neuron {k}: w = {v:+.5f}"
+            return f"pixel ({pr}, {pc}) → {names[1]} neuron {k}: w = {v:+.5f}"
         v = snap.weights[block_index][row, col]
         return f"{src} neuron {row} → {dst} neuron {col}: w = {v:+.5f}"
 
