@@ -111,7 +111,7 @@ def mnist_dataset(mnist_dir) -> Dataset:
     return load_mnist(mnist_dir)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_data():
     """``make_data(n_train, n_test, seed)`` -> a random Dataset."""
     return make_dataset

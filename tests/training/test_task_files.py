@@ -29,10 +29,8 @@ def _trained(config, data):
 
 
 @pytest.fixture(scope="module")
-def networks():
-    from conftest import make_dataset
-
-    data = make_dataset(n_train=120, n_test=40)
+def networks(make_data):
+    data = make_data(n_train=120, n_test=40)
     small = dict(epochs=1, batch_size=16)
     return {
         "784-1 is it a 6?": _trained(TrainingConfig(hidden=(), one_vs_rest=6, **small), data),
@@ -74,16 +72,15 @@ def test_a_weights_h5_digit_that_is_not_a_digit_is_refused(tmp_path, networks):
         import_model(path)
 
 
-def test_training_continues_from_an_imported_one_neuron_file_and_refuses_another_digit(tmp_path, networks):
-    from conftest import make_dataset
-
+def test_training_continues_from_an_imported_one_neuron_file_and_refuses_another_digit(tmp_path, networks,
+                                                                                        make_data):
     net = import_model(export_weights(networks["784-1 is it a 6?"], tmp_path / "six.keras")).network
     initial = TrainingSnapshot.of_network(net)
     config = TrainingConfig(hidden=(), one_vs_rest=6, epochs=1, batch_size=16)
-    after = Trainer(config, make_dataset(), initial=initial).run(lambda _s: None).snapshot.network
+    after = Trainer(config, make_data(), initial=initial).run(lambda _s: None).snapshot.network
     assert after.digit == 6 and not np.array_equal(after.weights[0], net.weights[0])
     with pytest.raises(ConfigError, match="cannot continue"):
-        Trainer(config.with_changes(one_vs_rest=2), make_dataset(), initial=initial)
+        Trainer(config.with_changes(one_vs_rest=2), make_data(), initial=initial)
 
 
 def _predict(*args):
