@@ -231,3 +231,19 @@ def test_network_view_follows_palette(network_view, make_snapshot, palettes):
 
 
 # --------------------------------------------------------------------------- WeightMaps
+
+
+@pytest.mark.parametrize("size", [(330, 280), (330, 200), (900, 450)])
+def test_layer_titles_are_whole_inside_a_short_view(qtbot, make_snapshot, size):
+    """At 1024x700 the network view is about 330x280 px: its layer titles were cut off at the top."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_weights(make_snapshot())
+    # The view's visible region in scene coordinates (item bounding rects are in the scene's).
+    visible = view._vb.mapRectToScene(view._vb.boundingRect())
+    for title in view._titles:
+        box = title.sceneBoundingRect()
+        assert box.top() >= visible.top() - 0.5 and box.bottom() <= visible.bottom() + 0.5, title.toPlainText()

@@ -306,7 +306,10 @@ class NetworkView(cm.FollowsPalette, QWidget):
             self._vb.removeItem(item)
         n = len(sizes)
         self._title_options = geometry.title_options(layer_names(n), sizes)
-        self._titles = [self._add_text(o[0], (0, 0), (0.5, 1.0)) for o in self._title_options]
+        # The input's title sits on its grid; the others hang from the view's top edge, so a short
+        # view (1024x700) never cuts them off (their bottom at TOP - 0.5 did).
+        self._titles = [self._add_text(o[0], (0, 0), (0.5, 1.0) if i == 0 else (0.5, 0.0))
+                        for i, o in enumerate(self._title_options)]
         self._cells = []
         for i in range(1, n):
             if geometry.is_wide(sizes[i]):
@@ -359,7 +362,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._grid_frame.setRect(self.input_rect())
         self._titles[0].setPos(GRID / 2, self._grid_y - 0.3)
         for i in range(1, n):
-            self._titles[i].setPos(self._layer_x[i], TOP - 0.5)
+            self._titles[i].setPos(self._layer_x[i], 0.0)
         out_x = self._layer_x[-1] + self._spot[-1] / 2 + 0.8
         for label, y in zip(self._out_labels, self._pos[-1][:, 1], strict=True):
             label.setPos(out_x, y)
