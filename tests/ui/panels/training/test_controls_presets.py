@@ -72,3 +72,23 @@ def test_presets_are_locked_while_training(controls):
     assert not actions.presets["keras"].isEnabled() and not panel.preset.isEnabled() and not panel.task.isEnabled()
     actions.set_state(RunState.READY, has_data=True, has_weights=True)
     assert actions.presets["keras"].isEnabled()
+
+
+@pytest.mark.parametrize(("true_label", "yes", "confidence", "expected"), [
+    (7, False, 0.50, "right</span> — but only a guess"),  # an untrained neuron at P(6) = 0.50
+    (7, False, 0.98, "✓ right</span>"),
+    (6, True, 0.55, "right</span> — but only a guess"),
+    (6, False, 0.55, "✗ wrong"),
+])
+def test_a_yes_no_answer_near_even_odds_is_called_a_guess(controls, true_label, yes, confidence, expected):
+    import numpy as np
+
+    from visualizer.core.network import Network
+
+    panel = controls[0]
+    net = Network.from_arrays([np.zeros((784, 1), np.float32)], [np.zeros(1, np.float32)], "relu", digit=6)
+    panel.set_prediction("Test digit #1", true_label, int(yes), confidence, network=net)
+    text = panel.input_label.text()
+    assert expected in text, text
+    if "guess" not in expected:
+        assert "guess" not in text

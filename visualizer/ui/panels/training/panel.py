@@ -305,6 +305,8 @@ def _answer_html(source: str, true_label: int | None, yes: bool, confidence: flo
     answer = f"<b>{yes_no_text(yes, digit)}</b> (P({'yes' if digit is None else digit}) = {p_yes:.2f})"
     if true_label is None or digit is None:
         return f"{source}: {answer}"
-    ok = yes == (int(true_label) == digit)
-    mark = "<span style='color:#2e9e44'>✓ right</span>" if ok else "<span style='color:#d9534f'>✗ wrong</span>"
+    v = verdict(int(yes), int(int(true_label) == digit), confidence, 2)  # a yes/no answer near 0.5 is a guess
+    mark = "<span style='color:#2e9e44'>✓ right</span>" if v.right else "<span style='color:#d9534f'>✗ wrong</span>"
+    if v.guess:
+        mark += f" — but {v.note}"
     return f"{source}: true <b>{true_label}</b>, {answer} {mark}"
