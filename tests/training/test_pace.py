@@ -29,16 +29,28 @@ class FakeClock:
         self.now += seconds
 
 
-def simulate(rate: float, batches: int, seconds_per_batch: float = 0.0) -> float:
-    """Run ``batches`` batches through a Pacer; return the time the last one started."""
+def simulate(rate: float, batches: int, seconds_per_batch: float = 0.0, stall: tuple[int, float] = (0, 0.0),
+             calls: list | None = None) -> float:
+    """Run ``batches`` batches through a Pacer; return the time the last one started.
+
+    ``stall``: (batches, seconds) -- the first call after that many batches starts that much
+    later (an epoch end's test pass). ``calls`` collects each call's batches.
+    """
     now, done, started = 0.0, 0, []
     pacer = Pacer(rate, now)
+    stall_at, stall_seconds = stall
     while done < batches:
         n, wait = pacer.plan(now)
         if not n:
             now += wait
             continue
+        if stall_seconds and done >= stall_at:
+            now += stall_seconds
+            stall_seconds = 0.0
+            continue  # ask again: the stall came between the plan and the call
         n = min(n, batches - done)
+        if calls is not None:
+            calls.append(n)
         started += [now + i * seconds_per_batch for i in range(n)]
         now += n * seconds_per_batch
         pacer.ran(n)
@@ -57,6 +69,32 @@ def test_slow_batches_make_the_pace_as_fast_as_they_can_go():
     # 100 batches/s asked of a network that needs 20 ms a batch: 50 batches/s, no burst to catch up.
     last = simulate(100, 500, seconds_per_batch=0.02)
     assert last == pytest.approx(499 * 0.02)
+
+
+@pytest.mark.parametrize(("rate", "stall"), [(1000, 0.15), (1000, 0.45), (100, 0.3), (10, 0.4)])
+def test_a_stall_is_made_up_so_the_rate_stays_the_asked_one(rate, stall):
+    # An epoch end's test pass takes 40-150 ms: longer than two groups at 1000 batches/s.
+    batches = 3 * rate
+    calls = []
+    last = simulate(rate, batches, stall=(rate, stall), calls=calls)
+    group = Pacer(rate, 0.0).group
+    assert last == pytest.approx((batches - 1) / rate, abs=group / rate)
+    assert max(calls) <= max(2 * group, 1 if group == 1 else 0)  # caught up in calls of two groups at most
+
+
+def test_a_long_stall_drops_the_backlog():
+    # 2 s behind at 1000 batches/s: no burst of 2,000 batches; the schedule restarts after it.
+    batches = 3000
+    last = simulate(1000, batches, stall=(1000, 2.0))
+    assert last == pytest.approx((batches - 1) / 1000 + 2.0, abs=0.05)
+
+
+def test_up_to_30_per_second_a_late_run_catches_up_one_batch_per_call():
+    pacer = Pacer(10, 0.0)
+    pacer.ran(1)
+    assert pacer.plan(0.35) == (1, 0.0)  # batches 1, 2 and 3 are due: one at a time, each its own snapshot
+    pacer.ran(1)
+    assert pacer.plan(0.35) == (1, 0.0)
 
 
 def test_up_to_30_per_second_every_batch_is_its_own_call():

@@ -10,6 +10,7 @@ from visualizer.core.errors import TrainingDiverged
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.core.timeline import Timeline
 from visualizer.data.dataset import Dataset
+from visualizer.training.recorder import capture_rows
 from visualizer.training.trainer import Trainer, TrainingControl
 
 SMALL = TrainingConfig(batch_size=10, epochs=2)  # 100 samples -> 10 batches per epoch
@@ -182,3 +183,11 @@ def test_moments_stay_exact_when_many_calls_alternate_capture_buffers(make_data,
         assert budget is not None or len(timeline) == 61
         for step in timeline.steps():
             _assert_same(timeline.moment_at(int(step)).network, reference[int(step)])
+
+
+def test_capture_rows_keep_the_due_networks_and_put_the_others_where_the_next_one_goes():
+    # Steps 1..3 are kept (the first batches), then every 4th: 4 and 8 are kept, 5-7 are not.
+    rows = capture_rows(0, 8, stride=4, keep_until=3, spare=10)
+    assert rows.tolist() == [0, 1, 2, 3, 4, 4, 4, 4]  # 5, 6, 7 write row 4, which 8 then keeps
+    # With the one row kept, the unkept networks after it go to the spare row.
+    assert capture_rows(7, 3, stride=4, keep_until=3, spare=1).tolist() == [0, 1, 1]  # 8 kept; 9, 10 not

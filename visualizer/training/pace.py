@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 FRAME_SECONDS = 1 / 30  # a paced run hands over one snapshot per frame at most
+CATCH_UP_SECONDS = 0.5  # a stall up to this long (an epoch end's test pass, a busy machine) is made up
 
 
 class Pacer:
@@ -13,14 +14,19 @@ class Pacer:
     The schedule is absolute, so waits that end late or early do not add up: over any stretch
     the achieved rate is the asked one. Batches are run in groups of ``rate / 30`` (one at up to
     30 batches/s), one group per graph call as soon as its first batch is due, so a fast pace
-    still hands over about 30 snapshots a second. A run that falls more than two groups behind
-    (the network cannot go that fast) drops the backlog instead of rushing to catch up. Time
-    comes from the caller: the pacer reads no clock, so it is tested with made-up times.
+    still hands over about 30 snapshots a second. A run that fell behind (the epoch end's test
+    pass takes 40-150 ms, longer than a group at 1000 batches/s) catches up in calls of at most
+    two groups (one batch at up to 30 batches/s, so each batch still gets its snapshot); one that
+    falls more than :data:`CATCH_UP_SECONDS` (and two groups) behind -- the network cannot go that
+    fast, or the machine stalled -- drops the backlog instead of rushing to catch up. Time comes
+    from the caller: the pacer reads no clock, so it is tested with made-up times.
     """
 
     def __init__(self, rate: float, now: float):
         self.rate = float(rate)
         self.group = max(1, round(self.rate * FRAME_SECONDS))
+        self.most = 2 * self.group if self.group > 1 else 1  # batches per call while catching up
+        self.backlog = max(2 * self.group, self.rate * CATCH_UP_SECONDS)  # batches behind that are made up
         self.restart(now)
 
     def restart(self, now: float) -> None:
@@ -35,11 +41,11 @@ class Pacer:
     def plan(self, now: float) -> tuple[int, float]:
         """``(batches, 0.0)`` to run now, or ``(0, seconds)`` to wait before asking again."""
         due = self.due(now)
-        if due > 2 * self.group:  # behind: forget the backlog, the next batch is due now
+        if due > self.backlog:  # too far behind: forget the backlog, the next batch is due now
             self._t0 = now - self._done / self.rate
             due = 1
         if due >= 1:
-            return max(due, self.group), 0.0
+            return min(max(due, self.group), self.most), 0.0
         return 0, max(self._t0 + self._done / self.rate - now, 0.0)
 
     def ran(self, batches: int) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 
 from visualizer.core.timeline import Batches, Timeline
 
-__all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting"]
+__all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting", "capture_rows"]
 
 CAPTURE_BYTES = 8 << 20  # each of the two capture buffers; bounds the batches per call for big networks
 BRANCHLESS_BYTES = 256 << 10  # networks up to this size are written every batch (no tf.cond): see Trainer
@@ -170,3 +170,16 @@ def batches_fitting(step: int, stride: int, keep_until: int, rows: int, limit: i
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if _rows_needed(step, mid, stride, keep_until) <= rows else (lo, mid)
     return lo
+
+
+def capture_rows(step: int, batches: int, stride: int, keep_until: int, spare: int) -> np.ndarray:
+    """The capture row each of ``batches`` batches after ``step`` writes its network into (int32).
+
+    Each goes to the row after the kept ones before it (so an unkept one is overwritten by the
+    next batch, and the call's last network is always in the row after the kept ones), at most
+    ``spare`` (the extra row, only reached by unkept networks once the others are full).
+    """
+    steps = np.arange(step + 1, step + batches + 1, dtype=np.int64)
+    kept = (steps <= keep_until) | (steps % stride == 0)
+    before = np.cumsum(kept) - kept  # kept batches before each one
+    return np.minimum(before, spare).astype(np.int32)

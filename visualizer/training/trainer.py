@@ -47,7 +47,7 @@ from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
 from visualizer.training.pace import Pacer
 from visualizer.training.pixels import as_pixels, pixel_tensor
-from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder, batches_fitting
+from visualizer.training.recorder import BRANCHLESS_BYTES, CAPTURE_BYTES, Recorder, batches_fitting, capture_rows
 from visualizer.training.update import fused_update
 from visualizer.training.tfenv import import_keras, import_tf
 
@@ -268,16 +268,17 @@ class Trainer:
         scalar = tf.TensorSpec([], tf.int32)
         signature = [scalar, scalar, scalar, tf.TensorSpec([], tf.float64),
                      tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64), tf.TensorSpec([], tf.int64),
-                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32)]
+                     tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32),
+                     tf.TensorSpec([None], tf.int32)]
 
         sizes = [int(np.prod(v.shape)) for v in variables]
         offsets = np.cumsum([0, *sizes]).tolist()
 
         def write_row(capture, row):
             """The network into row ``row`` of the capture buffer, kernels and biases flat and interleaved."""
-            if branchless:  # small: one scatter of the concatenation (fewer ops)
-                flat = tf.concat([tf.reshape(v, [1, -1]) for v in variables], 1)
-                tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=tf.reshape(row, [1]), updates=flat)
+            if branchless:  # small: one scatter of the concatenation (fewer ops; a scalar row needs no reshape)
+                flat = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
+                tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=row, updates=flat)
                 return
             for v, a, b in zip(variables, offsets[:-1], offsets[1:], strict=True):  # big: one copy each, no concat
                 tf.raw_ops.ResourceStridedSliceAssign(ref=capture, begin=tf.stack([row, a]), end=tf.stack([row + 1, b]),
@@ -285,10 +286,9 @@ class Trainer:
 
         # Small networks are written every batch (to a spare row when not due), big ones only when due.
         branchless = recording and self._recorder.spare
-        spare = self._recorder.rows if recording else 0
 
         @tf.function(input_signature=signature)
-        def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record, x, y):
+        def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record, x, y, rows):
             """Train up to ``max_batches`` batches from position ``start``; ``step`` is the global step before.
 
             With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
@@ -296,7 +296,10 @@ class Trainer:
             ``stride`` goes to the next row of the capture buffer (``capture_variable``), then the
             network after the last batch if it was not among them (the caller bounds
             ``max_batches`` so the rows suffice). ``x``, ``y``: the training set (arguments, not
-            captured, so a released Trainer's data goes at once). Returns the loss and hit sums,
+            captured, so a released Trainer's data goes at once). ``rows``: for small networks,
+            the capture row each batch writes (computed by :func:`capture_rows`: the next free one,
+            which the next batch overwrites unless this one is kept; a dozen graph ops a batch
+            less than counting here, ~7% of a batch). Returns the loss and hit sums,
             the batches run, whether every loss was finite, each batch's (loss, accuracy), the
             capture rows written, the capture buffer itself (not a copy) and, with gradient
             statistics, each layer's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
@@ -333,23 +336,22 @@ class Trainer:
                 if recording:
                     # Scatters, not TensorArrays: a TensorArray written in a loop costs more than the batch.
                     tf.raw_ops.ResourceScatterUpdate(
-                        resource=batch_metrics.handle, indices=tf.reshape(i, [1]), updates=tf.stack([[loss, h / nf]])
+                        resource=batch_metrics.handle, indices=i, updates=tf.stack([loss, h / nf])  # a scalar index: no reshape
                     )
                     if branchless:
                         # Every network goes to the next free row, which is kept (the index moves on)
                         # only when due: a copy of a small network costs less than a tf.cond.
-                        write_row(capture, tf.minimum(row, spare))
-                        row += tf.cast(tf.logical_and(record, kept(first + tf.cast(i, tf.int64))), tf.int32)
+                        at = rows[i]
+                        write_row(capture, at)
+                        row = at + 1  # after the loop: the rows holding networks, the last one's included
                     elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
                         write_row(capture, row)
                         row += 1
                 i += 1
-            if recording:
+            if recording and not branchless:  # (a small network's last is in its row already)
                 # The network after the last batch (the latest moment is always recorded), unless kept above.
                 missing = tf.logical_and(tf.logical_and(record, i > 0), tf.logical_not(kept(step + tf.cast(i, tf.int64))))
-                if branchless:
-                    row += tf.cast(missing, tf.int32)  # it is in the next free row already
-                elif missing:
+                if missing:
                     write_row(capture, row)
                     row += 1
             # The scatter put the buffer in copy-on-read mode, where every read copies all of it;
@@ -381,19 +383,22 @@ class Trainer:
     def _call_chunk(self, start: int, max_batches: int, threshold: int, deadline: float, record: bool):
         """One graph call; returns its outputs, the capture plan and the capture buffer's index (None: no recording)."""
         stride, keep_until = self.timeline.capture_plan() if record else (1, 0)
-        index = None
+        index, rows = None, None
         if record:
             index = self._recorder.next_buffer()  # waits until the copy of its previous call is done
             max_batches = batches_fitting(self._step, stride, keep_until, self._recorder.rows, max_batches)
+            if self._recorder.spare:
+                rows = capture_rows(self._step, max_batches, stride, keep_until, self._recorder.rows)
         out = self._chunks[index or 0](*self._graph_args(start, max_batches, threshold, deadline, stride, keep_until,
-                                                         record))
+                                                         record, rows))
         return out, (stride, keep_until), index
 
-    def _graph_args(self, start, max_batches, threshold, deadline, stride, keep_until, record) -> tuple:
+    def _graph_args(self, start, max_batches, threshold, deadline, stride, keep_until, record, rows=None) -> tuple:
         tf = import_tf()
+        rows = np.zeros(max_batches, np.int32) if rows is None else rows  # not recorded: all into row 0
         return (tf.constant(start, tf.int32), tf.constant(max_batches, tf.int32), tf.constant(threshold, tf.int32),
                 tf.constant(deadline, tf.float64), tf.constant(self._step, tf.int64), tf.constant(stride, tf.int64),
-                tf.constant(keep_until, tf.int64), tf.constant(record), self._x, self._y)
+                tf.constant(keep_until, tf.int64), tf.constant(record), self._x, self._y, tf.constant(rows, tf.int32))
 
     # --- public ---------------------------------------------------------------------------
     def prepare(self) -> float:
