@@ -16,6 +16,7 @@ from visualizer.core.network import Network, layer_names
 from visualizer.session.explanations import shading_legend, verdict
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
+from visualizer.ui.common.lut_image import LutImage
 from visualizer.ui.panels.network import layout as geometry, marks
 from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 
@@ -84,7 +85,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
 
         self._canvas, self._vb = still_view()
 
-        self._input_img = pg.ImageItem(axisOrder="row-major")
+        self._input_img = LutImage(axisOrder="row-major")
         self._input_img.setZValue(-30)  # under the fan, which starts at the lit pixels
         self._vb.addItem(self._input_img)
         self._grid_frame = QGraphicsRectItem(0, self._grid_y, GRID, GRID)
@@ -109,7 +110,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._titles: list[pg.TextItem] = []
         self._out_labels: list[pg.TextItem] = []
         self._inset_text = pg.TextItem(anchor=(0, 0))
-        self._inset_img = pg.ImageItem(axisOrder="row-major")
+        self._inset_img = LutImage(axisOrder="row-major")
         for item in (self._inset_text, self._inset_img):
             item.setZValue(20)
             item.setVisible(False)
@@ -310,7 +311,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._cells = []
         for i in range(1, n):
             if geometry.is_wide(sizes[i]):
-                item = pg.ImageItem(axisOrder="row-major")
+                item = LutImage(axisOrder="row-major")
                 item.setZValue(10)
                 item.setLookupTable(self._cell_lut)
                 self._vb.addItem(item)
