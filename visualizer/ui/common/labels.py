@@ -41,16 +41,16 @@ class HeldText(QWidget):
     def text(self) -> str:
         return self.label.text()
 
-    def setText(self, text: str) -> None:  # noqa: N802 - QLabel's name, so callers need not change
+    def setText(self, text: str) -> None:  # QLabel's names, so callers need not change
         if text == self.label.text():
             return
         self.label.setText(text)
         self._fit_height()
 
-    def setTextFormat(self, fmt) -> None:  # noqa: N802
+    def setTextFormat(self, fmt) -> None:
         self.label.setTextFormat(fmt)
 
-    def setToolTip(self, tip: str) -> None:  # noqa: N802
+    def setToolTip(self, tip: str) -> None:
         super().setToolTip(tip)
         self.label.setToolTip(tip)
 
