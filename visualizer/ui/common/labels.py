@@ -75,7 +75,7 @@ class HeldText(QWidget):
 
     def _fit_height(self) -> None:
         # Before the first layout the width is unknown: the floor, until the first resize says.
-        need = self.label.fontMetrics().lineSpacing() * self._lines + 4
+        need = self.label.fontMetrics().lineSpacing() * self._lines
         if self.width() > 0:
             need = max(need, self.label.heightForWidth(self.width()))
         if need > self._held:
