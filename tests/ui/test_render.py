@@ -66,3 +66,17 @@ def test_a_hidden_view_waits_and_is_drawn_with_the_newest_snapshot_when_shown(qa
     assert sched.refresh("gradients"), "it comes to the front: drawn at once"
     assert sched.shown("gradients") is sched.shown("network"), "with the moment every other view shows"
     assert not sched.refresh("gradients"), "up to date: nothing to draw again"
+
+
+def test_a_new_snapshot_goes_first_to_the_view_furthest_behind_its_rate(qapp, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr("visualizer.ui.render.time.monotonic", lambda: clock[0])
+    sched, view, tick = _scheduler(qapp)
+    sched.add_view("network", view("network"), 1 / 30)
+    sched.add_view("weights", view("weights"), 0.25)
+    assert tick() == ["network"] and tick() == ["weights"]  # the first frames: both due, one per tick
+    clock[0] += 0.05
+    assert tick() == ["network"]  # weights drawn 50 ms ago: not due at 4 Hz
+    clock[0] += 0.2  # network 200 ms behind its 30 Hz, weights 250 ms behind its 4 Hz
+    # The weights waited longer, but the network view is six frames late and the weights one.
+    assert tick() == ["network"] and tick() == ["weights"]

@@ -58,3 +58,25 @@ def test_the_window_shows_the_pace_a_run_follows(make_window, qtbot):
     assert window.progress.speed.text() == "– img/s", "full speed: the compute rate, once measured"
     window.stop_training()
     wait_state(window=window, qtbot=qtbot, state=RunState.READY)
+
+
+def test_the_progress_bar_is_painted_with_the_frame_not_at_once(qtbot, make_snapshot):
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint:
+                Paints.count += 1
+            return False
+
+    panel = ProgressPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    paints = Paints()
+    panel.bar.installEventFilter(paints)
+    panel.set_snapshot(make_snapshot(epochs=5, epoch=1, batch=50, batches_per_epoch=100))
+    assert Paints.count == 0 and panel.bar.value() == 300  # no repaint inside the call ...
+    qtbot.waitUntil(lambda: Paints.count > 0)  # ... but on the next pass of the event loop

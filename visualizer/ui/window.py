@@ -324,8 +324,8 @@ class MainWindow(QMainWindow):
     def render(self, *, everything: bool = False) -> bool:
         """Bring the views up to date with the newest snapshot and input; True when anything drew.
 
-        While a run goes, each tick of the render timer updates only the view that has waited
-        longest among those due: the network view at the redraw rate, the costlier plot views
+        While a run goes, each tick of the render timer updates only the view furthest behind its
+        own rate among those due: the network view at the redraw rate, the costlier plot views
         (weight maps, curves) at their own slower rates (``VIEW_PERIODS``); the cheap pad and test
         browser ride along on those ticks at 10 Hz. Outside a run, or with ``everything=True``,
         all views update at once.

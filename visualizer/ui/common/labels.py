@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QEvent, QSize
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 def hold_size(label: QLabel, widest: str) -> QLabel:
@@ -16,3 +17,67 @@ def hold_size(label: QLabel, widest: str) -> QLabel:
     hint = label.sizeHint()
     label.setFixedSize(max(label.fontMetrics().horizontalAdvance(widest) + 4, hint.width()), hint.height())
     return label
+
+
+class HeldText(QWidget):
+    """A word-wrapped label whose text changes often without re-laying out the window around it.
+
+    A wrapped QLabel's height follows its text, so every setText asks the dock, and through it
+    the main window, for a new layout (the Training dock's prediction line did, every frame its
+    confidence changed). Here the label sits in a holder without a layout: a new text re-lays out
+    nothing unless it needs more lines than the holder has (then the holder grows, once; it
+    shrinks only when its width changes). An unchanged text is not set at all.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, lines: int = 2):
+        super().__init__(parent)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        self._lines = lines
+        self._held = 0  # the height held now (it grows for a longer text, never for a shorter one)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def setText(self, text: str) -> None:  # QLabel's names, so callers need not change
+        if text == self.label.text():
+            return
+        self.label.setText(text)
+        self._fit_height()
+
+    def setTextFormat(self, fmt) -> None:
+        self.label.setTextFormat(fmt)
+
+    def setToolTip(self, tip: str) -> None:
+        super().setToolTip(tip)
+        self.label.setToolTip(tip)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.label.sizeHint().width(), self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.label.minimumSizeHint().width(), self.height())
+
+    def resizeEvent(self, event) -> None:
+        self.label.setGeometry(self.rect())
+        if event.size().width() != event.oldSize().width():  # a layout is under way anyway: fit anew
+            self._held = 0
+            self._fit_height()
+        super().resizeEvent(event)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # presenter mode: more pixels per line
+            self._held = 0
+            self._fit_height()
+
+    def _fit_height(self) -> None:
+        # Before the first layout the width is unknown: the floor, until the first resize says.
+        need = self.label.fontMetrics().lineSpacing() * self._lines
+        if self.width() > 0:
+            need = max(need, self.label.heightForWidth(self.width()))
+        if need > self._held:
+            self._held = need
+            self.setFixedHeight(need)

@@ -26,6 +26,7 @@ from visualizer.core.errors import ConfigError
 from visualizer.session.explanations import verdict
 from visualizer.session.moments import PACES, pace_text
 from visualizer.session.presets import PRESETS, matching_preset, preset, preset_name
+from visualizer.ui.common.labels import HeldText
 
 NO_INPUT = "Draw a digit in the <b>Draw</b> panel, or pick one in <b>Test set</b> (N / P / D)."
 # Sizes such as 16,16, or nothing / "none" for no hidden layer (softmax regression).
@@ -149,8 +150,8 @@ class ControlsPanel(QWidget):
         # test set from anywhere); this box only says what the network makes of it.
         shown = QGroupBox("Input in the network")
         box = QVBoxLayout(shown)
-        self.input_label = QLabel(NO_INPUT)
-        self.input_label.setWordWrap(True)
+        # Its text changes with every frame's confidence: held at its height, it re-lays out nothing.
+        self.input_label = HeldText(NO_INPUT, lines=2)
         self.input_label.setTextFormat(Qt.TextFormat.RichText)
         self.input_label.setToolTip("The digit fed through the network view, its true label and the prediction")
         box.addWidget(self.input_label)

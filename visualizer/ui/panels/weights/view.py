@@ -39,6 +39,7 @@ from visualizer.core.mosaic import (
     tile_mosaic,
 )
 from visualizer.ui.common import colormaps as cm
+from visualizer.ui.common.lut_image import LutImage
 from visualizer.ui.common.options import RangeMode, WeightView
 from visualizer.ui.panels.weights import zoom
 from visualizer.core.network import layer_names
@@ -99,8 +100,8 @@ class _Block:
         self.plot.vb.invertY(True)
         h, w = shape
         self.plot.vb.setAspectLocked(backing is not None)  # tiles keep square pixels; matrices fill their cell
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.bias = pg.ImageItem(axisOrder="row-major")
+        self.image = LutImage(axisOrder="row-major")
+        self.bias = LutImage(axisOrder="row-major")
         if backing is not None:
             self.bias_y, self.bias_height = h + MOSAIC_BIAS_GAP, MOSAIC_BIAS_HEIGHT
         else:
