@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QSize
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -66,12 +66,6 @@ class HeldText(QWidget):
             self._held = 0
             self._fit_height()
         super().resizeEvent(event)
-
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.FontChange:  # presenter mode: more pixels per line
-            self._held = 0
-            self._fit_height()
 
     def _fit_height(self) -> None:
         # Before the first layout the width is unknown: the floor, until the first resize says.

@@ -16,7 +16,6 @@ from visualizer.core.network import Network, layer_names
 from visualizer.session.explanations import shading_legend, verdict
 from visualizer.ui.common import colormaps as cm
 from visualizer.ui.common.drawing import BinnedLines, neuron_at, still_view
-from visualizer.ui.common.labels import HeldText
 from visualizer.ui.common.lut_image import LutImage
 from visualizer.ui.panels.network import layout as geometry, marks
 from visualizer.ui.panels.network.layout import BAND, GRID, TOP
@@ -122,11 +121,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._legend.setToolTip("Connection color: blue = negative, red = positive; stronger = more opaque")
         self._shading = QLabel()  # what a neuron's shade means, negative activations included
         self._shading.setToolTip(shading_legend()[2])
-        # Both change with the moment shown (a scrub, a new input): held at their height, a new
-        # text does not re-lay out the view (a canvas resize re-places every neuron, ~100 ms).
-        self._caption = HeldText(lines=2)
+        self._caption = QLabel()
+        self._caption.setWordWrap(True)
         self._dead_plain = ""
-        self._dead_label = HeldText(lines=1)  # "✕ 3 of 16 in Hidden 1 never fire"
+        self._dead_label = QLabel()  # "✕ 3 of 16 in Hidden 1 never fire"
+        self._dead_label.setWordWrap(True)
         self._dead_label.setToolTip("Crossed-out neurons never fire on the test set: they pass nothing on and, "
                                     "with no gradient, no longer learn")
         self._dead_label.hide()
@@ -530,15 +529,14 @@ class NetworkView(cm.FollowsPalette, QWidget):
         else:
             self._dead_marks.setData(pos=np.empty((0, 2)))
         text = self._dead_plain = marks.dead_text(counts, self._sizes, layer_names(len(self._sizes)))
-        if text:  # once shown, the line stays (empty when none are dead): no re-layout per moment
-            self._dead_label.show()
+        self._dead_label.setVisible(bool(text))
+        if text:
             self._dead_label.setText(f"<b style='color:{self._bad.name()}'>\N{MULTIPLICATION X}</b> {text} "
                                      "(on the test set)")
-        else:
-            self._dead_label.setText("")
 
     def _set_caption(self, text: str, tooltip: str) -> None:
-        self._caption.setText(text)
+        if text != self._caption.text():  # a QLabel re-layouts on every setText
+            self._caption.setText(text)
         if tooltip != self._caption.toolTip():
             self._caption.setToolTip(tooltip)
 
