@@ -102,3 +102,22 @@ def test_snapshots_carry_gradient_size_and_update_ratio_per_layer(tiny_dataset, 
 def test_gradient_statistics_can_be_left_out(tiny_dataset, recorder):
     Trainer(SMALL, tiny_dataset, snapshot_interval=0, gradient_stats=False).run(recorder)
     assert all("grad_norms" not in s.metrics for s in recorder.snapshots)
+
+
+def test_a_call_of_several_batches_reports_its_first_batchs_statistics(tiny_dataset, recorder, run_in_thread):
+    config = SMALL.with_changes(optimizer="sgd", momentum=0.0, learning_rate=0.1)
+    control = TrainingControl()
+    run = run_in_thread(Trainer(config, tiny_dataset, start_paused=True), recorder, control)
+    start = recorder.wait_for(lambda s: s.event is SnapshotEvent.START)
+    control.step(4)  # one graph call of four batches
+    after = recorder.wait_for(lambda s: s.step == 4)
+    control.stop()
+    run.join()
+    grad = batch_gradient(start.network, *_batch_of(tiny_dataset, start.next_batch_indices))
+    moved = sgd_step(start.network, grad, 0.1)  # the weights after the call's first batch
+    want_norms = [np.linalg.norm(g) for g in grad.weight_gradients]
+    want_ratios = [np.linalg.norm(w1 - w0) / np.linalg.norm(w0) for w0, w1 in zip(start.weights, moved.weights, strict=True)]
+    np.testing.assert_allclose(after.metrics["grad_norms"], want_norms, rtol=1e-4)
+    np.testing.assert_allclose(after.metrics["update_ratios"], want_ratios, rtol=1e-4)
+    last = batch_gradient(after.network, *_batch_of(tiny_dataset, after.batch_indices))  # not the last batch's
+    assert not np.allclose(after.metrics["grad_norms"], [np.linalg.norm(g) for g in last.weight_gradients], rtol=1e-3)
