@@ -21,7 +21,7 @@ import numpy as np
 
 from visualizer.core.config import TrainingConfig
 from visualizer.core.network import Network
-from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline
+from visualizer.core.timeline import DEFAULT_BUDGET, Batches, Timeline, kept_by_plan
 from visualizer.data.dataset import Dataset
 
 FLAT_MB = 10.0  # RSS growth after the timeline's budget filled that still counts as flat
@@ -70,7 +70,7 @@ def recording_memory(*, epochs: int = 50, batches_per_epoch: int = 1875, budget:
             n = min(block, batches_per_epoch - pos)
             steps = np.arange(step + 1, step + n + 1)
             stride, keep_until = timeline.capture_plan()
-            captured = steps[(steps <= keep_until) | (steps % stride == 0)]
+            captured = steps[kept_by_plan(steps, stride, keep_until)]
             weights = [buffer[: len(captured)]] if len(captured) else []
             weight_steps = captured.tolist()
             if not weight_steps or weight_steps[-1] != steps[-1]:

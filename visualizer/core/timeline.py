@@ -98,6 +98,16 @@ def flatten_network(network: Network) -> np.ndarray:
     return np.concatenate([a.ravel() for pair in zip(network.weights, network.biases, strict=True) for a in pair])
 
 
+def kept_by_plan(steps, stride: int, keep_until: int) -> np.ndarray:
+    """Which of ``steps`` the capture plan ``(stride, keep_until)`` keeps, as a boolean mask.
+
+    The one rule shared by the timeline, the trainer's capture and its recorder: the first
+    batches (up to ``keep_until``) and every ``stride``-th one (see :meth:`Timeline.capture_plan`).
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    return (steps <= keep_until) | (steps % stride == 0)
+
+
 class Timeline:
     """The recording of one run (and the runs that continue it), thread-safe.
 
@@ -320,7 +330,7 @@ class Timeline:
             return False
         self._drop_superseded_latest()
         s = np.asarray(steps[:-1], dtype=np.int64)
-        keep = (s <= self.keep_until) | (s % self._stride == 0)
+        keep = kept_by_plan(s, self._stride, self.keep_until)
         if len(self._steps) + int(keep.sum()) + 1 > max(self.capacity, 2):
             return False
         rows = blocks[0]

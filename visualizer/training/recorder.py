@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from visualizer.core.timeline import Batches, Timeline
+from visualizer.core.timeline import Batches, Timeline, kept_by_plan
 
 __all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting", "capture_rows"]
 
@@ -180,6 +180,6 @@ def capture_rows(step: int, batches: int, stride: int, keep_until: int, spare: i
     ``spare`` (the extra row, only reached by unkept networks once the others are full).
     """
     steps = np.arange(step + 1, step + batches + 1, dtype=np.int64)
-    kept = (steps <= keep_until) | (steps % stride == 0)
+    kept = kept_by_plan(steps, stride, keep_until)
     before = np.cumsum(kept) - kept  # kept batches before each one
     return np.minimum(before, spare).astype(np.int32)

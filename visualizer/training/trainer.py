@@ -41,7 +41,7 @@ from visualizer.core.errors import ConfigError, DataError, TrainingDiverged
 from visualizer.core.history import MetricHistory
 from visualizer.core.network import Network
 from visualizer.core.snapshot import SnapshotEvent, TrainingSnapshot
-from visualizer.core.timeline import Batches, Timeline
+from visualizer.core.timeline import Batches, Timeline, kept_by_plan
 from visualizer.data.dataset import Dataset
 from visualizer.training.control import PAUSE, RUN, STOP, TrainingControl
 from visualizer.training.model import build_model, make_optimizer
@@ -728,7 +728,7 @@ class Trainer:
         """
         stride, keep_until = plan
         steps = np.arange(self._step + 1, self._step + n_done + 1)
-        captured = steps[(steps <= keep_until) | (steps % stride == 0)].tolist()
+        captured = steps[kept_by_plan(steps, stride, keep_until)].tolist()
         if not captured or captured[-1] != steps[-1]:
             captured.append(int(steps[-1]))  # the graph wrote the network after the call's last batch too
         if len(captured) != rows:
