@@ -76,10 +76,10 @@ class TrainingWorker(QObject):
             _return_to_gui_thread(self)
             self.errored.emit(exc)
         finally:
-            if trainer is not None:
-                # A finished run's memory (data tensors, weights, buffers) goes now, not at the next
-                # full garbage collection (TensorFlow's and Keras' cycles keep it until then).
-                trainer.release()
+            # Not trainer.release() here: in one fresh-clone test run the worker hung inside its
+            # AssignVariableOp at the end of a run (cause not found); a finished run's memory waits
+            # for the garbage collector instead, which is slower but never hangs.
+            del trainer
             _return_to_gui_thread(self)
             self.finished.emit(result)
 
