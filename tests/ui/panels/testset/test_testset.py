@@ -151,6 +151,30 @@ def test_result_for_a_previous_run_is_dropped_when_a_new_run_is_waiting(make_sna
     assert shown == [new_run]
 
 
+def test_the_evaluation_thread_never_calls_qt_and_results_arrive_in_the_gui_thread(make_snapshot, qtbot, monkeypatch):
+    """A CI run crashed (segmentation fault) in a Qt call made by the executor's done-callback."""
+    import threading
+
+    from visualizer.ui.panels.testset import evaluator
+
+    x, y = _digits(100)
+    futures, delivered_in = [], []
+    real_submit = evaluator.ThreadPoolExecutor.submit
+
+    def submit(executor, fn, *args, **kwargs):
+        futures.append(real_submit(executor, fn, *args, **kwargs))
+        return futures[-1]
+
+    monkeypatch.setattr(evaluator.ThreadPoolExecutor, "submit", submit)
+    ev = evaluator.Evaluator(min_interval=0.0)
+    ev.set_data(x, y)
+    ev.evaluated.connect(lambda *_: delivered_in.append(threading.current_thread()))
+    with qtbot.waitSignal(ev.evaluated, timeout=5000):
+        ev.request(make_snapshot(seed=1))
+    assert delivered_in == [threading.main_thread()]
+    assert len(futures) == 1 and not futures[0]._done_callbacks, "nothing runs in the worker thread after the result"
+
+
 def test_epoch_ends_are_evaluated_at_most_once_per_interval_but_evaluate_now_is_not(qtbot, make_snapshot):
     from visualizer.ui.panels.testset.evaluator import Evaluator
 

@@ -2,9 +2,11 @@
 
 Evaluating 10,000 digits takes ~30-65 ms of numpy, and a fast run ends several epochs a second;
 done in the GUI thread that stalled the event loop at every epoch end. Here a one-worker executor
-runs :func:`visualizer.core.confusion.evaluate` (never touching Qt) and the future's done-callback
-hands the result to the GUI thread with superqt's ``ensure_main_thread`` — napari's layer slicer
-pattern. A result for a panel already closed is dropped there.
+runs :func:`visualizer.core.confusion.evaluate` and a GUI-thread timer collects the finished
+future, so the worker thread never touches Qt. (It used to hand the result over with superqt's
+``ensure_main_thread`` from the future's done-callback, which creates a QObject in the plain
+Python worker thread; a CI run crashed with a segmentation fault inside that callback.) A result
+for a panel already closed is dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
-from superqt.utils import ensure_main_thread
 
 from visualizer.core.confusion import evaluate
 from visualizer.core.config import INPUT_SIZE
@@ -29,6 +30,8 @@ MIN_INTERVAL = 1.0
 # evaluation each MAX_REST_WAIT seconds.
 REST = 0.2
 MAX_REST_WAIT = 1.0
+# Milliseconds between two looks at a running evaluation from the GUI thread (it takes 30-65 ms).
+POLL_MS = 10
 
 
 def _evaluate(snapshot, x: np.ndarray, y: np.ndarray):
@@ -66,6 +69,9 @@ class Evaluator(QObject):
         self._pending = None  # the newest snapshot waiting for the running evaluation to end
         self._running: tuple[Future, object, int] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnviz-evaluate")
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._check_running)
         self._closed = False
 
     def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -100,6 +106,7 @@ class Evaluator(QObject):
         self._closed = True
         self._pending = None
         self._delay.stop()
+        self._poll.stop()
         running = self._running
         self._executor.shutdown(wait=False, cancel_futures=True)
         if running is None:
@@ -125,12 +132,16 @@ class Evaluator(QObject):
         self._started_at = time.monotonic()
         future = self._executor.submit(_evaluate, snapshot, self._x, self._y)
         self._running = (future, snapshot, self._generation)
-        future.add_done_callback(self._collect)
+        self._poll.start()
 
-    @ensure_main_thread
-    def _collect(self, done: Future) -> None:
-        if self._closed or self._running is None or self._running[0] is not done:
-            return
+    def _check_running(self) -> None:
+        if self._running is None or self._closed:
+            self._poll.stop()
+        elif self._running[0].done():
+            self._poll.stop()
+            self._collect()
+
+    def _collect(self) -> None:
         future, snapshot, generation = self._running
         self._running = None
         # A request from a newer run (Reset, Import) makes this result wrong, not just old: drop
