@@ -307,3 +307,28 @@ def test_step_requested_before_a_paused_start_runs(tiny_dataset, recorder, run_i
     assert recorder.latest.step == 4 and control.paused
     control.stop()
     assert run.join().batches == 4
+
+
+def test_the_snapshot_interval_stretches_with_every_weight_copy_a_call_makes(tiny_dataset):
+    """Big networks: the snapshot, the backup and (recording) the capture row and its copy each copy every weight."""
+    from visualizer.core.timeline import Timeline
+    from visualizer.training import trainer as trainer_module
+
+    plain = Trainer(SMALL, tiny_dataset, snapshot_interval=1 / 30)
+    recording = Trainer(SMALL, tiny_dataset, snapshot_interval=1 / 30, timeline=Timeline())
+    plain._copy_seconds = recording._copy_seconds = 0.01  # 10 ms of this thread's CPU per copy
+    assert plain.effective_interval() == pytest.approx(2 * 0.01 / trainer_module.COPY_SHARE)
+    assert recording.effective_interval() == pytest.approx(4 * 0.01 / trainer_module.COPY_SHARE)
+    plain._copy_seconds = 1e-5  # a small network: the interval asked for
+    assert plain.effective_interval() == pytest.approx(1 / 30)
+
+
+def test_a_snapshot_counts_its_copy_in_cpu_time_not_in_waits(tiny_dataset, monkeypatch):
+    from visualizer.training import trainer as trainer_module
+
+    trainer = Trainer(SMALL, tiny_dataset, snapshot_interval=1 / 30)
+    clock = iter([5.0, 5.001])
+    monkeypatch.setattr(trainer_module.time, "thread_time", lambda: next(clock))
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: 1e6)  # a wall clock that would say "stalled"
+    trainer.current_snapshot()
+    assert trainer._copy_seconds == pytest.approx(0.001)

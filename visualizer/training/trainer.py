@@ -56,7 +56,10 @@ __all__ = ["TrainResult", "Trainer", "TrainingControl"]
 _MAX_CALL_SECONDS = 0.25  # upper bound on one graph call when no snapshot is due sooner
 STOP_TEST_SECONDS = 0.25  # Stop skips the final test pass when it would take longer than this (Stop stays prompt)
 _TEST_FLOPS = 1e11  # multiply-adds x 2 per second a test pass reaches here, until one was timed (2 cores: ~1e11)
-COPY_SHARE = 0.05  # snapshots may take at most this share of training time (their copy of every weight)
+# The copies of every weight that each graph call makes (the snapshot's, the divergence backup's
+# and, recording, the capture row's and the recorder's into the timeline) may take at most this
+# share of training time; at 2.9M parameters they took 15-25% of it at 30 calls a second.
+COPY_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -484,20 +487,24 @@ class Trainer:
                                    copy=False)
 
     def effective_interval(self) -> float:
-        """Seconds between batch snapshots: ``snapshot_interval``, or longer when copying the
-        weights out would take more than COPY_SHARE of the time (2.9M parameters: ~12 MB a copy).
-        An interval of 0 stays 0: a snapshot after every call, as asked."""
+        """Seconds between batch snapshots: ``snapshot_interval``, or longer when the copies of
+        every weight made per graph call would take more than COPY_SHARE of the time (2.9M
+        parameters: ~12 MB a copy, four copies a call when recording). An interval of 0 stays 0:
+        a snapshot after every call, as asked."""
         if self.snapshot_interval <= 0:
             return 0.0
-        return max(self.snapshot_interval, self._copy_seconds / COPY_SHARE)
+        copies = 4 if self.timeline is not None else 2
+        return max(self.snapshot_interval, copies * self._copy_seconds / COPY_SHARE)
 
     def current_snapshot(self, event: SnapshotEvent = SnapshotEvent.BATCH, *, batch_indices=None,
                          next_batch_indices=None) -> TrainingSnapshot:
         """A snapshot of the weights and metrics right now (private copies); the batches' rows as given."""
         # .numpy() is already a private copy of the variable; the Network takes it as is.
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         arrays = [np.asarray(v.numpy(), dtype=np.float32) for v in self._vars]
-        self._copy_seconds = time.perf_counter() - t0  # real time, whatever clock the run uses
+        # This thread's CPU time, whatever clock the run uses: wall time also counted the waits for
+        # the GIL while the GUI thread drew, which stretched the interval of a small network 3-10x.
+        self._copy_seconds = time.thread_time() - t0
         loss, acc = self._train_metrics
         val_loss, val_acc = self._val
         return TrainingSnapshot(
