@@ -147,7 +147,7 @@ def _timeline_lines(tl: dict) -> list[str]:
         row(f"recording on / off at full speed (median of {int(tl['recording_pairs'])} pairs)",
             f"{ratio:.2f} (pairs {tl['recording_ratio_min']:.2f}–{tl['recording_ratio_max']:.2f})",
             f"≥ {wanted:.1f}  {_verdict(ratio >= wanted)}"),
-        row("  samples/s recording / not (medians)",
+        row(f"  samples/s recording / not (medians, {int(tl.get('recording_epochs', 0))}-epoch runs)",
             f"{_fmt(tl['recording_samples_per_second'])} / {_fmt(tl['plain_samples_per_second'])}"),
         row(f"pace {' / '.join(map(str, paces))} batches/s, achieved",
             " / ".join(f"{tl[f'pace_{p}_achieved']:.4g}" for p in paces)),

@@ -8,6 +8,7 @@ Figures are ratios and medians of repeated runs (the machine may be shared), nev
 from __future__ import annotations
 
 import gc
+import math
 import statistics
 import tempfile
 import threading
@@ -23,13 +24,24 @@ from visualizer.training.control import TrainingControl
 from visualizer.training.trainer import Trainer
 
 
-def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config: TrainingConfig | None = None) -> dict:
+def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config: TrainingConfig | None = None,
+                    min_seconds: float = 1.0) -> dict:
     """Training-loop throughput with a Timeline over without, at full speed on the same run.
 
     Runs ``pairs`` pairs (order alternating, each trainer prepared first so tracing is not
     timed) and returns the median of the per-pair ratios of samples/second, plus the medians.
+    Each run gets more than ``epochs`` epochs when needed to last about ``min_seconds`` without
+    recording (judged from one warm epoch): two epochs of the default network take 0.2 s here,
+    where the start and end of a run and the machine's noise swung the pairs from 0.66 to 0.99.
     """
     config = (config or TrainingConfig()).with_changes(epochs=epochs)
+    if min_seconds > 0:
+        trial = Trainer(config.with_changes(epochs=1), dataset)
+        trial.prepare()
+        rate = trial.run(lambda s: None).samples_per_second
+        trial.release()
+        epoch_seconds = len(dataset.x_train) / max(rate, 1.0)
+        config = config.with_changes(epochs=max(epochs, math.ceil(min_seconds / epoch_seconds)))
     ratios, on, off = [], [], []
     for i in range(pairs):
         speeds = {}
@@ -42,6 +54,7 @@ def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config
         off.append(speeds[False])
     return {
         "recording_pairs": float(pairs),
+        "recording_epochs": float(config.epochs),
         "recording_ratio": statistics.median(ratios),
         "recording_ratio_min": min(ratios),
         "recording_ratio_max": max(ratios),
