@@ -48,7 +48,9 @@ def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 5, config
         for recording in ((False, True) if i % 2 == 0 else (True, False)):
             trainer = Trainer(config, dataset, timeline=Timeline() if recording else None)
             trainer.prepare()
+            gc.collect()  # the previous pair's garbage is not collected during this run
             speeds[recording] = trainer.run(lambda s: None).samples_per_second
+            trainer.release()
         ratios.append(speeds[True] / speeds[False])
         on.append(speeds[True])
         off.append(speeds[False])
