@@ -25,3 +25,27 @@ def test_a_continued_run_counts_from_where_it_started():
     before = _latest_step(_window(700))
     assert not _training(_window(700), before) and _training(_window(701), before)
     assert _latest_step(SimpleNamespace(session=SimpleNamespace(latest=None))) == -1
+
+
+def test_a_scale_row_reports_every_figure_and_says_which_targets_it_met(qapp, tmp_path, monkeypatch):
+    import math
+
+    import numpy as np
+
+    from visualizer.bench.report import format_scale
+    from visualizer.bench.scale import measure_scale
+    from visualizer.data.dataset import Dataset
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    rng = np.random.default_rng(0)
+    x, y = rng.random((320, 784), dtype=np.float32), rng.integers(0, 10, 320)
+    tiny = Dataset(x[:256], y[:256], x[256:], y[256:], source="random test data", kind="synthetic")
+    row = measure_scale(tiny, (24, 8), seconds=0.5, baseline=False)
+    for key in ("window_samples_per_second", "lateness_p99_ms", "view_all_median_ms", "view_network_median_ms",
+                "stop_seconds", "close_seconds"):
+        assert math.isfinite(row[key]), key
+    assert set(row["targets_met"]) >= {"lateness_p99_ms", "view_all_median_ms", "stop_seconds"}
+    row.update(no_window_samples_per_second=1.0, fit_samples_per_second=1.0, snapshot_copy_ms=0.1)
+    row["targets_met"] = {"lateness_p99_ms": True, "window_vs_fit": False}
+    text = format_scale([row])
+    assert "| 24,8 |" in text and "24,8: MISSED window_vs_fit" in text
