@@ -282,13 +282,14 @@ def run_scale_bench(dataset, networks, *, seconds: float = 6.0, log: Callable[[s
 
 def format_scale(rows: list[dict]) -> str:
     """The README's scale table: network → samples/s (window, no window, fit), lateness, fps, memory, Stop, close."""
-    head = ("| network | parameters | samples/s window / no window / fit | lateness p99 / max | fps | "
+    head = ("| network | parameters | samples/s window / no window / fit | window ÷ no window, ÷ fit | lateness p99 / max | fps | "
             "snapshot copy, interval | memory | Stop | close | all views / network view / weight maps |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         lines.append(
             f"| {r['hidden']} | {r['parameters']:,} | {_fmt(r['window_samples_per_second'])} / "
             f"{_fmt(r.get('no_window_samples_per_second'))} / {_fmt(r.get('fit_samples_per_second'))} | "
+            f"{r.get('window_vs_no_window', float('nan')):.2f}, {r.get('window_vs_fit', float('nan')):.2f} | "
             f"{r['lateness_p99_ms']:.0f} / {r['lateness_max_ms']:.0f} ms | {r['frames_per_second']:.1f} | "
             f"{r['snapshot_copy_ms']:.1f} ms, {r['snapshot_interval_s']:.2f} s | {r['rss_mb']:,.0f} MB | "
             f"{r['stop_seconds']:.2f} s | {r['close_seconds']:.2f} s | "
