@@ -158,9 +158,7 @@ def view_costs(window, app, hidden, frames: int = 30) -> dict:
         app.processEvents()
         times.append((time.perf_counter() - t0) * 1e3)
     out["view_all_median_ms"] = float(np.median(times[5:]))
-    window.reset()  # fresh weights of the real configuration for the timed run
-    if _wait(app, lambda: window.state is RunState.READY, 120.0) == float("inf"):
-        raise RuntimeError(f"window not ready after the reset (state {window.state})")
+    _reset(window, app)  # fresh weights of the real configuration for the timed run
     return out
 
 

@@ -39,9 +39,9 @@ def color_scale(a: np.ndarray) -> float:
     grow 3-5x larger than the rest; scaled to them, the 16 templates fade to white."""
     a = np.asarray(a, dtype=np.float32).ravel()
     if a.size < ROBUST_SIZE:
-        return symmetric_max(np.abs(a))
+        return symmetric_max(a)
     m = float(np.percentile(np.abs(_sample(a)), ROBUST_QUANTILE))
-    return m if np.isfinite(m) and m > 0 else symmetric_max(np.abs(a))
+    return m if np.isfinite(m) and m > 0 else symmetric_max(a)
 
 
 def grown_range(current: float | None, needed: float) -> float:
