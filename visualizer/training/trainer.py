@@ -253,7 +253,7 @@ class Trainer:
             size = tf.stack([tf.nn.l2_loss(b) for b in before])
             return grad, tf.sqrt(moved / tf.maximum(size, 1e-30))
 
-        def train_batch(x, y, idx, count, first):
+        def train_batch(x, y, idx, count, measured: bool):
             xb, yb = as_pixels(tf, tf.gather(x, idx)), tf.gather(y, idx)
             mask = tf.cast(tf.range(width) < count, tf.float32)  # the epoch's last batch is short
             nf = tf.cast(count, tf.float32)
@@ -263,11 +263,10 @@ class Trainer:
                 loss = tf.reduce_sum(losses * mask) / nf
             grads = tape.gradient(loss, variables)
             apply(grads)
-            layers = len(kernels) if stats else 0
-            zero = lambda: (tf.zeros([layers]), tf.zeros([layers]))  # noqa: E731
-            # Only the call's first batch is measured: measuring every batch costs ~15% of the
-            # throughput (a copy of every kernel and a dozen small ops per batch), one cond ~1%.
-            g_norm, ratio = tf.cond(first, lambda: measure(grads), zero) if stats else zero()
+            # Only the call's first batch is measured (measuring every batch cost ~15% of the
+            # throughput: a copy of every kernel and a dozen small ops per batch), and that batch
+            # is traced on its own before the loop, so the loop's batches carry no op for it.
+            g_norm, ratio = measure(grads) if measured else (None, None)
             return loss, tf.reduce_sum(hits * mask), nf, g_norm, ratio
 
         scalar = tf.TensorSpec([], tf.int32)
@@ -326,16 +325,9 @@ class Trainer:
             grad_norms, ratios = tf.zeros([layers]), tf.zeros([layers])  # the first batch's
             first = step + 1  # one add per use below: grappler's rewrite of a + b + c breaks in loops
 
-            # The flag and the clock are read before every batch (both are stateful reads, which
-            # the graph optimizer keeps inside the loop; tests check that pause lands mid-call).
-            while tf.logical_and(
-                tf.logical_and(i < max_batches, ok),
-                tf.logical_and(flag < threshold, tf.logical_or(i == 0, tf.timestamp() - t0 < deadline)),
-            ):
-                loss, h, nf, g_norm, ratio = train_batch(x, y, order[start + i], counts[start + i], i == 0)
-                grad_norms += g_norm
-                ratios += ratio
-                ok = tf.math.is_finite(loss)
+            def one_batch(i, loss_sum, hits, row, measured: bool):
+                """Batch ``i`` of the call: the sums, its finiteness, the capture row and (``measured``) its statistics."""
+                loss, h, nf, g_norm, ratio = train_batch(x, y, order[start + i], counts[start + i], measured)
                 loss_sum += tf.cast(loss * nf, tf.float64)
                 hits += tf.cast(h, tf.float64)
                 if recording:
@@ -352,6 +344,19 @@ class Trainer:
                     elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
                         write_row(capture, row)
                         row += 1
+                return loss_sum, hits, tf.math.is_finite(loss), row, g_norm, ratio
+
+            # The flag and the clock are read before every batch (both are stateful reads, which
+            # the graph optimizer keeps inside the loop; tests check that pause lands mid-call).
+            if stats:
+                if tf.logical_and(i < max_batches, flag < threshold):  # the measured first batch
+                    loss_sum, hits, ok, row, grad_norms, ratios = one_batch(i, loss_sum, hits, row, True)
+                    i += 1
+            while tf.logical_and(
+                tf.logical_and(i < max_batches, ok),
+                tf.logical_and(flag < threshold, tf.logical_or(i == 0, tf.timestamp() - t0 < deadline)),
+            ):
+                loss_sum, hits, ok, row, _, _ = one_batch(i, loss_sum, hits, row, False)
                 i += 1
             if recording and not branchless:  # (a small network's last is in its row already)
                 # The network after the last batch (the latest moment is always recorded), unless kept above.
