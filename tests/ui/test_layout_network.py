@@ -115,7 +115,7 @@ def network_view_frame(qtbot, make_snapshot, make_one_neuron):
 
 
 @pytest.mark.parametrize("notice", [False, True], ids=["plain", "notice"])
-@pytest.mark.parametrize("network", ["16-16", "1024-1024-1024"])
+@pytest.mark.parametrize("network", ["16-16", "1024-1024-1024", "784-1"])
 def test_the_window_at_1024x700_lays_out_the_network(make_window, make_snapshot, make_one_neuron, qtbot, tmp_path,
                                                      network, notice):
     window = make_window()
@@ -124,9 +124,13 @@ def test_the_window_at_1024x700_lays_out_the_network(make_window, make_snapshot,
     if notice:
         window.settings_notice.show_message(NOTICE, "info")
     snap, acts, predicted, true = _frame(network, make_snapshot, make_one_neuron)
-    window.network_view.set_frame(snap, acts, predicted, true)
-    qtbot.wait(50)
+    window.session.on_snapshot(snap)  # the window's own network, drawn as the window draws it
+    window.show_test_digit(1)
+    qtbot.wait(200)
     _settle()
+    window.network_view.set_frame(snap, acts, predicted, true)  # then a wrong prediction: the longest label
+    _settle()
+    assert window.network_view._sizes == tuple(snap.layer_sizes)
     hint = window.minimumSizeHint()
     assert hint.width() <= 1024 and hint.height() <= 700, hint
     assert window.height() <= 700

@@ -521,7 +521,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
             return metrics.horizontalAdvance(text) + 2 * TEXT_MARGIN + 2
 
         left = -1 + 0.3  # the view's left edge, and a little
-        texts = geometry.fit_titles(self._title_options, [x / px for x in self._layer_x], width, left_px=left / px)
+        texts = geometry.fit_titles(self._title_options, [x / px for x in self._layer_x], width, spacing_px=8,
+                                    left_px=left / px)  # 12 pixels between neighbouring texts
         for item, text in zip(self._titles, texts, strict=True):
             if item.toPlainText() != text:
                 item.setText(text)
@@ -846,7 +847,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         else:
             px, py = self._pos[info.layer][info.index]
             x = px + 1.5 if info.layer < n - 1 else px - 14
-            y = float(np.clip(py - 4, TOP, self._height - 18))  # below the layer titles
+            y = float(np.clip(py - 4, self._top, self._height - 18))  # below the layer titles
         self._inset_text.setPos(x, y)
         self._inset_text.setVisible(True)
         self._inset_img.setVisible(show_img)
