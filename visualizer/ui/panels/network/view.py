@@ -31,9 +31,9 @@ LABEL_GAP = 4  # pixels between the predicted output's ring and its label
 TEXT_MARGIN = 1  # pixels around a title's or label's text (Qt's default 4 took rows a small view lacks)
 LABEL_SHRINK = 0.75  # a short view's output labels shrink to fit their rows, down to this share of the font
 BRIGHTNESS_LEVELS = 64  # shades of a positive activation (as many again for negative ones, tanh)
-ZERO_SHADE = BRIGHTNESS_LEVELS - 1
+ZERO_SHADE = BRIGHTNESS_LEVELS - 1  # the brush of a zero activation: the middle of the signed ramp
 MAX_SPOT = 2.8  # the largest disc, view units
-RING = 1.45  # the predicted output's ring over its disc's diameter  # the brush of a zero activation: the middle of the signed ramp
+RING = 1.45  # the predicted output's ring over its disc's diameter
 
 
 @dataclass(frozen=True)
@@ -430,7 +430,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
             spacing = min(3.6, (bottom - top) / sizes[i])
             if i == n - 1:  # the outputs: each label's line needs its pixels
                 spacing = self._row_spacing = geometry.row_spacing(sizes[i], bottom - top, self._out_scale(rings_x),
-                                                                          self._lines_per_label() * self._line_px())
+                                                                          self._lines_per_label() * _line(self._font))
             y = middle + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
             self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
             self._spot.append(float(np.clip(spacing * 0.72, 0.25, MAX_SPOT)))
@@ -466,10 +466,6 @@ class NetworkView(cm.FollowsPalette, QWidget):
                 or abs(label - self._label) > 0.02 * self._label or abs(top - self._top) > 0.02 * self._top):
             self._gap, self._height, self._label, self._top = gap, height, label, top
             self._place()
-
-    def _line_px(self) -> float:
-        """Pixels a line of an output label needs at the full font."""
-        return _line(self._font)
 
     def _fit_labels(self) -> None:
         """The output labels at the largest font (the full one, else down to LABEL_SHRINK of it) whose
