@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,26 +23,47 @@ GAP_RANGE = (0.55 * GRID, 1.1 * GRID)  # horizontal distance between layers; fit
 BAND = 0.5  # share of the gap a wide layer's grid may take (the rest is for its connections)
 
 
-def network_geometry(n_layers: int, width_px: float, height_px: float, label_px: float) -> tuple[float, float, float]:
-    """(gap between layers, total height, room right of the outputs) in view units for a canvas of that size.
+class Geometry(NamedTuple):
+    """The network view's layout in view units: what :func:`network_geometry` solves for."""
 
-    The output labels need ``label_px`` pixels: how many view units that is depends on the
-    scale, which depends on the room given to them, so it is solved for in a few rounds. A wide
-    view spreads the layers (up to GAP_RANGE[1]); a narrow one keeps them at GAP_RANGE[0] and
-    grows the height instead, so the neuron columns use the room rather than leaving it empty.
+    gap: float  # horizontal distance between layers
+    height: float  # of the whole drawing
+    label: float  # room right of the outputs
+    top: float  # above the neurons, for the layer titles
+    scale: float  # pixels per view unit
+
+
+def network_geometry(n_layers: int, width_px: float, height_px: float, label_px: float,
+                     title_px: float = 0.0) -> Geometry:
+    """The layout for a canvas of that size, in view units.
+
+    The output labels need ``label_px`` pixels across and the titles ``title_px`` pixels down:
+    how many view units that is depends on the scale, which depends on the room given to them,
+    so it is solved for in a few rounds. A wide view spreads the layers (up to GAP_RANGE[1]); a
+    narrow one keeps them at GAP_RANGE[0] and grows the height instead, so the neuron columns
+    use the room rather than leaving it empty. A short or narrow view (a small scale) gives the
+    titles more units above the neurons, so the grids never reach up into them.
     """
     ok = width_px > 10 and height_px > 10
     aspect = width_px / height_px if ok else 1.6
-    min_height = GRID + TOP + BOTTOM
     steps = max(n_layers - 1, 1)
-    label = LABEL
-    for _ in range(6):
+    label, top, scale = LABEL, TOP, 8.0
+    for _ in range(8):
+        min_height = GRID + top + BOTTOM
         gap = float(np.clip((aspect * min_height - GRID - label - 1) / steps, *GAP_RANGE))
         width = 1 + GRID + steps * gap + label
         height = max(min_height, width / max(aspect, 0.1))
         scale = min(width_px / width, height_px / height) if ok else 8.0  # pixels per view unit
         label = max(LABEL, label_px / scale + 1.5)  # the view ends 1 unit short of the labels + LABEL
-    return gap, height, label
+        top = max(TOP, (title_px + 3) / scale)  # the title and 3 pixels to the first neuron
+    return Geometry(gap, height, label, top, scale)
+
+
+def row_spacing(n: int, room: float, scale: float, row_px: float) -> float:
+    """Distance between the centres of ``n`` output rows (view units) in ``room`` units of height:
+    3.6 units where there is room, never less than ``row_px`` pixels (a label's line) while the
+    room allows, else the room shared evenly (the caller shrinks the labels to fit it)."""
+    return min(room / max(n, 1), max(3.6, row_px / scale))
 
 
 @dataclass(frozen=True)
@@ -110,15 +132,19 @@ def title_options(names: list[str], sizes: tuple[int, ...]) -> list[list[str]]:
     return out
 
 
-def fit_titles(options: list[list[str]], centers_px: list[float], width_px, spacing_px: float = 4.0) -> list[str]:
+def fit_titles(options: list[list[str]], centers_px: list[float], width_px, spacing_px: float = 4.0,
+               left_px: float | None = None) -> list[str]:
     """The longest titles whose boxes (centred at ``centers_px``, ``width_px(text)`` wide) leave
-    ``spacing_px`` between neighbours. The hidden layers shorten together (so they read alike),
-    and only when shortening the input's and output's titles is not enough; the shortest if nothing fits."""
+    ``spacing_px`` between neighbours. The first box moves right to start at ``left_px`` if it
+    would start left of it (the view's edge: the input's title is wider than its grid in a small
+    view). The hidden layers shorten together (so they read alike), and only when shortening the
+    input's and output's titles is not enough; the shortest if nothing fits."""
     n = len(options)
 
     def fits(texts):
         widths = [width_px(t) for t in texts]
-        return all(centers_px[i + 1] - centers_px[i] >= (widths[i] + widths[i + 1]) / 2 + spacing_px
+        centers = [first_center(centers_px[0], widths[0], left_px), *centers_px[1:]]
+        return all(centers[i + 1] - centers[i] >= (widths[i] + widths[i + 1]) / 2 + spacing_px
                    for i in range(n - 1))
 
     hidden_levels = max((len(o) for o in options[1:-1]), default=1)
@@ -129,3 +155,8 @@ def fit_titles(options: list[list[str]], centers_px: list[float], width_px, spac
             if fits(texts):
                 return texts
     return [o[-1] for o in options]
+
+
+def first_center(center: float, width: float, left: float | None) -> float:
+    """Where a box ``width`` wide meant to be centred at ``center`` is centred once kept right of ``left``."""
+    return center if left is None else max(center, left + width / 2)

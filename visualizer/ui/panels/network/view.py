@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +27,13 @@ WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this need
 WIDEST_ANSWER = "0.93 yes  ✗ (not an 8)"  # the same for one neuron's answer (its question is above it)
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
+LABEL_GAP = 4  # pixels between the predicted output's ring and its label
+TEXT_MARGIN = 1  # pixels around a title's or label's text (Qt's default 4 took rows a small view lacks)
+LABEL_SHRINK = 0.75  # a short view's output labels shrink to fit their rows, down to this share of the font
 BRIGHTNESS_LEVELS = 64  # shades of a positive activation (as many again for negative ones, tanh)
 ZERO_SHADE = BRIGHTNESS_LEVELS - 1  # the brush of a zero activation: the middle of the signed ramp
+MAX_SPOT = 2.8  # the largest disc, view units
+RING = 1.45  # the predicted output's ring over its disc's diameter
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,16 @@ class NeuronInfo:
     activation: float | None
     bias: float | None
     incoming: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DrawnRects:
+    """Where the view draws its parts, in scene pixels (what a layout test checks for overlaps)."""
+
+    view: QRectF  # what the canvas shows
+    titles: list[QRectF]  # per layer, input first
+    layers: list[QRectF]  # per layer: the input grid, then each column of discs or grid of cells
+    outputs: list[QRectF]  # per output label
 
 
 class NetworkView(cm.FollowsPalette, QWidget):
@@ -68,6 +84,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._hovered: tuple[int, int] | None = None
         self._pinned: tuple[int, int] | None = None
         self._gap, self._height = geometry.GAP_RANGE[0], GRID + TOP + geometry.BOTTOM
+        self._top = TOP  # view units above the neurons, for the titles: more when the view is small
+        self._row_spacing = 3.6  # between the output rows, view units
         self._label = geometry.LABEL  # room right of the outputs, view units
         self._grids: dict[int, geometry.CellGrid] = {}  # wide layers: their grid of cells
         self._cells: list[pg.ImageItem] = []  # ... drawn as one image each
@@ -86,10 +104,12 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._canvas, self._vb = still_view()
 
         self._input_img = LutImage(axisOrder="row-major")
-        self._input_img.setZValue(-30)  # under the fan, which starts at the lit pixels
+        # Over the fan, which starts at the lit pixels: under it, 240 lines hid the digit itself.
+        # The fan then leaves the grid's right edge; a pinned neuron's few lines stay on top.
+        self._input_img.setZValue(-9.6)
         self._vb.addItem(self._input_img)
         self._grid_frame = QGraphicsRectItem(0, self._grid_y, GRID, GRID)
-        self._grid_frame.setZValue(-29)
+        self._grid_frame.setZValue(-9.5)
         self._vb.addItem(self._grid_frame)
         self._edges = BinnedLines()  # all connections as one item: a path per colour bin
         self._edges.setZValue(-10)
@@ -282,6 +302,27 @@ class NetworkView(cm.FollowsPalette, QWidget):
         """Where the 28x28 input grid sits, in view units (one unit per pixel)."""
         return QRectF(0, self._grid_y, GRID, GRID)
 
+    def drawn_rects(self) -> DrawnRects:
+        """The rectangles of the titles, the layers and the output labels as they are drawn now."""
+        def scene_rect(x0: float, y0: float, x1: float, y1: float) -> QRectF:
+            a, b = self._vb.mapViewToScene(QPointF(x0, y0)), self._vb.mapViewToScene(QPointF(x1, y1))
+            return QRectF(a, b).normalized()
+
+        for item in self._titles + self._out_labels:
+            item.updateTransform(force=True)  # as painting would: text keeps its size in pixels
+        layers = [scene_rect(0, self._grid_y, GRID, self._grid_y + GRID)]
+        px, py = self._vb.viewPixelSize()
+        for i in range(1, len(self._sizes)):
+            if i in self._grids:
+                x, y, w, h = self._grids[i].rect
+                layers.append(scene_rect(x, y, x + w, y + h))
+                continue
+            half = self._to_pixels(self._spot[i]) / 2  # discs are drawn in pixels, at least 2 across
+            (x0, y0), (x1, y1) = self._pos[i].min(axis=0), self._pos[i].max(axis=0)
+            layers.append(scene_rect(x0 - half * px, y0 - half * py, x1 + half * px, y1 + half * py))
+        return DrawnRects(self._vb.sceneBoundingRect(), [t.sceneBoundingRect() for t in self._titles], layers,
+                          [t.sceneBoundingRect() for t in self._out_labels])
+
     def add_to_footer(self, widget: QWidget) -> None:
         """Put ``widget`` (the window's "?") at the end of the colour keys' row under the drawing."""
         self._keys.addWidget(widget)
@@ -301,7 +342,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         if self._acts is not None and tuple(a.size for a in self._acts) != sizes:
             self._acts = self._predicted = self._true = None  # the old network's: nothing to light
         self._selection = {}
-        self._gap, self._height, self._label = self._geometry(sizes)
+        self._gap, self._height, self._label, self._top, _ = self._geometry(sizes)
         self._neurons.setData(pos=np.zeros((self._disc_count(sizes), 2)), pen=self._neuron_pen)
         for item in self._titles + self._out_labels + self._cells:
             self._vb.removeItem(item)
@@ -319,15 +360,46 @@ class NetworkView(cm.FollowsPalette, QWidget):
                 item.setLookupTable(self._cell_lut)
                 self._vb.addItem(item)
                 self._cells.append(item)
-        self._out_labels = [self._add_text(str(d), (0, 0), (0.0, 0.5)) for d in range(sizes[-1])]
+        self._out_labels = [self._add_text(str(d), (0, 0), (0.0, 0.5), margin=0) for d in range(sizes[-1])]
         self._label_state = [("", -1)] * sizes[-1]
         self._apply_text_colors()
+        self._ask_height()
         self._place()
 
-    def _geometry(self, sizes: tuple[int, ...]) -> tuple[float, float, float]:
+    def _geometry(self, sizes: tuple[int, ...]) -> geometry.Geometry:
+        return geometry.network_geometry(len(sizes), self._vb.width(), self._vb.height(),
+                                         self._label_px() + LABEL_GAP, _line(self._font) + 2 * TEXT_MARGIN)
+
+    def _label_px(self) -> float:
+        """Pixels across the widest output label needs (at the full font), and a little."""
         widest = WIDEST_ANSWER if self._task is not None else WIDEST_LABEL
-        label_px = QFontMetricsF(self._font).horizontalAdvance(widest) + 12  # + the text item's margins
-        return geometry.network_geometry(len(sizes), self._vb.width(), self._vb.height(), label_px)
+        return QFontMetricsF(self._font).horizontalAdvance(widest) + 4
+
+    def _out_scale(self, rings_x: float) -> float:
+        """Pixels per view unit with the labels' pixels right of ``rings_x`` (the outputs' rings) in the view."""
+        w, h = self._vb.width(), self._vb.height()
+        if w <= 10 or h <= 10:
+            return 8.0
+        return min((w - self._label_px() - LABEL_GAP) / (rings_x + 1), h / self._height)  # the range starts at -1
+
+    def _lines_per_label(self) -> int:
+        """Text lines of an output label: one per digit, two for the one neuron (its question over its answer)."""
+        return 2 if self._task is not None and self._sizes[-1:] == (1,) else 1
+
+    def _ask_height(self) -> None:
+        """The least canvas height at which the titles and every output row fit at the smallest label
+        font (below it rows would overlap): the dock keeps at least that for the drawing."""
+        if not self._sizes:
+            return
+        title = _line(self._font) + 2 * TEXT_MARGIN + 3
+        row = _line(self._shrunk_font(LABEL_SHRINK))
+        margins = 2 * 2 + 6 + 2  # the canvas's own, BOTTOM at a small view's scale, and rounding
+        self._canvas.setMinimumHeight(int(np.ceil(title + self._sizes[-1] * self._lines_per_label() * row + margins)))
+
+    def _shrunk_font(self, share: float) -> QFont:
+        font = QFont(self._font)
+        font.setPointSizeF(self._font.pointSizeF() * share)
+        return font
 
     @staticmethod
     def _disc_count(sizes: tuple[int, ...]) -> int:
@@ -341,10 +413,11 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def _place(self) -> None:
         """Position everything for the current geometry (on a new architecture or a new shape)."""
         sizes, n = self._sizes, len(self._sizes)
-        top, bottom = TOP, self._height - geometry.BOTTOM
+        top, bottom = self._top, self._height - geometry.BOTTOM
         middle = (top + bottom) / 2
-        self._grid_y = max(TOP, middle - GRID / 2)
+        self._grid_y = max(top, middle - GRID / 2)
         self._layer_x = [GRID / 2] + [GRID + self._gap * i for i in range(1, n)]
+        rings_x = self._layer_x[-1] + RING * MAX_SPOT / 2  # the widest the predicted output's ring gets
         self._pos = [self._grid_centers()]
         self._spot = [1.0]
         self._grids = {}
@@ -355,19 +428,26 @@ class NetworkView(cm.FollowsPalette, QWidget):
                 self._spot.append(grid.cell)
                 continue
             spacing = min(3.6, (bottom - top) / sizes[i])
+            if i == n - 1:  # the outputs: each label's line needs its pixels
+                spacing = self._row_spacing = geometry.row_spacing(sizes[i], bottom - top, self._out_scale(rings_x),
+                                                                          self._lines_per_label() * _line(self._font))
             y = middle + (np.arange(sizes[i]) - (sizes[i] - 1) / 2) * spacing
             self._pos.append(np.column_stack([np.full(sizes[i], self._layer_x[i]), y]))
-            self._spot.append(float(np.clip(spacing * 0.72, 0.25, 2.8)))
+            self._spot.append(float(np.clip(spacing * 0.72, 0.25, MAX_SPOT)))
         discs = self._discs()
         self._neurons.setData(pos=np.concatenate([self._pos[i] for i in discs]), size=self._spot_pixels(), pen=self._neuron_pen)
         self._grid_frame.setRect(self.input_rect())
-        self._titles[0].setPos(GRID / 2, self._grid_y - 0.3)
         for i in range(1, n):
             self._titles[i].setPos(self._layer_x[i], 0.0)
-        out_x = self._layer_x[-1] + self._spot[-1] / 2 + 0.8
+        # The labels right of the predicted output's ring, and the view just wide enough for them
+        # (in pixels, at the scale this range gives: they keep their size whatever the zoom).
+        rings_x = self._layer_x[-1] + RING * self._spot[-1] / 2
+        scale = self._out_scale(rings_x)
+        out_x = rings_x + LABEL_GAP / scale
         for label, y in zip(self._out_labels, self._pos[-1][:, 1], strict=True):
             label.setPos(out_x, y)
-        self._vb.setRange(xRange=(-1, out_x + self._label - 1), yRange=(0, self._height), padding=0)
+        self._vb.setRange(xRange=(-1, out_x + self._label_px() / scale), yRange=(0, self._height), padding=0)
+        self._fit_labels()
         self._draw_activations()
         self._draw_edges()
         self._draw_dead()
@@ -377,11 +457,33 @@ class NetworkView(cm.FollowsPalette, QWidget):
     def _on_resized(self) -> None:
         if not self._sizes:
             return
-        gap, height, label = self._geometry(self._sizes)
-        if (abs(gap - self._gap) > 0.02 * self._gap or abs(height - self._height) > 0.02 * self._height
-                or abs(label - self._label) > 0.02 * self._label):
-            self._gap, self._height, self._label = gap, height, label
+        self._relayout()
+
+    def _relayout(self, force: bool = False) -> None:
+        """Solve the geometry for the canvas's size again; place everything anew when it changed (or ``force``)."""
+        gap, height, label, top, _ = self._geometry(self._sizes)
+        if (force or abs(gap - self._gap) > 0.02 * self._gap or abs(height - self._height) > 0.02 * self._height
+                or abs(label - self._label) > 0.02 * self._label or abs(top - self._top) > 0.02 * self._top):
+            self._gap, self._height, self._label, self._top = gap, height, label, top
             self._place()
+
+    def _fit_labels(self) -> None:
+        """The output labels at the largest font (the full one, else down to LABEL_SHRINK of it) whose
+        line fits the rows' spacing on screen, so neighbouring rows never overlap."""
+        if not self._out_labels or self._vb.height() <= 10:
+            return
+        px = self._vb.viewPixelSize()[1]
+        if not px > 0:
+            return
+        room = self._row_spacing / px / self._lines_per_label() - 0.1  # a little for rounding
+        share = 1.0
+        while share > LABEL_SHRINK and _line(self._shrunk_font(share)) > room:
+            share -= 0.05
+        font = self._shrunk_font(max(share, LABEL_SHRINK))
+        if font.pointSizeF() != self._label_font.pointSizeF():
+            self._label_font = font
+            for item in self._out_labels:
+                item.setFont(font)
 
     def _to_pixels(self, units: float) -> float:
         px = self._vb.viewPixelSize()[0] if self._vb.width() > 0 else 0.1
@@ -399,6 +501,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
             self._neurons.setSize(sizes)
             self._draw_rings()
             self._draw_dead()
+        self._fit_labels()
         self._fit_titles()
 
     def _fit_titles(self) -> None:
@@ -409,18 +512,29 @@ class NetworkView(cm.FollowsPalette, QWidget):
         if not px > 0:
             return
         metrics = QFontMetricsF(self._font)
-        texts = geometry.fit_titles(self._title_options, [x / px for x in self._layer_x],
-                                  lambda t: metrics.horizontalAdvance(t) + 12)  # + the text item's margins
+
+        def width(text: str) -> float:
+            return metrics.horizontalAdvance(text) + 2 * TEXT_MARGIN + 2
+
+        left = -1 + 0.3  # the view's left edge, and a little
+        texts = geometry.fit_titles(self._title_options, [x / px for x in self._layer_x], width, spacing_px=8,
+                                    left_px=left / px)  # 12 pixels between neighbouring texts
         for item, text in zip(self._titles, texts, strict=True):
             if item.toPlainText() != text:
                 item.setText(text)
+        # The input's title over its grid, moved right when it is wider than the grid and would
+        # otherwise start left of the view (a small view cut "Input 28×28" to "nput 28×28").
+        w = width(texts[0]) * px
+        self._titles[0].setPos(geometry.first_center(GRID / 2, w, left), self._grid_y - 0.3)
 
     def _grid_centers(self) -> np.ndarray:
         r, c = np.divmod(np.arange(GRID * GRID), GRID)
         return np.column_stack([c + 0.5, self._grid_y + r + 0.5]).astype(np.float64)
 
-    def _add_text(self, text: str, at, anchor) -> pg.TextItem:
-        item = pg.TextItem(text, anchor=anchor)
+    def _add_text(self, text: str, at, anchor, margin: float = TEXT_MARGIN) -> pg.TextItem:
+        item = pg.TextItem(anchor=anchor)
+        item.textItem.document().setDocumentMargin(margin)
+        item.setText(text)
         item.setFont(self._font)
         item.setPos(*at)
         self._vb.addItem(item)
@@ -631,7 +745,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         rings = []  # (x, y, size in pixels, color, pen width)
         if self._ringed_output() is not None:
             x, y = self._pos[-1][self._ringed_output()]
-            rings.append((x, y, self._to_pixels(self._spot[-1] * 1.45), self._pred_color().rgba(), 2.0 * self._ring_width))
+            rings.append((x, y, self._to_pixels(self._spot[-1] * RING), self._pred_color().rgba(), 2.0 * self._ring_width))
         for key, color in ((self._pinned, self._accent), (self._hovered, self._fg)):
             if key is not None and key[0] > 0:
                 x, y = self._pos[key[0]][key[1]]
@@ -729,7 +843,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         else:
             px, py = self._pos[info.layer][info.index]
             x = px + 1.5 if info.layer < n - 1 else px - 14
-            y = float(np.clip(py - 4, TOP, self._height - 18))  # below the layer titles
+            y = float(np.clip(py - 4, self._top, self._height - 18))  # below the layer titles
         self._inset_text.setPos(x, y)
         self._inset_text.setVisible(True)
         self._inset_img.setVisible(show_img)
@@ -751,6 +865,7 @@ class NetworkView(cm.FollowsPalette, QWidget):
         self._bad = QColor("#ff5c5c" if dark else "#c62828")
         self._font = QFont(self.font())
         self._font.setPointSizeF(max(self.font().pointSizeF(), 8.0))
+        self._label_font = QFont(self._font)  # the output labels': smaller in a short view (_fit_labels)
         stroke = cm.presentation_scale(self)  # thicker lines when the fonts are scaled up (presenter mode)
         self._canvas.setBackground(bg)
         diverging = cm.diverging_colormap(pal)
@@ -781,6 +896,9 @@ class NetworkView(cm.FollowsPalette, QWidget):
         fill = QColor(bg)
         fill.setAlpha(235)
         self._inset_text.fill = pg.mkBrush(fill)
+        fill = QColor(bg)
+        fill.setAlpha(200)
+        self._title_fill = pg.mkBrush(fill)  # behind the titles: the input's may sit over its fan
         self._inset_text.border = pg.mkPen(cm.mix(bg, self._fg, 0.4))
         pens = []
         for b in range(N_BINS):
@@ -803,15 +921,22 @@ class NetworkView(cm.FollowsPalette, QWidget):
             self._neurons.setPen(self._neuron_pen)
             self._apply_text_colors()
             self._draw_activations()
-            self._on_resized()  # a new font (presenter mode) needs another label width
-            self._fit_titles()
+            self._ask_height()
+            self._relayout(force=True)  # a new font (presenter mode) needs other label widths and rows
 
     def _apply_text_colors(self) -> None:
         for item in self._titles + self._out_labels + [self._inset_text]:
             item.setColor(self._fg)
-            item.setFont(self._font)
+            item.setFont(self._label_font if item in self._out_labels else self._font)
+        for item in self._titles:
+            item.fill = self._title_fill
         self._label_state = [("", -1)] * len(self._out_labels)  # recolor on the next draw
         self._ring_state = None
+
+
+def _line(font: QFont) -> int:
+    """Pixels a line of text takes in a text item (whole pixels: Qt rounds each line up)."""
+    return math.ceil(QFontMetricsF(font).height())
 
 
 def _same_masks(a: list[np.ndarray] | None, b: list[np.ndarray] | None) -> bool:
