@@ -297,10 +297,15 @@ class TestSetPanel(QWidget):
     def _on_evaluated(self, snapshot, result: EvalResult) -> None:
         if snapshot.replayed and snapshot is not self._snapshot:
             return  # a moment the timeline's cursor has left: its matrix would be shown as the current one
+        task = _task_of(self._eval, self._eval_snapshot)
         self._eval, self._eval_snapshot = result, snapshot
         self._rebuild_order()
-        if self._cell is not None:
-            self._cell_indices = indices_for_cell(self._y, result.predictions, *self._cell)
+        if self._cell is not None and task != _task_of(result, snapshot):
+            # Another task (ten digits <-> "is it a 6?", or another digit): the open cell counted
+            # other classes, and its (true 8, predicted 5) may not even exist in a 2x2 matrix.
+            self.close_cell()
+        elif self._cell is not None:
+            self._cell_indices = indices_for_cell(self._truth(), result.predictions, *self._cell)
             self._fill_cell_list()
         jump, self._jump_to_mistake = self._jump_to_mistake, False
         if (jump and self.misclassified_box.isChecked() and self._order.size
@@ -475,6 +480,13 @@ class TestSetPanel(QWidget):
 BINARY_SCORES = ("Precision: of the digits it said yes to, the share that really are the digit. "
                  "Recall: of the digits that are it, the share it said yes to. Balanced accuracy: the mean of "
                  "the recall on the digit and on the rest (answering no to everything scores 50%, not 90%).")
+
+
+def _task_of(result: EvalResult | None, snapshot) -> tuple | None:
+    """What an evaluation's matrix counts: its shape and, for one neuron, its digit (None: no evaluation)."""
+    if result is None:
+        return None
+    return result.confusion.shape, snapshot.network.digit if result.is_binary else None
 
 
 def _percent(value: float) -> str:
