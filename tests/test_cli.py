@@ -52,10 +52,34 @@ def test_version():
         (["predict", "--weights", "a.npz", "--activation", "elu", "img.png"], "relu, sigmoid, tanh, linear"),
         (["predict", "--weights", "a.npz", "--preprocess", "sometimes", "img.png"], "--preprocess"),
         (["frobnicate"], "invalid choice"),
+        (["train", "--train-subset", "99999999", "--data", "synthetic"], "between 1 and 10,000,000 images"),
     ],
 )
 def test_bad_arguments_one_line_exit_2(args, needle):
     assert_one_line_error(nnviz(*args), needle)
+
+
+def _train_options():
+    from visualizer.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return {opt: action for action in sub.choices["train"]._actions for opt in action.option_strings}
+
+
+def test_one_vs_rest_help_says_the_hidden_layers_stay():
+    """`nnviz train --one-vs-rest 6` keeps 784-16-16-1: its help said "train one sigmoid neuron"."""
+    help_text = _train_options()["--one-vs-rest"].help
+    assert "one sigmoid neuron" not in help_text
+    assert "hidden layers stay" in help_text and "--hidden none" in help_text and "single neuron" in help_text
+
+
+def test_readme_usage_block_lists_every_train_option():
+    block = (ROOT / "README.md").read_text(encoding="utf-8").split("## Command line", 1)[1].split("```")[1]
+    train = block[block.index("nnviz train"):block.index("nnviz predict")]
+    for option in _train_options():
+        if option.startswith("--") and option != "--help":
+            assert option in train, option
+    assert "--hidden 16,16|none" in train
 
 
 def test_missing_data_path(tmp_path):

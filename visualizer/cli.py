@@ -101,13 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     t.add_argument("--lr", type=_learning_rate, default=None, help="learning rate (adam 0.001, sgd 0.01)")
     t.add_argument("--hidden", default="16,16",
-                   help="hidden layer sizes, e.g. 16,16 (default); '' or none: no hidden layer (softmax regression)")
+                   help="hidden layer sizes, e.g. 16,16 (default); '' or none: no hidden layer (softmax "
+                   "regression, or with --one-vs-rest a single sigmoid neuron)")
     t.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
     t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--one-vs-rest", metavar="DIGIT", type=_digit, default=None,
-                   help="train one sigmoid neuron that answers 'is it DIGIT?' (default: the ten digits)")
+                   help="one sigmoid output that answers 'is it DIGIT?' instead of ten softmax outputs; the "
+                   "hidden layers stay (784-16-16-1 by default): with --hidden none it is a single neuron")
     t.add_argument("--train-subset", metavar="N", type=_positive_int, default=None,
-                   help="train on only the first N training images (e.g. 500 to show overfitting)")
+                   help="train on only the first N training images, 1 to 10,000,000 "
+                   "(e.g. 500 to show overfitting)")
     t.add_argument("--out", metavar="FILE", help="save weights (.keras .weights.h5 .npz .json .tflite)")
     t.add_argument("--record", metavar="FILE", help="record every batch and save the run file (e.g. run.nnvizrun)")
     t.add_argument("--pace", metavar="B", type=_pace, default=None,

@@ -360,9 +360,11 @@ def cmd_predict(args) -> int:
                 "probabilities": None if probs is None else [round(float(p), 6) for p in probs],
                 "preprocessed": preprocessed,
             }
-            if network.is_binary:  # "digit" is then the answer, 1 (yes) or 0 (no); these say to what
+            if network.is_binary:
+                # One sigmoid output: "digit" is then the answer as a number, 1 (yes) or 0 (no) — NOT
+                # the digit seen (kept so older scripts still read it). These say it plainly.
                 record.update(question=network.question, answer=None if digit is None else ("yes" if digit else "no"),
-                              task_digit=network.digit)
+                              p_yes=None if probs is None else round(float(probs[0]), 6), task_digit=network.digit)
             print(json.dumps(record), flush=True)
         elif digit is None:
             print(f"{path}: no digit (the image is empty)")

@@ -73,6 +73,11 @@ def test_train_subset_is_validated():
     assert TrainingConfig(train_subset=500).train_subset == 500
     with pytest.raises(ConfigError, match="subset"):
         TrainingConfig(train_subset=0)
+    # Too many images: the message names the real limit, not "at least 1 image".
+    with pytest.raises(ConfigError, match=r"between 1 and 10,000,000 images \(got 99,999,999\)"):
+        TrainingConfig(train_subset=99_999_999)
+    with pytest.raises(ConfigError, match=r"between 1 and 10,000,000 images \(got 0\)"):
+        TrainingConfig(train_subset=0)
 
 
 def test_with_changes_validates_and_compares_architecture():

@@ -240,6 +240,21 @@ def test_uneven_light_is_evened_out_before_the_crop():
     assert preprocess(canvas).background is None
 
 
+@pytest.mark.parametrize("dark_on_light", [False, True])
+def test_a_filled_blob_on_an_even_background_is_not_uneven_light(dark_on_light):
+    """A thick or filled region on the pad made its cells look like darker paper: an "even light"
+    step was shown that changed nothing (its background was flat after the neighbour step)."""
+    canvas = draw_strokes((280, 280), SEVEN, 20, origin=(30, 30), scale=220)
+    canvas[150:230, 60:140] = 1.0  # a filled 80 px blob
+    if dark_on_light:
+        canvas = 1.0 - canvas
+    assert preprocess(canvas).background is None
+    # The photo in uneven light is still evened out, blob or not.
+    seven = draw_strokes((28, 28), SEVEN, 2.5, origin=(4, 4), scale=20)
+    seven[16:24, 4:12] = 1.0
+    assert preprocess(photo(seven, True)).background is not None
+
+
 @pytest.mark.mnist
 def test_photos_in_uneven_light_are_recognised_like_evenly_lit_ones(mnist_test):
     """The issue's experiment: 1 of 10 right in uneven light against 10 of 10 lit evenly, before."""

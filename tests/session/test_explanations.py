@@ -62,3 +62,38 @@ def test_a_right_answer_at_chance_confidence_is_a_guess():
 def test_the_shading_legend_names_negative_activations():
     left, right, tip = shading_legend()
     assert "−" in left and "+" in right and "negative" in tip.lower()
+
+
+def _network(sizes, digit=None):
+    import numpy as np
+
+    from visualizer.core.network import Network
+
+    weights = [np.zeros((a, b), np.float32) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [np.zeros(b, np.float32) for b in sizes[1:]]
+    return Network.from_arrays(weights, biases, "relu", digit=digit)
+
+
+def test_the_network_text_names_no_theme_bound_shade():
+    """"Brighter means a larger activation" is wrong in the light theme, where larger is darker."""
+    for net in (None, _network((784, 16, 10)), _network((784, 1), digit=6)):
+        text = explanation(NETWORK, net).text
+        assert "brighter" not in text.lower() and "darker" not in text.lower()
+        assert "stronger shade" in text and "key" in text
+
+
+def test_the_network_text_says_what_this_networks_outputs_do():
+    ten = explanation(NETWORK, _network((784, 16, 16, 10))).text
+    assert "10 outputs" in ten and "softmax" in ten and "sigmoid" not in ten
+    one = explanation(NETWORK, _network((784, 1), digit=6))
+    assert "softmax" not in one.text and "sigmoid" in one.text and "is it a 6?" in one.text
+    assert "single neuron" in one.text and all(term in one.text.lower() for term in one.terms)
+    hidden = explanation(NETWORK, _network((784, 16, 16, 1), digit=3)).text
+    assert "is it a 3?" in hidden and "single neuron" not in hidden
+    # No network yet: the text covers both kinds of output.
+    both = explanation(NETWORK).text
+    assert "softmax" in both and "sigmoid" in both
+    # The tour says the same as the "?".
+    assert tour_steps([NETWORK], _network((784, 1), digit=6))[0].text == one.text
+    # The other panels are not changed by a network.
+    assert explanation("Curves", _network((784, 1), digit=6)) == explanation("Curves")

@@ -105,3 +105,4 @@ def test_nnviz_predict_answers_yes_or_no_with_p(tmp_path, networks):
     record = json.loads(_predict("--weights", weights, "--preprocess", "never", "--json", tmp_path / "stroke.png").stdout)
     assert record["question"] == "is it a 6?" and record["task_digit"] == 6
     assert record["answer"] == ("yes" if p >= 0.5 else "no") and record["probabilities"] == [round(p, 6)]
+    assert record["p_yes"] == round(p, 6) and record["digit"] == int(p >= 0.5)  # the old key, kept

@@ -12,6 +12,7 @@ NUM_CLASSES = 10
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 OPTIMIZERS = ("adam", "sgd")
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.01}
+MAX_TRAIN_SUBSET = 10_000_000  # a training subset larger than any dataset nnviz reads is a typo
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class TrainingConfig:
     epochs: int = 5
     validation_split: float = 0.1  # used only when the dataset has no test set
     seed: int = 0
-    one_vs_rest: int | None = None  # None: digits 0-9 (10 softmax outputs); a digit: one sigmoid neuron "is it d?"
+    one_vs_rest: int | None = None  # None: digits 0-9 (10 softmax outputs); a digit: one sigmoid output "is it d?"
     train_subset: int | None = None  # train on only this many training images (None: all of them)
 
     def __post_init__(self):
@@ -70,8 +71,9 @@ class TrainingConfig:
                 raise ConfigError(f"one-vs-rest digit must be between 0 and 9 (got {self.one_vs_rest})")
         if self.train_subset is not None:
             object.__setattr__(self, "train_subset", int(self.train_subset))
-            if not 1 <= self.train_subset <= 10_000_000:
-                raise ConfigError("training subset size must be at least 1 image")
+            if not 1 <= self.train_subset <= MAX_TRAIN_SUBSET:
+                raise ConfigError(f"training subset size must be between 1 and {MAX_TRAIN_SUBSET:,} images "
+                                  f"(got {self.train_subset:,})")
 
     @property
     def outputs(self) -> int:

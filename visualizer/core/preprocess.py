@@ -123,13 +123,16 @@ def even_light(a: np.ndarray, inverted: bool) -> np.ndarray | None:
     q = _PAPER_PERCENTILE if inverted else 100 - _PAPER_PERCENTILE
     cells = np.percentile(blocks.transpose(0, 2, 1, 3).reshape(LIGHT_CELLS, LIGHT_CELLS, -1), q, axis=-1)
     cells = cells.astype(np.float32)
-    if float(cells.max() - cells.min()) < UNEVEN_LIGHT:
-        return None
     padded = np.pad(cells, 1, mode="edge")
     pick = np.maximum if inverted else np.minimum
     neighbours = [padded[1 + dy : 1 + dy + LIGHT_CELLS, 1 + dx : 1 + dx + LIGHT_CELLS]
                   for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
     cells = pick.reduce(neighbours)
+    # Decided on the cells after the neighbour step: a thick or filled stroke on even paper
+    # makes its own cells look like dark paper, but the neighbours put them back on the level,
+    # and evening out a flat background would change nothing (an empty "even light" step).
+    if float(cells.max() - cells.min()) < UNEVEN_LIGHT:
+        return None
     light = _smooth_axis(_smooth_axis(cells, h, 0), w, 1).astype(np.float32)
     return light
 

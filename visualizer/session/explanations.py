@@ -42,16 +42,24 @@ class Explanation:
         return f"{self.title} — {self.subject}. {self.text}"
 
 
+# The network view's text, without what its outputs do (that depends on the network shown).
+_NETWORK_TEXT = (
+    "Each circle is a neuron; a column of them is a layer. A neuron's activation is the number it "
+    "passes on: it adds up its inputs, each times a weight (one per line), adds its own bias, and "
+    "squashes the sum. A stronger shade means a larger activation (see the key below the view); with "
+    "tanh, negative activations are shaded blue. Lines are weights: red ones push the next neuron up, "
+    "blue ones push it down. ")
+_ANY_OUTPUT = (
+    "Ten outputs (one per digit) go through softmax, which turns them into probabilities that add up to "
+    "1; one \u201cis it a 6?\u201d output goes through a sigmoid, the probability of yes. The ringed "
+    "output is the answer.")
+
+
 _EXPLANATIONS = (
     Explanation(
         NETWORK, "the network itself",
-        "Each circle is a neuron; a column of them is a layer. A neuron's activation is the number it "
-        "passes on: it adds up its inputs, each times a weight (one per line), adds its own bias, and "
-        "squashes the sum. Brighter means a larger activation; with tanh, negative activations are "
-        "shaded blue. Lines are weights: red ones push the next neuron up, blue ones push it down. "
-        "The 10 outputs go through softmax, which turns them into probabilities that add up to 1; the "
-        "ringed one is the answer.",
-        ("neuron", "activation", "weight", "bias", "softmax", "layer"),
+        _NETWORK_TEXT + _ANY_OUTPUT,
+        ("neuron", "activation", "weight", "bias", "softmax", "sigmoid", "layer"),
     ),
     Explanation(
         "Training", "the settings of the next run and its buttons",
@@ -66,7 +74,8 @@ _EXPLANATIONS = (
         "Draw", "your own digit and the network's answer",
         "Draw a digit with the mouse. It is shrunk to 28×28 pixels and centred like the training images "
         "(the preprocessing steps), then fed to the network. The bars are the softmax output: the "
-        "probability of each digit; the tallest is the answer. The coloured picture shows which pixels pushed the "
+        "probability of each digit; the tallest is the answer (a one-output \u201cis it a 6?\u201d network "
+        "has one bar, its sigmoid's probability of yes). The coloured picture shows which pixels pushed the "
         "answer up (red) or down (blue).",
         ("softmax", "probability", "pixel", "preprocessing"),
     ),
@@ -87,7 +96,7 @@ _EXPLANATIONS = (
     ),
     Explanation(
         "Gradients", "how learning corrects the weights",
-        "The loss measures how wrong the answer is: −log of the probability given to the right digit. "
+        "The loss measures how wrong the answer is: −log of the probability given to the right answer. "
         "The gradient says, for every weight and bias, which way and how much to nudge it to lower the "
         "loss; backpropagation computes it from the output back to the input. Training nudges every "
         "weight a small step (the learning rate) against its gradient.",
@@ -123,19 +132,45 @@ EXPLANATIONS: dict[str, Explanation] = {e.title: e for e in _EXPLANATIONS}
 TOUR_ORDER = (NETWORK, "Training", "Draw", "Test set", "Weights", "Curves", "Neurons", "Gradients", TIMELINE)
 
 
-def explanation(title: str) -> Explanation | None:
-    """The explanation of the panel titled ``title`` (None for a panel nnviz does not know)."""
-    return EXPLANATIONS.get(title)
+def explanation(title: str, network=None) -> Explanation | None:
+    """The explanation of the panel titled ``title`` (None for a panel nnviz does not know).
+
+    ``network`` (a :class:`visualizer.core.network.Network`, or None when there is none yet) makes
+    the network view's text say what its own outputs do: ten softmax outputs, or one sigmoid
+    neuron answering "is it a 6?". Without it the text covers both.
+    """
+    e = EXPLANATIONS.get(title)
+    if e is None or title != NETWORK or network is None:
+        return e
+    return network_explanation(network)
 
 
-def tour_steps(shown: Iterable[str]) -> list[Explanation]:
-    """The tour over the parts of the window that are shown, in :data:`TOUR_ORDER`.
+def network_explanation(network) -> Explanation:
+    """The network view's explanation for this network: what its outputs do, in its own words."""
+    sizes = tuple(network.layer_sizes)
+    if getattr(network, "is_binary", False):
+        question = getattr(network, "question", "yes or no?")
+        output = (f"The one output goes through a sigmoid, which turns its sum into the probability of "
+                  f"yes to \u201c{question}\u201d: above 0.5 the answer is yes, and the ring is its answer.")
+        if len(sizes) == 2:
+            output += " With no hidden layer it is a single neuron: each pixel's weight goes straight to it."
+        terms = ("neuron", "activation", "weight", "bias", "sigmoid", "layer")
+    else:
+        output = (f"The {sizes[-1]} outputs (one per digit) go through softmax, which turns them into "
+                  "probabilities that add up to 1; the ringed one is the answer.")
+        terms = ("neuron", "activation", "weight", "bias", "softmax", "layer")
+    return Explanation(NETWORK, "the network itself", _NETWORK_TEXT + output, terms)
+
+
+def tour_steps(shown: Iterable[str], network=None) -> list[Explanation]:
+    """The tour over the parts of the window that are shown, in :data:`TOUR_ORDER`; ``network`` as
+    for :func:`explanation`.
 
     Parts the tour does not know (a panel added by a plugin) come last, in the order given, with a
     generic caption; parts not in ``shown`` (closed docks, a hidden timeline) are skipped.
     """
     shown = list(dict.fromkeys(shown))
-    known = [EXPLANATIONS[t] for t in TOUR_ORDER if t in shown]
+    known = [explanation(t, network) for t in TOUR_ORDER if t in shown]
     extra = [Explanation(t, "a panel", f"The {t} panel.", ()) for t in shown if t not in EXPLANATIONS]
     return known + extra
 

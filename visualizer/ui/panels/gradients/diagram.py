@@ -506,7 +506,9 @@ class GradientDiagram(cm.FollowsPalette, QWidget):
         self._signed_rgba, self._ramp_rgba = (np.array([b.color().getRgb() for b in table], np.uint8)
                                               for table in (self._signed, self._ramp))
         self._neuron_pen = pg.mkPen(cm.mix(bg, self._fg, 0.55), width=1.0)
-        ink = pg.ColorMap([0.0, 1.0], [cm.mix(bg, self._fg, 0.07), self._fg])
+        # White ink on black, as on the Draw pad and in the network view, whatever the theme (the
+        # theme's own ink on its background drew a light theme's digit dark on grey).
+        ink = pg.ColorMap([0.0, 1.0], [QColor(18, 18, 18), QColor(255, 255, 255)])
         self._input_img.setLookupTable(cm.lookup_table(ink))
         self._grid_frame.setPen(pg.mkPen(cm.mix(bg, self._fg, 0.35)))
         self._lines.set_pens(bin_pens(diverging))

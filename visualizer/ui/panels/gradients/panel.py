@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from visualizer.core.config import yes_no_text
 from visualizer.session.gradients import GradientMoment
 from visualizer.ui.panels.gradients.batch import BatchView
 from visualizer.ui.panels.gradients.diagram import GradientDiagram
 from visualizer.ui.panels.gradients.tiles import GradientTiles
-from visualizer.ui.panels.gradients.texts import loss_text, target_text
+from visualizer.ui.panels.gradients.texts import TILES_TITLE, loss_text, target_text, tiles_title
 
 NO_INPUT = "Draw a digit or pick a test digit to see what it asks of the network."
-TILES_TITLE = "−∂L/∂W₁: what this example asks of each first-layer neuron's 28×28 template (red: grow)"
 
 
 class RichLine(QWidget):
@@ -79,7 +79,10 @@ class GradientsPanel(QWidget):
     Signals
     -------
     target_chosen(int)
-        The user clicked a digit button: what the drawing should be.
+        The user clicked a digit button: what the drawing should be. For a one-neuron "is it a
+        6?" network the buttons are yes and no: yes sends its digit (6), no a digit that is not
+        it (the drawing's earlier choice when that was another digit), which the session turns
+        into the neuron's target, 1 or 0.
     batch_step_requested(int), image_chosen(int)
         From the "This batch" tab (see :class:`BatchView`).
     tab_changed(int)
@@ -117,6 +120,23 @@ class GradientsPanel(QWidget):
             digits.addWidget(b)
         digits.addStretch(1)
         self.digit_buttons.idClicked.connect(self.target_chosen)
+        # One neuron answers yes or no: ten digit buttons would offer nine ways of saying "no".
+        self.answer_buttons = QButtonGroup(self)
+        self.answer_buttons.setExclusive(True)
+        answers = QHBoxLayout()
+        answers.setSpacing(4)
+        answers.setContentsMargins(0, 0, 0, 0)
+        self._answers_box = QWidget()
+        self._answers_box.setLayout(answers)
+        answers.addWidget(QLabel("It should be:"))
+        for answer in (1, 0):
+            b = QPushButton(yes_no_text(bool(answer), None))
+            b.setCheckable(True)
+            self.answer_buttons.addButton(b, answer)
+            answers.addWidget(b)
+        answers.addStretch(1)
+        self.answer_buttons.idClicked.connect(self._on_answer_clicked)
+        self._answers_box.hide()
 
         head = QHBoxLayout()
         head.addWidget(self.target_label, 1)
@@ -145,6 +165,7 @@ class GradientsPanel(QWidget):
         example_layout.setSpacing(3)
         example_layout.addLayout(head)
         example_layout.addWidget(self._digits_box)
+        example_layout.addWidget(self._answers_box)
         example_layout.addWidget(self.loss_label)
         example_layout.addLayout(self._body, 1)
         example_layout.addWidget(self.readout)
@@ -173,12 +194,21 @@ class GradientsPanel(QWidget):
         self._moment = moment
         asks = moment is not None and moment.current.label is None and not (
             moment.network.is_binary and moment.network.digit is None)
-        self._digits_box.setVisible(asks)
+        binary = moment is not None and moment.network.is_binary
+        self._digits_box.setVisible(asks and not binary)
+        self._answers_box.setVisible(asks and binary)
+        if binary:
+            self._label_answers(moment.network.digit)
         if moment is None:
             self._set_text(self.target_label, NO_INPUT)
             self.loss_label.clear()
         elif moment.pending and moment.gradient is None:  # a big network's first answer is on its way
             self._set_text(self.target_label, moment.reason)
+            self.loss_label.clear()
+        elif moment.needs_target and asks and binary:
+            self._set_text(self.target_label, f"<b>{moment.current.name} needs a target: "
+                           f"{moment.network.question}</b> Click yes or no: the view then shows what it "
+                           "asks of every weight.")
             self.loss_label.clear()
         elif moment.needs_target:
             self._set_text(self.target_label, f"<b>{moment.reason}</b>" + (
@@ -189,16 +219,23 @@ class GradientsPanel(QWidget):
                      else f"what you said {moment.current.name.lower()} should be")
             self._set_text(self.target_label, f"Target <b>{target_text(moment)}</b> ({whose})")
             self._set_text(self.loss_label, loss_text(moment))
-        if asks:  # the digit the user chose (for one neuron the target is only yes or no)
-            self._check_digit(moment.digit if moment.digit is not None or moment.network.is_binary else moment.target)
+        if asks and binary:  # one neuron: the answer the user chose, yes (its digit) or no (any other)
+            self._check_digit(None)
+            self._check(self.answer_buttons, None if moment.digit is None else int(moment.digit == moment.network.digit))
+        elif asks:  # the digit the user chose
+            self._check_digit(moment.digit if moment.digit is not None else moment.target)
+            self._check(self.answer_buttons, None)
         else:
             self._check_digit(None)
+            self._check(self.answer_buttons, None)
         self.diagram.set_moment(moment)
         g = None if moment is None else moment.gradient
+        title = tiles_title(None if moment is None else moment.network)
         if g is None:
-            self.tiles.set_matrix(None)
+            self.tiles.set_matrix(None, title)
         else:  # only the page of tiles shown is built, from the gradient's two vectors
-            self.tiles.set_columns(lambda cols: -g.weight_gradient(0, cols=cols), g.deltas[0].size, moment.tile_scale())
+            self.tiles.set_columns(lambda cols: -g.weight_gradient(0, cols=cols), g.deltas[0].size,
+                                   moment.tile_scale(), title)
 
     def set_batch(self, batch, chosen: int, example, note: str) -> None:
         """Fill the "This batch" tab (see :meth:`BatchView.set_batch`)."""
@@ -218,14 +255,41 @@ class GradientsPanel(QWidget):
 
     # -- internals ------------------------------------------------------------------------------
     def _check_digit(self, digit: int | None) -> None:
-        checked = self.digit_buttons.checkedButton()
-        if digit is None:
+        self._check(self.digit_buttons, digit)
+
+    @staticmethod
+    def _check(group: QButtonGroup, button_id: int | None) -> None:
+        """Check the button ``button_id`` of an exclusive group, or none of them."""
+        checked = group.checkedButton()
+        if button_id is None:
             if checked is not None:
-                self.digit_buttons.setExclusive(False)  # an exclusive group cannot uncheck its last button
+                group.setExclusive(False)  # an exclusive group cannot uncheck its last button
                 checked.setChecked(False)
-                self.digit_buttons.setExclusive(True)
-        elif checked is None or self.digit_buttons.id(checked) != digit:
-            self.digit_buttons.button(digit).setChecked(True)
+                group.setExclusive(True)
+        elif checked is None or group.id(checked) != button_id:
+            group.button(button_id).setChecked(True)
+
+    def _label_answers(self, digit: int | None) -> None:
+        """The yes/no buttons say what they mean for this network: "yes, a 6", "no, not a 6"."""
+        for answer in (1, 0):
+            b = self.answer_buttons.button(answer)
+            text = yes_no_text(bool(answer), digit)
+            if b.text() != text:
+                b.setText(text)
+                what = "is" if answer else "is not"
+                b.setToolTip(f"Your drawing {what} {'the digit' if digit is None else f'a {digit}'}: "
+                             "show what that asks of the network")
+
+    def _on_answer_clicked(self, answer: int) -> None:
+        moment = self._moment
+        if moment is None or not moment.network.is_binary or moment.network.digit is None:
+            return
+        digit = int(moment.network.digit)
+        if answer:
+            self.target_chosen.emit(digit)
+        else:  # any other digit means "no"; keep the drawing's own choice when it was one
+            earlier = moment.digit
+            self.target_chosen.emit(int(earlier) if earlier is not None and earlier != digit else (digit + 1) % 10)
 
     @staticmethod
     def _set_text(label: QLabel, text: str) -> None:

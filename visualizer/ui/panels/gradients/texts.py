@@ -109,6 +109,21 @@ def loss_text(moment: GradientMoment) -> str:
     return (f"Loss = −log p({t}) = −log {p:.4f} = <b>{g.loss:.4f}</b> &nbsp; (it says {guess}: {verdict})")
 
 
+TILES_TITLE = "−∂L/∂W₁: what this example asks of each first-layer neuron's 28×28 template (red: grow)"
+
+
+def tiles_title(network) -> str:
+    """The first-layer tiles' title: whose 28×28 templates they are (hidden neurons', or with no
+    hidden layer the outputs' own)."""
+    if network is None or network.hidden:
+        return TILES_TITLE
+    if network.is_binary:
+        return ("−∂L/∂W₁: what this example asks of the output neuron's 28×28 template: with no hidden "
+                "layer each pixel's weight goes straight to it (red: grow)")
+    return ("−∂L/∂W₁: what this example asks of each output's 28×28 template, one per digit: with no "
+            "hidden layer the pixels' weights go straight to the outputs (red: grow)")
+
+
 def target_text(moment: GradientMoment) -> str:
     """The target in words: "3", or for one neuron "yes, a 6" / "no, not a 6"."""
     if moment.network.is_binary:

@@ -27,6 +27,7 @@ from visualizer.ui.common.images import ImageTile, gray_to_qimage, rgba_to_qimag
 from visualizer.ui.common.probabilities import ProbabilityBars
 from visualizer.ui.panels.pad.drawing_pad import IMAGE_SUFFIXES, DrawingPad
 from visualizer.ui.panels.pad.preprocess_steps import PreprocessSteps, saliency_colors, saliency_rgba
+from visualizer.ui.panels.pad.reserved_label import ReservedLabel
 
 NO_NETWORK = "no network yet"
 
@@ -92,16 +93,12 @@ class PadPanel(QWidget):
         self.naive_tile.setToolTip("The whole canvas squashed to 28\N{MULTIPLICATION SIGN}28 "
                                    "without cropping or centering: what the other bars are computed from.")
         self.saliency_tile.setToolTip("Gradient \N{MULTIPLICATION SIGN} input for the winning class")
-        self.saliency_legend = QLabel()
-        self.saliency_legend.setWordWrap(True)
-        self.saliency_legend.setTextFormat(Qt.TextFormat.RichText)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        # Both texts change with every input; room for two lines each (what they take at the
-        # default width) keeps the pad and its buttons from jumping when one shrinks to a line.
-        for label in (self.saliency_legend, self.status):
-            label.setMinimumHeight(2 * label.fontMetrics().lineSpacing() + 2)
-            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        # Both texts change with every input; each keeps the room of its longest usual text at
+        # its width, so the pad and its buttons do not jump when one shrinks or goes.
+        pal = self.palette()
+        self.saliency_legend = ReservedLabel(
+            (_legend(None, pal), _legend(7, pal), _legend(0, pal, 6), _legend(1, pal, 6)), rich=True)
+        self.status = ReservedLabel((_test_digit_note("Test digit #10,000", 7),))
         self.compare_box = QCheckBox("Compare without preprocessing")
         self.compare_box.setToolTip("Also show what the network says when the whole canvas is simply squashed "
                                     "to 28\N{MULTIPLICATION SIGN}28, without cropping and centering.")
@@ -239,9 +236,7 @@ class PadPanel(QWidget):
             current = source
             self.steps.set_direct(source.vector)
             canvas = None
-            label = "" if source.label is None else f" (true label {source.label})"
-            note = (f"{source.name}{label}: already 28\N{MULTIPLICATION SIGN}28 and centered, fed as is. "
-                    "Draw to replace it with your own digit.")
+            note = _test_digit_note(source.name, source.label)
         else:
             canvas = source.image if isinstance(source, _ImageFile) else self.pad.canvas_array()
             pre = preprocess(canvas)
@@ -364,6 +359,13 @@ def _same_input(a: CurrentInput | None, b: CurrentInput | None) -> bool:
     if a is None or b is None:
         return a is None and b is None
     return a.same_pixels(b) and (a.label, a.name, a.source) == (b.label, b.name, b.source)
+
+
+def _test_digit_note(name: str, label: int | None) -> str:
+    """The note under the tiles while the pad shows a test digit (or any MNIST-format input)."""
+    true = "" if label is None else f" (true label {label})"
+    return (f"{name}{true}: already 28\N{MULTIPLICATION SIGN}28 and centered, fed as is. "
+            "Draw to replace it with your own digit.")
 
 
 def _heading(text: str) -> QLabel:

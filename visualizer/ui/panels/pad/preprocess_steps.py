@@ -11,7 +11,7 @@ from visualizer.core.saliency import saliency_overlay
 from visualizer.ui.common.colormaps import diverging_colormap
 from visualizer.ui.common.images import ImageTile, gray_to_qimage
 
-LIGHT_CAPTION = "0 even light"
+LIGHT_CAPTION = "0 light"  # "0 even light" was elided in a ~55 px tile; the tooltip says it all
 LIGHT_TIP = ("The light was uneven (a photo of paper): this is the paper's brightness, estimated from the "
              "lightest pixels in each part of the picture. The picture is divided by it, so shadows do not "
              "count as ink before the digit is cropped.")

@@ -31,7 +31,7 @@ from visualizer.ui.panels.testset.evaluator import REST, Evaluator
 from visualizer.core.config import INPUT_SIZE
 
 MAX_THUMBNAILS = 300  # a diagonal cell holds ~1000 digits; more icons would only slow the list down
-THUMB = 42
+THUMB = 32  # three rows of 38 px cells fit beside the digit in a 1024x700 window's side dock
 CELL_HINT = "Click a cell of the matrix to list its digits."
 
 
@@ -111,8 +111,10 @@ class TestSetPanel(QWidget):
         self.cell_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.cell_list.setMovement(QListView.Movement.Static)
         self.cell_list.setUniformItemSizes(True)
-        # Three rows of thumbnails at least: two rows read as a strip, not a list to browse.
-        self.cell_list.setMinimumHeight(2 * (THUMB + 6) + 4)
+        # Two rows of thumbnails while the bars are shown (a stacked widget is as high as its
+        # highest page); three full rows once a cell is open (see _show_cell_page): two rows read
+        # as a strip, not a list to browse, and the matrix gives up the room.
+        self.cell_list.setMinimumHeight(self._list_height(2))
         self._build_layout()
 
         self.prev_button.clicked.connect(lambda: self.step(-1))
@@ -297,10 +299,15 @@ class TestSetPanel(QWidget):
     def _on_evaluated(self, snapshot, result: EvalResult) -> None:
         if snapshot.replayed and snapshot is not self._snapshot:
             return  # a moment the timeline's cursor has left: its matrix would be shown as the current one
+        task = _task_of(self._eval, self._eval_snapshot)
         self._eval, self._eval_snapshot = result, snapshot
         self._rebuild_order()
-        if self._cell is not None:
-            self._cell_indices = indices_for_cell(self._y, result.predictions, *self._cell)
+        if self._cell is not None and task != _task_of(result, snapshot):
+            # Another task (ten digits <-> "is it a 6?", or another digit): the open cell counted
+            # other classes, and its (true 8, predicted 5) may not even exist in a 2x2 matrix.
+            self.close_cell()
+        elif self._cell is not None:
+            self._cell_indices = indices_for_cell(self._truth(), result.predictions, *self._cell)
             self._fill_cell_list()
         jump, self._jump_to_mistake = self._jump_to_mistake, False
         if (jump and self.misclassified_box.isChecked() and self._order.size
@@ -354,8 +361,7 @@ class TestSetPanel(QWidget):
         self.confusion.set_selected(None)
         self.cell_list.clear()
         self.cell_label.setText(CELL_HINT)
-        self._beside.setCurrentIndex(0)
-        self.position_label.show()
+        self._show_cell_page(False)
 
     def _fill_cell_list(self) -> None:
         t, p = self._cell
@@ -371,17 +377,29 @@ class TestSetPanel(QWidget):
                                 "<br>Next steps through them")
         self.cell_label.setToolTip("Click a digit to open it; click the cell again to close the list")
         self.confusion.set_selected(self._cell)
-        self._beside.setCurrentIndex(1)
-        self.position_label.hide()  # the cell's label says what Next walks through; the matrix needs the line
+        self._show_cell_page(True)
         self.cell_list.setUpdatesEnabled(False)
         self.cell_list.clear()
         for i in idx[:MAX_THUMBNAILS]:
-            image = gray_to_qimage(self._x[i].reshape(28, 28)).scaled(THUMB, THUMB)
+            image = gray_to_qimage(self._x[i].reshape(28, 28)).scaled(
+                THUMB, THUMB, mode=Qt.TransformationMode.SmoothTransformation)  # 28 -> 32: no uneven pixels
             item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
             item.setData(Qt.ItemDataRole.UserRole, int(i))
             item.setToolTip(f"test digit {int(i) + 1:,}: true {int(self._y[i])}, predicted {int(self._eval.predictions[i])}")
             self.cell_list.addItem(item)
         self.cell_list.setUpdatesEnabled(True)
+
+    def _list_height(self, rows: int) -> int:
+        """The cell list's height for ``rows`` full rows of thumbnails (and its frame)."""
+        return rows * self.cell_list.gridSize().height() + 2 * self.cell_list.frameWidth() + 2
+
+    def _show_cell_page(self, on: bool) -> None:
+        """The cell's list beside the digit (three full rows, the matrix shrinks), or the bars."""
+        self.cell_list.setMinimumHeight(self._list_height(3 if on else 2))
+        self._beside.setCurrentIndex(1 if on else 0)
+        self.position_label.setVisible(not on)  # the cell's label says what Next walks through
+        # Next walks the cell, not the mistakes, while it is open: the filter gives the list its line.
+        self.misclassified_box.setVisible(not on)
 
     def _on_thumbnail_clicked(self, item: QListWidgetItem) -> None:
         self.show_index(int(item.data(Qt.ItemDataRole.UserRole)))
@@ -475,6 +493,13 @@ class TestSetPanel(QWidget):
 BINARY_SCORES = ("Precision: of the digits it said yes to, the share that really are the digit. "
                  "Recall: of the digits that are it, the share it said yes to. Balanced accuracy: the mean of "
                  "the recall on the digit and on the rest (answering no to everything scores 50%, not 90%).")
+
+
+def _task_of(result: EvalResult | None, snapshot) -> tuple | None:
+    """What an evaluation's matrix counts: its shape and, for one neuron, its digit (None: no evaluation)."""
+    if result is None:
+        return None
+    return result.confusion.shape, snapshot.network.digit if result.is_binary else None
 
 
 def _percent(value: float) -> str:
