@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt
-from PySide6.QtGui import QColor, QTextDocument
+from PySide6.QtGui import QColor, QFontMetrics, QTextDocument
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from visualizer.core.history import MetricHistory, finite_max, moving_average, nice_ceiling, smoothing_window
@@ -105,6 +105,10 @@ class Curves(cm.FollowsPalette, QWidget):
             plot.addItem(moment, ignoreBounds=True)
             self._moment_lines.append(moment)
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        # A short plot (the left column at 1280x800, side by side) has no room for "accuracy (%)"
+        # along its axis: the title was cut at the canvas' top. It shortens to fit instead.
+        self._accuracy_title: str | None = None
+        self.accuracy_plot.getAxis("left").geometryChanged.connect(self._fit_axis_title)
         # The lower plot shows the accuracy or the gradient sizes: the dock is short, two plots are all it has room for.
         self.gradients = GradientSizePlot(self.accuracy_plot)
         self._set_ranges(0.0, 1.0, EMPTY_LOSS_TOP)
@@ -284,9 +288,25 @@ class Curves(cm.FollowsPalette, QWidget):
             self._lines[key].setVisible(not gradients)
         self.gradients.set_active(gradients)
         if not gradients:
-            self.accuracy_plot.setLabel("left", "accuracy", units="%")
+            self._accuracy_title = None
+            self._fit_axis_title()
             self.accuracy_plot.setYRange(0, 100, padding=0.02)
         self._update_legend()
+
+    def _fit_axis_title(self) -> None:
+        """The accuracy axis' title, as long as fits along the axis: "accuracy (%)", "acc. (%)" or "%"."""
+        if self.showing_gradients():
+            return
+        axis = self.accuracy_plot.getAxis("left")
+        metrics = QFontMetrics(axis.label.font())
+        room = axis.geometry().height() - 4
+        title = next((t for t in ("accuracy", "acc.") if metrics.horizontalAdvance(f"{t} (%)") <= room), "")
+        if title != self._accuracy_title:
+            self._accuracy_title = title
+            if title:
+                self.accuracy_plot.setLabel("left", title, units="%")
+            else:
+                self.accuracy_plot.setLabel("left", "%")
 
     def _update_legend(self) -> None:
         if self.showing_gradients():
