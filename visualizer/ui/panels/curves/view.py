@@ -299,7 +299,7 @@ class Curves(cm.FollowsPalette, QWidget):
             return
         axis = self.accuracy_plot.getAxis("left")
         metrics = QFontMetrics(axis.label.font())
-        room = axis.geometry().height() - 4
+        room = axis.geometry().height() - 2 * axis.label.document().documentMargin() - 2  # the label centres on the axis
         title = next((t for t in ("accuracy", "acc.") if metrics.horizontalAdvance(f"{t} (%)") <= room), "")
         if title != self._accuracy_title:
             self._accuracy_title = title
