@@ -332,3 +332,28 @@ def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_hi
     title = curves.accuracy_plot.getAxis("bottom").label.sceneBoundingRect()
     assert title.bottom() <= canvas.height() + 1, "the epoch axis title is cut off"
     _save(window, tmp_path, "curves_1024x700.png")
+
+
+def test_the_prediction_line_is_readable_after_presenter_mode(make_window, make_snapshot, qtbot):
+    """Presenter mode hides the Training dock and doubles the font; the line its box held for the
+    big font stayed behind, the text centred in it below the box's bottom edge: an empty box."""
+    window = make_window()
+    window.resize(1024, 768)
+    window.reset_layout()
+    window.session.on_snapshot(make_snapshot())
+    window.show_test_digit(1)
+    window.render(everything=True)
+    qtbot.wait(50)
+    window.presenter.action.trigger()
+    qtbot.wait(100)
+    window.show_test_digit(5)  # while the Training dock is hidden
+    window.render(everything=True)
+    qtbot.wait(100)
+    window.presenter.action.trigger()
+    qtbot.wait(100)
+    window.render(everything=True)
+    qtbot.wait(50)
+    held = window.controls.input_label
+    assert "Test digit #6" in held.text()
+    assert held.label.geometry() == held.rect(), "the text's label is not the box it sits in"
+    assert held.height() >= held.label.heightForWidth(held.width()), "the box cuts its text"
