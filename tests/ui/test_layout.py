@@ -1,17 +1,17 @@
-"""The window at 1024x700 and 1920x1080: nothing elided, cut off or overlapping in the docks; screenshots saved."""
+"""The window at 1024x700, 1280x800 (its default size) and 1920x1080: nothing elided, cut off or overlapping in the docks; screenshots saved."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QGroupBox, QLabel, QStyle, QStyleOptionComboBox, QWidget
 
 from visualizer.ui import docks
 from window_fixtures import save_screenshot
 
-SIZES = [(1024, 700), (1920, 1080)]
+SIZES = [(1024, 700), (1280, 800), (1920, 1080)]
 
 
 def _shown(window, make_snapshot):
@@ -129,6 +129,97 @@ def test_every_panel_fits_without_clipping(make_window, make_snapshot, qtbot, tm
     _save(window, tmp_path, f"window_{size[0]}x{size[1]}.png")
 
 
+def _combo_text_fits(combo: QComboBox) -> bool:
+    """The combo's current text fits its text field (not cut to "Range: grov")."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    return combo.fontMetrics().horizontalAdvance(combo.currentText()) <= field.width()
+
+
+def _parts_whole(window, title: str) -> None:
+    """In dock ``title``: no scrolling sideways, and every label, group title and combo text whole and in view."""
+    dock = window.docks[title]
+    area = dock.widget()
+    assert area.horizontalScrollBar().maximum() == 0, f"the {title} panel scrolls sideways"
+    panel = docks.panel_of(dock)
+    for w in panel.findChildren(QWidget):
+        if not w.isVisible() or w.width() == 0:
+            continue
+        if isinstance(w, QComboBox):
+            assert _combo_text_fits(w), f"{title}: {w.currentText()!r} is cut"
+        elif isinstance(w, QLabel) and w.text() and not w.wordWrap() and w.pixmap().isNull():
+            assert w.fontMetrics().horizontalAdvance(w.text()) <= w.contentsRect().width(), \
+                f"{title}: {w.text()!r} is elided"
+        else:
+            continue
+        assert _visible_in_dock(w, dock), f"{title}: {type(w).__name__} {w.currentText() if isinstance(w, QComboBox) else w.text()!r} is cut off"
+    for box in (b for b in panel.findChildren(QGroupBox) if b.isVisible()):
+        assert _visible_in_dock(box, dock), f"{title}: the group {box.title()!r} is cut off"
+
+
+def _titles_apart(maps) -> None:
+    """No weight map's title runs into its map (or into another map)."""
+    for block in maps._blocks:
+        title = block.plot.titleLabel.item.sceneBoundingRect()
+        for other in maps._blocks:
+            assert not title.intersects(other.plot.vb.sceneBoundingRect()), \
+                f"the title of {block.title} ({title}) runs into the map {other.title} ({other.plot.vb.sceneBoundingRect()})"
+
+
+def _axis_titles_whole(curves) -> None:
+    canvas = QRectF(curves._canvas.rect())
+    for plot in (curves.loss_plot, curves.accuracy_plot):
+        for key in ("left", "bottom"):
+            axis = plot.getAxis(key)
+            if axis.isVisible() and axis.label.isVisible():
+                rect = axis.label.sceneBoundingRect()
+                assert canvas.contains(rect), f"the axis title {axis.labelText!r} is cut ({rect} in {canvas})"
+                if key == "left":  # centred on its axis: longer than the axis, it sticks out and is cut
+                    along = axis.sceneBoundingRect()  # the text without its 4 px margins within the axis' height
+                    assert along.top() - 2 <= rect.top() + 4 and rect.bottom() - 4 <= along.bottom() + 2, \
+                        f"the axis title {axis.labelText!r} ({rect}) is longer than its axis ({axis.sceneBoundingRect()})"
+
+
+@pytest.mark.parametrize("hidden", [(16, 16), (1024, 1024, 1024)], ids=["16,16", "1024,1024,1024"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_left_column_and_the_weights_show_their_parts_whole(make_window, make_snapshot, qtbot, tmp_path,
+                                                                 size, hidden):
+    window = make_window()
+    window.resize(*size)
+    window.reset_layout()
+    qtbot.wait(50)
+    window.session.on_snapshot(make_snapshot(hidden=hidden, run_id=window.session.run_id + 1))
+    window.show_test_digit(1)
+    window.render(everything=True)
+    qtbot.wait(50)
+    controls, training = window.controls, window.docks["Training"]
+    # The longest prediction line there is (a right answer at chance confidence) had made the box
+    # grow after the column was split, and the panel scrolled both ways.
+    controls.set_prediction("Test digit #1", 7, 7, 0.12)
+    qtbot.wait(50)
+    assert training.widget().verticalScrollBar().maximum() == 0, "the Training panel scrolls"
+    assert _visible_in_dock(controls.input_label, training), "the prediction line is cut off"
+    _parts_whole(window, "Training")
+    _no_overlaps(controls, training)
+    for title in ("Weights", "Curves"):  # tabbed together in a short window: each in turn
+        window.docks[title].raise_()
+        qtbot.wait(50)
+        _parts_whole(window, title)
+    window.docks["Weights"].raise_()
+    qtbot.wait(50)
+    _titles_apart(window.weight_maps)
+    window.docks["Curves"].raise_()
+    qtbot.wait(50)
+    _axis_titles_whole(window.curves)
+    if size[1] >= docks.COMPACT_HEIGHT:  # the curves under the settings: the rest of the column is theirs
+        curves_dock = window.docks["Curves"]
+        assert curves_dock.height() >= 180, "the settings took the curves' share of the column"
+        assert curves_dock.widget().verticalScrollBar().maximum() == 0, "the curves scroll"
+    _save(window, tmp_path, f"left_{'_'.join(map(str, hidden))}_{size[0]}x{size[1]}.png")
+
+
 def test_run_buttons_stay_put_when_the_state_text_changes(make_window, qtbot):
     window = make_window(wait_ready=False, autoload=False)
     qtbot.wait(50)
@@ -241,3 +332,28 @@ def test_the_small_docks_at_1024x700_show_their_parts_whole(make_window, make_hi
     title = curves.accuracy_plot.getAxis("bottom").label.sceneBoundingRect()
     assert title.bottom() <= canvas.height() + 1, "the epoch axis title is cut off"
     _save(window, tmp_path, "curves_1024x700.png")
+
+
+def test_the_prediction_line_is_readable_after_presenter_mode(make_window, make_snapshot, qtbot):
+    """Presenter mode hides the Training dock and doubles the font; the line its box held for the
+    big font stayed behind, the text centred in it below the box's bottom edge: an empty box."""
+    window = make_window()
+    window.resize(1024, 768)
+    window.reset_layout()
+    window.session.on_snapshot(make_snapshot())
+    window.show_test_digit(1)
+    window.render(everything=True)
+    qtbot.wait(50)
+    window.presenter.action.trigger()
+    qtbot.wait(100)
+    window.show_test_digit(5)  # while the Training dock is hidden
+    window.render(everything=True)
+    qtbot.wait(100)
+    window.presenter.action.trigger()
+    qtbot.wait(100)
+    window.render(everything=True)
+    qtbot.wait(50)
+    held = window.controls.input_label
+    assert "Test digit #6" in held.text()
+    assert held.label.geometry() == held.rect(), "the text's label is not the box it sits in"
+    assert held.height() >= held.label.heightForWidth(held.width()), "the box cuts its text"

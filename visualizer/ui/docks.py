@@ -26,7 +26,7 @@ from visualizer.ui.help import install_title_bar
 
 # Saved window states carry this number; a state saved by a version with other docks is ignored
 # (QMainWindow.restoreState fails on a different version) and the default layout is used.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5  # 5: the left column's split between the settings and the curves
 
 Area = Qt.DockWidgetArea
 # title: (area, title of the dock it shares tabs with, or None)
@@ -45,8 +45,9 @@ DEFAULT_LAYOUT = {
 COMPACT_HEIGHT = 780
 # Default widths and heights in pixels; the network view takes whatever is left.
 DEFAULT_WIDTHS = {"Training": 300, "Draw": 430}  # 300: the curves sit side by side at 1280x800
-# The left column is split in proportion: the settings get what they need, the curves the rest.
-DEFAULT_HEIGHTS = {"Weights": 250, "Training": 440, "Curves": 200}
+# The left column is split: the settings get what they need (FIRST_IN_COLUMN), the curves the rest.
+DEFAULT_HEIGHTS = {"Weights": 250}
+FIRST_IN_COLUMN = ("Training", "Curves")
 COMPACT_WIDTHS = {"Training": 240, "Draw": 380}
 COMPACT_HEIGHTS = {"Weights": 215}
 
@@ -166,6 +167,26 @@ def resize_defaults(window: QMainWindow, docks: dict[str, QDockWidget], *, compa
     """Give the docks their default sizes (Qt ignores this before the window is first shown)."""
     _resize(window, docks, COMPACT_WIDTHS if compact else DEFAULT_WIDTHS, Qt.Orientation.Horizontal)
     _resize(window, docks, COMPACT_HEIGHTS if compact else DEFAULT_HEIGHTS, Qt.Orientation.Vertical)
+    if not compact:
+        _split_column(window, docks, *FIRST_IN_COLUMN)
+
+
+def _split_column(window: QMainWindow, docks: dict[str, QDockWidget], first: str, rest: str) -> None:
+    """Give dock ``first`` the height its panel needs and ``rest``, below it in the same column, the rest.
+
+    Qt's resizeDocks shares out a column's spare height in proportion to the sizes asked for, so
+    the settings grew at 1920x1080 (to 724 px for 566 needed) while the curves under them
+    stayed short; and at 1280x800 they got less than they needed and scrolled both ways.
+    """
+    top, bottom = docks.get(first), docks.get(rest)
+    if top is None or bottom is None or window.dockWidgetArea(top) != window.dockWidgetArea(bottom):
+        return
+    if top.isFloating() or bottom.isFloating() or not (top.isVisible() and bottom.isVisible()):
+        return
+    window.layout().activate()  # the docks' geometry after the arrangement just made
+    column = top.height() + bottom.height()
+    need = _at_least_minimum(top, 0, Qt.Orientation.Vertical)
+    window.resizeDocks([top, bottom], [need, max(column - need, 1)], Qt.Orientation.Vertical)
 
 
 def _resize(window: QMainWindow, docks: dict[str, QDockWidget], sizes: dict[str, int], orientation) -> None:

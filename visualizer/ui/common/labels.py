@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
@@ -33,6 +33,8 @@ class HeldText(QWidget):
         super().__init__(parent)
         self.label = QLabel(self)
         self.label.setWordWrap(True)
+        # From the top: a label taller than its text (for a moment) keeps the text in view.
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self._lines = lines
         self._held = 0  # the height held now (it grows for a longer text, never for a shorter one)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
@@ -75,3 +77,7 @@ class HeldText(QWidget):
         if need > self._held:
             self._held = need
             self.setFixedHeight(need)
+        # The label follows here too, not only in resizeEvent: a holder that refits while hidden
+        # (presenter mode hides the Training dock) gets no second resize event for its new height,
+        # and the label kept the old one, its text centred below the box's edge.
+        self.label.setGeometry(self.rect())

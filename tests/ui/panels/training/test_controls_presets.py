@@ -65,6 +65,27 @@ def test_hidden_field_accepts_none_and_empty(controls):
     assert panel.config().train_subset is None and panel.train_subset.text() == "all"
 
 
+@pytest.mark.parametrize("how", ["", "none", "no_hidden", "one_neuron"])
+def test_no_hidden_layer_greys_out_the_activation_and_says_why(controls, how):
+    panel, actions, _ = controls
+    assert panel.activation.isEnabled()
+    if how in actions.presets:
+        actions.presets[how].trigger()
+    else:
+        panel.hidden.setText(how)
+    assert not panel.activation.isEnabled()
+    assert "no hidden layer" in panel.activation.toolTip().lower()
+    panel.set_editable(False)
+    panel.set_editable(True)  # the end of a run unlocks the fields, but not this one
+    assert not panel.activation.isEnabled()
+    panel.hidden.setText("16,")  # typing sizes: it is a choice again
+    assert panel.activation.isEnabled() and "no hidden layer" not in panel.activation.toolTip().lower()
+    panel.hidden.setText("16,x")  # not valid: the error says so, the choice stays open
+    assert panel.activation.isEnabled()
+    panel.set_editable(False)
+    assert not panel.activation.isEnabled()
+
+
 def test_presets_are_locked_while_training(controls):
     panel, actions, _ = controls
     actions.set_state(RunState.RUNNING, has_data=True, has_weights=True)

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QTextDocument
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from visualizer.core.history import MetricHistory, finite_max, moving_average, nice_ceiling, smoothing_window
 from visualizer.ui.common import colormaps as cm
@@ -30,6 +30,7 @@ AXIS_WIDTH = 46  # fixed, so new tick labels never re-layout the plots
 
 
 MIN_PLOT_HEIGHT = 110  # px: below this a plot's axis ticks and labels run into each other
+MIN_STACK_HEIGHT = 2 * MIN_PLOT_HEIGHT - 40  # px of canvas: two plots above each other, the upper without its epoch axis
 
 class Curves(cm.FollowsPalette, QWidget):
     """Two stacked plots sharing the epoch axis: loss (top) and accuracy in % or each layer's gradient size (bottom).
@@ -46,6 +47,7 @@ class Curves(cm.FollowsPalette, QWidget):
         self._x_top = self._loss_top = None
         self._tick_spacing: tuple[float, float] | None = None  # (major, minor) epochs between ticks
         self._side_by_side = False
+        self._key_beside: bool | None = None  # the key on the combos' row (a wide panel), else under it
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.ci.setSpacing(2)
         # A plain label outside the canvas: a long readout wraps instead of re-laying out the plots.
@@ -103,17 +105,21 @@ class Curves(cm.FollowsPalette, QWidget):
             plot.addItem(moment, ignoreBounds=True)
             self._moment_lines.append(moment)
         self.accuracy_plot.setYRange(0, 100, padding=0.02)
+        # A short plot (the left column at 1280x800, side by side) has no room for "accuracy (%)"
+        # along its axis: the title was cut at the canvas' top. It shortens to fit instead.
+        self._accuracy_title: str | None = None
+        self.accuracy_plot.getAxis("left").geometryChanged.connect(self._fit_axis_title)
         # The lower plot shows the accuracy or the gradient sizes: the dock is short, two plots are all it has room for.
         self.gradients = GradientSizePlot(self.accuracy_plot)
         self._set_ranges(0.0, 1.0, EMPTY_LOSS_TOP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        top = QHBoxLayout()
-        top.addWidget(self.legend, 1)
-        top.addWidget(self.lower)
-        top.addWidget(self.span)
-        layout.addLayout(top)
+        self._top = QGridLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.setSpacing(2)
+        layout.addLayout(self._top)
+        self._place_key(beside=True)
         layout.addWidget(self._readout)
         layout.addWidget(self._canvas, 1)
         self._canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -126,14 +132,60 @@ class Curves(cm.FollowsPalette, QWidget):
         """True when the loss and accuracy plots are beside each other (a wide, short panel)."""
         return self._side_by_side
 
+    def key_beside_choices(self) -> bool:
+        """True when the key sits on the combos' row (a wide panel); False when it has a line under them."""
+        return bool(self._key_beside)
+
+    def minimumSizeHint(self) -> QSize:
+        # As narrow as the combos side by side (the key goes under them when the panel is narrower
+        # than both on one row): the layout's own minimum is the arrangement of the moment, and a
+        # panel that never got narrower would never change it (the left column scrolled sideways).
+        least = super().minimumSizeHint()
+        combos = self.lower.minimumSizeHint().width() + self._top.spacing() + self.span.minimumSizeHint().width()
+        return QSize(max(combos, self.legend.minimumSizeHint().width()), least.height())
+
+    def _key_width(self) -> int:
+        """The key's width on one line."""
+        doc = QTextDocument()
+        doc.setDefaultFont(self.legend.font())
+        doc.setHtml(self.legend.text())
+        return math.ceil(doc.idealWidth()) + self.legend.indent() + 4
+
+    def _place_key(self, beside: bool) -> None:
+        if beside == self._key_beside:
+            return
+        self._key_beside = beside
+        top = self._top
+        for w in (self.legend, self.lower, self.span):
+            top.removeWidget(w)
+        for column in range(3):
+            top.setColumnStretch(column, 0)
+        if beside:  # [key ......... lower span]
+            top.addWidget(self.legend, 0, 0)
+            top.addWidget(self.lower, 0, 1)
+            top.addWidget(self.span, 0, 2)
+            top.setColumnStretch(0, 1)
+        else:  # [lower span ...] over [key]
+            top.addWidget(self.lower, 0, 0)
+            top.addWidget(self.span, 0, 1)
+            top.addWidget(self.legend, 1, 0, 1, 3)
+            top.setColumnStretch(2, 1)
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        # The canvas is laid out after this event: its width is ours, its height ours minus the rows above.
-        w, h = self.width(), self.height() - self._canvas.y()
+        w = self.width()
+        beside = self._key_width() + self.lower.sizeHint().width() + self.span.sizeHint().width() + 4 <= w
+        self._place_key(beside)
+        # The canvas is laid out after this event, so its height is worked out here from the rows
+        # above it (the readout counted at its two stacked lines: the decision must not flip with
+        # the readout's height, which follows it).
+        rows = self.lower.sizeHint().height() + (0 if beside else self.legend.fontMetrics().lineSpacing() + 2)
+        h = self.height() - rows - 2 * self._readout.fontMetrics().lineSpacing() - 8
         # A wide, short canvas puts them side by side, with only the major epoch ticks when a
         # plot is narrow; a tall, short one stacks them and drops the upper plot's epoch axis
-        # (the x axes are linked).
-        wanted = w > 1.6 * h
+        # (the x axes are linked). Too short to stack (the left column of a window maximized
+        # after the default layout), they go side by side however narrow.
+        wanted = w > 1.6 * h or h < MIN_STACK_HEIGHT
         self.loss_plot.showAxis("bottom", wanted or h >= 2 * MIN_PLOT_HEIGHT)
         if wanted != self._side_by_side:
             self._side_by_side = wanted
@@ -236,9 +288,25 @@ class Curves(cm.FollowsPalette, QWidget):
             self._lines[key].setVisible(not gradients)
         self.gradients.set_active(gradients)
         if not gradients:
-            self.accuracy_plot.setLabel("left", "accuracy", units="%")
+            self._accuracy_title = None
+            self._fit_axis_title()
             self.accuracy_plot.setYRange(0, 100, padding=0.02)
         self._update_legend()
+
+    def _fit_axis_title(self) -> None:
+        """The accuracy axis' title, as long as fits along the axis: "accuracy (%)", "acc. (%)" or "%"."""
+        if self.showing_gradients():
+            return
+        axis = self.accuracy_plot.getAxis("left")
+        metrics = QFontMetrics(axis.label.font())
+        room = axis.geometry().height() - 2 * axis.label.document().documentMargin() - 2  # the label centres on the axis
+        title = next((t for t in ("accuracy", "acc.") if metrics.horizontalAdvance(f"{t} (%)") <= room), "")
+        if title != self._accuracy_title:
+            self._accuracy_title = title
+            if title:
+                self.accuracy_plot.setLabel("left", title, units="%")
+            else:
+                self.accuracy_plot.setLabel("left", "%")
 
     def _update_legend(self) -> None:
         if self.showing_gradients():
@@ -369,12 +437,12 @@ class Curves(cm.FollowsPalette, QWidget):
 
 
 def _choice(items: dict, tip: str) -> QComboBox:
-    """A compact combo of ``{key: (text, tooltip)}``: the Curves dock is narrow (the whole left column's width)."""
+    """A combo of ``{key: (text, tooltip)}``."""
     combo = QComboBox()
     for key, (text, item_tip) in items.items():
         combo.addItem(text, key)
         combo.setItemData(combo.count() - 1, item_tip, Qt.ItemDataRole.ToolTipRole)
     combo.setToolTip(tip)
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(7)
+    # As wide as its longest choice, so none is cut ("Around the moment"); the key makes room.
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     return combo

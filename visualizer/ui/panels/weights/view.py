@@ -151,6 +151,12 @@ class _Block:
         if title != self._title_shown:  # a new title re-lays out the plot: only when the text changes
             self._title_shown = title
             self.plot.setTitle(title, size=f"{self.title_pt:.3g}pt", color=self.fg.name())
+            # pyqtgraph fixes a title's row at 30 px, whatever its lines: a two-line title at 8 pt
+            # (34 px) ran into the top rows of its map, a three-line one covered them. The row
+            # takes the title's own height instead.
+            need = math.ceil(self.plot.titleLabel.itemRect().height())
+            self.plot.titleLabel.setMaximumHeight(need)
+            self.plot.layout.setRowFixedHeight(0, need)
 
     def clear(self) -> None:
         self.image.clear()
