@@ -7,6 +7,7 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton
 
 from visualizer.session.presets import PRESETS
+from visualizer.ui.panels.timeline.bar import moment_text
 from visualizer.ui.presenter import PresenterMode, font_scale
 from window_fixtures import save_screenshot
 
@@ -80,3 +81,19 @@ def test_a_long_preset_name_is_elided_with_the_full_name_in_its_tooltip(presenti
     assert button.width() == width
     assert button.text() != long_name and button.text().endswith("…")
     assert long_name in button.toolTip()
+
+
+def test_the_timeline_bar_grows_with_the_presenter_type(presenting):
+    window, bar = presenting, presenting.timeline_bar
+    line = bar.fontMetrics().height()
+    assert bar.font().pointSizeF() >= 1.5 * 9 - 0.01
+    assert bar.home_button.iconSize().height() >= line and bar.play_button.iconSize().height() >= line
+    assert bar.strip.height() >= 2 * line  # the trace above, the epoch numbers below
+    hint = bar.strip.empty_hint()
+    assert bar.strip.fontMetrics().horizontalAdvance(hint) <= bar.strip.width()
+    bar.set_cursor(188_888, moment_text(188_888, 100.7, False, False))
+    assert bar.status.fontMetrics().horizontalAdvance(bar.status.text()) <= bar.status.width()
+    toolbar = window.timeline_toolbar
+    assert window.rect().contains(QRect(toolbar.mapTo(window, QPoint(0, 0)), toolbar.size()))
+    for control in (bar.home_button, bar.play_button, bar.live_button, bar.speed, bar.loop_box, bar.status):
+        assert control.isVisible() and control.width() >= control.sizeHint().width(), control
