@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QComboBox, QLabel, QToolButton
+from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMessageBox, QToolButton
+
+from visualizer.session.explanations import NETWORK
 
 from visualizer.session.presets import PRESETS
+from visualizer.ui.help import HelpButton
 from visualizer.ui.panels.timeline.bar import moment_text
 from visualizer.ui.presenter import PresenterMode, font_scale
 from window_fixtures import save_screenshot
@@ -97,3 +100,19 @@ def test_the_timeline_bar_grows_with_the_presenter_type(presenting):
     assert window.rect().contains(QRect(toolbar.mapTo(window, QPoint(0, 0)), toolbar.size()))
     for control in (bar.home_button, bar.play_button, bar.live_button, bar.speed, bar.loop_box, bar.status):
         assert control.isVisible() and control.width() >= control.sizeHint().width(), control
+
+
+def test_menus_dialogs_and_help_popups_get_the_large_type_too(presenting, qtbot):
+    window = presenting
+    base = window.presenter._saved.app_font.pointSizeF()
+    menu = window.presenter.preset_button.menu()
+    box = QMessageBox(QMessageBox.Icon.Information, "Title", "Text", parent=window)
+    qtbot.addWidget(box)
+    popup = HelpButton(NETWORK, window).show_help()
+    for widget in (menu, box, popup, popup.label):
+        assert widget.font().pointSizeF() >= 1.5 * base - 0.01, widget
+    popup.close()
+    window.presenter.leave()
+    qtbot.wait(10)
+    assert QApplication.font().pointSizeF() == base
+    assert box.font().pointSizeF() == base and menu.font().pointSizeF() == base

@@ -2,8 +2,9 @@
 
 For showing the network to a room (a 1024×768 projector): every dock but the chosen one is hidden,
 the Training dock's controls shrink to a toolbar (a preset, Start, Pause, Step, the speed), the
-timeline bar stays, and the window's font grows ×1.5–2 with the screen (views thicken their lines
-with the font, ``colormaps.presentation_scale``). Leaving (the same shortcut, or Esc) puts back
+timeline bar stays, and the window's font (and the application's, for menus, dialogs and the "?"
+popups) grows ×1.5–2 with the screen (views thicken their lines with the font,
+``colormaps.presentation_scale``). Leaving (the same shortcut, or Esc) puts back
 the exact dock layout, window geometry and fonts saved on entering.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QLabel,
@@ -108,6 +110,7 @@ class _Saved:
     window_state: Qt.WindowState
     font: QFont
     font_set: bool  # the window had a font of its own (else it follows the application's)
+    app_font: QFont  # menus, message boxes and the "?" popups are windows of their own: they follow this
     menu_bar: bool
     status_bar: bool
     stop_keys: list
@@ -203,15 +206,22 @@ class PresenterMode(QObject):
     def _enter(self) -> None:
         w = self._window
         stop = w.actions.stop
+        app = QApplication.instance()
         self._saved = _Saved(w.saveState(docks.LAYOUT_VERSION), w.normalGeometry(), w.windowState(),
-                             QFont(w.font()), w.testAttribute(Qt.WidgetAttribute.WA_SetFont),
+                             QFont(w.font()), w.testAttribute(Qt.WidgetAttribute.WA_SetFont), QFont(app.font()),
                              w.menuBar().isVisible(), w.statusBar().isVisible(), stop.shortcuts())
         # Esc leaves; Stop gives it up meanwhile (two actions on one key would both go deaf).
         stop.setShortcuts([k for k in stop.shortcuts() if k != QKeySequence(LEAVE_KEY)])
         self.action.setShortcuts([*(QKeySequence(k) for k in SHORTCUTS), QKeySequence(LEAVE_KEY)])
+        scale = self.scale()
         font = QFont(w.font())
-        font.setPointSizeF(font.pointSizeF() * self.scale())
+        font.setPointSizeF(font.pointSizeF() * scale)
         w.setFont(font)
+        # Popups and dialogs (QMenu, QMessageBox, the "?" texts, tooltips) are windows: they take
+        # the application's font, not this window's.
+        app_font = QFont(app.font())
+        app_font.setPointSizeF(app_font.pointSizeF() * scale)
+        app.setFont(app_font)
         w.menuBar().hide()
         w.statusBar().hide()  # the timeline bar says where the run is; the rows go to the panels
         toolbar = self._toolbar()
@@ -232,6 +242,7 @@ class PresenterMode(QObject):
         self.toolbar.hide()
         w.setWindowState(saved.window_state)
         # Fonts first: the panels' minimum sizes, which the restored layout must meet, follow them.
+        QApplication.instance().setFont(saved.app_font)
         w.setFont(saved.font if saved.font_set else QFont())
         w.menuBar().setVisible(saved.menu_bar)
         w.statusBar().setVisible(saved.status_bar)
