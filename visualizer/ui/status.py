@@ -1,13 +1,24 @@
-"""Status widgets: training progress (epoch, batch, ETA, samples/s, UI frames/s) and a message banner."""
+"""Status widgets: the status bar, training progress (epoch, batch, ETA, samples/s, UI frames/s) and a message banner."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
+    QToolButton,
+    QWidget,
+)
 
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session.moments import pace_text
@@ -68,6 +79,8 @@ class ProgressPanel(QWidget):
         self.speed.setToolTip("Training speed, in images per second")
         self.fps = QLabel()
         self.fps.setToolTip("How many times per second the window redraws (limited by View ▸ Redraw rate)")
+        # As wide as its fields, no wider: the room a status message gets is what is left of it.
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
@@ -80,6 +93,10 @@ class ProgressPanel(QWidget):
         for label, widest in ((self.eta, "8,888,888 img/s"), (self.speed, "100 of 1,000 batches/s"),
                               (self.fps, "8,888,888 img/s")):
             hold_size(label, widest)
+
+    def spare_fields(self) -> tuple[QLabel, ...]:
+        """The fields a long status message may take the room of (the bar stays)."""
+        return self.eta, self.speed, self.fps
 
     def clear(self) -> None:
         self.bar.setValue(0)
@@ -155,6 +172,95 @@ class ProgressPanel(QWidget):
 
     def set_fps(self, fps: float) -> None:
         self.fps.setText(f"{fps:.0f} fps")
+
+
+class StatusBar(QStatusBar):
+    """The window's status bar: a message too long for its room takes that of the spare fields
+    (``set_spare``: the ETA, speed and frame rate) rather than be cut; one still too long is
+    elided, whole in the tooltip. ``currentMessage()`` is always the whole message."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._permanent: list[QWidget] = []
+        self._spare: list[QWidget] = []
+        self.messageChanged.connect(lambda _text: self._fit())
+
+    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
+        super().addPermanentWidget(widget, stretch)
+        self._permanent.append(widget)
+        widget.installEventFilter(self)  # moved by a new layout: the message's room changed
+
+    def set_spare(self, widgets) -> None:
+        """Fields (inside a permanent widget) that make way for a long message."""
+        self._spare = list(widgets)
+        self._fit()
+
+    def spare_shown(self) -> bool:
+        return not any(w.isHidden() for w in self._spare)
+
+    def message_rect(self) -> QRect:
+        """Where the message is drawn: Qt's own rectangle, left of the first permanent widget."""
+        left, right = 6, self.width() - 12
+        for w in self._permanent:
+            if not w.isHidden():
+                right = min(right, w.x() - 2)
+                break
+        return QRect(left, 0, max(right - left, 0), self.height())
+
+    def shown_message(self) -> str:
+        """The message as drawn: whole, or elided when even the spare fields' room is not enough."""
+        message = self.currentMessage()
+        return self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, self.message_rect().width())
+
+    def _spare_width(self) -> int:
+        total = 0
+        for w in self._spare:
+            layout = w.parentWidget().layout() if w.parentWidget() is not None else None
+            total += w.sizeHint().width() + (layout.spacing() if layout is not None else 0)
+        return total
+
+    def _fit(self) -> None:
+        message = self.currentMessage()
+        room = self.message_rect().width()
+        if not self.spare_shown():
+            room -= self._spare_width()  # the room it would have with them shown
+        fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
+        for w in self._spare:
+            w.setVisible(fits)
+        shown = self.shown_message()
+        self.setToolTip(message if message and shown != message else "")
+        self.update()
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
+            self._fit()  # laid out again: judge the message against the room it really has
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def paintEvent(self, event) -> None:
+        message = self.currentMessage()
+        shown = self.shown_message() if message else message
+        if shown == message:
+            super().paintEvent(event)
+            return
+        # What QStatusBar paints, with the message elided instead of cut off at the first field.
+        p = QPainter(self)
+        opt = QStyleOption()
+        opt.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, opt, p, self)
+        for w in self._permanent:
+            if w.isVisible():
+                frame = QStyleOption()
+                frame.rect = w.geometry().adjusted(-2, -1, 2, 1)
+                frame.palette = self.palette()
+                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, p, w)
+        p.setPen(self.palette().windowText().color())
+        flags = Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine
+        p.drawText(self.message_rect(), flags, shown)
+        p.end()
 
 
 class Banner(QFrame):

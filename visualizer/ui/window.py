@@ -59,7 +59,7 @@ from visualizer.ui.panels.weights.view import WeightMaps
 from visualizer.ui.presenter import PresenterMode
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
-from visualizer.ui.status import Banner, FrameCounter, ProgressPanel
+from visualizer.ui.status import Banner, FrameCounter, ProgressPanel, StatusBar
 from visualizer.ui.workers import Backend, QtJobs, QtRunner, WorkerSet
 
 log = logging.getLogger(__name__)
@@ -175,12 +175,14 @@ class MainWindow(QMainWindow):
         docks.arrange(self, self.docks)
         self._add_teaching()
 
+        self.setStatusBar(StatusBar())
         self.data_label = QLabel()
         self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
         self.data_label.setMinimumWidth(120)
         self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().set_spare(self.progress.spare_fields())  # a long message takes their room
 
         # A replay redraws at display rate like a run: one costly view per tick then too.
         self._render = RenderScheduler(lambda: self.session.shown,
