@@ -73,6 +73,24 @@ PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
 TIMELINE_PERIOD = 0.25  # seconds between timeline-bar updates while the recording grows
 
 
+TITLE = "nnviz — Watch a neural network learn"
+ABOUT = (
+    "<p>Watch a small neural network learn to read handwritten digits (MNIST), live: every weight, every "
+    "neuron's activation and the network's answer, batch by batch.</p><ul>"
+    "<li><b>Presets</b> (Training ▸ Presets): the tutorials' networks — the Keras 784-16-16-10, "
+    "3Blue1Brown's sigmoid network, one neuron asking “is it a 6?” — and failures worth showing.</li>"
+    "<li><b>Pace</b>: from one batch a second to full speed; Step trains a single batch.</li>"
+    "<li><b>Timeline and replay</b>: every batch is recorded; go back to any moment, replay the run, "
+    "continue training from there, save it and open it again.</li>"
+    "<li><b>Gradients</b>: the error flowing back through the network, a batch's gradient, and one step "
+    "of backpropagation in slow motion (Training ▸ Explain one step).</li>"
+    "<li>Draw your own digit, browse the test set, see what each neuron responds to.</li>"
+    "<li><b>Presenter mode</b> (View ▸ Presenter mode, F5): full screen, large type, the network and one "
+    "panel, for showing it to a room.</li></ul>"
+    "<p>Help ▸ What am I looking at? (F1) explains each panel in turn.</p>"
+)
+
+
 def _ref(info) -> NeuronRef | None:
     """The network view's NeuronInfo as the session's NeuronRef."""
     return None if info is None else NeuronRef(info.layer, info.index)
@@ -108,7 +126,7 @@ class MainWindow(QMainWindow):
     def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
                  autoload: bool = True, open_run: str | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("nnviz — watch a neural network learn")
+        self.setWindowTitle(TITLE)
         self.settings = settings or Settings()
         self._data_spec = data
         self._initial_dataset = dataset
@@ -793,5 +811,4 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About nnviz", f"<b>nnviz {__version__}</b><p>Watch a small neural network "
-                          "(784 inputs, two hidden layers, 10 outputs) learn handwritten digits, live.</p>")
+        QMessageBox.about(self, "About nnviz", f"<b>nnviz {__version__}</b>{ABOUT}")
