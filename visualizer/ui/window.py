@@ -242,7 +242,10 @@ class MainWindow(QMainWindow):
 
     def _add_teaching(self) -> None:
         """The "?" of the network view, Help ▸ What am I looking at? and View ▸ Presenter mode."""
-        self.network_view.add_to_footer(HelpButton(NETWORK, self.network_view))
+        # In the view's footer, at the bottom of the screen: its text opens upward. It says what the
+        # outputs of the network shown do (ten digits, or one "is it a 6?" neuron).
+        self.network_help = HelpButton(NETWORK, self.network_view, upward=True, network=lambda: self.session.network)
+        self.network_view.add_to_footer(self.network_help)
         self.tour = HelpTour(self)
         self.presenter = PresenterMode(self)
 
