@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QMessageBox, QToo
 from visualizer.session.explanations import NETWORK
 
 from visualizer.session.presets import PRESETS
+from visualizer.ui.common.colormaps import presentation_scale
 from visualizer.ui.help import HelpButton
 from visualizer.ui.panels.timeline.bar import moment_text
+from visualizer.ui.panels.weights.view import TITLE_PT
 from visualizer.ui.presenter import PresenterMode, font_scale
 from window_fixtures import save_screenshot
 
@@ -105,6 +107,12 @@ def test_the_timeline_bar_grows_with_the_presenter_type(presenting):
 def test_menus_dialogs_and_help_popups_get_the_large_type_too(presenting, qtbot):
     window = presenting
     base = window.presenter._saved.app_font.pointSizeF()
+    # The views still know how much larger their type is than the normal one (lines, map titles).
+    assert presentation_scale(window.network_view) >= 1.5 and presentation_scale(window.curves) >= 1.5
+    window.presenter.set_panel("Weights")
+    qtbot.wait(20)
+    blocks = window.weight_maps._blocks
+    assert blocks and all(block.title_pt >= 1.5 * TITLE_PT - 0.01 for block in blocks)
     menu = window.presenter.preset_button.menu()
     box = QMessageBox(QMessageBox.Icon.Information, "Title", "Text", parent=window)
     qtbot.addWidget(box)
@@ -116,3 +124,4 @@ def test_menus_dialogs_and_help_popups_get_the_large_type_too(presenting, qtbot)
     qtbot.wait(10)
     assert QApplication.font().pointSizeF() == base
     assert box.font().pointSizeF() == base and menu.font().pointSizeF() == base
+    assert presentation_scale(window.network_view) == 1.0

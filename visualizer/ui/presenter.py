@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from visualizer.session.moments import PACES, pace_text
 from visualizer.ui import docks
+from visualizer.ui.common.colormaps import BASE_FONT_PROPERTY
 from visualizer.ui.panels.training.panel import CUSTOM  # its name for fields that match no preset
 
 # The panels that can sit beside the network (the Training dock becomes the toolbar), and where.
@@ -214,6 +215,9 @@ class PresenterMode(QObject):
         stop.setShortcuts([k for k in stop.shortcuts() if k != QKeySequence(LEAVE_KEY)])
         self.action.setShortcuts([*(QKeySequence(k) for k in SHORTCUTS), QKeySequence(LEAVE_KEY)])
         scale = self.scale()
+        # The views scale their lines by their font over the normal one, which the application's
+        # no longer is meanwhile.
+        app.setProperty(BASE_FONT_PROPERTY, self._saved.app_font.pointSizeF())
         font = QFont(w.font())
         font.setPointSizeF(font.pointSizeF() * scale)
         w.setFont(font)
@@ -242,7 +246,9 @@ class PresenterMode(QObject):
         self.toolbar.hide()
         w.setWindowState(saved.window_state)
         # Fonts first: the panels' minimum sizes, which the restored layout must meet, follow them.
-        QApplication.instance().setFont(saved.app_font)
+        app = QApplication.instance()
+        app.setFont(saved.app_font)
+        app.setProperty(BASE_FONT_PROPERTY, None)
         w.setFont(saved.font if saved.font_set else QFont())
         w.menuBar().setVisible(saved.menu_bar)
         w.statusBar().setVisible(saved.status_bar)
