@@ -92,7 +92,8 @@ def status_bar(qtbot):
     qtbot.addWidget(window)
     bar = StatusBar()
     window.setStatusBar(bar)
-    bar.addWidget(QLabel("Data: MNIST (IDX files in mnist/): 60,000 training / 10,000"), 1)
+    bar.data_line = QLabel("Data: MNIST (IDX files in mnist/): 60,000 training / 10,000")
+    bar.addWidget(bar.data_line, 1)
     progress = ProgressPanel()
     bar.addPermanentWidget(progress)
     bar.set_spare(progress.spare_fields())
@@ -138,3 +139,16 @@ def test_a_message_too_long_even_then_is_elided_whole_in_the_tooltip(status_bar,
     bar.showMessage("Saved")  # a short one after it: the fields come back, no tooltip
     _settled(qtbot, bar)
     assert bar.spare_shown() and bar.toolTip() == ""
+
+
+def test_a_message_that_came_while_the_bar_was_hidden_does_not_cover_the_data_line(status_bar, qtbot):
+    bar = status_bar
+    data = bar.data_line
+    bar.hide()  # presenter mode
+    bar.showMessage("Training finished: 5 epochs, test accuracy 94.1%")
+    bar.show()
+    _settled(qtbot, bar)
+    assert not data.isVisible()
+    bar.clearMessage()
+    _settled(qtbot, bar)
+    assert data.isVisible()

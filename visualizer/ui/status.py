@@ -181,9 +181,14 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        self._normal: list[QWidget] = []
         self._permanent: list[QWidget] = []
         self._spare: list[QWidget] = []
         self.messageChanged.connect(lambda _text: self._fit())
+
+    def addWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
+        super().addWidget(widget, stretch)
+        self._normal.append(widget)
 
     def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
         super().addPermanentWidget(widget, stretch)
@@ -239,6 +244,16 @@ class StatusBar(QStatusBar):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # QStatusBar hides its normal widgets for a message only if they are visible then: one that
+        # came while the bar was hidden (presenter mode) would be drawn over them once it is shown.
+        if self.currentMessage():
+            for w in self._normal:
+                if w.isVisible():
+                    w.hide()
+                    w.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)  # as Qt does: back with the message's end
 
     def paintEvent(self, event) -> None:
         message = self.currentMessage()
