@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QLabel, QMainWindow
+from PySide6.QtWidgets import QMainWindow, QSizePolicy
 
 from visualizer.core.snapshot import SnapshotEvent
-from visualizer.ui.status import ProgressPanel, StatusBar
+from visualizer.ui.status import ElidedLabel, ProgressPanel, StatusBar
+
+DATA_LINE = "Data: MNIST (IDX files in a folder with a long name/): 60,000 training / 10,000 test"
 
 
 def test_the_progress_bar_says_where_a_stopped_run_stopped(qtbot, make_snapshot):
@@ -92,7 +94,9 @@ def status_bar(qtbot):
     qtbot.addWidget(window)
     bar = StatusBar()
     window.setStatusBar(bar)
-    bar.data_line = QLabel("Data: MNIST (IDX files in mnist/): 60,000 training / 10,000")
+    bar.data_line = ElidedLabel("The dataset in use")
+    bar.data_line.setText(DATA_LINE)
+    bar.data_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     bar.addWidget(bar.data_line, 1)
     progress = ProgressPanel()
     bar.addPermanentWidget(progress)
@@ -152,3 +156,15 @@ def test_a_message_that_came_while_the_bar_was_hidden_does_not_cover_the_data_li
     bar.clearMessage()
     _settled(qtbot, bar)
     assert data.isVisible()
+
+
+def test_the_dataset_line_is_elided_beside_the_progress_bar_never_cut(status_bar, qtbot):
+    line = status_bar.data_line
+    _settled(qtbot, status_bar)
+    assert line.text() == DATA_LINE  # the whole text, as set
+    shown = super(ElidedLabel, line).text()
+    assert shown != DATA_LINE and shown.endswith("…")
+    assert line.fontMetrics().horizontalAdvance(shown) <= line.contentsRect().width()
+    assert DATA_LINE in line.toolTip() and "The dataset in use" in line.toolTip()
+    line.setText("Data: MNIST")
+    assert super(ElidedLabel, line).text() == "Data: MNIST" and line.toolTip() == "The dataset in use"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
@@ -172,6 +173,39 @@ class ProgressPanel(QWidget):
 
     def set_fps(self, fps: float) -> None:
         self.fps.setText(f"{fps:.0f} fps")
+
+
+class ElidedLabel(QLabel):
+    """A one-line label (the status bar's dataset line) whose plain text is elided to its width,
+    whole in the tooltip, instead of cut off where the progress bar begins. Rich text is shown
+    as it is (its warning comes first)."""
+
+    def __init__(self, tip: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self._tip = tip
+        self.setToolTip(tip)
+
+    def text(self) -> str:  # Qt's name: the whole text, as set
+        return self._full
+
+    def setText(self, text: str) -> None:  # Qt's name
+        self._full = text
+        self._fit()
+
+    def _fit(self) -> None:
+        text = self._full
+        if not QtGui.Qt.mightBeRichText(text):
+            text = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(self.contentsRect().width(), 0))
+        if text != super().text():
+            super().setText(text)
+        tip = self._tip if text == self._full or not self._full else f"{self._full}\n\n{self._tip}"
+        if tip != self.toolTip():
+            self.setToolTip(tip)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
 
 class StatusBar(QStatusBar):

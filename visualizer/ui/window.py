@@ -59,7 +59,7 @@ from visualizer.ui.panels.weights.view import WeightMaps
 from visualizer.ui.presenter import PresenterMode
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
-from visualizer.ui.status import Banner, FrameCounter, ProgressPanel, StatusBar
+from visualizer.ui.status import Banner, ElidedLabel, FrameCounter, ProgressPanel, StatusBar
 from visualizer.ui.workers import Backend, QtJobs, QtRunner, WorkerSet
 
 log = logging.getLogger(__name__)
@@ -194,8 +194,7 @@ class MainWindow(QMainWindow):
         self._add_teaching()
 
         self.setStatusBar(StatusBar())
-        self.data_label = QLabel()
-        self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
+        self.data_label = ElidedLabel("The dataset in use (File ▸ Open dataset… to change it)")
         self.data_label.setMinimumWidth(120)
         self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.data_label, 1)
