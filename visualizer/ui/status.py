@@ -218,6 +218,7 @@ class StatusBar(QStatusBar):
         self._normal: list[QWidget] = []
         self._permanent: list[QWidget] = []
         self._spare: list[QWidget] = []
+        self._fitting = False
         self.messageChanged.connect(lambda _text: self._fit())
 
     def addWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
@@ -259,16 +260,29 @@ class StatusBar(QStatusBar):
         return total
 
     def _fit(self) -> None:
-        message = self.currentMessage()
-        room = self.message_rect().width()
-        if not self.spare_shown():
-            room -= self._spare_width()  # the room it would have with them shown
-        fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
-        for w in self._spare:
-            w.setVisible(fits)
-        shown = self.shown_message()
-        self.setToolTip(message if message and shown != message else "")
-        self.update()
+        # Not while hidden (presenter mode): its geometry is stale then; showing it fits it. Not
+        # within itself: hiding a field can move the permanent widget at once.
+        if self._fitting or not self.isVisible():
+            return
+        self._fitting = True
+        try:
+            message = self.currentMessage()
+            room = self.message_rect().width()
+            if not self.spare_shown():
+                room -= self._spare_width()  # the room it would have with them shown
+            fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
+            toggled = [w for w in self._spare if w.isHidden() == fits]
+            for w in toggled:
+                w.setVisible(fits)
+            if toggled:
+                self.reformat()  # QStatusBar's inner row keeps the old widths otherwise
+            shown = self.shown_message()
+            tip = message if message and shown != message else ""
+            if tip != self.toolTip():
+                self.setToolTip(tip)
+            self.update()
+        finally:
+            self._fitting = False
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
@@ -281,6 +295,7 @@ class StatusBar(QStatusBar):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._fit()
         # QStatusBar hides its normal widgets for a message only if they are visible then: one that
         # came while the bar was hidden (presenter mode) would be drawn over them once it is shown.
         if self.currentMessage():
