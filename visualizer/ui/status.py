@@ -302,7 +302,8 @@ class StatusBar(QStatusBar):
             for w in self._normal:
                 if w.isVisible():
                     w.hide()
-                    w.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)  # as Qt does: back with the message's end
+                    # As Qt does: it comes back when the message ends.
+                    w.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)
 
     def paintEvent(self, event) -> None:
         message = self.currentMessage()
