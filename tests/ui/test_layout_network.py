@@ -136,3 +136,26 @@ def test_the_window_at_1024x700_lays_out_the_network(make_window, make_snapshot,
     assert window.height() <= 700
     assert_laid_out(window.network_view)
     save_screenshot(window, tmp_path, f"network_1024x700_{network}_{'notice' if notice else 'plain'}.png")
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0], ids=["normal", "presenter"])
+def test_a_right_guess_label_fits_as_well_as_a_wrong_one(qtbot, make_snapshot, scale):
+    """'7  0.12  ✓ guess' is wider than '9  1.00  ✗ (is 3)': it ran out of a 1920x1080 presenter view."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    font = view.font()
+    font.setPointSizeF(font.pointSizeF() * scale)
+    view.setFont(font)
+    view.resize(1104 if scale > 1 else 533, 900 if scale > 1 else 343)  # the view in presenter mode at 1920x1080
+    view.show()
+    qtbot.waitExposed(view)
+    snap = make_snapshot(hidden=(16, 16), seed=2)
+    acts = snap.network.forward(_ring_digit())
+    acts[-1] = np.full(10, 0.098, np.float32)
+    acts[-1][7] = 0.118  # right, but far from sure: "7  0.12  ✓ guess"
+    view.set_frame(snap, acts, 7, 7)
+    _settle()
+    drawn, labels = view.drawn_rects(), view.output_texts()
+    assert any("guess" in t for t in labels), labels
+    for label, text in zip(drawn.outputs, labels, strict=True):
+        assert drawn.view.contains(label), f"output label {text!r} {label} is cut off by the view {drawn.view}"

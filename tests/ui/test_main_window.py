@@ -423,3 +423,13 @@ def test_screenshots_before_during_after(make_window, qtbot, tmp_path, restore_t
     assert shots["before"] != shots["during"] != shots["after"]
     bg = shots["after"].pixelColor(5, shots["after"].height() // 2)
     assert (bg.lightness() < 100) == (mode == "dark")
+
+
+def test_the_title_and_about_box_say_what_nnviz_does(make_window, dialogs):
+    window = make_window(wait_ready=False)
+    assert window.windowTitle() == "nnviz — Watch a neural network learn"
+    window.actions.about.trigger()
+    (kind, title, text), = dialogs.shown
+    assert kind == "about" and title == "About nnviz"
+    for feature in ("Presets", "Pace", "Timeline and replay", "Gradients", "Presenter mode"):
+        assert feature in text

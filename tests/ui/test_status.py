@@ -1,9 +1,14 @@
-"""The progress bar says where a run is: preparing, running, done, or where it stopped."""
+"""The progress bar says where a run is (preparing, running, done, where it stopped); the status bar's messages are never cut."""
 
 from __future__ import annotations
 
+import pytest
+from PySide6.QtWidgets import QMainWindow, QSizePolicy
+
 from visualizer.core.snapshot import SnapshotEvent
-from visualizer.ui.status import ProgressPanel
+from visualizer.ui.status import ElidedLabel, ProgressPanel, StatusBar
+
+DATA_LINE = "Data: MNIST (IDX files in a folder with a long name/): 60,000 training / 10,000 test"
 
 
 def test_the_progress_bar_says_where_a_stopped_run_stopped(qtbot, make_snapshot):
@@ -80,3 +85,86 @@ def test_the_progress_bar_is_painted_with_the_frame_not_at_once(qtbot, make_snap
     panel.set_snapshot(make_snapshot(epochs=5, epoch=1, batch=50, batches_per_epoch=100))
     assert Paints.count == 0 and panel.bar.value() == 300  # no repaint inside the call ...
     qtbot.waitUntil(lambda: Paints.count > 0)  # ... but on the next pass of the event loop
+
+
+@pytest.fixture
+def status_bar(qtbot):
+    """A 1024-pixel window's status bar: the dataset line, then the progress panel."""
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    bar = StatusBar()
+    window.setStatusBar(bar)
+    bar.data_line = ElidedLabel("The dataset in use")
+    bar.data_line.setText(DATA_LINE)
+    bar.data_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    bar.addWidget(bar.data_line, 1)
+    progress = ProgressPanel()
+    bar.addPermanentWidget(progress)
+    bar.set_spare(progress.spare_fields())
+    window.resize(1024, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    yield bar  # (the window lives as long as the fixture)
+
+
+def _settled(qtbot, bar) -> None:
+    qtbot.wait(20)  # the fields hidden or shown, the bar laid out again
+
+
+def test_a_long_status_message_takes_the_room_of_eta_speed_and_fps(status_bar, qtbot):
+    bar = status_bar
+    fm = bar.fontMetrics()
+    bar.showMessage("Screenshot saved")
+    _settled(qtbot, bar)
+    assert bar.spare_shown() and bar.shown_message() == "Screenshot saved" and bar.toolTip() == ""
+    room_with_fields = bar.message_rect().width()
+    long = "Preset One neuron: is it a 6?: the single-neuron article, one sigmoid neuron answers yes or no"
+    assert room_with_fields < fm.horizontalAdvance(long) < bar.width() - 400  # cut, were the fields kept
+    bar.showMessage(long)
+    _settled(qtbot, bar)
+    assert not bar.spare_shown()
+    assert bar.shown_message() == long and bar.toolTip() == ""
+    assert fm.horizontalAdvance(long) <= bar.message_rect().width()
+    bar.clearMessage()
+    _settled(qtbot, bar)
+    assert bar.spare_shown()
+
+
+def test_a_message_too_long_even_then_is_elided_whole_in_the_tooltip(status_bar, qtbot):
+    bar = status_bar
+    longest = "Opened the run lesson.nnviz-run: " + "every moment's weights and every batch's loss, " * 4
+    bar.showMessage(longest)
+    _settled(qtbot, bar)
+    assert not bar.spare_shown()
+    shown = bar.shown_message()
+    assert shown != longest and shown.endswith("…") and longest.startswith(shown[:-1])
+    assert bar.toolTip() == longest and bar.currentMessage() == longest
+    assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_rect().width()
+    bar.showMessage("Saved")  # a short one after it: the fields come back, no tooltip
+    _settled(qtbot, bar)
+    assert bar.spare_shown() and bar.toolTip() == ""
+
+
+def test_a_message_that_came_while_the_bar_was_hidden_does_not_cover_the_data_line(status_bar, qtbot):
+    bar = status_bar
+    data = bar.data_line
+    bar.hide()  # presenter mode
+    bar.showMessage("Training finished: 5 epochs, test accuracy 94.1%")
+    bar.show()
+    _settled(qtbot, bar)
+    assert not data.isVisible()
+    bar.clearMessage()
+    _settled(qtbot, bar)
+    assert data.isVisible()
+
+
+def test_the_dataset_line_is_elided_beside_the_progress_bar_never_cut(status_bar, qtbot):
+    line = status_bar.data_line
+    _settled(qtbot, status_bar)
+    assert line.text() == DATA_LINE  # the whole text, as set
+    shown = super(ElidedLabel, line).text()
+    assert shown != DATA_LINE and shown.endswith("…")
+    assert line.fontMetrics().horizontalAdvance(shown) <= line.contentsRect().width()
+    assert DATA_LINE in line.toolTip() and "The dataset in use" in line.toolTip()
+    line.setText("Data: MNIST")
+    assert super(ElidedLabel, line).text() == "Data: MNIST" and line.toolTip() == "The dataset in use"

@@ -183,3 +183,32 @@ def test_docks_added_later_get_a_question_mark_too(window, qtbot):
     bar = title_bar(dock)
     assert isinstance(dock, QDockWidget) and bar is not None and bar.explanation().text
     assert bar.help_button.mapToGlobal(QPoint(0, 0)) is not None
+
+
+def test_the_network_views_question_mark_speaks_of_the_network_shown(window, qtbot, make_one_neuron):
+    button = window.network_help
+    ten = button.explanation().text
+    assert "softmax" in ten and "sigmoid" not in ten
+    window.session.on_snapshot(make_one_neuron(digit=6, step=1))
+    window.render(everything=True)
+    one = button.explanation().text
+    assert one != ten and "is it a 6?" in one and "single neuron" in one
+    popup = button.show_help()
+    assert "is it a 6?" in popup.label.text()
+    popup.close()
+    tour = window.tour
+    tour.start()
+    assert tour.current() == NETWORK and "is it a 6?" in tour.caption_text()
+    tour.stop()
+
+
+def test_the_network_views_question_mark_opens_upward_on_the_screen(window, qtbot):
+    window.move(0, 0)  # 1024x700: as high as the offscreen screen (800x800) allows
+    qtbot.wait(50)
+    button = window.network_help
+    top = button.mapToGlobal(QPoint(0, 0)).y()
+    assert button.mapTo(window.network_view, QPoint(0, 0)).y() > window.network_view.height() / 2  # its footer
+    popup = button.show_help()
+    geometry, screen = popup.geometry(), popup.screen().availableGeometry()
+    assert geometry.bottom() < top and screen.contains(geometry)
+    popup.close()

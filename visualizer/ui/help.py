@@ -28,9 +28,10 @@ def explanation_html(e: Explanation) -> str:
     return f"<b>{e.title}</b> — {e.subject}.<p style='margin-top:4px'>{e.text}</p>"
 
 
-def explanation_for(title: str) -> Explanation:
-    """The explanation of a panel, or a generic one for a panel nnviz does not know."""
-    return explanation(title) or Explanation(title, "a panel", f"The {title} panel.", ())
+def explanation_for(title: str, network=None) -> Explanation:
+    """The explanation of a panel, or a generic one for a panel nnviz does not know; ``network``
+    (the Network shown, or None) makes the network view's own text say what its outputs do."""
+    return explanation(title, network) or Explanation(title, "a panel", f"The {title} panel.", ())
 
 
 class HelpPopup(QFrame):
@@ -47,26 +48,42 @@ class HelpPopup(QFrame):
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addWidget(self.label)
 
-    def show_text(self, html: str, at: QPoint) -> None:
-        """Show ``html`` with its top-left corner at global point ``at``, kept on the screen."""
+    def show_text(self, html: str, at: QPoint, *, upward: bool = False) -> None:
+        """Show ``html`` with its top-left corner at global point ``at`` (its bottom-left corner
+        with ``upward``), kept on the screen."""
         self.label.setText(html)
         self.label.setFixedWidth(self.fontMetrics().horizontalAdvance("M") * POPUP_WIDTH_EM)
         self.adjustSize()
         screen = self.screen().availableGeometry() if self.screen() is not None else None
-        x, y = at.x(), at.y()
+        x, y = at.x(), at.y() - (self.height() if upward else 0)
         if screen is not None:
             x = max(screen.left(), min(x, screen.right() - self.width()))
             y = max(screen.top(), min(y, screen.bottom() - self.height()))
         self.move(x, y)
         self.show()
+        if self.pos() != QPoint(x, y):
+            self.move(x, y)  # a first show may add a guessed frame (Qt's offscreen platform does)
 
 
 class HelpButton(QToolButton):
-    """A small "?" that opens the explanation of the part titled ``title()`` under itself."""
+    """A small "?" that opens the explanation of the part titled ``title()`` under itself.
 
-    def __init__(self, title, parent: QWidget | None = None):
+    Parameters
+    ----------
+    title
+        The part's title, or a callable returning it (a dock's title can change).
+    upward
+        Open the popup above the "?" (for one at the bottom of the screen, like the network view's).
+    network
+        A callable returning the Network shown (or None): the network view's text then says what
+        that network's outputs do (ten softmax outputs, or one "is it a 6?" neuron).
+    """
+
+    def __init__(self, title, parent: QWidget | None = None, *, upward: bool = False, network=None):
         super().__init__(parent)
         self._title = title if callable(title) else (lambda: title)
+        self._upward = upward
+        self._network = network if network is not None else (lambda: None)
         self.setObjectName("help_button")
         self.setText("?")
         self.setToolTip(f"What the {self._title()} panel shows")
@@ -79,13 +96,14 @@ class HelpButton(QToolButton):
         self.clicked.connect(self.show_help)
 
     def explanation(self) -> Explanation:
-        return explanation_for(self._title())
+        return explanation_for(self._title(), self._network())
 
     def show_help(self) -> HelpPopup:
-        """Open the popup under the "?" with the explanation."""
+        """Open the popup with the explanation under the "?" (above it when ``upward``)."""
         if self.popup is None:
             self.popup = HelpPopup(self)
-        self.popup.show_text(explanation_html(self.explanation()), self.mapToGlobal(QPoint(0, self.height())))
+        corner = self.mapToGlobal(QPoint(0, 0 if self._upward else self.height()))
+        self.popup.show_text(explanation_html(self.explanation()), corner, upward=self._upward)
         return self.popup
 
 

@@ -122,7 +122,13 @@ class HelpTour(QObject):
         bar = getattr(w, "timeline_toolbar", None)
         if bar is not None and bar.isVisible():
             shown[TIMELINE] = bar
-        return [(e.title, shown[e.title]) for e in tour_steps(shown)]
+        return [(e.title, shown[e.title]) for e in tour_steps(shown, self._network())]
+
+    def _network(self):
+        """The Network the window shows (None before there is one): the network view's caption
+        says what its outputs do."""
+        session = getattr(self._window, "session", None)
+        return None if session is None else session.network
 
     # -- stepping -------------------------------------------------------------------------------
     @property
@@ -179,7 +185,7 @@ class HelpTour(QObject):
             widget.show()
             widget.raise_()  # to the front of its tab group
         c = self._caption
-        c.label.setText(explanation_html(explanation_for(title)))
+        c.label.setText(explanation_html(explanation_for(title, self._network())))
         c.counter.setText(f"{index + 1} of {len(self._steps)}")
         c.back.setEnabled(index > 0)
         last = index == len(self._steps) - 1

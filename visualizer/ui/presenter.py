@@ -2,8 +2,9 @@
 
 For showing the network to a room (a 1024×768 projector): every dock but the chosen one is hidden,
 the Training dock's controls shrink to a toolbar (a preset, Start, Pause, Step, the speed), the
-timeline bar stays, and the window's font grows ×1.5–2 with the screen (views thicken their lines
-with the font, ``colormaps.presentation_scale``). Leaving (the same shortcut, or Esc) puts back
+timeline bar stays, and the window's font (and the application's, for menus, dialogs and the "?"
+popups) grows ×1.5–2 with the screen (views thicken their lines with the font,
+``colormaps.presentation_scale``). Leaving (the same shortcut, or Esc) puts back
 the exact dock layout, window geometry and fonts saved on entering.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFont, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QLabel,
@@ -27,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from visualizer.session.moments import PACES, pace_text
 from visualizer.ui import docks
+from visualizer.ui.common.colormaps import BASE_FONT_PROPERTY
+from visualizer.ui.panels.training.panel import CUSTOM  # its name for fields that match no preset
 
 # The panels that can sit beside the network (the Training dock becomes the toolbar), and where.
 PANELS = ("Draw", "Weights", "Curves", "Test set", "Neurons", "Gradients")
@@ -36,12 +40,66 @@ PANEL_AREAS = {"Weights": Area.BottomDockWidgetArea, "Curves": Area.BottomDockWi
 PANEL_SHARE = {"Weights": 0.45, "Curves": 0.4}  # of the window's height (bottom) or width (right: RIGHT_SHARE)
 RIGHT_SHARE = 0.42
 SHORTCUTS = ("F5", "Ctrl+Shift+P")
+MIN_PRESET_EM = 6  # the preset button is never narrower than this many "M"s of text (then names are elided)
+CUSTOM_TEXT = "Custom network"  # what the toolbar says then (alone, "Custom" says too little)
 LEAVE_KEY = "Esc"  # taken from Stop while presenting (Stop is not among the presenter's controls)
 
 
 def font_scale(screen_height: int) -> float:
     """×1.5 on a 768-pixel-high screen (a projector), growing to ×2 at 1080 and above."""
     return float(min(2.0, max(1.5, 1.5 + 0.5 * (screen_height - 768) / (1080 - 768))))
+
+
+class PresetButton(QToolButton):
+    """The toolbar's preset chooser, as wide as the longest preset's name (or the room the toolbar
+    leaves, ``set_room``) whatever the preset chosen, so the controls beside it never move; a name
+    that does not fit is elided, whole in the tooltip."""
+
+    TIP = "The preset: put a tutorial's network in place (Start trains it)"
+
+    def __init__(self, names, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self._names = [*names, CUSTOM_TEXT]
+        self._name = ""
+        self._room: int | None = None  # pixels the toolbar leaves it (None: no limit)
+        self._fit()
+
+    def name(self) -> str:
+        """The chosen preset's full name (the text shown may be elided)."""
+        return self._name
+
+    def set_name(self, name: str) -> None:
+        self._name = CUSTOM_TEXT if name == CUSTOM else name
+        self._fit()
+
+    def set_room(self, pixels: int | None) -> None:
+        """At most this wide (the toolbar's room once its other controls are whole)."""
+        if pixels != self._room:
+            self._room = pixels
+            self._fit()
+
+    def _fit(self) -> None:
+        fm = self.fontMetrics()
+        shown = self.text()
+        self.setText("M")  # the frame and the menu arrow round one letter: what the text leaves
+        chrome = super().sizeHint().width() - fm.horizontalAdvance("M")
+        self.setText(shown)
+        width = chrome + max(fm.horizontalAdvance(n) for n in self._names) + 2
+        if self._room is not None:
+            width = max(min(width, self._room), chrome + fm.horizontalAdvance("M") * MIN_PRESET_EM)
+        if width != self.width() or self.minimumWidth() != width:
+            self.setFixedWidth(width)
+        text = fm.elidedText(self._name, Qt.TextElideMode.ElideRight, width - chrome)
+        if text != self.text():
+            self.setText(text)
+        self.setToolTip(self.TIP if text == self._name else f"{self._name} — {self.TIP[0].lower()}{self.TIP[1:]}")
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
 
 
 @dataclass
@@ -53,6 +111,7 @@ class _Saved:
     window_state: Qt.WindowState
     font: QFont
     font_set: bool  # the window had a font of its own (else it follows the application's)
+    app_font: QFont  # menus, message boxes and the "?" popups are windows of their own: they follow this
     menu_bar: bool
     status_bar: bool
     stop_keys: list
@@ -91,6 +150,7 @@ class PresenterMode(QObject):
             self.panel_group.addAction(a)
             self.panel_actions[title] = a
         self.toolbar: QToolBar | None = None  # built on first entry
+        self.preset_button: PresetButton | None = None
         self._panel_combo: QComboBox | None = None
         self._pace_combo: QComboBox | None = None
         self._add_menu_entries()
@@ -147,15 +207,25 @@ class PresenterMode(QObject):
     def _enter(self) -> None:
         w = self._window
         stop = w.actions.stop
+        app = QApplication.instance()
         self._saved = _Saved(w.saveState(docks.LAYOUT_VERSION), w.normalGeometry(), w.windowState(),
-                             QFont(w.font()), w.testAttribute(Qt.WidgetAttribute.WA_SetFont),
+                             QFont(w.font()), w.testAttribute(Qt.WidgetAttribute.WA_SetFont), QFont(app.font()),
                              w.menuBar().isVisible(), w.statusBar().isVisible(), stop.shortcuts())
         # Esc leaves; Stop gives it up meanwhile (two actions on one key would both go deaf).
         stop.setShortcuts([k for k in stop.shortcuts() if k != QKeySequence(LEAVE_KEY)])
         self.action.setShortcuts([*(QKeySequence(k) for k in SHORTCUTS), QKeySequence(LEAVE_KEY)])
+        scale = self.scale()
+        # The views scale their lines by their font over the normal one, which the application's
+        # no longer is meanwhile.
+        app.setProperty(BASE_FONT_PROPERTY, self._saved.app_font.pointSizeF())
         font = QFont(w.font())
-        font.setPointSizeF(font.pointSizeF() * self.scale())
+        font.setPointSizeF(font.pointSizeF() * scale)
         w.setFont(font)
+        # Popups and dialogs (QMenu, QMessageBox, the "?" texts, tooltips) are windows: they take
+        # the application's font, not this window's.
+        app_font = QFont(app.font())
+        app_font.setPointSizeF(app_font.pointSizeF() * scale)
+        app.setFont(app_font)
         w.menuBar().hide()
         w.statusBar().hide()  # the timeline bar says where the run is; the rows go to the panels
         toolbar = self._toolbar()
@@ -176,6 +246,9 @@ class PresenterMode(QObject):
         self.toolbar.hide()
         w.setWindowState(saved.window_state)
         # Fonts first: the panels' minimum sizes, which the restored layout must meet, follow them.
+        app = QApplication.instance()
+        app.setFont(saved.app_font)
+        app.setProperty(BASE_FONT_PROPERTY, None)
         w.setFont(saved.font if saved.font_set else QFont())
         w.menuBar().setVisible(saved.menu_bar)
         w.statusBar().setVisible(saved.status_bar)
@@ -215,16 +288,13 @@ class PresenterMode(QObject):
         bar.setObjectName("toolbar_presenter")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        presets = QToolButton()
-        presets.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        presets = self.preset_button = PresetButton([act.text() for act in a.presets.values()])
         menu = QMenu(presets)
         menu.addActions(list(a.presets.values()))
         menu.setToolTipsVisible(True)
         presets.setMenu(menu)
-        presets.setToolTip("Put a tutorial's network in place (Start trains it)")
-        self._preset_button = presets
-        w.controls.preset.currentTextChanged.connect(self._show_preset)
-        self._show_preset(w.controls.preset.currentText())
+        w.controls.preset.currentTextChanged.connect(presets.set_name)
+        presets.set_name(w.controls.preset.currentText())
         bar.addWidget(presets)
         bar.addSeparator()
         bar.addActions([a.start, a.pause, a.step])
@@ -260,12 +330,26 @@ class PresenterMode(QObject):
         leave.triggered.connect(self.leave)
         bar.addAction(leave)
         w.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        bar.installEventFilter(self)  # its width sets the preset button's room
         return bar
 
-    def _show_preset(self, name: str) -> None:
-        self._preset_button.setText(f"Preset: {name}")
+    def _fit_preset_button(self) -> None:
+        """Give the preset button the room the toolbar's other controls leave it, all of them whole."""
+        bar, button = self.toolbar, self.preset_button
+        layout = bar.layout()
+        others = 0
+        for act in bar.actions():
+            widget = bar.widgetForAction(act)
+            if widget is None or widget is button or widget.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Expanding:
+                continue
+            others += widget.sizeHint().width() + layout.spacing()
+        margins = bar.contentsMargins()
+        extra = layout.contentsMargins().left() + layout.contentsMargins().right() + margins.left() + margins.right()
+        button.set_room(bar.width() - others - extra - layout.spacing() - 4)
 
     def eventFilter(self, obj, event) -> bool:
+        if obj is self.toolbar and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange):
+            self._fit_preset_button()
         if obj is self._window and event.type() == QEvent.Type.Close and self.active:
             self.leave()  # the window saves its layout as it closes: the normal one, not this
         return super().eventFilter(obj, event)

@@ -1,13 +1,25 @@
-"""Status widgets: training progress (epoch, batch, ETA, samples/s, UI frames/s) and a message banner."""
+"""Status widgets: the status bar, training progress (epoch, batch, ETA, samples/s, UI frames/s) and a message banner."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QSizePolicy,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
+    QToolButton,
+    QWidget,
+)
 
 from visualizer.core.snapshot import SnapshotEvent
 from visualizer.session.moments import pace_text
@@ -68,6 +80,8 @@ class ProgressPanel(QWidget):
         self.speed.setToolTip("Training speed, in images per second")
         self.fps = QLabel()
         self.fps.setToolTip("How many times per second the window redraws (limited by View ▸ Redraw rate)")
+        # As wide as its fields, no wider: the room a status message gets is what is left of it.
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(12)
@@ -80,6 +94,10 @@ class ProgressPanel(QWidget):
         for label, widest in ((self.eta, "8,888,888 img/s"), (self.speed, "100 of 1,000 batches/s"),
                               (self.fps, "8,888,888 img/s")):
             hold_size(label, widest)
+
+    def spare_fields(self) -> tuple[QLabel, ...]:
+        """The fields a long status message may take the room of (the bar stays)."""
+        return self.eta, self.speed, self.fps
 
     def clear(self) -> None:
         self.bar.setValue(0)
@@ -155,6 +173,159 @@ class ProgressPanel(QWidget):
 
     def set_fps(self, fps: float) -> None:
         self.fps.setText(f"{fps:.0f} fps")
+
+
+class ElidedLabel(QLabel):
+    """A one-line label (the status bar's dataset line) whose plain text is elided to its width,
+    whole in the tooltip, instead of cut off where the progress bar begins. Rich text is shown
+    as it is (its warning comes first)."""
+
+    def __init__(self, tip: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self._tip = tip
+        self.setToolTip(tip)
+
+    def text(self) -> str:  # Qt's name: the whole text, as set
+        return self._full
+
+    def setText(self, text: str) -> None:  # Qt's name
+        self._full = text
+        self._fit()
+
+    def _fit(self) -> None:
+        text = self._full
+        if not QtGui.Qt.mightBeRichText(text):
+            text = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(self.contentsRect().width(), 0))
+        if text != super().text():
+            super().setText(text)
+        tip = self._tip if text == self._full or not self._full else f"{self._full}\n\n{self._tip}"
+        if tip != self.toolTip():
+            self.setToolTip(tip)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+
+class StatusBar(QStatusBar):
+    """The window's status bar: a message too long for its room takes that of the spare fields
+    (``set_spare``: the ETA, speed and frame rate) rather than be cut; one still too long is
+    elided, whole in the tooltip. ``currentMessage()`` is always the whole message."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._normal: list[QWidget] = []
+        self._permanent: list[QWidget] = []
+        self._spare: list[QWidget] = []
+        self._fitting = False
+        self.messageChanged.connect(lambda _text: self._fit())
+
+    def addWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
+        super().addWidget(widget, stretch)
+        self._normal.append(widget)
+
+    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
+        super().addPermanentWidget(widget, stretch)
+        self._permanent.append(widget)
+        widget.installEventFilter(self)  # moved by a new layout: the message's room changed
+
+    def set_spare(self, widgets) -> None:
+        """Fields (inside a permanent widget) that make way for a long message."""
+        self._spare = list(widgets)
+        self._fit()
+
+    def spare_shown(self) -> bool:
+        return not any(w.isHidden() for w in self._spare)
+
+    def message_rect(self) -> QRect:
+        """Where the message is drawn: Qt's own rectangle, left of the first permanent widget."""
+        left, right = 6, self.width() - 12
+        for w in self._permanent:
+            if not w.isHidden():
+                right = min(right, w.x() - 2)
+                break
+        return QRect(left, 0, max(right - left, 0), self.height())
+
+    def shown_message(self) -> str:
+        """The message as drawn: whole, or elided when even the spare fields' room is not enough."""
+        message = self.currentMessage()
+        return self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, self.message_rect().width())
+
+    def _spare_width(self) -> int:
+        total = 0
+        for w in self._spare:
+            layout = w.parentWidget().layout() if w.parentWidget() is not None else None
+            total += w.sizeHint().width() + (layout.spacing() if layout is not None else 0)
+        return total
+
+    def _fit(self) -> None:
+        # Not while hidden (presenter mode): its geometry is stale then; showing it fits it. Not
+        # within itself: hiding a field can move the permanent widget at once.
+        if self._fitting or not self.isVisible():
+            return
+        self._fitting = True
+        try:
+            message = self.currentMessage()
+            room = self.message_rect().width()
+            if not self.spare_shown():
+                room -= self._spare_width()  # the room it would have with them shown
+            fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
+            toggled = [w for w in self._spare if w.isHidden() == fits]
+            for w in toggled:
+                w.setVisible(fits)
+            if toggled:
+                self.reformat()  # QStatusBar's inner row keeps the old widths otherwise
+            shown = self.shown_message()
+            tip = message if message and shown != message else ""
+            if tip != self.toolTip():
+                self.setToolTip(tip)
+            self.update()
+        finally:
+            self._fitting = False
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
+            self._fit()  # laid out again: judge the message against the room it really has
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit()
+        # QStatusBar hides its normal widgets for a message only if they are visible then: one that
+        # came while the bar was hidden (presenter mode) would be drawn over them once it is shown.
+        if self.currentMessage():
+            for w in self._normal:
+                if w.isVisible():
+                    w.hide()
+                    # As Qt does: it comes back when the message ends.
+                    w.setAttribute(Qt.WidgetAttribute.WA_WState_ExplicitShowHide, False)
+
+    def paintEvent(self, event) -> None:
+        message = self.currentMessage()
+        shown = self.shown_message() if message else message
+        if shown == message:
+            super().paintEvent(event)
+            return
+        # What QStatusBar paints, with the message elided instead of cut off at the first field.
+        p = QPainter(self)
+        opt = QStyleOption()
+        opt.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, opt, p, self)
+        for w in self._permanent:
+            if w.isVisible():
+                frame = QStyleOption()
+                frame.rect = w.geometry().adjusted(-2, -1, 2, 1)
+                frame.palette = self.palette()
+                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, p, w)
+        p.setPen(self.palette().windowText().color())
+        flags = Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine
+        p.drawText(self.message_rect(), flags, shown)
+        p.end()
 
 
 class Banner(QFrame):

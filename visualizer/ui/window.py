@@ -25,7 +25,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QSizePolicy,
@@ -59,7 +58,7 @@ from visualizer.ui.panels.weights.view import WeightMaps
 from visualizer.ui.presenter import PresenterMode
 from visualizer.ui.render import RenderScheduler
 from visualizer.ui.settings import Settings
-from visualizer.ui.status import Banner, FrameCounter, ProgressPanel
+from visualizer.ui.status import Banner, ElidedLabel, FrameCounter, ProgressPanel, StatusBar
 from visualizer.ui.workers import Backend, QtJobs, QtRunner, WorkerSet
 
 log = logging.getLogger(__name__)
@@ -71,6 +70,24 @@ log = logging.getLogger(__name__)
 VIEW_PERIODS = {"weights": 0.25, "curves": 1.0, "panels": 0.1, "gradients": 0.25}
 PROGRESS_PERIOD = 0.1  # seconds between progress-bar updates while a run goes
 TIMELINE_PERIOD = 0.25  # seconds between timeline-bar updates while the recording grows
+
+
+TITLE = "nnviz — Watch a neural network learn"
+ABOUT = (
+    "<p>Watch a small neural network learn to read handwritten digits (MNIST), live: every weight, every "
+    "neuron's activation and the network's answer, batch by batch.</p><ul>"
+    "<li><b>Presets</b> (Training ▸ Presets): the tutorials' networks — the Keras 784-16-16-10, "
+    "3Blue1Brown's sigmoid network, one neuron asking “is it a 6?” — and failures worth showing.</li>"
+    "<li><b>Pace</b>: from one batch a second to full speed; Step trains a single batch.</li>"
+    "<li><b>Timeline and replay</b>: every batch is recorded; go back to any moment, replay the run, "
+    "continue training from there, save it and open it again.</li>"
+    "<li><b>Gradients</b>: the error flowing back through the network, a batch's gradient, and one step "
+    "of backpropagation in slow motion (Training ▸ Explain one step).</li>"
+    "<li>Draw your own digit, browse the test set, see what each neuron responds to.</li>"
+    "<li><b>Presenter mode</b> (View ▸ Presenter mode, F5): full screen, large type, the network and one "
+    "panel, for showing it to a room.</li></ul>"
+    "<p>Help ▸ What am I looking at? (F1) explains each panel in turn.</p>"
+)
 
 
 def _ref(info) -> NeuronRef | None:
@@ -108,7 +125,7 @@ class MainWindow(QMainWindow):
     def __init__(self, data: str | None = None, *, dataset=None, settings: Settings | None = None,
                  autoload: bool = True, open_run: str | None = None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("nnviz — watch a neural network learn")
+        self.setWindowTitle(TITLE)
         self.settings = settings or Settings()
         self._data_spec = data
         self._initial_dataset = dataset
@@ -175,12 +192,13 @@ class MainWindow(QMainWindow):
         docks.arrange(self, self.docks)
         self._add_teaching()
 
-        self.data_label = QLabel()
-        self.data_label.setToolTip("The dataset in use (File ▸ Open dataset… to change it)")
+        self.setStatusBar(StatusBar())
+        self.data_label = ElidedLabel("The dataset in use (File ▸ Open dataset… to change it)")
         self.data_label.setMinimumWidth(120)
         self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.data_label, 1)
         self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().set_spare(self.progress.spare_fields())  # a long message takes their room
 
         # A replay redraws at display rate like a run: one costly view per tick then too.
         self._render = RenderScheduler(lambda: self.session.shown,
@@ -222,7 +240,10 @@ class MainWindow(QMainWindow):
 
     def _add_teaching(self) -> None:
         """The "?" of the network view, Help ▸ What am I looking at? and View ▸ Presenter mode."""
-        self.network_view.add_to_footer(HelpButton(NETWORK, self.network_view))
+        # In the view's footer, at the bottom of the screen: its text opens upward. It says what the
+        # outputs of the network shown do (ten digits, or one "is it a 6?" neuron).
+        self.network_help = HelpButton(NETWORK, self.network_view, upward=True, network=lambda: self.session.network)
+        self.network_view.add_to_footer(self.network_help)
         self.tour = HelpTour(self)
         self.presenter = PresenterMode(self)
 
@@ -791,5 +812,4 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About nnviz", f"<b>nnviz {__version__}</b><p>Watch a small neural network "
-                          "(784 inputs, two hidden layers, 10 outputs) learn handwritten digits, live.</p>")
+        QMessageBox.about(self, "About nnviz", f"<b>nnviz {__version__}</b>{ABOUT}")

@@ -58,6 +58,11 @@ def activation_colormap(palette: QPalette, zero: float = 0.06) -> pg.ColorMap:
     return pg.ColorMap([0.0, 0.5, 1.0], [neg, quiet, fg])
 
 
+# The application's normal point size, set on the QApplication while presenter mode enlarges its
+# font (menus and dialogs get the large type too): scales are measured against it, not the large one.
+BASE_FONT_PROPERTY = "nnviz_base_font_pt"
+
+
 def presentation_scale(widget) -> float:
     """How much larger than the application's the widget's font is (presenter mode), at least 1:
     views thicken their lines by it, so strokes grow with the text."""
@@ -65,8 +70,10 @@ def presentation_scale(widget) -> float:
 
 
 def presentation_scale_of(font: QFont) -> float:
-    """How much larger than the application's font ``font`` is, at least 1."""
-    base, size = QApplication.font().pointSizeF(), font.pointSizeF()
+    """How much larger than the application's normal font ``font`` is, at least 1."""
+    app = QApplication.instance()
+    saved = app.property(BASE_FONT_PROPERTY) if app is not None else None
+    base, size = float(saved) if saved else QApplication.font().pointSizeF(), font.pointSizeF()
     return max(1.0, size / base) if base > 0 and size > 0 else 1.0
 
 

@@ -23,8 +23,10 @@ from visualizer.ui.panels.network.layout import BAND, GRID, TOP
 
 CELL_PIXELS = 5  # a wide layer's cell is drawn as 4x4 image pixels and a transparent 1-pixel seam
 CELL_FLOOR = 1 / 255  # cell values start here: lookup entry 0 is the background, for the seams
-WIDEST_LABEL = "9  1.00  ✗ (is 3)"  # the output labels get the room this needs (wider than "✓ guess")
-WIDEST_ANSWER = "0.93 yes  ✗ (not an 8)"  # the same for one neuron's answer (its question is above it)
+# The output labels get the room the widest of these needs ("✓ guess" is the wider in DejaVu Sans:
+# "7  0.12  ✓ guess" ran out of a 1920x1080 presenter view).
+WIDEST_LABELS = ("9  1.00  ✗ (is 3)", "9  1.00  ✓ guess")
+WIDEST_ANSWERS = ("0.93 yes  ✗ (not an 8)",)  # the same for one neuron's answer (its question is above it)
 RESELECT_EVERY = 8  # big matrices: re-pick the strongest edges every Nth update (recolor every time)
 BIG_MATRIX = 65536
 LABEL_GAP = 4  # pixels between the predicted output's ring and its label
@@ -372,8 +374,8 @@ class NetworkView(cm.FollowsPalette, QWidget):
 
     def _label_px(self) -> float:
         """Pixels across the widest output label needs (at the full font), and a little."""
-        widest = WIDEST_ANSWER if self._task is not None else WIDEST_LABEL
-        return QFontMetricsF(self._font).horizontalAdvance(widest) + 4
+        fm = QFontMetricsF(self._font)
+        return max(fm.horizontalAdvance(t) for t in (WIDEST_ANSWERS if self._task is not None else WIDEST_LABELS)) + 4
 
     def _out_scale(self, rings_x: float) -> float:
         """Pixels per view unit with the labels' pixels right of ``rings_x`` (the outputs' rings) in the view."""

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStyle, QToolButton, QWidget
 
 from visualizer.session.moments import PACES, pace_text
 from visualizer.ui.common.colormaps import mix
 from visualizer.ui.common.labels import hold_size
 
+# What the empty strip says, longest first: the first that fits is drawn (presenter type is large).
+EMPTY_HINTS = ("Press Start: every batch is recorded here", "Every batch is recorded here", "Recorded here")
+WIDEST_MOMENT = "batch 888,888 · epoch 888.8 · earlier"  # the longest moment text the status holds
 TRACE_POINTS = 600  # the loss trace is drawn with at most this many points, whatever the run's length
 REPLAY_PACES = tuple(p for p in PACES if p is not None)
 
@@ -30,13 +33,35 @@ class _Strip(QWidget):
         self.version = 0  # bumped by every new recording range, ticks or trace
         # (key, picture) of everything but the cursor: a drag or a replay repaints only the cursor line
         self._background: tuple[tuple, QPixmap] | None = None
-        self.setMinimumSize(160, 34)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(False)
         self.setToolTip("The run so far: click or drag to look at any moment; the views all follow")
+        self._fit()
+
+    def _fit(self) -> None:
+        # 34-38 px at 9 pt; taller with the font (presenter mode), so the trace keeps its room
+        # above the epoch numbers.
+        line = self.fontMetrics().height()
+        self.setMinimumSize(160, max(34, int(line * 2.2)))
+        self.updateGeometry()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
 
     def sizeHint(self) -> QSize:
-        return QSize(600, 38)
+        return QSize(600, max(38, int(self.fontMetrics().height() * 2.5)))
+
+    def empty_hint(self) -> str:
+        """What the strip says before anything is recorded: the longest of EMPTY_HINTS that fits."""
+        fm, room = self.fontMetrics(), self.width() - 10
+        return next((h for h in EMPTY_HINTS if fm.horizontalAdvance(h) <= room), EMPTY_HINTS[-1])
+
+    def _label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
+        return font
 
     def _span(self) -> tuple[float, float]:
         return 6.0, max(float(self.width()) - 12.0, 1.0)
@@ -91,10 +116,12 @@ class _Strip(QWidget):
         p.drawRect(r)
         if self.last <= self.first:
             p.setPen(mix(base, text, 0.6))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "Press Start: every batch is recorded here")
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.empty_hint())
             p.end()
             return
-        top, bottom = 4.0, self.height() - 13.0
+        p.setFont(self._label_font())
+        fm = p.fontMetrics()
+        top, bottom = 4.0, self.height() - fm.ascent() - 4.0  # the epoch numbers below the trace
         steps, loss = self.trace
         if steps.size > 1:
             finite = np.isfinite(loss)
@@ -111,10 +138,6 @@ class _Strip(QWidget):
                 p.drawPath(path)
                 p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         p.setPen(QPen(mix(base, text, 0.45), 1))
-        font = p.font()
-        font.setPointSizeF(max(font.pointSizeF() * 0.8, 6.0))
-        p.setFont(font)
-        fm = p.fontMetrics()
         labelled_right = -1e9
         for i, s in enumerate(self.epoch_ends):
             x = self.x_of(s)
@@ -122,7 +145,7 @@ class _Strip(QWidget):
             label = str(i + 1)
             w = fm.horizontalAdvance(label)
             if x - w - 2 > labelled_right:  # skip labels that would overlap (long runs)
-                p.drawText(QPointF(x - w - 2, self.height() - 3.0), label)
+                p.drawText(QPointF(x - w - 2, self.height() - 3.0 - fm.descent()), label)
                 labelled_right = x
         p.end()
 
@@ -176,9 +199,6 @@ class TimelineBar(QWidget):
         self.loop_box.setToolTip("Start the replay again from the first moment when it reaches the end")
         self.status = QLabel()
         self.status.setToolTip("The moment every view shows")
-        self.status.setText("batch 0")  # one line's height
-        hold_size(self.status, "batch 888,888 · epoch 888.8 · earlier")  # it changes with every move
-        self.status.setText("")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 3, 6, 3)
         layout.setSpacing(6)
@@ -188,6 +208,7 @@ class TimelineBar(QWidget):
         layout.addWidget(self.speed)
         layout.addWidget(self.loop_box)
         layout.addWidget(self.status)
+        self._fit()
         self.strip.clicked.connect(self._on_clicked)
         self.home_button.clicked.connect(self.home_requested)
         self.live_button.clicked.connect(lambda: self.live_requested.emit())
@@ -196,6 +217,27 @@ class TimelineBar(QWidget):
         self.loop_box.toggled.connect(self.loop_toggled)
         self.set_recording(0, 0, np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
         self.set_cursor(None, "")
+
+    def _fit(self) -> None:
+        """Icons and the moment text's fixed room follow the font (presenter mode enlarges it)."""
+        line = self.fontMetrics().height()
+        side = max(16, line)
+        for b in (self.home_button, self.play_button):
+            b.setIconSize(QSize(side, side))
+        # The style's box stays 13 px whatever the font: in large type (presenter mode) it grows with it.
+        box = int(line * 0.75)
+        self.loop_box.setStyleSheet(f"QCheckBox {{ spacing: {line // 4}px; }} QCheckBox::indicator "
+                                    f"{{ width: {box}px; height: {box}px; }}" if box > 16 else "")
+        self.layout().setSpacing(max(6, line // 3))
+        text = self.status.text()
+        self.status.setText("batch 0")  # one line's height
+        hold_size(self.status, WIDEST_MOMENT)  # it changes with every move
+        self.status.setText(text)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit()
 
     # -- what the window tells it --------------------------------------------------------------
     def set_recording(self, first: int, last: int, epoch_ends, steps, loss) -> None:
