@@ -47,9 +47,9 @@ def test_the_gradient_statistics_bench_reports_their_cost(tiny):
     from visualizer.bench.gradients import gradient_stats_cost
     from visualizer.bench.report import _gradient_lines
 
-    out = gradient_stats_cost(tiny, epochs=1, rounds=1)
-    for key in ("grad_stats_on_samples_per_second", "grad_stats_off_samples_per_second",
-                "grad_stats_cost_percent", "grad_stats_wall_cost_percent"):
+    out = gradient_stats_cost(tiny, calls=2)
+    for key in ("grad_stats_on_samples_per_second", "grad_stats_off_samples_per_second", "grad_stats_on_us_per_batch",
+                "grad_stats_off_us_per_batch", "grad_stats_cost_percent", "grad_stats_call_batches"):
         assert key in out and math.isfinite(out[key]), key
     figures = dict.fromkeys(("backward_median_ms", "backward_p95_ms", "view_update_median_ms", "view_update_p95_ms",
                              "view_update_cpu_median_ms", "hover_median_ms", "hover_p95_ms",

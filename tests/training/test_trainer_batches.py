@@ -121,3 +121,15 @@ def test_a_call_of_several_batches_reports_its_first_batchs_statistics(tiny_data
     np.testing.assert_allclose(after.metrics["update_ratios"], want_ratios, rtol=1e-4)
     last = batch_gradient(after.network, *_batch_of(tiny_dataset, after.batch_indices))  # not the last batch's
     assert not np.allclose(after.metrics["grad_norms"], [np.linalg.norm(g) for g in last.weight_gradients], rtol=1e-3)
+
+
+def test_time_loops_times_both_loops_on_one_trainer_and_trains_for_real(tiny_dataset):
+    """The benchmark hook: both loops run the batches asked (they train: the weights move), alternating."""
+    trainer = Trainer(TrainingConfig(batch_size=10, epochs=1), tiny_dataset, gradient_stats=True)
+    before = trainer.current_network().weights[0].copy()
+    seconds = trainer.time_loops(batches=4, calls=3)
+    assert set(seconds) == {True, False}
+    assert all(len(v) == 3 and all(s > 0 for s in v) for v in seconds.values())
+    assert not np.array_equal(trainer.current_network().weights[0], before)
+    assert trainer.gradient_stats is True and trainer.timeline is None  # its own settings are back
+    trainer.release()

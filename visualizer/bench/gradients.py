@@ -241,64 +241,33 @@ def _run_until(app, done, timeout: float = 30.0) -> None:
         time.sleep(0.001)
 
 
-class _LoopCpu:
-    """A run's ``on_snapshot`` that adds up the process CPU of its training calls, from its batch snapshots.
-
-    The time between a snapshot and the next batch snapshot holds graph calls and that snapshot
-    only: no test-set pass (epoch ends) and no final evaluation, whose CPU is the same with and
-    without the statistics and, next to a quarter-second run, made the cost swing by ±10%.
-    """
-
-    def __init__(self):
-        self.cpu, self.batches = 0.0, 0
-        self._last: tuple[float, int] | None = None
-
-    def __call__(self, snap) -> None:
-        from visualizer.core.snapshot import SnapshotEvent
-
-        now = time.process_time()
-        if self._last is not None and snap.event is SnapshotEvent.BATCH:
-            self.cpu += now - self._last[0]
-            self.batches += snap.step - self._last[1]
-        self._last = (now, snap.step)
-
-
-def gradient_stats_cost(dataset, *, epochs: int = 1, rounds: int = 5) -> dict[str, float]:
+def gradient_stats_cost(dataset, *, calls: int = 40, call_seconds: float = 1 / 30) -> dict[str, float]:
     """What the in-graph gradient statistics (‖∂L/∂W‖, ‖ΔW‖/‖W‖ per layer) cost at full speed.
 
-    Trains the default network on ``dataset`` for ``epochs`` with and without them, ``rounds``
-    times each, alternating (so a neighbour's load hits both alike), snapshots at 30 Hz as in
-    the window. Keys: ``grad_stats_on/off_samples_per_second`` (the best round's training-loop
-    pace), ``..._cpu_us_per_sample`` (the median round's process CPU per sample of its training
-    calls, see :class:`_LoopCpu`: the steadier figure on a shared machine; the whole run's when
-    it was too short for two snapshots) and ``grad_stats_cost_percent`` (the CPU cost per
-    sample, in %; negative: lost in the noise).
+    One Trainer of the default network on ``dataset``, its training loop with and without the
+    statistics alternating for ``calls`` graph calls each (:meth:`Trainer.time_loops`), every
+    call as long as a full-speed call of the window (``call_seconds``: snapshots at 30 Hz; the
+    first batch of each call is measured). Two Trainers built alike differ by 10-20% per batch,
+    so comparing two runs (as this bench did) read anything from -12% to +13%. Keys:
+    ``grad_stats_on/off_us_per_batch`` (medians), ``..._samples_per_second`` (from them),
+    ``grad_stats_call_batches`` and ``grad_stats_cost_percent`` (negative: lost in the noise).
     """
     from visualizer.core.config import TrainingConfig
     from visualizer.training.trainer import Trainer
 
-    config = TrainingConfig(epochs=epochs)
-    runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
-    for r in range(rounds):
-        # Two Trainers of the same settings can differ by 10-20% in CPU per batch (measured with
-        # both off, either built first): rounds alternate which is built first, the median decides.
-        for stats in ((False, True) if r % 2 == 0 else (True, False)):
-            trainer = Trainer(config, dataset, snapshot_interval=1 / 30, gradient_stats=stats)
-            trainer.prepare()  # tracing is not training
-            loop = _LoopCpu()
-            cpu = time.process_time()
-            result = trainer.run(loop)
-            cpu = time.process_time() - cpu
-            trainer.release()
-            per_sample = (loop.cpu / (loop.batches * min(config.batch_size, len(dataset.x_train))) if loop.batches
-                          else cpu / (len(dataset.x_train) * epochs))
-            runs[stats].append((result.samples_per_second, per_sample * 1e6))
-    out: dict[str, float] = {}
+    trainer = Trainer(TrainingConfig(), dataset)
+    try:
+        trial = trainer.time_loops(32, 3)  # the pace of a batch, to size the calls
+        batches = max(1, round(call_seconds / float(np.median(trial[False]))))
+        seconds = trainer.time_loops(batches, calls)
+    finally:
+        trainer.release()
+    width = min(TrainingConfig().batch_size, len(dataset.x_train))
+    epoch = -(-len(dataset.x_train) // width)  # time_loops' calls stay within an epoch
+    out: dict[str, float] = {"grad_stats_call_batches": float(min(batches, epoch))}
     for stats, name in ((True, "on"), (False, "off")):
-        out[f"grad_stats_{name}_samples_per_second"] = float(max(r[0] for r in runs[stats]))
-        out[f"grad_stats_{name}_cpu_us_per_sample"] = float(np.median([r[1] for r in runs[stats]]))
-    out["grad_stats_cost_percent"] = 100.0 * (out["grad_stats_on_cpu_us_per_sample"]
-                                              / out["grad_stats_off_cpu_us_per_sample"] - 1.0)
-    out["grad_stats_wall_cost_percent"] = 100.0 * (1.0 - out["grad_stats_on_samples_per_second"]
-                                                   / out["grad_stats_off_samples_per_second"])
+        per_batch = float(np.median(seconds[stats]))
+        out[f"grad_stats_{name}_us_per_batch"] = per_batch * 1e6
+        out[f"grad_stats_{name}_samples_per_second"] = width / per_batch
+    out["grad_stats_cost_percent"] = 100.0 * (out["grad_stats_on_us_per_batch"] / out["grad_stats_off_us_per_batch"] - 1.0)
     return out

@@ -229,9 +229,9 @@ def _grad_stats_lines(g: dict) -> list[str]:
     if "grad_stats_cost_percent" not in g:
         return []
     return [
-        f"  gradient size and update ratio in the graph     {g['grad_stats_cost_percent']:+.1f} % CPU per sample "
-        f"(target ≤ 5 %; wall {g['grad_stats_wall_cost_percent']:+.1f} %: "
-        f"{_fmt(g['grad_stats_on_samples_per_second'])} vs {_fmt(g['grad_stats_off_samples_per_second'])} samples/s)",
+        f"  gradient size and update ratio in the graph     {g['grad_stats_cost_percent']:+.1f} % time per batch "
+        f"(target ≤ 5 %; one trainer, calls of {g['grad_stats_call_batches']:.0f} batches alternating, medians "
+        f"{g['grad_stats_on_us_per_batch']:.1f} vs {g['grad_stats_off_us_per_batch']:.1f} µs)",
     ]
 
 

@@ -431,6 +431,38 @@ class Trainer:
         self.prepare_seconds = self._clock() - t0
         return self.prepare_seconds
 
+    def time_loops(self, batches: int, calls: int) -> dict[bool, list[float]]:
+        """Seconds per batch of the training loop with and without gradient statistics, on this Trainer (a benchmark).
+
+        Traces a second loop with the other ``gradient_stats`` setting and alternates ``calls``
+        graph calls of ``batches`` batches each (at most an epoch) between the two, training for
+        real from the start of a fresh shuffle; returns ``{True: [...], False: [...]}``. One
+        Trainer for both: two Trainers built alike differ by 10-20% in time per batch (where
+        their memory lies), which swamped the statistics' cost. Not recorded; leaves the Trainer
+        to be released, not run.
+        """
+        tf, keras = import_tf(), import_keras()
+        loops = {}
+        saved, recording, self.timeline = self.gradient_stats, self.timeline, None
+        try:
+            for stats in (True, False):
+                self.gradient_stats = stats
+                loops[stats] = self._make_chunk(tf, keras, None)
+        finally:
+            self.gradient_stats, self.timeline = saved, recording
+        self._load_epoch_order()
+        batches = max(1, min(int(batches), self._batches_per_epoch))
+        args = self._graph_args(0, batches, STOP, 3600.0, 1, 0, False)
+        for loop in loops.values():  # traced and warm before anything is timed
+            loop(*args)[2].numpy()
+        seconds: dict[bool, list[float]] = {True: [], False: []}
+        for i in range(int(calls)):
+            for stats in ((True, False) if i % 2 == 0 else (False, True)):
+                t0 = time.perf_counter()
+                ran = int(loops[stats](*args)[2])
+                seconds[stats].append((time.perf_counter() - t0) / max(ran, 1))
+        return seconds
+
     @property
     def prepared(self) -> bool:
         """True once :meth:`prepare` ran (the first batch no longer waits for tracing)."""
