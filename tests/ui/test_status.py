@@ -168,3 +168,34 @@ def test_the_dataset_line_is_elided_beside_the_progress_bar_never_cut(status_bar
     assert DATA_LINE in line.toolTip() and "The dataset in use" in line.toolTip()
     line.setText("Data: MNIST")
     assert super(ElidedLabel, line).text() == "Data: MNIST" and line.toolTip() == "The dataset in use"
+
+
+def test_a_resize_never_re_lays_the_bar_out_from_within_its_own_layout_pass(status_bar, qtbot):
+    """Fitting hides fields and calls reformat(), which deletes the bar's layouts: from inside the
+    resize's layout pass (a permanent widget's Move event) that freed the layout being iterated, a
+    segmentation fault in the UI suite. The fit now comes on the next pass of the event loop."""
+    bar, window = status_bar, status_bar.window()
+    room_narrow = bar.message_rect().width()  # at 1024 pixels, with the fields
+    message, word = "", "weights "
+    while bar.fontMetrics().horizontalAdvance(message) <= room_narrow + 20:
+        message += word
+    assert bar.fontMetrics().horizontalAdvance(message) < room_narrow + bar._spare_width() - 20
+    window.resize(1600, 768)
+    bar.showMessage(message)
+    _settled(qtbot, bar)
+    assert bar.spare_shown(), "it fits beside the fields at 1600 pixels"
+    calls = []
+    resizing = [False]
+    original = bar.reformat
+
+    def reformat():
+        calls.append(resizing[0])
+        original()
+
+    bar.reformat = reformat
+    resizing[0] = True
+    window.resize(1024, 768)  # now it needs the fields' room
+    resizing[0] = False
+    _settled(qtbot, bar)
+    assert True not in calls, "reformat() ran inside the resize"
+    assert calls and not bar.spare_shown() and bar.shown_message() == message

@@ -6,7 +6,7 @@ import time
 from collections import deque
 
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -219,7 +219,16 @@ class StatusBar(QStatusBar):
         self._permanent: list[QWidget] = []
         self._spare: list[QWidget] = []
         self._fitting = False
-        self.messageChanged.connect(lambda _text: self._fit())
+        # Fitting can hide fields and re-lay the bar out (reformat() deletes its layouts), so it
+        # never runs inside a layout pass: a permanent widget's Move/Resize comes from within
+        # QBoxLayout::setGeometry, and a reformat there freed the layout it was iterating (a
+        # segmentation fault when the window was resized). Every trigger asks for a fit on the
+        # next pass of the event loop instead.
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self._fit)
+        self.messageChanged.connect(lambda _text: self._refit.start())
 
     def addWidget(self, widget: QWidget, stretch: int = 0) -> None:  # Qt's name
         super().addWidget(widget, stretch)
@@ -233,7 +242,7 @@ class StatusBar(QStatusBar):
     def set_spare(self, widgets) -> None:
         """Fields (inside a permanent widget) that make way for a long message."""
         self._spare = list(widgets)
-        self._fit()
+        self._refit.start()
 
     def spare_shown(self) -> bool:
         return not any(w.isHidden() for w in self._spare)
@@ -256,12 +265,15 @@ class StatusBar(QStatusBar):
         total = 0
         for w in self._spare:
             layout = w.parentWidget().layout() if w.parentWidget() is not None else None
-            total += w.sizeHint().width() + (layout.spacing() if layout is not None else 0)
+            # A held (fixed-size) field is as wide as its longest text, wider than its hint: with
+            # the hint the room came out too big, and the fields went and came back on every fit.
+            width = max(w.sizeHint().width(), w.minimumWidth())
+            total += width + (layout.spacing() if layout is not None else 0)
         return total
 
     def _fit(self) -> None:
         # Not while hidden (presenter mode): its geometry is stale then; showing it fits it. Not
-        # within itself: hiding a field can move the permanent widget at once.
+        # within itself (a guard; fits come from the event loop, see __init__).
         if self._fitting or not self.isVisible():
             return
         self._fitting = True
@@ -286,16 +298,16 @@ class StatusBar(QStatusBar):
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
-            self._fit()  # laid out again: judge the message against the room it really has
+            self._refit.start()  # laid out again: judge the message against the room it really has
         return super().eventFilter(obj, event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self._fit()
+        self._refit.start()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._fit()
+        self._refit.start()
         # QStatusBar hides its normal widgets for a message only if they are visible then: one that
         # came while the bar was hidden (presenter mode) would be drawn over them once it is shown.
         if self.currentMessage():
