@@ -111,3 +111,18 @@ def test_no_network_no_idea(make_session):
     assert not session.ideas.feed_noise() and failed == [(IdeaKind.NOISE, "There is no network yet.")]
     session.set_input(CurrentInput(np.zeros(784)))
     assert not session.ideas.fool(1) and not got
+
+
+def test_a_network_of_another_depth_releases_every_pin(make_session):
+    """Layer 2 of 784-16-16-10 is Hidden 2; of 784-32-10 it is the output: the same number, another neuron."""
+    session = make_session()
+    session.start_loading()  # 784-16-16-10
+    selection = session.selection
+    selection.fit((784, 16, 16, 10))
+    selection.pin(NeuronRef(2, 5))
+    selection.hover(NeuronRef(1, 3))
+    selection.fit((784, 32, 10))
+    assert selection.pinned is None and selection.hovered is None
+    selection.pin(NeuronRef(1, 3))
+    selection.fit((784, 64, 10))  # the same depth, a wider layer: Hidden 1 neuron 3 is still one
+    assert selection.pinned == NeuronRef(1, 3)

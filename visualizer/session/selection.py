@@ -43,6 +43,7 @@ class Selection:
     def __init__(self):
         self.pinned: NeuronRef | None = None
         self.hovered: NeuronRef | None = None
+        self._depth: int | None = None  # layers of the network the neurons are in (None: not known yet)
         self.changed = Event("selection_changed")  # (Selection)
 
     @property
@@ -65,9 +66,18 @@ class Selection:
             self.changed.emit(self)
 
     def fit(self, layer_sizes) -> None:
-        """Forget neurons that a network of ``layer_sizes`` does not have (another architecture)."""
-        pinned = self.pinned if self.pinned is not None and self.pinned.exists_in(layer_sizes) else None
-        hovered = self.hovered if self.hovered is not None and self.hovered.exists_in(layer_sizes) else None
+        """Forget neurons that a network of ``layer_sizes`` does not have (another architecture).
+
+        A network of another depth has none of them: the same layer number is another layer
+        there (16,16's Hidden 2 neuron 5 would become output 5 of a 784-32-10).
+        """
+        before, self._depth = self._depth, len(layer_sizes)
+        same_depth = before is None or before == self._depth
+
+        def kept(ref):
+            return ref if ref is not None and same_depth and ref.exists_in(layer_sizes) else None
+
+        pinned, hovered = kept(self.pinned), kept(self.hovered)
         if (pinned, hovered) != (self.pinned, self.hovered):
             self.pinned, self.hovered = pinned, hovered
             self.changed.emit(self)
