@@ -218,7 +218,6 @@ class StatusBar(QStatusBar):
         self._normal: list[QWidget] = []
         self._permanent: list[QWidget] = []
         self._spare: list[QWidget] = []
-        self._fitting = False
         # Fitting can hide fields and re-lay the bar out (reformat() deletes its layouts), so it
         # never runs inside a layout pass: a permanent widget's Move/Resize comes from within
         # QBoxLayout::setGeometry, and a reformat there freed the layout it was iterating (a
@@ -272,29 +271,25 @@ class StatusBar(QStatusBar):
         return total
 
     def _fit(self) -> None:
-        # Not while hidden (presenter mode): its geometry is stale then; showing it fits it. Not
-        # within itself (a guard; fits come from the event loop, see __init__).
-        if self._fitting or not self.isVisible():
+        # Only from the event loop (see __init__), and not while hidden (presenter mode): its
+        # geometry is stale then; showing it fits it.
+        if not self.isVisible():
             return
-        self._fitting = True
-        try:
-            message = self.currentMessage()
-            room = self.message_rect().width()
-            if not self.spare_shown():
-                room -= self._spare_width()  # the room it would have with them shown
-            fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
-            toggled = [w for w in self._spare if w.isHidden() == fits]
-            for w in toggled:
-                w.setVisible(fits)
-            if toggled:
-                self.reformat()  # QStatusBar's inner row keeps the old widths otherwise
-            shown = self.shown_message()
-            tip = message if message and shown != message else ""
-            if tip != self.toolTip():
-                self.setToolTip(tip)
-            self.update()
-        finally:
-            self._fitting = False
+        message = self.currentMessage()
+        room = self.message_rect().width()
+        if not self.spare_shown():
+            room -= self._spare_width()  # the room it would have with them shown
+        fits = not message or self.fontMetrics().horizontalAdvance(message) <= room
+        toggled = [w for w in self._spare if w.isHidden() == fits]
+        for w in toggled:
+            w.setVisible(fits)
+        if toggled:
+            self.reformat()  # QStatusBar's inner row keeps the old widths otherwise
+        shown = self.shown_message()
+        tip = message if message and shown != message else ""
+        if tip != self.toolTip():
+            self.setToolTip(tip)
+        self.update()
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
