@@ -171,7 +171,7 @@ def test_the_dataset_line_is_elided_beside_the_progress_bar_never_cut(status_bar
 
 
 def test_a_resize_never_re_lays_the_bar_out_from_within_its_own_layout_pass(status_bar, qtbot):
-    """Fitting hides fields and calls reformat(), which deletes the bar's layouts: from inside the
+    """Fitting hides fields and re-lays the bar out (with reformat(), which deleted its layouts): from inside the
     resize's layout pass (a permanent widget's Move event) that freed the layout being iterated, a
     segmentation fault in the UI suite. The fit now comes on the next pass of the event loop."""
     bar, window = status_bar, status_bar.window()
@@ -186,16 +186,30 @@ def test_a_resize_never_re_lays_the_bar_out_from_within_its_own_layout_pass(stat
     assert bar.spare_shown(), "it fits beside the fields at 1600 pixels"
     calls = []
     resizing = [False]
-    original = bar.reformat
+    original = bar._relayout  # where a fit re-lays the bar out (it used reformat(), which rebuilt its rows)
 
-    def reformat():
+    def relayout():
         calls.append(resizing[0])
         original()
 
-    bar.reformat = reformat
+    bar._relayout = relayout
     resizing[0] = True
     window.resize(1024, 768)  # now it needs the fields' room
     resizing[0] = False
     _settled(qtbot, bar)
-    assert True not in calls, "reformat() ran inside the resize"
+    assert True not in calls, "the bar was re-laid out inside the resize"
     assert calls and not bar.spare_shown() and bar.shown_message() == message
+
+
+def test_a_long_message_hides_the_dataset_line_while_it_is_shown(status_bar, qtbot):
+    """Making room for a long message re-lays the bar out; reformat() did that by re-adding every
+    widget, which showed the dataset line again under the message (both drawn on one line)."""
+    bar, data = status_bar, status_bar.data_line
+    bar.showMessage("Training the network on the left from its random weights, on 24,345 training images, "
+                    "5 epochs")
+    _settled(qtbot, bar)
+    assert not bar.spare_shown(), "the message took the fields' room"
+    assert not data.isVisible(), "the dataset line is hidden while the message shows"
+    bar.clearMessage()
+    _settled(qtbot, bar)
+    assert data.isVisible() and bar.spare_shown()

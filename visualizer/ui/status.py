@@ -218,11 +218,10 @@ class StatusBar(QStatusBar):
         self._normal: list[QWidget] = []
         self._permanent: list[QWidget] = []
         self._spare: list[QWidget] = []
-        # Fitting can hide fields and re-lay the bar out (reformat() deletes its layouts), so it
-        # never runs inside a layout pass: a permanent widget's Move/Resize comes from within
-        # QBoxLayout::setGeometry, and a reformat there freed the layout it was iterating (a
-        # segmentation fault when the window was resized). Every trigger asks for a fit on the
-        # next pass of the event loop instead.
+        # Fitting hides fields and re-lays the bar out, so it never runs inside a layout pass: a
+        # permanent widget's Move/Resize comes from within QBoxLayout::setGeometry (a reformat()
+        # there once freed the layout being iterated: a segmentation fault when the window was
+        # resized). Every trigger asks for a fit on the next pass of the event loop instead.
         self._refit = QTimer(self)
         self._refit.setSingleShot(True)
         self._refit.setInterval(0)
@@ -284,12 +283,24 @@ class StatusBar(QStatusBar):
         for w in toggled:
             w.setVisible(fits)
         if toggled:
-            self.reformat()  # QStatusBar's inner row keeps the old widths otherwise
+            self._relayout()
         shown = self.shown_message()
         tip = message if message and shown != message else ""
         if tip != self.toolTip():
             self.setToolTip(tip)
         self.update()
+
+    def _relayout(self) -> None:
+        """Lay the bar out again now that fields came or went: their panels first (a permanent
+        widget's width follows its fields), then the bar's own rows. Not reformat(): it rebuilds the
+        rows and re-adds every widget, which shows again the ones a message hid (the dataset line
+        was drawn under the message)."""
+        for w in self._permanent:
+            if w.layout() is not None:
+                w.layout().activate()
+            w.updateGeometry()
+        self.layout().invalidate()
+        self.layout().activate()
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() in (QEvent.Type.Move, QEvent.Type.Resize) and obj in self._permanent:
