@@ -10,7 +10,7 @@ step is never cut in half).
 
 Recording: with a :class:`~visualizer.core.timeline.Timeline`, the graph loop also writes every
 batch's loss and accuracy and, at the timeline's stride, the flattened network into a bounded
-capture buffer (8 MB), and after the loop the network after the call's last batch, so the latest
+capture buffer (16 MB), and after the loop the network after the call's last batch, so the latest
 moment and every epoch end are always recorded. The buffers alternate between calls and a
 :class:`~visualizer.training.recorder.Recorder` thread copies each call's rows into the timeline
 while the next call trains (the only copy of the recorded weights outside the graph).
