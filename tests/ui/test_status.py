@@ -213,3 +213,47 @@ def test_a_long_message_hides_the_dataset_line_while_it_is_shown(status_bar, qtb
     bar.clearMessage()
     _settled(qtbot, bar)
     assert data.isVisible() and bar.spare_shown()
+
+
+def test_a_paused_run_says_paused_not_the_rate_before_the_pause(qtbot, make_snapshot):
+    now = [0.0]
+    panel = ProgressPanel(clock=lambda: now[0])
+    qtbot.addWidget(panel)
+    snap = lambda step: make_snapshot(step=step, epochs=5, epoch=0, batch=1, batches_per_epoch=1000,  # noqa: E731
+                                      metrics={"samples_per_second": 4057.0})
+    panel.set_snapshot(snap(10))
+    assert panel.speed.text() == "4,057 img/s"
+    panel.set_paused(True)
+    assert panel.speed.text() == "Paused"
+    panel.set_snapshot(snap(11))  # the snapshot that shows where it paused, and a Step's
+    assert panel.speed.text() == "Paused"
+    panel.set_paused(False)
+    panel.set_snapshot(snap(12))
+    assert panel.speed.text() == "4,057 img/s"
+    # A paced run measures its rate afresh after a pause: 20 s paused are not "0 of 100 batches/s".
+    panel.set_pace(100.0)
+    for tick in range(11):
+        now[0] += 0.1
+        panel.set_snapshot(snap(100 + 10 * tick))
+    panel.set_paused(True)
+    now[0] += 20.0
+    panel.set_paused(False)
+    for tick in range(11):
+        now[0] += 0.1
+        panel.set_snapshot(snap(300 + 10 * tick))
+    assert panel.speed.text() == "100 batches/s (paced)"
+
+
+def test_the_window_says_paused_while_a_run_is_paused(make_window, qtbot):
+    from test_main_window import wait_state
+
+    from visualizer.session import RunState
+
+    window = make_window()
+    window.start_training(paused=True)
+    wait_state(window=window, qtbot=qtbot, state=RunState.PAUSED)
+    qtbot.waitUntil(lambda: window.progress.speed.text() == "Paused", timeout=30_000)
+    window.set_paused(False)
+    qtbot.waitUntil(lambda: window.progress.speed.text() != "Paused", timeout=30_000)
+    window.stop_training()
+    wait_state(window=window, qtbot=qtbot, state=RunState.READY)

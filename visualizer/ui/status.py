@@ -68,6 +68,7 @@ class ProgressPanel(QWidget):
         super().__init__(parent)
         self._clock = clock
         self._pace: float | None = None
+        self._paused = False
         self._steps: deque[tuple[float, int]] = deque()  # (time, step) of recent snapshots of a paced run
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
@@ -115,6 +116,17 @@ class ProgressPanel(QWidget):
             self.speed.setText("– img/s" if pace is None else f"{pace_text(pace)} (paced)")
         self._steps.clear()
 
+    def set_paused(self, paused: bool) -> None:
+        """The run is paused (the speed field says so, not the rate before the pause) or goes on."""
+        paused = bool(paused)
+        if paused == self._paused:
+            return
+        self._paused = paused
+        self._steps.clear()  # a paced rate is measured afresh after the pause, not across it
+        if paused:
+            self.speed.setText("Paused")
+            self.speed.setToolTip("Training is paused: Space resumes it, S trains one batch")
+
     def set_preparing(self) -> None:
         """A run was started and its first batch is still being prepared (model built, graph traced)."""
         self.bar.setValue(0)
@@ -149,6 +161,8 @@ class ProgressPanel(QWidget):
             self.bar.setUpdatesEnabled(True)  # schedules the bar's paint (QWidget.update)
 
     def _show_speed(self, snap, sps: float | None) -> None:
+        if self._paused:
+            return
         computes = f"{sps:,.0f} img/s" if sps else "– img/s"
         if self._pace is None:
             self.speed.setText(computes)

@@ -394,6 +394,7 @@ class MainWindow(QMainWindow):
         self.actions.set_state(state, has_data=self.session.dataset is not None, has_weights=self.session.has_weights)
         self.controls.set_editable(state.config_editable)
         self.controls.set_state_text(state.text)
+        self.progress.set_paused(state is RunState.PAUSED)
         if state is RunState.NO_DATA and self.session.dataset is None:
             self.data_label.setText("No dataset loaded")
         self.state_changed.emit(state)
