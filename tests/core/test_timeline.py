@@ -280,3 +280,41 @@ def test_busy_says_when_another_thread_holds_the_recording():
         leave.set()
         worker.join(10)
     assert not timeline.busy
+
+
+@pytest.mark.parametrize("budget", [1000, 60])  # every row kept; thinned (the slow path, row by row)
+def test_rows_given_as_column_parts_are_recorded_as_the_same_flat_rows(budget):
+    from visualizer.core.slabs import RowParts
+
+    rng = np.random.default_rng(3)
+    bounds = np.cumsum([0, 784 * 2, 2, 2 * 10, 10])  # the kernels and biases of a 784-2-10 row
+    flat_tl, parts_tl = started(budget, keep_first=20), started(budget, keep_first=20)
+    step = 0
+    for n in [7] * 40 + [3, 1]:
+        steps = list(range(step + 1, step + n + 1))
+        stride, keep_until = flat_tl.capture_plan()
+        captured = [s for s in steps if s <= keep_until or s % stride == 0 or s == steps[-1]]
+        rows = rng.standard_normal((len(captured), bounds[-1])).astype(np.float32)
+        parts = RowParts([rows[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        for tl, weights in ((flat_tl, [rows]), (parts_tl, [parts])):
+            tl.append(Batches(first_step=step + 1, epoch=0, first_batch=step + 1, batches_per_epoch=10_000,
+                              loss=np.ones(n, np.float32), accuracy=np.ones(n, np.float32),
+                              weight_steps=captured, weights=weights))
+        step += n
+    np.testing.assert_array_equal(parts_tl.steps(), flat_tl.steps())
+    assert (budget < 100) == (flat_tl.stride > 1)
+    for s in flat_tl.steps():
+        np.testing.assert_array_equal(flatten_network(parts_tl.moment_at(s).network),
+                                      flatten_network(flat_tl.moment_at(s).network))
+    assert parts_tl.nbytes == flat_tl.nbytes
+
+
+def test_row_parts_must_have_the_same_number_of_rows():
+    from visualizer.core.slabs import RowParts
+
+    with pytest.raises(ValueError, match="same number of rows"):
+        RowParts([np.zeros((3, 4)), np.zeros((2, 4))])
+    parts = RowParts([np.arange(6.0).reshape(3, 2), np.arange(3.0).reshape(3, 1) + 10])
+    assert parts.shape == (3, 3) and len(parts) == 3
+    np.testing.assert_array_equal(parts[1], [2.0, 3.0, 11.0])
+    np.testing.assert_array_equal(np.array(list(parts[np.array([True, False, True])])), [[0, 1, 10], [4, 5, 12]])

@@ -30,7 +30,7 @@ def test_a_released_trainer_frees_its_data_weights_and_buffers_without_the_colle
         trainer = Trainer(TrainingConfig(batch_size=10, epochs=1), tiny_dataset, timeline=timeline)
         result = trainer.run(lambda s: None)
         data = weakref.ref(trainer._x)
-        buffers = [*trainer._recorder.buffers, *trainer._backup, *(v.value for v in trainer._vars)]
+        buffers = [*(part for b in trainer._recorder.buffers for part in b), *trainer._backup, *(v.value for v in trainer._vars)]
         assert all(_holds_values(v) for v in buffers)
         trainer.release()
         assert data() is None  # the training set's tensor

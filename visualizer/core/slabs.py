@@ -17,6 +17,52 @@ import heapq
 
 import numpy as np
 
+class RowParts:
+    """Flat rows given as column blocks side by side: row ``i`` is the concatenation of each part's row ``i``.
+
+    What the trainer's capture buffers hold (one buffer per kernel and bias, so the graph writes
+    each variable once instead of concatenating them first); the store copies each part into its
+    columns, so the rows are never assembled anywhere else. ``parts``: 2-D arrays with the same
+    number of rows. Indexing with an int gives one flat row (a copy); with a slice, a boolean
+    mask or an index array, the parts' rows in another RowParts.
+    """
+
+    def __init__(self, parts):
+        self.parts = [np.asarray(p) for p in parts]
+        if not self.parts or any(p.ndim != 2 or len(p) != len(self.parts[0]) for p in self.parts):
+            raise ValueError("row parts must be 2-D arrays with the same number of rows")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.parts[0]), sum(p.shape[1] for p in self.parts)
+
+    def __len__(self) -> int:
+        return len(self.parts[0])
+
+    def __getitem__(self, index):
+        if isinstance(index, (int, np.integer)):
+            return np.concatenate([p[index] for p in self.parts])
+        return RowParts([p[index] for p in self.parts])
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def copy_to(self, out: np.ndarray) -> None:
+        """Copy the rows into ``out`` (``len(self)`` rows of ``self.shape[1]`` values), part by part."""
+        at = 0
+        for p in self.parts:
+            out[:, at : at + p.shape[1]] = p
+            at += p.shape[1]
+
+
+def _assign(out: np.ndarray, rows) -> None:
+    """``out[...] = rows`` for an array or a :class:`RowParts`."""
+    if isinstance(rows, RowParts):
+        rows.copy_to(out)
+    else:
+        out[...] = rows
+
+
 # Below numpy's 4 MB threshold for asking the kernel for huge pages: faulting in a fresh huge page
 # can stall for memory compaction (measured up to 10x slower on a busy virtual machine).
 SLAB_BYTES = 2 << 20
@@ -73,8 +119,8 @@ class RowStore:
         self.used += 1
         return slot
 
-    def put_many(self, rows: np.ndarray, limit: int) -> list[tuple[int, int]]:
-        """:meth:`put` for every row of a (rows, values) array, copying runs of neighbouring slots at once."""
+    def put_many(self, rows: np.ndarray | RowParts, limit: int) -> list[tuple[int, int]]:
+        """:meth:`put` for every row of a (rows, values) array or :class:`RowParts`, copying runs of neighbouring slots at once."""
         while len(self._free) < len(rows):
             self._grow(max(limit - self.capacity, len(rows) - len(self._free)))
         slots = [heapq.heappop(self._free) for _ in range(len(rows))]
@@ -82,7 +128,7 @@ class RowStore:
         for i in range(1, len(slots) + 1):
             if i == len(slots) or slots[i] != (slots[i - 1][0], slots[i - 1][1] + 1):
                 slab, first = slots[start]
-                self._slabs[slab][first : first + i - start] = rows[start:i]
+                _assign(self._slabs[slab][first : first + i - start], rows[start:i])
                 start = i
         self.used += len(rows)
         return slots

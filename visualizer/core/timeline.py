@@ -29,7 +29,7 @@ import numpy as np
 from visualizer.core.batchlog import BatchLog, Metrics
 from visualizer.core.errors import ConfigError
 from visualizer.core.network import Network, task_digit, validate_architecture
-from visualizer.core.slabs import RowStore
+from visualizer.core.slabs import RowParts, RowStore
 
 __all__ = ["DEFAULT_BUDGET", "KEEP_FIRST", "Batches", "Metrics", "Moment", "Timeline", "flatten_network"]
 
@@ -75,7 +75,8 @@ class Batches:
     weight_steps, weights
         The captured networks: steps (ascending, within the block) and, in ``weights``, blocks of
         flat float32 rows, one row per step in order (kernels and biases interleaved, each kernel
-        flattened row-major; a 1-D array is one row). The block's last step must be among them
+        flattened row-major; a 1-D array is one row), or :class:`~visualizer.core.slabs.RowParts`
+        (the same rows as column blocks, one per kernel and bias). The block's last step must be among them
         (the latest moment is always kept). The rows kept are copied; the timeline holds on to
         none of these arrays, so they may be views of a buffer that is written again later.
     epoch_end
@@ -294,7 +295,7 @@ class Timeline:
             return
         steps = list(map(int, block.weight_steps))
         last = block.first_step + n - 1
-        blocks = [np.asarray(b).reshape(-1, np.shape(b)[-1]) for b in block.weights]
+        blocks = [b if isinstance(b, RowParts) else np.asarray(b).reshape(-1, np.shape(b)[-1]) for b in block.weights]
         if not steps or steps[-1] != last or len(steps) != sum(len(b) for b in blocks):
             raise ValueError("a block must include the weights after its last batch")
         with self._lock:

@@ -2,8 +2,10 @@
 
 Why two buffers and a thread: recording every batch means copying every batch's network (52 KB
 for 784-16-16-10, ~3,000 batches a second at full speed). The graph writes each call's networks
-into one buffer (a tf.Variable); the rows are read from it without a copy (a NumPy view of the
-variable's memory) and copied once, into the timeline's slabs. That copy -- cold memory to cold
+into one buffer (a tf.Variable per kernel and bias: each variable is copied once, where a single
+flat buffer needed their concatenation first, a second copy of every network); the rows are read
+from it without a copy (NumPy views of the variables' memory) and copied once, into the timeline's
+slabs, each part into its columns. That copy -- cold memory to cold
 memory, tens of megabytes a second -- ran on the training thread between graph calls and cost
 as much as the in-graph capture itself; here it runs on the recorder's thread while the next
 call trains into the other buffer (NumPy releases the GIL while it copies).
@@ -23,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from visualizer.core.slabs import RowParts
 from visualizer.core.timeline import Batches, Timeline, kept_by_plan
 
 __all__ = ["BRANCHLESS_BYTES", "CAPTURE_BYTES", "Recorder", "batches_fitting", "capture_rows"]
@@ -36,7 +39,7 @@ BRANCHLESS_BYTES = 256 << 10  # networks up to this size are written every batch
 
 
 class Recorder:
-    """Two ``(rows, parameters)`` float32 capture variables and a copying thread for ``timeline``.
+    """Two capture buffers (one ``(rows, *shape)`` float32 variable per kernel and bias) and a copying thread for ``timeline``.
 
     Parameters
     ----------
@@ -44,18 +47,19 @@ class Recorder:
         The TensorFlow module (the recorder is built in the training thread).
     timeline
         Where the batches go.
-    rows, parameters
-        Networks each buffer holds (at least 1) and values per network.
+    rows, shapes
+        Networks each buffer holds (at least 1) and the shape of each kernel and bias, in the
+        order of a recorded row.
     spare
         Give each buffer one more row, where the graph writes networks that are not recorded.
     """
 
-    def __init__(self, tf, timeline: Timeline, rows: int, parameters: int, *, spare: bool = False):
+    def __init__(self, tf, timeline: Timeline, rows: int, shapes, *, spare: bool = False):
         self.timeline = timeline
         self.rows = max(1, int(rows))
         self.spare = bool(spare)
-        self._buffers = [tf.Variable(tf.zeros((self.rows + self.spare, int(parameters)), tf.float32), trainable=False)
-                         for _ in range(2)]
+        self._buffers = [[tf.Variable(tf.zeros((self.rows + self.spare, *map(int, shape)), tf.float32), trainable=False)
+                          for shape in shapes] for _ in range(2)]
         self._idle = [threading.Event(), threading.Event()]
         for event in self._idle:
             event.set()
@@ -65,9 +69,9 @@ class Recorder:
         self._error: BaseException | None = None
 
     @property
-    def buffers(self) -> list:
-        """The two capture variables (the trainer traces one graph for each)."""
-        return list(self._buffers)
+    def buffers(self) -> list[list]:
+        """The two capture buffers, each a list of variables (the trainer traces one graph for each)."""
+        return [list(b) for b in self._buffers]
 
     def next_buffer(self) -> int:
         """The buffer the next recording call writes into, once its previous copy is done."""
@@ -76,13 +80,14 @@ class Recorder:
         self._raise_error()
         return index
 
-    def hand_over(self, index: int, buffer, rows: int, metrics, block: Callable[[np.ndarray, np.ndarray], Batches]
+    def hand_over(self, index: int, buffer, rows: int, metrics, block: Callable[[RowParts, np.ndarray], Batches]
                   ) -> None:
-        """Append ``block(rows_view, metrics)`` to the timeline on the recorder's thread.
+        """Append ``block(row_parts, metrics)`` to the timeline on the recorder's thread.
 
-        ``buffer`` is the call's read of buffer ``index`` (the variable's own memory) and ``rows``
-        the rows it wrote; ``metrics`` the call's (batches, 2) losses and accuracies. The caller
-        must drop its own references to ``buffer``; the recorder drops its own once copied.
+        ``buffer`` is the call's read of buffer ``index`` (one tensor per variable, the variables'
+        own memory) and ``rows`` the rows it wrote; ``row_parts`` views their first ``rows`` rows;
+        ``metrics`` the call's (batches, 2) losses and accuracies. The caller must drop its own
+        references to ``buffer``; the recorder drops its own once copied.
         """
         self._idle[index].clear()
         self._next = 1 - index
@@ -142,7 +147,7 @@ class Recorder:
             fn(*args)
             return
         buffer, rows, metrics, block = job
-        view = np.asarray(buffer)[:rows]  # no copy: the variable's memory
+        view = RowParts([np.asarray(part)[:rows].reshape(rows, -1) for part in buffer])  # no copy: the variables' memory
         self.timeline.append(block(view, np.asarray(metrics)))  # the one copy, into the slabs
 
 

@@ -9,9 +9,9 @@ before every batch, so pause and stop take effect after the batch that is runnin
 step is never cut in half).
 
 Recording: with a :class:`~visualizer.core.timeline.Timeline`, the graph loop also writes every
-batch's loss and accuracy and, at the timeline's stride, the flattened network into a bounded
-capture buffer (16 MB), and after the loop the network after the call's last batch, so the latest
-moment and every epoch end are always recorded. The buffers alternate between calls and a
+batch's loss and accuracy and, at the timeline's stride, the network into a bounded capture
+buffer (16 MB, a variable per kernel and bias), and after the loop the network after the call's
+last batch, so the latest moment and every epoch end are always recorded. The buffers alternate between calls and a
 :class:`~visualizer.training.recorder.Recorder` thread copies each call's rows into the timeline
 while the next call trains (the only copy of the recorded weights outside the graph).
 
@@ -197,7 +197,8 @@ class Trainer:
         # Room for the networks of one call; a call never spans epochs, so more rows are never needed.
         rows = min(max(1, CAPTURE_BYTES // (4 * params)), self._batches_per_epoch + 1)
         spare = 4 * params <= BRANCHLESS_BYTES
-        self._recorder = Recorder(tf, timeline, rows, params, spare=spare) if timeline is not None else None
+        shapes = [tuple(v.shape) for v in self._vars]
+        self._recorder = Recorder(tf, timeline, rows, shapes, spare=spare) if timeline is not None else None
         # Each batch's loss and accuracy (a call never spans epochs, so one row per batch of one).
         self._batch_metrics = tf.Variable(tf.zeros((self._batches_per_epoch if timeline is not None else 1, 2)),
                                           trainable=False)
@@ -235,7 +236,7 @@ class Trainer:
                 return loss, tf.cast(hits, tf.float32)
         return loss_and_hits
 
-    def _make_chunk(self, tf, keras, capture_variable):
+    def _make_chunk(self, tf, keras, capture_parts):
         model, apply, variables = self.model, self._apply, self._vars
         order, counts, flag, backup = self._order, self._counts, self._flag, self._backup
         batch_metrics = self._batch_metrics
@@ -275,18 +276,16 @@ class Trainer:
                      tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32),
                      tf.TensorSpec([None], tf.int32)]
 
-        sizes = [int(np.prod(v.shape)) for v in variables]
-        offsets = np.cumsum([0, *sizes]).tolist()
+        def write_row(row):
+            """The network into row ``row`` of the capture buffer: each kernel and bias into its own variable.
 
-        def write_row(capture, row):
-            """The network into row ``row`` of the capture buffer, kernels and biases flat and interleaved."""
-            if branchless:  # small: one scatter of the concatenation (fewer ops; a scalar row needs no reshape)
-                flat = tf.concat([tf.reshape(v, [-1]) for v in variables], 0)
-                tf.raw_ops.ResourceScatterUpdate(resource=capture, indices=row, updates=flat)
-                return
-            for v, a, b in zip(variables, offsets[:-1], offsets[1:], strict=True):  # big: one copy each, no concat
-                tf.raw_ops.ResourceStridedSliceAssign(ref=capture, begin=tf.stack([row, a]), end=tf.stack([row + 1, b]),
-                                                      strides=tf.constant([1, 1]), value=tf.reshape(v, [1, -1]))
+            One copy of each (a scalar row needs no reshape). A single flat buffer needed the
+            variables' concatenation first, a second copy of the network: 84k of the 210k
+            instructions a recorded batch adds (callgrind), and a strided-slice assign per
+            variable into it cost four times the scatter.
+            """
+            for part, v in zip(capture_parts, variables, strict=True):
+                tf.raw_ops.ResourceScatterUpdate(resource=part.handle, indices=row, updates=tf.convert_to_tensor(v))
 
         # Small networks are written every batch (to a spare row when not due), big ones only when due.
         branchless = recording and self._recorder.spare
@@ -297,7 +296,7 @@ class Trainer:
 
             With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
             network after each batch whose global step is at most ``keep_until`` or a multiple of
-            ``stride`` goes to the next row of the capture buffer (``capture_variable``), then the
+            ``stride`` goes to the next row of the capture buffer (``capture_parts``), then the
             network after the last batch if it was not among them (the caller bounds
             ``max_batches`` so the rows suffice). ``x``, ``y``: the training set (arguments, not
             captured, so a released Trainer's data goes at once). ``rows``: for small networks,
@@ -305,10 +304,9 @@ class Trainer:
             which the next batch overwrites unless this one is kept; a dozen graph ops a batch
             less than counting here, ~7% of a batch). Returns the loss and hit sums,
             the batches run, whether every loss was finite, each batch's (loss, accuracy), the
-            capture rows written, the capture buffer itself (not a copy) and, with gradient
+            capture rows written, the capture buffer's variables themselves (not copies) and, with gradient
             statistics, each layer's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
             """
-            capture = capture_variable.handle if recording else None
             for b, v in zip(backup, variables, strict=True):
                 b.assign(v)
 
@@ -338,11 +336,9 @@ class Trainer:
                     if branchless:
                         # Every network goes to the next free row, which is kept (the index moves on)
                         # only when due: a copy of a small network costs less than a tf.cond.
-                        at = rows[i]
-                        write_row(capture, at)
-                        row = at + 1  # after the loop: the rows holding networks, the last one's included
+                        write_row(tf.gather(rows, i))  # (the row count is worked out after the loop)
                     elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
-                        write_row(capture, row)
+                        write_row(row)
                         row += 1
                 return loss_sum, hits, tf.math.is_finite(loss), row, g_norm, ratio
 
@@ -358,23 +354,27 @@ class Trainer:
             ):
                 loss_sum, hits, ok, row, _, _ = one_batch(i, loss_sum, hits, row, False)
                 i += 1
-            if recording and not branchless:  # (a small network's last is in its row already)
+            if branchless:
+                # The last batch's row holds the latest network; those before it, the kept ones. Not
+                # carried through the loop: a loop variable costs its own ops every batch.
+                if i > 0:
+                    row = tf.gather(rows, i - 1) + 1
+            elif recording:
                 # The network after the last batch (the latest moment is always recorded), unless kept above.
                 missing = tf.logical_and(tf.logical_and(record, i > 0), tf.logical_not(kept(step + tf.cast(i, tf.int64))))
                 if missing:
-                    write_row(capture, row)
+                    write_row(row)
                     row += 1
             # The scatter put the buffer in copy-on-read mode, where every read copies all of it;
             # with that off, the read below is the buffer itself (the caller copies the rows out,
             # and drops it before the next call, whose first write would otherwise copy it all).
-            if recording:
-                tf.raw_ops.DisableCopyOnRead(resource=capture)
-                captured = tf.raw_ops.ReadVariableOp(resource=capture, dtype=tf.float32)
-            else:
-                captured = tf.zeros([0, 0])
+            captured = []
+            for part in capture_parts if recording else []:
+                tf.raw_ops.DisableCopyOnRead(resource=part.handle)
+                captured.append(tf.raw_ops.ReadVariableOp(resource=part.handle, dtype=tf.float32))
             ran = tf.range(i if recording else 0)
             metrics = tf.raw_ops.ResourceGather(resource=batch_metrics.handle, indices=ran, dtype=tf.float32)
-            return loss_sum, hits, i, ok, metrics, row, captured, grad_norms, ratios
+            return loss_sum, hits, i, ok, metrics, row, tuple(captured), grad_norms, ratios
 
         return chunk
 
@@ -509,7 +509,7 @@ class Trainer:
                                                       self._counts, self._batch_metrics]
         if self._recorder is not None:
             self._recorder.close()
-            variables += self._recorder.buffers
+            variables += [part for buffer in self._recorder.buffers for part in buffer]
         for v in variables:
             # An eager variable's resource lives as long as any handle (graphs keep theirs): an
             # empty value in its place frees the memory now (the raw op does not check shapes).
