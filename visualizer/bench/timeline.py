@@ -23,9 +23,13 @@ from visualizer.data.dataset import Dataset
 from visualizer.training.control import TrainingControl
 from visualizer.training.trainer import Trainer
 
+# Pairs of runs for the recording ratio: the pairs of one run spread from 0.63 to 0.99 here, too
+# wide for the median of five to tell 0.85 from 0.9.
+RECORDING_PAIRS = 9
 
-def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 9, config: TrainingConfig | None = None,
-                    min_seconds: float = 1.0) -> dict:
+
+def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = RECORDING_PAIRS,
+                    config: TrainingConfig | None = None, min_seconds: float = 1.0) -> dict:
     """Training-loop throughput with a Timeline over without, at full speed on the same run.
 
     Runs ``pairs`` pairs (order alternating, each trainer prepared first so tracing is not
@@ -33,8 +37,7 @@ def recording_ratio(dataset: Dataset, *, epochs: int = 2, pairs: int = 9, config
     Each run gets more than ``epochs`` epochs when needed to last about ``min_seconds`` without
     recording (judged from one warm epoch): two epochs of the default network take 0.2 s here,
     where the start and end of a run and the machine's noise swung the pairs from 0.66 to 0.99.
-    Nine pairs, not five: two Trainers built alike differ by 10-20% per batch, and the pairs of
-    one run here spread from 0.63 to 0.99, too wide for the median of five to tell 0.85 from 0.9.
+    Two Trainers built alike differ by 10-20% per batch: hence :data:`RECORDING_PAIRS` pairs.
     """
     config = (config or TrainingConfig()).with_changes(epochs=epochs)
     if min_seconds > 0:
@@ -138,9 +141,9 @@ def runfile_seconds(dataset: Dataset, *, epochs: int = 5, config: TrainingConfig
     }
 
 
-def run_timeline_bench(dataset: Dataset, *, pairs: int = 9, epochs: int = 2, runfile_epochs: int = 5,
-                       paces=(1, 10, 100, 1000), pace_seconds: float = 3.0, memory_epochs: int = 50,
-                       log=print) -> dict:
+def run_timeline_bench(dataset: Dataset, *, pairs: int = RECORDING_PAIRS, epochs: int = 2,
+                       runfile_epochs: int = 5, paces=(1, 10, 100, 1000), pace_seconds: float = 3.0,
+                       memory_epochs: int = 50, log=print) -> dict:
     """Every benchmark of this module plus the simulated long recording, as one dict of figures.
 
     Paces are measured over ``pace_seconds`` each and at least 5 batches (5 s at 1 batch/s);
@@ -177,7 +180,7 @@ if __name__ == "__main__":
     default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
     parser = argparse.ArgumentParser(description="recording, pace and run file benchmarks (default ../shared/data/mnist)")
     parser.add_argument("data", nargs="?", type=Path, default=default)
-    parser.add_argument("--pairs", type=int, default=9)
+    parser.add_argument("--pairs", type=int, default=RECORDING_PAIRS)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--only", choices=["recording", "pace", "prepare", "runfile", "memory"])
     args = parser.parse_args()

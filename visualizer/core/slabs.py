@@ -120,7 +120,10 @@ class RowStore:
         return slot
 
     def put_many(self, rows: np.ndarray | RowParts, limit: int) -> list[tuple[int, int]]:
-        """:meth:`put` for every row of a (rows, values) array or :class:`RowParts`, copying runs of neighbouring slots at once."""
+        """:meth:`put` for every row of a (rows, values) array or :class:`RowParts`.
+
+        Runs of neighbouring slots are copied at once.
+        """
         while len(self._free) < len(rows):
             self._grow(max(limit - self.capacity, len(rows) - len(self._free)))
         slots = [heapq.heappop(self._free) for _ in range(len(rows))]

@@ -295,7 +295,8 @@ class Timeline:
             return
         steps = list(map(int, block.weight_steps))
         last = block.first_step + n - 1
-        blocks = [b if isinstance(b, RowParts) else np.asarray(b).reshape(-1, np.shape(b)[-1]) for b in block.weights]
+        blocks = [b if isinstance(b, RowParts) else np.asarray(b).reshape(-1, np.shape(b)[-1])
+                  for b in block.weights]
         if not steps or steps[-1] != last or len(steps) != sum(len(b) for b in blocks):
             raise ValueError("a block must include the weights after its last batch")
         with self._lock:

@@ -39,7 +39,9 @@ BRANCHLESS_BYTES = 256 << 10  # networks up to this size are written every batch
 
 
 class Recorder:
-    """Two capture buffers (one ``(rows, *shape)`` float32 variable per kernel and bias) and a copying thread for ``timeline``.
+    """Two capture buffers and a copying thread for ``timeline``.
+
+    A buffer is one ``(rows, *shape)`` float32 variable per kernel and bias.
 
     Parameters
     ----------
@@ -58,7 +60,8 @@ class Recorder:
         self.timeline = timeline
         self.rows = max(1, int(rows))
         self.spare = bool(spare)
-        self._buffers = [[tf.Variable(tf.zeros((self.rows + self.spare, *map(int, shape)), tf.float32), trainable=False)
+        height = self.rows + self.spare
+        self._buffers = [[tf.Variable(tf.zeros((height, *map(int, shape)), tf.float32), trainable=False)
                           for shape in shapes] for _ in range(2)]
         self._idle = [threading.Event(), threading.Event()]
         for event in self._idle:
@@ -80,8 +83,8 @@ class Recorder:
         self._raise_error()
         return index
 
-    def hand_over(self, index: int, buffer, rows: int, metrics, block: Callable[[RowParts, np.ndarray], Batches]
-                  ) -> None:
+    def hand_over(self, index: int, buffer, rows: int, metrics,
+                  block: Callable[[RowParts, np.ndarray], Batches]) -> None:
         """Append ``block(row_parts, metrics)`` to the timeline on the recorder's thread.
 
         ``buffer`` is the call's read of buffer ``index`` (one tensor per variable, the variables'
@@ -147,7 +150,8 @@ class Recorder:
             fn(*args)
             return
         buffer, rows, metrics, block = job
-        view = RowParts([np.asarray(part)[:rows].reshape(rows, -1) for part in buffer])  # no copy: the variables' memory
+        # No copy: views of the variables' memory.
+        view = RowParts([np.asarray(part)[:rows].reshape(rows, -1) for part in buffer])
         self.timeline.append(block(view, np.asarray(metrics)))  # the one copy, into the slabs
 
 
