@@ -191,3 +191,36 @@ def test_capture_rows_keep_the_due_networks_and_put_the_others_where_the_next_on
     assert rows.tolist() == [0, 1, 2, 3, 4, 4, 4, 4]  # 5, 6, 7 write row 4, which 8 then keeps
     # With the one row kept, the unkept networks after it go to the spare row.
     assert capture_rows(7, 3, stride=4, keep_until=3, spare=1).tolist() == [0, 1, 1]  # 8 kept; 9, 10 not
+
+
+def test_a_short_batchs_accuracy_is_its_hits_over_its_own_samples(tiny_dataset):
+    # 100 samples in batches of 30: 30, 30, 30 and a last batch of 10. The graph records hits; the
+    # accuracy is divided by each batch's own sample count.
+    config = TrainingConfig(batch_size=30, epochs=1)
+    timeline = Timeline()
+    Trainer(config, tiny_dataset, timeline=timeline, snapshot_interval=3600).run(lambda s: None)
+    accuracy = timeline.metrics().accuracy
+    sizes = np.array([30, 30, 30, 10])
+    hits = accuracy * sizes
+    assert len(accuracy) == 4 and np.all((accuracy >= 0) & (accuracy <= 1))
+    np.testing.assert_allclose(hits, np.round(hits), atol=1e-4)  # whole numbers of right answers
+
+
+def _loop_body_nodes(trainer) -> int:
+    graph = trainer._chunks[0].get_concrete_function().graph.as_graph_def()
+    bodies = [f for f in graph.library.function if "body" in f.signature.name]
+    return max(sum(n.op != "Const" for n in f.node_def) for f in bodies)
+
+
+def test_recording_adds_few_graph_nodes_to_a_batch(tiny_dataset):
+    # With one TensorFlow thread every graph node of a batch costs its share of the time: the
+    # recording writes the weights the batch already read (no second read of each variable) and
+    # the hits (no division), 9 nodes: the row lookup, 6 writes, the loss/hits pair and its write.
+    plain = Trainer(SMALL, tiny_dataset)
+    recorded = Trainer(SMALL, tiny_dataset, timeline=Timeline())
+    try:
+        extra = _loop_body_nodes(recorded) - _loop_body_nodes(plain)
+    finally:
+        plain.release()
+        recorded.release()
+    assert extra <= 9

@@ -255,16 +255,29 @@ class Trainer:
             size = tf.stack([tf.nn.l2_loss(b) for b in before])
             return grad, tf.sqrt(moved / tf.maximum(size, 1e-30))
 
-        def train_batch(x, y, idx, count, measured: bool):
+        def train_batch(x, y, idx, count, measured: bool, capture=None):
+            """One optimizer step on the rows ``idx`` (the first ``count`` of them are real).
+
+            Each weight and bias is read once, before the step, and the model computes with those
+            reads (a stateless call); ``capture(values)`` may write them (the network before this
+            batch) and returns its ops, which run before the update. Reading the variables again
+            to capture them after the step cost six graph nodes a batch, and with one TensorFlow
+            thread every node counts (a recorded batch ran 133 nodes against 116 plain, now 126).
+            """
             xb, yb = as_pixels(tf, tf.gather(x, idx)), tf.gather(y, idx)
             mask = tf.cast(tf.range(width) < count, tf.float32)  # the epoch's last batch is short
             nf = tf.cast(count, tf.float32)
+            values = [tf.convert_to_tensor(v) for v in variables]
             with tf.GradientTape() as tape:
-                p = model(xb, training=True)
+                tape.watch(values)
+                with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))):
+                    p = model(xb, training=True)
                 losses, hits = loss_and_hits(yb, p)
                 loss = tf.reduce_sum(losses * mask) / nf
-            grads = tape.gradient(loss, variables)
-            apply(grads)
+            grads = tape.gradient(loss, values)
+            # The capture first: a read still held when the update runs makes it copy the variable.
+            with tf.control_dependencies(capture(values) if capture is not None else []):
+                apply(grads)
             # Only the call's first batch is measured (measuring every batch cost ~15% of the
             # throughput: a copy of every kernel and a dozen small ops per batch), and that batch
             # is traced on its own before the loop, so the loop's batches carry no op for it.
@@ -277,17 +290,18 @@ class Trainer:
                      tf.TensorSpec([], tf.bool), tf.TensorSpec([None, None], self._x.dtype), tf.TensorSpec([None], tf.int32),
                      tf.TensorSpec([None], tf.int32)]
 
-        def write_row(row):
-            """The network into row ``row`` of the capture buffer: each kernel and bias into its own variable.
+        def write_row(row, values=None):
+            """The network (``values``, else the variables read now) into row ``row`` of the capture buffer.
 
-            One copy of each (a scalar row needs no reshape). A single flat buffer needed the
-            variables' concatenation first, a second copy of the network (callgrind: a recorded
-            batch ran 1,262k instructions with it, 1,218k without, 1,076k not recorded), and a
-            strided-slice assign per variable into it cost four times the scatter.
+            Each kernel and bias goes into its own variable: one copy of each (a scalar row needs
+            no reshape). A single flat buffer needed the variables' concatenation first, a second
+            copy of the network (callgrind: a recorded batch ran 1,262k instructions with it,
+            1,218k without, 1,076k not recorded), and a strided-slice assign per variable into it
+            cost four times the scatter. Returns the writes.
             """
-            for part, v in zip(capture_parts, variables, strict=True):
-                tf.raw_ops.ResourceScatterUpdate(resource=part.handle, indices=row,
-                                                 updates=tf.convert_to_tensor(v))
+            values = [tf.convert_to_tensor(v) for v in variables] if values is None else values
+            return [tf.raw_ops.ResourceScatterUpdate(resource=part.handle, indices=row, updates=value)
+                    for part, value in zip(capture_parts, values, strict=True)]
 
         # Small networks are written every batch (to a spare row when not due), big ones only when due.
         branchless = recording and self._recorder.spare
@@ -302,10 +316,12 @@ class Trainer:
             network after the last batch if it was not among them (the caller bounds
             ``max_batches`` so the rows suffice). ``x``, ``y``: the training set (arguments, not
             captured, so a released Trainer's data goes at once). ``rows``: for small networks,
-            the capture row each batch writes (computed by :func:`capture_rows`: the next free one,
-            which the next batch overwrites unless this one is kept; a dozen graph ops a batch
-            less than counting here, ~7% of a batch). Returns the loss and hit sums,
-            the batches run, whether every loss was finite, each batch's (loss, accuracy), the
+            the capture row of each network: ``rows[i]`` takes the one before batch ``i`` (which
+            that batch reads anyway) and ``rows[n]`` the one after the last of ``n`` batches
+            (computed by :func:`capture_rows`: the next free row, which the next network
+            overwrites unless this one is kept; a dozen graph ops a batch less than counting here,
+            ~7% of a batch). Returns the loss and hit sums,
+            the batches run, whether every loss was finite, each batch's (loss, hits), the
             capture rows written, the capture buffer's variables themselves (not copies) and, with gradient
             statistics, each layer's ‖∂L/∂W‖ and ‖ΔW‖/‖W‖ in the call's first batch (zeros if none ran; empty without).
             """
@@ -327,19 +343,21 @@ class Trainer:
 
             def one_batch(i, loss_sum, hits, row, measured: bool):
                 """Batch ``i`` of the call: the sums, its finiteness, the capture row and (``measured``) its statistics."""
-                loss, h, nf, g_norm, ratio = train_batch(x, y, order[start + i], counts[start + i], measured)
+                # Every network goes to the next free row, which is kept (the index moves on) only
+                # when due: a copy of a small network costs less than a tf.cond. The batch writes
+                # the network before it (the reads its step computes with); the row count is
+                # worked out after the loop.
+                capture = (lambda values: write_row(tf.gather(rows, i), values)) if branchless else None
+                loss, h, nf, g_norm, ratio = train_batch(x, y, order[start + i], counts[start + i], measured,
+                                                         capture)
                 loss_sum += tf.cast(loss * nf, tf.float64)
                 hits += tf.cast(h, tf.float64)
                 if recording:
-                    # Scatters, not TensorArrays: a TensorArray written in a loop costs more than the batch.
-                    tf.raw_ops.ResourceScatterUpdate(
-                        resource=batch_metrics.handle, indices=i, updates=tf.stack([loss, h / nf])  # a scalar index: no reshape
-                    )
-                    if branchless:
-                        # Every network goes to the next free row, which is kept (the index moves on)
-                        # only when due: a copy of a small network costs less than a tf.cond.
-                        write_row(tf.gather(rows, i))  # (the row count is worked out after the loop)
-                    elif tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
+                    # Scatters, not TensorArrays: a TensorArray written in a loop costs more than the
+                    # batch. The hits, not the accuracy: the caller divides (a graph node less).
+                    tf.raw_ops.ResourceScatterUpdate(  # a scalar index: no reshape
+                        resource=batch_metrics.handle, indices=i, updates=tf.stack([loss, h]))
+                    if not branchless and tf.logical_and(record, kept(first + tf.cast(i, tf.int64))):
                         write_row(row)
                         row += 1
                 return loss_sum, hits, tf.math.is_finite(loss), row, g_norm, ratio
@@ -357,10 +375,12 @@ class Trainer:
                 loss_sum, hits, ok, row, _, _ = one_batch(i, loss_sum, hits, row, False)
                 i += 1
             if branchless:
-                # The last batch's row holds the latest network; those before it, the kept ones. Not
-                # carried through the loop: a loop variable costs its own ops every batch.
+                # The network after the last batch, the latest; the rows before it hold the kept
+                # ones. Not carried through the loop: a loop variable costs its own ops every batch.
                 if i > 0:
-                    row = tf.gather(rows, i - 1) + 1
+                    row = tf.gather(rows, i)
+                    write_row(row)
+                    row += 1
             elif recording:
                 # The network after the last batch (the latest moment is always recorded), unless kept above.
                 missing = tf.logical_and(tf.logical_and(record, i > 0), tf.logical_not(kept(step + tf.cast(i, tf.int64))))
@@ -401,13 +421,14 @@ class Trainer:
             max_batches = batches_fitting(self._step, stride, keep_until, self._recorder.rows, max_batches)
             if self._recorder.spare:
                 rows = capture_rows(self._step, max_batches, stride, keep_until, self._recorder.rows)
+                rows = np.concatenate([[self._recorder.rows], rows]).astype(np.int32)  # see chunk()
         out = self._chunks[index or 0](*self._graph_args(start, max_batches, threshold, deadline, stride, keep_until,
                                                          record, rows))
         return out, (stride, keep_until), index
 
     def _graph_args(self, start, max_batches, threshold, deadline, stride, keep_until, record, rows=None) -> tuple:
         tf = import_tf()
-        rows = np.zeros(max_batches, np.int32) if rows is None else rows  # not recorded: all into row 0
+        rows = np.zeros(max_batches + 1, np.int32) if rows is None else rows  # not recorded: all into row 0
         return (tf.constant(start, tf.int32), tf.constant(max_batches, tf.int32), tf.constant(threshold, tf.int32),
                 tf.constant(deadline, tf.float64), tf.constant(self._step, tf.int64), tf.constant(stride, tf.int64),
                 tf.constant(keep_until, tf.int64), tf.constant(record), self._x, self._y, tf.constant(rows, tf.int32))
@@ -770,7 +791,7 @@ class Trainer:
         """Hand one call's batches to the recorder (before ``self._step``/``_pos`` move on).
 
         ``buffer``: the call's capture buffer (the variable's memory), whose first ``rows`` rows
-        are the networks captured in order; ``metrics``: each batch's (loss, accuracy).
+        are the networks captured in order; ``metrics``: each batch's (loss, hits).
         """
         stride, keep_until = plan
         steps = np.arange(self._step + 1, self._step + n_done + 1)
@@ -782,9 +803,12 @@ class Trainer:
         fields = dict(first_step=int(steps[0]), epoch=epoch, first_batch=self._pos + 1,
                       batches_per_epoch=self._batches_per_epoch, weight_steps=captured,
                       epoch_end=self._pos + n_done == self._batches_per_epoch)
+        sizes = np.full(n_done, self._batch, np.float32)  # samples per batch: the epoch's last is short
+        if fields["epoch_end"]:
+            sizes[-1] = self._n - (self._batches_per_epoch - 1) * self._batch
 
         def block(view: np.ndarray, figures: np.ndarray) -> Batches:
-            return Batches(loss=figures[:, 0], accuracy=figures[:, 1], weights=[view], **fields)
+            return Batches(loss=figures[:, 0], accuracy=figures[:, 1] / sizes, weights=[view], **fields)
 
         self._recorder.hand_over(index, buffer, rows, metrics, block)
 
