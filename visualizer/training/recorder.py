@@ -89,7 +89,7 @@ class Recorder:
 
         ``buffer`` is the call's read of buffer ``index`` (one tensor per variable, the variables'
         own memory) and ``rows`` the rows it wrote; ``row_parts`` views their first ``rows`` rows;
-        ``metrics`` the call's (batches, 2) losses and accuracies. The caller must drop its own
+        ``metrics`` the call's (batches, 2) losses and hits. The caller must drop its own
         references to ``buffer``; the recorder drops its own once copied.
         """
         self._idle[index].clear()

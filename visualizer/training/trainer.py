@@ -165,6 +165,7 @@ class Trainer:
         self._n = n
         self._batch = min(int(config.batch_size), n)  # a batch never needs more rows than the data
         self._batches_per_epoch = math.ceil(n / self._batch)
+        self._last_batch = n - (self._batches_per_epoch - 1) * self._batch  # the epoch's last batch is short
         self._rng = np.random.default_rng(config.seed)
         self._step = int(initial.step) if initial is not None else 0
         self._epoch = 0
@@ -310,7 +311,7 @@ class Trainer:
         def chunk(start, max_batches, threshold, deadline, step, stride, keep_until, record, x, y, rows):
             """Train up to ``max_batches`` batches from position ``start``; ``step`` is the global step before.
 
-            With ``record`` (and a timeline), each batch's loss and accuracy are kept, and the
+            With ``record`` (and a timeline), each batch's loss and hits are kept, and the
             network after each batch whose global step is at most ``keep_until`` or a multiple of
             ``stride`` goes to the next row of the capture buffer (``capture_parts``), then the
             network after the last batch if it was not among them (the caller bounds
@@ -602,8 +603,7 @@ class Trainer:
         None outside the epoch or before the first shuffle."""
         if self._order_rows is None or not 0 <= position < self._batches_per_epoch:
             return None
-        width = self._n - (self._batches_per_epoch - 1) * self._batch if position == self._batches_per_epoch - 1 \
-            else self._batch
+        width = self._last_batch if position == self._batches_per_epoch - 1 else self._batch
         rows = self._order_rows[position, :width].copy()
         rows.flags.writeable = False
         return rows
@@ -805,7 +805,7 @@ class Trainer:
                       epoch_end=self._pos + n_done == self._batches_per_epoch)
         sizes = np.full(n_done, self._batch, np.float32)  # samples per batch: the epoch's last is short
         if fields["epoch_end"]:
-            sizes[-1] = self._n - (self._batches_per_epoch - 1) * self._batch
+            sizes[-1] = self._last_batch
 
         def block(view: np.ndarray, figures: np.ndarray) -> Batches:
             return Batches(loss=figures[:, 0], accuracy=figures[:, 1] / sizes, weights=[view], **fields)
@@ -818,16 +818,15 @@ class Trainer:
         perm = np.zeros(nb * width, dtype=np.int32)
         perm[: self._n] = self._rng.permutation(self._n)
         counts = np.full(nb, width, dtype=np.int32)
-        counts[-1] = self._n - (nb - 1) * width
+        counts[-1] = self._last_batch
         self._order_rows = perm.reshape(nb, width)
         self._order.assign(self._order_rows)
         self._counts.assign(counts)
 
     def _samples_in(self, pos: int, n_batches: int) -> int:
         end = pos + n_batches
-        last = self._n - (self._batches_per_epoch - 1) * self._batch
         full = n_batches - (1 if end == self._batches_per_epoch and n_batches else 0)
-        return full * self._batch + (last if end == self._batches_per_epoch and n_batches else 0)
+        return full * self._batch + (self._last_batch if end == self._batches_per_epoch and n_batches else 0)
 
     def _diverged(self, before: tuple[int, int], n_done: int, loss_sum: float, on_snapshot) -> None:
         if self._recorder is not None:
